@@ -1,0 +1,50 @@
+/*
+ * conf.h: the one configuration file, "key = value" lines.
+ * Path: --conf, else $ORGAUDIT_CONF, else /etc/orgaudit/orgaudit.conf.
+ * Secrets are never values here, only paths to files holding them.
+ */
+#ifndef ORGAUDIT_CONF_H
+#define ORGAUDIT_CONF_H
+
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH "/etc/orgaudit/orgaudit.conf"
+
+struct conf {
+	char	*db_socket;
+	char	*db_host;
+	int64_t	 db_port;
+	char	*db_name;
+	char	*db_user;
+	char	*db_password_file;
+	char	*master_key_file;
+	char	*openai_base_url;
+	int64_t	 stale_days;
+	int64_t	 collect_concurrency;
+	int64_t	 page_limit;
+	int64_t	 http_timeout;
+	int64_t	 connect_timeout;
+	int64_t	 retry_max_attempts;
+	int64_t	 retry_max_seconds;
+	int64_t	 retry_base_ms;
+	int64_t	 retry_cap_ms;
+	int64_t	 lease_seconds;
+	int64_t	 api_page_default;
+	int64_t	 api_page_max;
+	char	*log_file;
+	char	*log_level;
+};
+
+/* Sets every default; call before conf_load(). */
+void		 conf_defaults(struct conf *c);
+/*
+ * Reads the file at path over the defaults.  On error returns -1 and
+ * writes a message naming the file and line into err.
+ */
+int		 conf_load(struct conf *c, const char *path, char *err,
+		    size_t errlen);
+/* Chooses the path: explicit, else $ORGAUDIT_CONF, else the default. */
+const char	*conf_path(const char *explicit_path);
+void		 conf_free(struct conf *c);
+
+#endif

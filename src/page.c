@@ -1,0 +1,95 @@
+/*
+ * page.c: see page.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "page.h"
+#include "util.h"
+
+int
+page_parse(const char *body, size_t len, struct page *pg, char *err,
+    size_t errlen)
+{
+	json_error_t	 je;
+	json_t		*last, *id, *more;
+	const char	*s;
+
+	memset(pg, 0, sizeof(*pg));
+	if ((pg->root = json_loadb(body, len, 0, &je)) == NULL) {
+		if (strstr(je.text, "end of file expected") != NULL)
+			snprintf(err, errlen, "response holds more than one "
+			    "JSON document (trailing data at byte %d)",
+			    je.position);
+		else
+			snprintf(err, errlen, "response is not JSON: %s at "
+			    "byte %d", je.text, je.position);
+		return -1;
+	}
+	if (!json_is_object(pg->root) ||
+	    !json_is_array(pg->data = json_object_get(pg->root, "data"))) {
+		snprintf(err, errlen, "response is not a list: no 'data' "
+		    "array");
+		page_free(pg);
+		return -1;
+	}
+	more = json_object_get(pg->root, "has_more");
+	if (more != NULL && !json_is_boolean(more)) {
+		snprintf(err, errlen, "response 'has_more' is not a boolean");
+		page_free(pg);
+		return -1;
+	}
+	s = json_string_value(json_object_get(pg->root, "last_id"));
+	if ((s == NULL || *s == '\0') && json_array_size(pg->data) > 0) {
+		last = json_array_get(pg->data, json_array_size(pg->data) - 1);
+		id = json_object_get(last, "id");
+		s = json_string_value(id);
+	}
+	pg->next = s != NULL && *s != '\0' ? s : NULL;
+	pg->has_more = json_is_true(more) && json_array_size(pg->data) > 0 &&
+	    pg->next != NULL;
+	return 0;
+}
+
+void
+page_free(struct page *pg)
+{
+	json_decref(pg->root);
+	memset(pg, 0, sizeof(*pg));
+}
+
+int
+page_chain_follow(struct page_chain *c, const char *next, char *err,
+    size_t errlen)
+{
+	size_t	 i, max = c->max_pages ? c->max_pages : 100000;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->seen[i], next) == 0) {
+			snprintf(err, errlen, "cursor does not advance: "
+			    "after=%.64s was already followed (page %zu)",
+			    next, c->n + 1);
+			return -1;
+		}
+	if (c->n >= max) {
+		snprintf(err, errlen, "stream passed %zu pages; stopping",
+		    max);
+		return -1;
+	}
+	c->seen = xrealloc(c->seen, (c->n + 1) * sizeof(*c->seen));
+	c->seen[c->n++] = xstrdup(next);
+	return 0;
+}
+
+void
+page_chain_free(struct page_chain *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->seen[i]);
+	free(c->seen);
+	c->seen = NULL;
+	c->n = 0;
+}

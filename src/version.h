@@ -1,0 +1,4 @@
+#ifndef ORGAUDIT_VERSION_H
+#define ORGAUDIT_VERSION_H
+#define ORGAUDIT_VERSION "0.1.0"
+#endif
