@@ -1,0 +1,113 @@
+/*
+ * db.h: MariaDB access.  Every statement lives in one table (sql.h), is
+ * prepared once per connection and always runs with bound parameters.
+ * Rows stream to a callback one at a time: nothing is buffered whole.
+ */
+#ifndef ORGAUDIT_DB_H
+#define ORGAUDIT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "conf.h"
+#include "sql.h"
+
+struct db;
+
+enum db_type { DBT_NULL, DBT_INT, DBT_STR };
+
+/* A bound parameter.  Strings are borrowed for the call only. */
+struct db_val {
+	enum db_type	 t;
+	int64_t		 i;
+	const char	*s;
+	size_t		 len;
+};
+
+#define DV_NULL		((struct db_val){ DBT_NULL, 0, NULL, 0 })
+#define DV_I(x)		((struct db_val){ DBT_INT, (int64_t)(x), NULL, 0 })
+#define DV_S(x)		db_val_str(x)
+#define DV_B(p, n)	((struct db_val){ DBT_STR, 0, (const char *)(p), (n) })
+
+static inline struct db_val
+db_val_str(const char *s)
+{
+	struct db_val	 v = { DBT_NULL, 0, NULL, 0 };
+
+	if (s != NULL) {
+		v.t = DBT_STR;
+		v.s = s;
+		v.len = strlen(s);
+	}
+	return v;
+}
+
+/*
+ * One fetched row: every column as bytes (numbers in decimal), NUL-
+ * terminated, with NULL columns reported by db_row_null().  Valid only
+ * inside the callback.
+ */
+struct db_row {
+	size_t		  ncol;
+	char		**v;
+	unsigned long	 *len;
+	char		 *null;
+};
+
+static inline bool
+db_row_null(const struct db_row *r, size_t c)
+{
+	return c >= r->ncol || r->null[c];
+}
+/* The column as a string; "" when NULL. */
+const char	*db_row_str(const struct db_row *r, size_t c);
+/* The column as an integer; 0 when NULL or not a number. */
+int64_t		 db_row_int(const struct db_row *r, size_t c);
+
+typedef int (*db_row_cb)(const struct db_row *row, void *arg);
+
+/*
+ * Connects with the configured user; NULL with a message in err.  The
+ * returned handle is owned by the caller; release with db_close().
+ */
+struct db	*db_open(const struct conf *c, char *err, size_t errlen);
+void		 db_close(struct db *db);
+
+int		 db_begin(struct db *db);
+int		 db_commit(struct db *db);
+int		 db_rollback(struct db *db);
+
+/*
+ * Runs statement id with n parameters.  Returns 0, or -1 with the reason
+ * in db_error().  A lost connection outside a transaction is re-opened and
+ * the statement tried once more.
+ */
+int		 db_exec(struct db *db, enum sql_stmt id,
+		    const struct db_val *p, size_t n);
+/*
+ * Runs a query and calls cb for each row until it returns non-zero.
+ * Returns -1 on error, otherwise the number of rows seen.
+ */
+long		 db_query(struct db *db, enum sql_stmt id,
+		    const struct db_val *p, size_t n, db_row_cb cb, void *arg);
+
+int64_t		 db_insert_id(const struct db *db);
+int64_t		 db_affected(const struct db *db);
+/* The last error, for logs: never contains parameter values. */
+const char	*db_error(const struct db *db);
+/* The MariaDB error number of the last failure (1062 = duplicate). */
+unsigned	 db_errno(const struct db *db);
+
+/* Raw text for migrations only (trusted SQL from sql/).  0 or -1. */
+int		 db_exec_raw(struct db *db, const char *sql, size_t len);
+
+#define DB_ARGS(...) \
+	(const struct db_val[]){ __VA_ARGS__ }, \
+	sizeof((const struct db_val[]){ __VA_ARGS__ }) / sizeof(struct db_val)
+#define DB_EXEC(db, id, ...)	db_exec(db, id, DB_ARGS(__VA_ARGS__))
+#define DB_QUERY(db, id, cb, arg, ...) \
+	db_query(db, id, DB_ARGS(__VA_ARGS__), cb, arg)
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * migrate.c: see migrate.h.  Each migration file is split into statements
+ * at lines ending in ';' and run in order; DDL commits by itself in
+ * MariaDB, so a migration is written to be re-runnable up to its record.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "migrate.h"
+#include "util.h"
+
+static const char schema_version_ddl[] =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INT NOT NULL PRIMARY KEY,"
+    " name VARCHAR(128) NOT NULL,"
+    " applied_at BIGINT NOT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+static int
+int_row(const struct db_row *r, void *arg)
+{
+	*(int *)arg = (int)db_row_int(r, 0);
+	return 1;
+}
+
+int
+migrate_version(struct db *db)
+{
+	int	 v = 0;
+
+	if (db_exec_raw(db, schema_version_ddl, strlen(schema_version_ddl))
+	    != 0 || DB_QUERY(db, SQL_SCHEMA_VERSION, int_row, &v) < 0)
+		return -1;
+	return v;
+}
+
+int
+migrate_latest(void)
+{
+	return nmigrations > 0 ? migrations[nmigrations - 1].version : 0;
+}
+
+/* Runs each ';'-terminated statement of one migration. */
+static int
+migrate_one(struct db *db, const struct migration *m, char *err,
+    size_t errlen)
+{
+	struct buf	 stmt = { 0 };
+	const char	*p = m->sql, *nl, *next;
+	size_t		 len;
+	int		 rc = 0;
+
+	while (*p != '\0' && rc == 0) {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		next = nl != NULL ? nl + 1 : p + len;
+		if (!(len >= 2 && p[0] == '-' && p[1] == '-')) {
+			buf_add(&stmt, p, len);
+			buf_addc(&stmt, '\n');
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r'))
+			len--;
+		if (len > 0 && p[len - 1] == ';' && stmt.len > 0) {
+			if (db_exec_raw(db, stmt.p, stmt.len) != 0) {
+				snprintf(err, errlen, "migration %03d_%s: %s",
+				    m->version, m->name, db_error(db));
+				rc = -1;
+			}
+			buf_reset(&stmt);
+		}
+		p = next;
+	}
+	buf_free(&stmt);
+	return rc;
+}
+
+int
+migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
+{
+	int	 locked = 0, v, rc = -1;
+	size_t	 i;
+
+	if (DB_QUERY(db, SQL_MIGRATE_LOCK, int_row, &locked) < 0 ||
+	    locked != 1) {
+		snprintf(err, errlen, "cannot take the migration lock%s%s",
+		    locked == 1 ? ": " : " (another migrate is running?)",
+		    locked == 1 ? db_error(db) : "");
+		return -1;
+	}
+	if ((v = migrate_version(db)) < 0) {
+		snprintf(err, errlen, "cannot read schema_version: %s",
+		    db_error(db));
+		goto out;
+	}
+	*from = *to = v;
+	for (i = 0; i < nmigrations; i++) {
+		if (migrations[i].version <= v)
+			continue;
+		if (migrate_one(db, &migrations[i], err, errlen) != 0)
+			goto out;
+		if (DB_EXEC(db, SQL_SCHEMA_VERSION_ADD,
+		    DV_I(migrations[i].version), DV_S(migrations[i].name),
+		    DV_I(now_s())) != 0) {
+			snprintf(err, errlen, "cannot record migration %d: %s",
+			    migrations[i].version, db_error(db));
+			goto out;
+		}
+		log_info("migrate: applied %03d_%s", migrations[i].version,
+		    migrations[i].name);
+		*to = migrations[i].version;
+	}
+	rc = 0;
+out:
+	DB_QUERY(db, SQL_MIGRATE_UNLOCK, NULL, NULL);
+	return rc;
+}

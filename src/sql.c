@@ -1,0 +1,255 @@
+/*
+ * sql.c: the statement table.  Snapshot reads join org_stream so that
+ * only the current generation of each stream is ever visible.
+ */
+#include <stddef.h>
+
+#include "sql.h"
+
+/* Current generation of stream S for table alias T. */
+#define CUR(T, S) \
+	" JOIN org_stream s_" T " ON s_" T ".org_id = " T ".org_id" \
+	" AND s_" T ".stream = " S " AND s_" T ".gen = " T ".gen "
+
+#define ORG_COLS \
+	"o.id, o.name, o.openai_org, o.status, o.key_hint, o.capabilities," \
+	" o.connected_at, o.disconnected_at, o.last_run_id," \
+	" (SELECT COUNT(*) FROM oa_user u" CUR("u", "'users'") \
+	"   WHERE u.org_id = o.id AND u.is_service_account = 0)," \
+	" (SELECT COUNT(*) FROM oa_project p" CUR("p", "'projects'") \
+	"   WHERE p.org_id = o.id AND p.status <=> 'active')," \
+	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
+	"   WHERE k.org_id = o.id)," \
+	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
+	"   WHERE k.org_id = o.id AND k.stale = 1)," \
+	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
+	"   WHERE k.org_id = o.id AND k.orphan = 1)," \
+	" r.status, r.started_at_ms, r.ended_at_ms" \
+	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id "
+
+#define STMT(id, text) [id] = { #id, text }
+
+static const struct {
+	const char	*name;
+	const char	*text;
+} stmts[SQL__MAX] = {
+	STMT(SQL_SCHEMA_VERSION,
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_version"),
+	STMT(SQL_SCHEMA_VERSION_ADD,
+	    "INSERT INTO schema_version (version, name, applied_at)"
+	    " VALUES (?, ?, ?)"),
+	STMT(SQL_MIGRATE_LOCK, "SELECT GET_LOCK('orgaudit.migrate', 60)"),
+	STMT(SQL_MIGRATE_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.migrate')"),
+
+	STMT(SQL_TENANT_ADD,
+	    "INSERT INTO tenant (name, created_at) VALUES (?, ?)"),
+	STMT(SQL_TENANT_FIND,
+	    "SELECT id, name FROM tenant WHERE id = ? OR name = ?"
+	    " ORDER BY id = ? DESC LIMIT 1"),
+	STMT(SQL_TENANT_LIST,
+	    "SELECT t.id, t.name, t.created_at,"
+	    " (SELECT COUNT(*) FROM org o WHERE o.tenant_id = t.id"
+	    "   AND o.status = 'active')"
+	    " FROM tenant t ORDER BY t.id"),
+	STMT(SQL_TENANT_KEY_ADD,
+	    "INSERT INTO tenant_key (tenant_id, master_key_id, wrapped,"
+	    " created_at) VALUES (?, ?, ?, ?)"),
+	STMT(SQL_TENANT_KEY_GET,
+	    "SELECT master_key_id, wrapped FROM tenant_key"
+	    " WHERE tenant_id = ?"),
+	STMT(SQL_TENANT_KEY_ALL,
+	    "SELECT tenant_id, master_key_id, wrapped FROM tenant_key"
+	    " ORDER BY tenant_id FOR UPDATE"),
+	STMT(SQL_TENANT_KEY_REWRAP,
+	    "UPDATE tenant_key SET master_key_id = ?, wrapped = ?,"
+	    " rewrapped_at = ? WHERE tenant_id = ? AND master_key_id = ?"),
+
+	STMT(SQL_TOKEN_ADD,
+	    "INSERT INTO api_token (tenant_id, name, token_hash, created_at)"
+	    " VALUES (?, ?, ?, ?)"),
+	STMT(SQL_TOKEN_AUTH,
+	    "SELECT id, tenant_id FROM api_token"
+	    " WHERE token_hash = ? AND revoked_at IS NULL"),
+	STMT(SQL_TOKEN_LIST,
+	    "SELECT id, name, created_at, revoked_at FROM api_token"
+	    " WHERE tenant_id = ? ORDER BY id"),
+	STMT(SQL_TOKEN_REVOKE,
+	    "UPDATE api_token SET revoked_at = ?"
+	    " WHERE id = ? AND revoked_at IS NULL"),
+
+	STMT(SQL_ORG_ADD,
+	    "INSERT INTO org (tenant_id, name, status, key_sealed, key_hint,"
+	    " capabilities, connected_at, openai_org)"
+	    " VALUES (?, ?, 'active', '', ?, ?, ?, ?)"),
+	STMT(SQL_ORG_SET_KEY,
+	    "UPDATE org SET key_sealed = ? WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_ORG_REPLACE_KEY,
+	    "UPDATE org SET key_hint = ?, capabilities = ?, status = 'active',"
+	    " disconnected_at = NULL WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_ORG_DISCONNECT,
+	    "UPDATE org SET status = 'disconnected', disconnected_at = ?,"
+	    " key_sealed = '' WHERE id = ? AND tenant_id = ?"
+	    " AND status = 'active'"),
+	STMT(SQL_ORG_GET,
+	    "SELECT " ORG_COLS " WHERE o.tenant_id = ? AND o.id = ?"),
+	STMT(SQL_ORG_OWNED,
+	    "SELECT id FROM org WHERE tenant_id = ? AND id = ?"),
+	STMT(SQL_ORG_PAGE,
+	    "SELECT " ORG_COLS " WHERE o.tenant_id = ? AND o.id > ?"
+	    " ORDER BY o.id LIMIT ?"),
+	STMT(SQL_ORG_ALL,
+	    "SELECT o.id, o.tenant_id, t.name, o.name, o.status, o.key_hint,"
+	    " o.collected_at, o.lease_until, o.lease_owner"
+	    " FROM org o JOIN tenant t ON t.id = o.tenant_id ORDER BY o.id"),
+	STMT(SQL_ORG_SEALED,
+	    "SELECT tenant_id, key_sealed, status FROM org WHERE id = ?"),
+	STMT(SQL_ORG_SET_OPENAI,
+	    "UPDATE org SET openai_org = ? WHERE id = ?"
+	    " AND NOT (openai_org <=> ?)"),
+	STMT(SQL_ORG_LEASE_NEXT,
+	    "SELECT id FROM org WHERE status = 'active' AND lease_until < ?"
+	    " AND collected_at < ? ORDER BY collected_at, id LIMIT 1"
+	    " FOR UPDATE SKIP LOCKED"),
+	STMT(SQL_ORG_LEASE_ONE,
+	    "SELECT id, status, lease_until, lease_owner FROM org"
+	    " WHERE id = ? FOR UPDATE"),
+	STMT(SQL_ORG_LEASE_TAKE,
+	    "UPDATE org SET lease_until = ?, lease_owner = ?,"
+	    " collected_at = ? WHERE id = ?"),
+	STMT(SQL_ORG_LEASE_RELEASE,
+	    "UPDATE org SET lease_until = 0, lease_owner = NULL,"
+	    " last_run_id = COALESCE(?, last_run_id)"
+	    " WHERE id = ? AND lease_owner = ?"),
+
+	STMT(SQL_RUN_ADD,
+	    "INSERT INTO collect_run (tenant_id, org_id, started_at_ms,"
+	    " status, host) VALUES (?, ?, ?, 'running', ?)"),
+	STMT(SQL_RUN_END,
+	    "UPDATE collect_run SET ended_at_ms = ?, status = ?,"
+	    " requests = ?, error = ? WHERE id = ?"),
+	STMT(SQL_RUN_STREAM_ADD,
+	    "INSERT INTO collect_run_stream (run_id, tenant_id, org_id,"
+	    " stream, started_at_ms, ended_at_ms, pages, row_count, requests,"
+	    " retries, status, http_status, error)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_RUN_PAGE,
+	    "SELECT id, started_at_ms, ended_at_ms, status, requests, error"
+	    " FROM collect_run WHERE tenant_id = ? AND org_id = ? AND id < ?"
+	    " ORDER BY id DESC LIMIT ?"),
+	STMT(SQL_RUN_STREAMS,
+	    "SELECT run_id, stream, started_at_ms, ended_at_ms, pages,"
+	    " row_count, requests, retries, status, http_status, error"
+	    " FROM collect_run_stream WHERE tenant_id = ? AND org_id = ?"
+	    " AND run_id <= ? AND run_id >= ? ORDER BY run_id DESC, stream"),
+
+	STMT(SQL_STREAM_GEN,
+	    "SELECT gen FROM org_stream WHERE org_id = ? AND stream = ?"),
+	STMT(SQL_STREAM_SET,
+	    "INSERT INTO org_stream (tenant_id, org_id, stream, gen,"
+	    " pulled_at, run_id, row_count) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE gen = VALUES(gen),"
+	    " pulled_at = VALUES(pulled_at), run_id = VALUES(run_id),"
+	    " row_count = VALUES(row_count)"),
+	STMT(SQL_STREAM_LIST,
+	    "SELECT stream, pulled_at, run_id, row_count FROM org_stream"
+	    " WHERE tenant_id = ? AND org_id = ? ORDER BY stream"),
+
+	STMT(SQL_USER_INS,
+	    "INSERT INTO oa_user (tenant_id, org_id, gen, id, email_sha256,"
+	    " email_prefix, role, added_at, is_service_account)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_USER_PURGE,
+	    "DELETE FROM oa_user WHERE org_id = ? AND gen <> ?"),
+	STMT(SQL_USER_IDS,
+	    "SELECT u.id FROM oa_user u" CUR("u", "'users'")
+	    " WHERE u.org_id = ?"),
+	STMT(SQL_USER_PAGE,
+	    "SELECT u.id, u.email_sha256, u.email_prefix, u.role, u.added_at,"
+	    " u.is_service_account, s_u.pulled_at"
+	    " FROM oa_user u" CUR("u", "'users'")
+	    " WHERE u.tenant_id = ? AND u.org_id = ? AND u.id > ?"
+	    " ORDER BY u.id LIMIT ?"),
+	STMT(SQL_PROJECT_INS,
+	    "INSERT INTO oa_project (tenant_id, org_id, gen, id, name, status,"
+	    " created_at, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_PROJECT_PURGE,
+	    "DELETE FROM oa_project WHERE org_id = ? AND gen <> ?"),
+	STMT(SQL_PROJECT_PAGE,
+	    "SELECT p.id, p.name, p.status, p.created_at, p.archived_at,"
+	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
+	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id),"
+	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
+	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id"
+	    "   AND k.stale = 1),"
+	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
+	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id"
+	    "   AND k.orphan = 1), s_p.pulled_at"
+	    " FROM oa_project p" CUR("p", "'projects'")
+	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.id > ?"
+	    " ORDER BY p.id LIMIT ?"),
+	STMT(SQL_KEY_INS,
+	    "INSERT INTO oa_key (tenant_id, org_id, stream, gen, id,"
+	    " project_id, type, redacted, name, created_at, last_used_at,"
+	    " expires_at, owner_type, owner_id, owner_access, stale,"
+	    " stale_reason, orphan, orphan_reason, as_of)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?) ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_KEY_PURGE,
+	    "DELETE FROM oa_key WHERE org_id = ? AND stream = ? AND gen <> ?"),
+	STMT(SQL_KEY_PAGE,
+	    "SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted,"
+	    " k.name, k.created_at, k.last_used_at, k.expires_at,"
+	    " k.owner_type, k.owner_id, u.email_prefix, k.owner_access,"
+	    " k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of"
+	    " FROM oa_key k" CUR("k", "k.stream")
+	    " LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id"
+	    "   AND s_p.stream = 'projects'"
+	    " LEFT JOIN oa_project p ON p.org_id = k.org_id"
+	    "   AND p.gen = s_p.gen AND p.id = k.project_id"
+	    " LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id"
+	    "   AND s_u.stream = 'users'"
+	    " LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen"
+	    "   AND u.id = k.owner_id AND k.owner_type = 'user'"
+	    " WHERE k.tenant_id = ? AND k.org_id = ?"
+	    " AND (k.id > ? OR (k.id = ? AND k.stream > ?))"
+	    " AND (? IS NULL OR k.stale = ?)"
+	    " AND (? IS NULL OR k.orphan = ?)"
+	    " AND (? IS NULL OR k.type = ?)"
+	    " AND (? IS NULL OR k.project_id = ?)"
+	    " ORDER BY k.id, k.stream LIMIT ?"),
+	STMT(SQL_SVCACCT_INS,
+	    "INSERT INTO oa_service_account (tenant_id, org_id, gen, id,"
+	    " project_id, name, role, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_SVCACCT_PURGE,
+	    "DELETE FROM oa_service_account WHERE org_id = ? AND gen <> ?"),
+	STMT(SQL_PROJUSER_INS,
+	    "INSERT INTO oa_project_user (tenant_id, org_id, gen, project_id,"
+	    " user_id, email_sha256, email_prefix, role, added_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE user_id = user_id"),
+	STMT(SQL_PROJUSER_PURGE,
+	    "DELETE FROM oa_project_user WHERE org_id = ? AND gen <> ?"),
+	STMT(SQL_INVITE_INS,
+	    "INSERT INTO oa_invite (tenant_id, org_id, gen, id, email_sha256,"
+	    " email_prefix, role, status, created_at, expires_at, accepted_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_INVITE_PURGE,
+	    "DELETE FROM oa_invite WHERE org_id = ? AND gen <> ?"),
+};
+
+const char *
+sql_text(enum sql_stmt id)
+{
+	return id < SQL__MAX ? stmts[id].text : NULL;
+}
+
+const char *
+sql_name(enum sql_stmt id)
+{
+	return id < SQL__MAX && stmts[id].name != NULL ? stmts[id].name +
+	    sizeof("SQL_") - 1 : "?";
+}
