@@ -1,0 +1,910 @@
+/*
+ * collect.c: see collect.h.
+ *
+ * A run is a set of streams.  Each stream walks one cursor chain (org
+ * streams) or one per project (per-project streams, started once the
+ * projects stream is complete).  Pages arrive through oa callbacks; rows
+ * are written a page per transaction under the stream's new generation.
+ * Keys are held until the users stream has ended, because whether a key
+ * is an orphan depends on the users of the same pull.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "findings.h"
+#include "ingest.h"
+#include "log.h"
+#include "oa.h"
+#include "page.h"
+#include "redact.h"
+#include "strset.h"
+#include "vault.h"
+
+enum stream_id {
+	ST_USERS,
+	ST_PROJECTS,
+	ST_ADMIN_KEYS,
+	ST_INVITES,
+	ST_API_KEYS,
+	ST_SVCACCTS,
+	ST_PROJUSERS,
+	ST__MAX
+};
+
+enum stream_state { SS_PENDING, SS_RUNNING, SS_OK, SS_SKIPPED, SS_FAILED };
+
+static const char *const state_names[] = {
+	"pending", "running", "ok", "skipped", "failed"
+};
+
+struct run;
+struct stream;
+
+typedef int (*row_fn)(struct run *, struct stream *, json_t *,
+    const char *project, char *err, size_t errlen);
+
+struct stream_def {
+	const char	*name;
+	const char	*path;		/* org streams: the path */
+	const char	*suffix;	/* per-project streams: after the id */
+	const char	*query;		/* extra query parameters, or NULL */
+	bool		 per_project;
+	bool		 skip_archived;	/* the API answers 400 for those */
+	bool		 keys;		/* rows held for findings */
+	enum sql_stmt	 purge;
+	row_fn		 row;
+};
+
+struct stream {
+	const struct stream_def	*def;
+	enum stream_id		 id;
+	enum stream_state	 state;
+	int64_t			 gen, prev_gen;
+	int64_t			 started_ms, ended_ms;
+	long			 pages, rows, bad_rows, requests, retries;
+	long			 http_status;
+	int			 outstanding;	/* chains in flight */
+	bool			 fetched;	/* keys: all pages are in */
+	char			 error[320];
+	struct key_row		*keys;
+	size_t			 nkeys, capkeys;
+};
+
+struct chain {
+	struct run	*run;
+	struct stream	*st;
+	char		*project;
+	struct page_chain seen;
+};
+
+struct run {
+	struct db		*db;
+	const struct conf	*conf;
+	struct oa		*oa;
+	int64_t			 tenant, org, run_id, now;
+	struct stream		 st[ST__MAX];
+	struct strset		 users;
+	bool			 users_known;
+	char			**projects;
+	bool			*archived;
+	size_t			 nprojects;
+	char			 openai_org[128];
+	bool			 db_broken;
+};
+
+static int row_user(struct run *, struct stream *, json_t *, const char *,
+    char *, size_t);
+static int row_project(struct run *, struct stream *, json_t *,
+    const char *, char *, size_t);
+static int row_key(struct run *, struct stream *, json_t *, const char *,
+    char *, size_t);
+static int row_invite(struct run *, struct stream *, json_t *,
+    const char *, char *, size_t);
+static int row_svcacct(struct run *, struct stream *, json_t *,
+    const char *, char *, size_t);
+static int row_projuser(struct run *, struct stream *, json_t *,
+    const char *, char *, size_t);
+
+static const struct stream_def defs[ST__MAX] = {
+	[ST_USERS] = { "users", "/organization/users", NULL, NULL,
+	    false, false, false, SQL_USER_PURGE, row_user },
+	[ST_PROJECTS] = { "projects", "/organization/projects", NULL,
+	    "include_archived=true", false, false, false, SQL_PROJECT_PURGE,
+	    row_project },
+	[ST_ADMIN_KEYS] = { "admin_api_keys", "/organization/admin_api_keys",
+	    NULL, NULL, false, false, true, SQL_KEY_PURGE, row_key },
+	[ST_INVITES] = { "invites", "/organization/invites", NULL, NULL,
+	    false, false, false, SQL_INVITE_PURGE, row_invite },
+	[ST_API_KEYS] = { "api_keys", NULL, "/api_keys",
+	    "owner_project_access=any", true, false, true, SQL_KEY_PURGE,
+	    row_key },
+	[ST_SVCACCTS] = { "service_accounts", NULL, "/service_accounts", NULL,
+	    true, true, false, SQL_SVCACCT_PURGE, row_svcacct },
+	[ST_PROJUSERS] = { "project_users", NULL, "/users", NULL,
+	    true, true, false, SQL_PROJUSER_PURGE, row_projuser },
+};
+
+/* NULL for an empty string: optional columns store NULL, not "". */
+static const char *
+nz(const char *s)
+{
+	return s == NULL || *s == '\0' ? NULL : s;
+}
+
+static struct db_val
+ts_val(int64_t t)
+{
+	return t > 0 ? DV_I(t) : DV_NULL;
+}
+
+static void	stream_ended(struct run *run, struct stream *st);
+static void	keys_flush(struct run *run, struct stream *st);
+
+/* Deletes every generation of st but keep. */
+static int
+stream_purge(struct run *run, struct stream *st, int64_t keep)
+{
+	int	 rc;
+
+	if (st->def->purge == SQL_KEY_PURGE)
+		rc = DB_EXEC(run->db, SQL_KEY_PURGE, DV_I(run->org),
+		    DV_S(st->def->name), DV_I(keep));
+	else
+		rc = DB_EXEC(run->db, st->def->purge, DV_I(run->org),
+		    DV_I(keep));
+	if (rc != 0)
+		log_err("collect: org %" PRId64 ": %s: purge: %s", run->org,
+		    st->def->name, db_error(run->db));
+	return rc;
+}
+
+static int
+gen_row(const struct db_row *r, void *arg)
+{
+	*(int64_t *)arg = db_row_int(r, 0);
+	return 1;
+}
+
+/* Reads the current generation and clears what a crashed run left. */
+static int
+stream_begin(struct run *run, struct stream *st)
+{
+	st->state = SS_RUNNING;
+	st->started_ms = now_ms();
+	st->prev_gen = 0;
+	if (DB_QUERY(run->db, SQL_STREAM_GEN, gen_row, &st->prev_gen,
+	    DV_I(run->org), DV_S(st->def->name)) < 0 ||
+	    stream_purge(run, st, st->prev_gen) != 0) {
+		snprintf(st->error, sizeof(st->error), "storage error; see "
+		    "the collector log");
+		log_err("collect: org %" PRId64 ": %s: %s", run->org,
+		    st->def->name, db_error(run->db));
+		st->state = SS_FAILED;
+		return -1;
+	}
+	st->gen = st->prev_gen + 1;
+	return 0;
+}
+
+static void
+stream_end(struct run *run, struct stream *st, enum stream_state state,
+    long http_status, const char *fmt, ...) PRINTF_LIKE(5, 6);
+
+/* Does a queued request belong to stream st? */
+static bool
+chain_of(void *arg, void *st)
+{
+	return ((struct chain *)arg)->st == st;
+}
+
+/* Ends a stream that will not be stored (skipped or failed). */
+static void
+stream_end(struct run *run, struct stream *st, enum stream_state state,
+    long http_status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (st->state != SS_RUNNING && st->state != SS_PENDING)
+		return;
+	st->state = state;
+	st->http_status = http_status;
+	va_start(ap, fmt);
+	vsnprintf(st->error, sizeof(st->error), fmt, ap);
+	va_end(ap);
+	if (st->started_ms == 0)
+		st->started_ms = now_ms();
+	/* Rows of the unfinished generation go; the previous one stays. */
+	if (st->gen > 0)
+		stream_purge(run, st, st->prev_gen);
+	stream_ended(run, st);
+	/* Its queued requests are not wanted any more. */
+	if (run->oa != NULL)
+		oa_cancel(run->oa, chain_of, st);
+}
+
+/* Makes st's new generation current, then drops the older ones. */
+static void
+stream_commit(struct run *run, struct stream *st)
+{
+	if (db_begin(run->db) != 0 ||
+	    DB_EXEC(run->db, SQL_STREAM_SET, DV_I(run->tenant), DV_I(run->org),
+	    DV_S(st->def->name), DV_I(st->gen), DV_I(run->now),
+	    DV_I(run->run_id), DV_I(st->rows)) != 0 ||
+	    db_commit(run->db) != 0) {
+		log_err("collect: org %" PRId64 ": %s: make current: %s",
+		    run->org, st->def->name, db_error(run->db));
+		db_rollback(run->db);
+		stream_end(run, st, SS_FAILED, 0, "storage error; see the "
+		    "collector log");
+		return;
+	}
+	st->state = SS_OK;
+	stream_purge(run, st, st->gen);
+	stream_ended(run, st);
+}
+
+static void
+run_stream_record(struct run *run, struct stream *st)
+{
+	if (DB_EXEC(run->db, SQL_RUN_STREAM_ADD, DV_I(run->run_id),
+	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
+	    DV_I(st->started_ms), DV_I(st->ended_ms), DV_I(st->pages),
+	    DV_I(st->rows), DV_I(st->requests), DV_I(st->retries),
+	    DV_S(state_names[st->state]),
+	    st->http_status ? DV_I(st->http_status) : DV_NULL,
+	    DV_S(nz(st->error))) != 0)
+		log_err("collect: org %" PRId64 ": %s: record: %s", run->org,
+		    st->def->name, db_error(run->db));
+}
+
+static void	per_project_start(struct run *run);
+
+/* Called once when a stream reaches ok, skipped or failed. */
+static void
+stream_ended(struct run *run, struct stream *st)
+{
+	enum stream_id	 i;
+
+	st->ended_ms = now_ms();
+	run_stream_record(run, st);
+	if (st->state == SS_OK)
+		log_info("collect: org %" PRId64 ": %s: ok, %ld pages, %ld "
+		    "rows, %ld requests, %.1f s", run->org, st->def->name,
+		    st->pages, st->rows, st->requests,
+		    (double)(st->ended_ms - st->started_ms) / 1000.0);
+	else
+		log_warn("collect: org %" PRId64 ": %s: %s: %s", run->org,
+		    st->def->name, state_names[st->state], st->error);
+	if (st->id == ST_PROJECTS)
+		per_project_start(run);
+	if (st->id == ST_USERS)
+		for (i = 0; i < ST__MAX; i++)
+			if (run->st[i].def->keys && run->st[i].fetched &&
+			    run->st[i].state == SS_RUNNING)
+				keys_flush(run, &run->st[i]);
+}
+
+/* One chain (or the fan-out hold) let go; the last completes st. */
+static void
+stream_release(struct run *run, struct stream *st)
+{
+	if (--st->outstanding > 0 || st->state != SS_RUNNING)
+		return;
+	if (!st->def->keys) {
+		stream_commit(run, st);
+		return;
+	}
+	st->fetched = true;
+	if (run->st[ST_USERS].state != SS_RUNNING &&
+	    run->st[ST_USERS].state != SS_PENDING)
+		keys_flush(run, st);
+}
+
+static void
+chain_end(struct chain *ch)
+{
+	struct stream	*st = ch->st;
+	struct run	*run = ch->run;
+
+	page_chain_free(&ch->seen);
+	free(ch->project);
+	free(ch);
+	stream_release(run, st);
+}
+
+static void	chain_page(struct oa *oa, struct oa_call *call, void *arg);
+
+/* Queues the request for the chain's next page (after may be NULL). */
+static void
+chain_request(struct chain *ch, const char *after, bool front)
+{
+	const struct stream_def	*d = ch->st->def;
+	struct buf		 path = { 0 };
+
+	if (d->per_project) {
+		buf_adds(&path, "/organization/projects/");
+		oa_escape(ch->project, &path);
+		buf_adds(&path, d->suffix);
+	} else
+		buf_adds(&path, d->path);
+	buf_printf(&path, "?limit=%" PRId64, ch->run->conf->page_limit);
+	if (d->query != NULL)
+		buf_printf(&path, "&%s", d->query);
+	if (after != NULL) {
+		buf_adds(&path, "&after=");
+		oa_escape(after, &path);
+	}
+	oa_get(ch->run->oa, path.p, front, chain_page, ch);
+	buf_free(&path);
+}
+
+static void
+chain_start(struct run *run, struct stream *st, const char *project)
+{
+	struct chain	*ch = xcalloc(1, sizeof(*ch));
+
+	ch->run = run;
+	ch->st = st;
+	ch->project = project != NULL ? xstrdup(project) : NULL;
+	st->outstanding++;
+	chain_request(ch, NULL, false);
+}
+
+/* Stores a page's rows in one transaction.  0, or -1 (stream failed). */
+static int
+page_store(struct chain *ch, json_t *data)
+{
+	struct run	*run = ch->run;
+	struct stream	*st = ch->st;
+	char		 why[256];
+	size_t		 i;
+	json_t		*o;
+
+	if (!st->def->keys && db_begin(run->db) != 0)
+		goto dberr;
+	json_array_foreach(data, i, o) {
+		switch (st->def->row(run, st, o, ch->project, why,
+		    sizeof(why))) {
+		case 0:
+			st->rows++;
+			break;
+		case 1:		/* malformed object: skip it, say so */
+			if (st->bad_rows++ < 5)
+				log_warn("collect: org %" PRId64 ": %s: "
+				    "skipped a row: %s", run->org,
+				    st->def->name, why);
+			break;
+		default:
+			goto dberr;
+		}
+	}
+	if (!st->def->keys && db_commit(run->db) != 0)
+		goto dberr;
+	return 0;
+dberr:
+	log_err("collect: org %" PRId64 ": %s: store: %s", run->org,
+	    st->def->name, db_error(run->db));
+	db_rollback(run->db);
+	stream_end(run, st, SS_FAILED, 0, "storage error; see the collector "
+	    "log");
+	return -1;
+}
+
+static void
+chain_page(struct oa *oa, struct oa_call *call, void *arg)
+{
+	struct chain	*ch = arg;
+	struct stream	*st = ch->st;
+	struct run	*run = ch->run;
+	struct page	 pg;
+	char		 err[256];
+
+	(void)oa;
+	st->requests += call->attempts;
+	st->retries += call->attempts - 1;
+	if (call->openai_org[0] != '\0' && run->openai_org[0] == '\0')
+		snprintf(run->openai_org, sizeof(run->openai_org), "%s",
+		    call->openai_org);
+	if (st->state != SS_RUNNING)
+		goto end;
+	if (!oa_ok(call)) {
+		if (call->status == 403 || call->status == 404)
+			stream_end(run, st, SS_SKIPPED, call->status, "the key "
+			    "cannot read this stream: %s", call->err);
+		else
+			stream_end(run, st, SS_FAILED, call->status, "%s%s%s",
+			    ch->project ? ch->project : "",
+			    ch->project ? ": " : "", call->err);
+		goto end;
+	}
+	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	    err, sizeof(err)) != 0) {
+		stream_end(run, st, SS_FAILED, call->status, "page %ld: %s",
+		    st->pages + 1, err);
+		goto end;
+	}
+	st->pages++;
+	if (page_store(ch, pg.data) != 0) {
+		page_free(&pg);
+		goto end;
+	}
+	if (pg.has_more) {
+		if (page_chain_follow(&ch->seen, pg.next, err,
+		    sizeof(err)) != 0) {
+			stream_end(run, st, SS_FAILED, call->status, "%s", err);
+			page_free(&pg);
+			goto end;
+		}
+		chain_request(ch, pg.next, true);
+		page_free(&pg);
+		return;
+	}
+	page_free(&pg);
+end:
+	chain_end(ch);
+}
+
+/* Starts every per-project stream, or ends them if projects did not. */
+static void
+per_project_start(struct run *run)
+{
+	struct stream	*pst = &run->st[ST_PROJECTS];
+	enum stream_id	 i;
+	size_t		 p;
+
+	for (i = 0; i < ST__MAX; i++) {
+		struct stream	*st = &run->st[i];
+
+		if (!st->def->per_project || st->state != SS_PENDING)
+			continue;
+		if (pst->state != SS_OK) {
+			stream_end(run, st, pst->state, 0, "not pulled: the "
+			    "projects stream %s", state_names[pst->state]);
+			continue;
+		}
+		if (stream_begin(run, st) != 0) {
+			stream_ended(run, st);
+			continue;
+		}
+		st->outstanding++;	/* hold while fanning out */
+		for (p = 0; p < run->nprojects; p++)
+			if (!(st->def->skip_archived && run->archived[p]))
+				chain_start(run, st, run->projects[p]);
+		/* Release the hold: an org without projects completes here. */
+		stream_release(run, st);
+	}
+}
+
+static int
+row_user(struct run *run, struct stream *st, json_t *o, const char *project,
+    char *err, size_t errlen)
+{
+	struct row_user	 r;
+
+	(void)project;
+	if (ingest_user(o, &r, err, errlen) != 0)
+		return 1;
+	if (DB_EXEC(run->db, SQL_USER_INS, DV_I(run->tenant), DV_I(run->org),
+	    DV_I(st->gen), DV_S(r.id), DV_S(nz(r.email_sha256)),
+	    DV_S(nz(r.email_prefix)), DV_S(r.role), ts_val(r.added_at),
+	    DV_I(r.is_service_account)) != 0)
+		return -1;
+	strset_add(&run->users, r.id);
+	return 0;
+}
+
+static int
+row_project(struct run *run, struct stream *st, json_t *o,
+    const char *project, char *err, size_t errlen)
+{
+	struct row_project	 r;
+	int			 rc = -1;
+
+	(void)project;
+	if (ingest_project(o, &r, err, errlen) != 0)
+		return 1;
+	if (DB_EXEC(run->db, SQL_PROJECT_INS, DV_I(run->tenant),
+	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(r.name),
+	    DV_S(r.status), ts_val(r.created_at), ts_val(r.archived_at)) != 0)
+		goto out;
+	run->projects = xrealloc(run->projects, (run->nprojects + 1) *
+	    sizeof(*run->projects));
+	run->archived = xrealloc(run->archived, (run->nprojects + 1) *
+	    sizeof(*run->archived));
+	run->projects[run->nprojects] = xstrdup(r.id);
+	run->archived[run->nprojects++] = r.archived;
+	rc = 0;
+out:
+	free(r.name);
+	return rc;
+}
+
+static int
+row_key(struct run *run, struct stream *st, json_t *o, const char *project,
+    char *err, size_t errlen)
+{
+	struct key_row	 r;
+
+	(void)run;
+	if ((project != NULL ? ingest_project_key(o, project, &r, err, errlen) :
+	    ingest_admin_key(o, &r, err, errlen)) != 0)
+		return 1;
+	if (st->nkeys == st->capkeys) {
+		st->capkeys = st->capkeys ? st->capkeys * 2 : 256;
+		st->keys = xrealloc(st->keys, st->capkeys * sizeof(*st->keys));
+	}
+	st->keys[st->nkeys++] = r;
+	return 0;
+}
+
+static int
+row_invite(struct run *run, struct stream *st, json_t *o,
+    const char *project, char *err, size_t errlen)
+{
+	struct row_invite	 r;
+
+	(void)project;
+	if (ingest_invite(o, &r, err, errlen) != 0)
+		return 1;
+	return DB_EXEC(run->db, SQL_INVITE_INS, DV_I(run->tenant),
+	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(nz(r.email_sha256)),
+	    DV_S(nz(r.email_prefix)), DV_S(r.role), DV_S(r.status),
+	    ts_val(r.created_at), ts_val(r.expires_at),
+	    ts_val(r.accepted_at)) == 0 ? 0 : -1;
+}
+
+static int
+row_svcacct(struct run *run, struct stream *st, json_t *o,
+    const char *project, char *err, size_t errlen)
+{
+	struct row_svcacct	 r;
+	int			 rc;
+
+	if (ingest_svcacct(o, &r, err, errlen) != 0)
+		return 1;
+	rc = DB_EXEC(run->db, SQL_SVCACCT_INS, DV_I(run->tenant),
+	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(project),
+	    DV_S(r.name), DV_S(r.role), ts_val(r.created_at)) == 0 ? 0 : -1;
+	free(r.name);
+	return rc;
+}
+
+static int
+row_projuser(struct run *run, struct stream *st, json_t *o,
+    const char *project, char *err, size_t errlen)
+{
+	struct row_projuser	 r;
+
+	if (ingest_projuser(o, &r, err, errlen) != 0)
+		return 1;
+	return DB_EXEC(run->db, SQL_PROJUSER_INS, DV_I(run->tenant),
+	    DV_I(run->org), DV_I(st->gen), DV_S(project), DV_S(r.user_id),
+	    DV_S(nz(r.email_sha256)), DV_S(nz(r.email_prefix)), DV_S(r.role),
+	    ts_val(r.added_at)) == 0 ? 0 : -1;
+}
+
+static int
+user_id_row(const struct db_row *r, void *arg)
+{
+	strset_add(arg, db_row_str(r, 0));
+	return 0;
+}
+
+/*
+ * Who is in the org, for orphan findings: this pull's users when that
+ * stream succeeded, else the stored snapshot.  false when neither exists.
+ */
+static bool
+users_for_findings(struct run *run)
+{
+	long	 n;
+
+	if (run->users_known)
+		return true;
+	if (run->st[ST_USERS].state == SS_OK) {
+		run->users_known = true;
+		return true;
+	}
+	strset_free(&run->users);
+	n = DB_QUERY(run->db, SQL_USER_IDS, user_id_row, &run->users,
+	    DV_I(run->org));
+	if (n <= 0) {
+		log_warn("collect: org %" PRId64 ": no users list: keys whose "
+		    "owner left cannot be told this run", run->org);
+		return false;
+	}
+	log_warn("collect: org %" PRId64 ": users stream %s: findings use "
+	    "the stored users list", run->org,
+	    state_names[run->st[ST_USERS].state]);
+	run->users_known = true;
+	return true;
+}
+
+static int
+key_store(struct run *run, struct stream *st, const struct key_row *k,
+    bool membership)
+{
+	struct finding_key	 fk;
+	struct finding		 f;
+
+	fk.created_at = k->created_at;
+	fk.last_used_at = k->last_used_at;
+	fk.owner_is_user = k->owner_type != NULL &&
+	    strcmp(k->owner_type, "user") == 0 && k->owner_id != NULL;
+	fk.owner_in_org = !membership || !fk.owner_is_user ||
+	    strset_has(&run->users, k->owner_id);
+	fk.access_inactive = k->owner_access != NULL &&
+	    strcmp(k->owner_access, "inactive") == 0;
+	finding_eval(&fk, run->now, run->conf->stale_days, &f);
+	return DB_EXEC(run->db, SQL_KEY_INS, DV_I(run->tenant), DV_I(run->org),
+	    DV_S(st->def->name), DV_I(st->gen), DV_S(k->id),
+	    DV_S(k->project_id), DV_S(key_type_name(k->type)),
+	    DV_S(k->redacted), DV_S(k->name), ts_val(k->created_at),
+	    ts_val(k->last_used_at), ts_val(k->expires_at),
+	    DV_S(k->owner_type), DV_S(k->owner_id), DV_S(k->owner_access),
+	    DV_I(f.stale), DV_S(nz(f.stale_reason)), DV_I(f.orphan),
+	    DV_S(nz(f.orphan_reason)), DV_I(run->now));
+}
+
+/* Evaluates and stores a key stream's held rows, then commits it. */
+static void
+keys_flush(struct run *run, struct stream *st)
+{
+	bool	 membership = users_for_findings(run);
+	size_t	 i;
+
+	for (i = 0; i < st->nkeys; i++) {
+		if (i % 500 == 0 && (i > 0 ? db_commit(run->db) : 0) != 0)
+			goto dberr;
+		if (i % 500 == 0 && db_begin(run->db) != 0)
+			goto dberr;
+		if (key_store(run, st, &st->keys[i], membership) != 0)
+			goto dberr;
+	}
+	if (st->nkeys > 0 && db_commit(run->db) != 0)
+		goto dberr;
+	stream_commit(run, st);
+	return;
+dberr:
+	log_err("collect: org %" PRId64 ": %s: store: %s", run->org,
+	    st->def->name, db_error(run->db));
+	db_rollback(run->db);
+	stream_end(run, st, SS_FAILED, 0, "storage error; see the collector "
+	    "log");
+}
+
+static void
+run_free(struct run *run)
+{
+	size_t		 i, k;
+
+	for (i = 0; i < ST__MAX; i++) {
+		for (k = 0; k < run->st[i].nkeys; k++)
+			key_row_free(&run->st[i].keys[k]);
+		free(run->st[i].keys);
+	}
+	for (i = 0; i < run->nprojects; i++)
+		free(run->projects[i]);
+	free(run->projects);
+	free(run->archived);
+	strset_free(&run->users);
+	oa_free(run->oa);
+}
+
+/* Opens the admin key and makes the client; the key never outlives it. */
+static int
+run_client(struct run *run, struct collect_result *res)
+{
+	struct buf	 key = { 0 };
+	char		 err[sizeof(res->error)];
+
+	if (vault_open_admin_key(run->db, run->conf, run->org, &run->tenant,
+	    &key, err, sizeof(err)) != 0) {
+		snprintf(res->error, sizeof(res->error), "%s", err);
+		return -1;
+	}
+	run->oa = oa_new(run->conf, run->conf->openai_base_url, key.p);
+	buf_free(&key);
+	if (run->oa == NULL) {
+		snprintf(res->error, sizeof(res->error), "libcurl did not "
+		    "start");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+host_id(void)
+{
+	static char	 host[128];
+
+	if (host[0] == '\0' && gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	return host;
+}
+
+int
+collect_org(struct db *db, const struct conf *c, int64_t org,
+    struct collect_result *res)
+{
+	struct run	 run;
+	enum stream_id	 i;
+	const char	*status;
+	int64_t		 start = now_ms();
+
+	memset(res, 0, sizeof(*res));
+	memset(&run, 0, sizeof(run));
+	run.db = db;
+	run.conf = c;
+	run.org = org;
+	run.now = now_s();
+	for (i = 0; i < ST__MAX; i++) {
+		run.st[i].def = &defs[i];
+		run.st[i].id = i;
+	}
+	if (run_client(&run, res) != 0)
+		goto fail;
+	if (DB_EXEC(db, SQL_RUN_ADD, DV_I(run.tenant), DV_I(org),
+	    DV_I(now_ms()), DV_S(host_id())) != 0) {
+		snprintf(res->error, sizeof(res->error), "cannot record the "
+		    "run: %s", db_error(db));
+		goto fail;
+	}
+	run.run_id = res->run_id = db_insert_id(db);
+	log_info("collect: org %" PRId64 ": run %" PRId64 " started", org,
+	    run.run_id);
+
+	/* Org streams start now; per-project ones once projects is in. */
+	for (i = 0; i < ST__MAX; i++)
+		if (!defs[i].per_project && stream_begin(&run, &run.st[i]) == 0)
+			chain_start(&run, &run.st[i], NULL);
+		else if (!defs[i].per_project)
+			stream_ended(&run, &run.st[i]);
+	oa_run(run.oa);
+
+	for (i = 0; i < ST__MAX; i++) {
+		switch (run.st[i].state) {
+		case SS_OK:
+			res->ok++;
+			break;
+		case SS_SKIPPED:
+			res->skipped++;
+			break;
+		default:
+			/* Anything unfinished here is a bug; say so. */
+			if (run.st[i].state != SS_FAILED)
+				stream_end(&run, &run.st[i], SS_FAILED, 0,
+				    "stream did not finish");
+			res->failed++;
+			break;
+		}
+		res->rows += run.st[i].rows;
+	}
+	res->requests = oa_requests(run.oa);
+	res->retries = oa_retries(run.oa);
+	if (run.openai_org[0] != '\0')
+		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
+		    DV_S(run.openai_org));
+	status = res->failed == 0 ? "ok" : res->ok + res->skipped > 0 ?
+	    "partial" : "failed";
+	if (DB_EXEC(db, SQL_RUN_END, DV_I(now_ms()), DV_S(status),
+	    DV_I(res->requests), DV_NULL, DV_I(run.run_id)) != 0)
+		log_err("collect: org %" PRId64 ": end run: %s", org,
+		    db_error(db));
+	res->ms = now_ms() - start;
+	log_info("collect: org %" PRId64 ": run %" PRId64 " %s: %d ok, %d "
+	    "skipped, %d failed, %ld rows, %ld requests (%ld retries)", org,
+	    run.run_id, status, res->ok, res->skipped, res->failed, res->rows,
+	    res->requests, res->retries);
+	run_free(&run);
+	return res->failed == 0 ? 0 : 1;
+fail:
+	if (run.run_id > 0)
+		DB_EXEC(db, SQL_RUN_END, DV_I(now_ms()), DV_S("failed"),
+		    DV_I(0), DV_S(res->error), DV_I(run.run_id));
+	run_free(&run);
+	return -1;
+}
+
+struct lease {
+	int64_t	 id, until;
+	char	 status[17], owner[129];
+	int	 found;
+};
+
+static int
+lease_row(const struct db_row *r, void *arg)
+{
+	struct lease	*l = arg;
+
+	l->id = db_row_int(r, 0);
+	if (r->ncol > 1) {
+		snprintf(l->status, sizeof(l->status), "%s", db_row_str(r, 1));
+		l->until = db_row_int(r, 2);
+		snprintf(l->owner, sizeof(l->owner), "%s", db_row_str(r, 3));
+	}
+	l->found = 1;
+	return 1;
+}
+
+int
+collect_lease_one(struct db *db, const struct conf *c, int64_t org,
+    const char *owner, char *err, size_t errlen)
+{
+	struct lease	 l = { .found = 0 };
+	int64_t		 now = now_s();
+
+	if (db_begin(db) != 0 ||
+	    DB_QUERY(db, SQL_ORG_LEASE_ONE, lease_row, &l, DV_I(org)) < 0) {
+		snprintf(err, errlen, "cannot lease org %" PRId64 ": %s", org,
+		    db_error(db));
+		goto fail;
+	}
+	if (!l.found) {
+		snprintf(err, errlen, "no org %" PRId64 "; 'orgaudit orgs' "
+		    "lists them", org);
+		goto fail;
+	}
+	if (strcmp(l.status, "active") != 0) {
+		snprintf(err, errlen, "org %" PRId64 " is %s; connect it again "
+		    "to collect it", org, l.status);
+		goto fail;
+	}
+	if (l.until >= now && strcmp(l.owner, owner) != 0) {
+		snprintf(err, errlen, "org %" PRId64 " is being collected by "
+		    "%s (lease for %" PRId64 " s more)", org, l.owner,
+		    l.until - now);
+		goto fail;
+	}
+	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
+	    DV_S(owner), DV_I(now), DV_I(org)) != 0 || db_commit(db) != 0) {
+		snprintf(err, errlen, "cannot lease org %" PRId64 ": %s", org,
+		    db_error(db));
+		goto fail;
+	}
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+collect_lease_next(struct db *db, const struct conf *c, int64_t pass_start,
+    const char *owner, int64_t *org)
+{
+	struct lease	 l = { .found = 0 };
+	int64_t		 now = now_s();
+
+	if (db_begin(db) != 0 ||
+	    DB_QUERY(db, SQL_ORG_LEASE_NEXT, lease_row, &l, DV_I(now),
+	    DV_I(pass_start)) < 0)
+		goto fail;
+	if (!l.found) {
+		db_commit(db);
+		return 0;
+	}
+	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
+	    DV_S(owner), DV_I(now), DV_I(l.id)) != 0 || db_commit(db) != 0)
+		goto fail;
+	*org = l.id;
+	return 1;
+fail:
+	log_err("collect: lease: %s", db_error(db));
+	db_rollback(db);
+	return -1;
+}
+
+void
+collect_release(struct db *db, int64_t org, int64_t run_id,
+    const char *owner)
+{
+	if (DB_EXEC(db, SQL_ORG_LEASE_RELEASE, run_id > 0 ? DV_I(run_id) :
+	    DV_NULL, DV_I(org), DV_S(owner)) != 0)
+		log_err("collect: org %" PRId64 ": release lease: %s", org,
+		    db_error(db));
+}

@@ -1,0 +1,52 @@
+/*
+ * collect.h: pulling one org from the Admin API into MariaDB.
+ *
+ * Snapshot streams (users, projects, api_keys, service_accounts,
+ * project_users, admin_api_keys, invites) are written under a new
+ * generation and made current in one UPDATE once complete, so readers see
+ * the previous pull or the new one, never half of one.  A stream the key
+ * cannot read (403/404) is skipped; one that fails keeps its previous
+ * snapshot; the others are stored either way.  Every run leaves a record
+ * per stream.
+ */
+#ifndef ORGAUDIT_COLLECT_H
+#define ORGAUDIT_COLLECT_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "db.h"
+
+struct collect_result {
+	int64_t	 run_id;
+	int	 ok, skipped, failed;
+	long	 requests, retries, rows;
+	int64_t	 ms;
+	char	 error[320];	/* set when the run could not start */
+};
+
+/*
+ * Pulls org; the caller holds its lease.  Returns 0 when every stream was
+ * stored or skipped, 1 when some failed (the others are stored), -1 when
+ * the run could not start (error in res->error).
+ */
+int	 collect_org(struct db *db, const struct conf *c, int64_t org,
+	    struct collect_result *res);
+
+/*
+ * Leases org for owner.  Returns 0, or -1 with a message (unknown org,
+ * disconnected, leased by another collector, database error).
+ */
+int	 collect_lease_one(struct db *db, const struct conf *c, int64_t org,
+	    const char *owner, char *err, size_t errlen);
+/*
+ * Leases the next active org not collected since pass_start and not
+ * leased elsewhere.  Returns 1 and sets *org, 0 when none is left, -1 on a
+ * database error.
+ */
+int	 collect_lease_next(struct db *db, const struct conf *c,
+	    int64_t pass_start, const char *owner, int64_t *org);
+void	 collect_release(struct db *db, int64_t org, int64_t run_id,
+	    const char *owner);
+
+#endif

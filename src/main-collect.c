@@ -1,0 +1,154 @@
+/*
+ * main-collect.c: orgaudit-collect, run by cron every hour.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "collect.h"
+#include "log.h"
+#include "util.h"
+#include "version.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: orgaudit-collect [--conf FILE] (--org ID | --all) "
+	    "[--concurrency N] [--verbose]\n\n"
+	    "Pulls users, projects, project API keys, service accounts, "
+	    "project users,\nadmin API keys and invites of each connected "
+	    "OpenAI org into MariaDB.\n\n"
+	    "  --org ID         pull this org\n"
+	    "  --all            pull every active org not pulled since this "
+	    "run began;\n"
+	    "                   several collectors may run at once: each org "
+	    "is leased\n"
+	    "  --concurrency N  requests in flight (default: "
+	    "collect_concurrency)\n"
+	    "  --verbose        log every retry\n\n"
+	    "Exit codes: 0 every stream stored (or skipped: the key cannot "
+	    "read it),\n1 some stream failed (the others are stored), 2 bad "
+	    "usage or configuration.\n");
+}
+
+/* Pulls one leased org, releases it, and folds its result into rc. */
+static int
+collect_one(struct db *db, const struct conf *c, int64_t org,
+    const char *owner)
+{
+	struct collect_result	 res;
+	int			 rc;
+
+	rc = collect_org(db, c, org, &res);
+	collect_release(db, org, res.run_id, owner);
+	if (rc < 0) {
+		log_err("collect: org %" PRId64 ": %s", org, res.error);
+		fprintf(stderr, "orgaudit-collect: org %" PRId64 ": %s\n", org,
+		    res.error);
+		return EXIT_FAIL;
+	}
+	printf("org %" PRId64 ": run %" PRId64 ": %d streams ok, %d skipped, "
+	    "%d failed; %ld rows, %ld requests (%ld retries) in %.2f s\n", org,
+	    res.run_id, res.ok, res.skipped, res.failed, res.rows,
+	    res.requests, res.retries, (double)res.ms / 1000.0);
+	return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "org", required_argument, NULL, 'o' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "concurrency", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct conf	 c;
+	struct db	*db;
+	const char	*conf_file = NULL;
+	char		 owner[192], host[128], err[512];
+	int64_t		 org = 0, conc = 0, pass;
+	int		 ch, all = 0, verbose = 0, rc = EXIT_OK, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'o':
+			if (parse_i64(optarg, 1, INT64_MAX, &org) != 0) {
+				fprintf(stderr, "orgaudit-collect: --org must "
+				    "be an org ID (a positive number)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			all = 1;
+			break;
+		case 'n':
+			if (parse_i64(optarg, 1, 256, &conc) != 0) {
+				fprintf(stderr, "orgaudit-collect: "
+				    "--concurrency must be 1 to 256\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("orgaudit-collect %s\n", ORGAUDIT_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc || (org == 0) == (all == 0)) {
+		fprintf(stderr, "orgaudit-collect: give exactly one of --org ID "
+		    "and --all\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_conf("orgaudit-collect", conf_file, &c) != 0)
+		return EXIT_USAGE;
+	if (conc > 0)
+		c.collect_concurrency = conc;
+	if (verbose)
+		log_set_level(LOG_DEBUG);
+	if ((db = app_db(&c)) == NULL) {
+		conf_free(&c);
+		return EXIT_USAGE;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(owner, sizeof(owner), "%s:%d", host, (int)getpid());
+
+	if (org != 0) {
+		if (collect_lease_one(db, &c, org, owner, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "orgaudit-collect: %s\n", err);
+			rc = EXIT_FAIL;
+		} else
+			rc = collect_one(db, &c, org, owner);
+	} else {
+		pass = now_s();
+		while ((r = collect_lease_next(db, &c, pass, owner, &org)) > 0)
+			if (collect_one(db, &c, org, owner) != EXIT_OK)
+				rc = EXIT_FAIL;
+		if (r < 0)
+			rc = EXIT_FAIL;
+	}
+	db_close(db);
+	conf_free(&c);
+	return rc;
+}
