@@ -1,0 +1,758 @@
+/*
+ * cli.c: see cli.h.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "app.h"
+#include "cli.h"
+#include "connect.h"
+#include "log.h"
+#include "migrate.h"
+#include "seal.h"
+#include "token.h"
+#include "util.h"
+#include "vault.h"
+#include "views.h"
+
+/* Prints s for a terminal: control and bidi characters become '?'. */
+static void
+term_put(FILE *f, const char *s, size_t width)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 chars = 0;
+
+	for (; *p != '\0' && chars < width; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+		} else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa &&
+		    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 &&
+		    p[2] <= 0xa9))) {
+			fputc('?', f);	/* U+202A..E, U+2066..9 */
+			p += 2;
+		} else {
+			fputc(*p, f);
+			/* Only a character's first byte counts for width. */
+			if ((*p & 0xc0) == 0x80)
+				continue;
+		}
+		chars++;
+	}
+	if (*p != '\0')
+		fputs("\xe2\x80\xa6", f);
+	for (chars += *p != '\0'; chars < width; chars++)
+		fputc(' ', f);
+}
+
+static int
+open_db(struct cli_ctx *x, struct db **db)
+{
+	if ((*db = app_db(&x->conf)) == NULL)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+struct tenant_hit {
+	int64_t	 id;
+	char	 name[201];
+};
+
+static int
+tenant_row(const struct db_row *r, void *arg)
+{
+	struct tenant_hit	*t = arg;
+
+	t->id = db_row_int(r, 0);
+	snprintf(t->name, sizeof(t->name), "%s", db_row_str(r, 1));
+	return 1;
+}
+
+/* A tenant by ID or name.  Prints why and returns -1 when none. */
+static int
+tenant_resolve(struct db *db, const char *arg, struct tenant_hit *t)
+{
+	int64_t	 id = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (arg == NULL) {
+		fprintf(stderr, "orgaudit: --tenant is required (an ID or a "
+		    "name; 'orgaudit tenant list' shows them)\n");
+		return -1;
+	}
+	parse_i64(arg, 1, INT64_MAX, &id);
+	if (DB_QUERY(db, SQL_TENANT_FIND, tenant_row, t, DV_I(id), DV_S(arg),
+	    DV_I(id)) < 0) {
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		return -1;
+	}
+	if (t->id == 0) {
+		fprintf(stderr, "orgaudit: no tenant '%s'; 'orgaudit tenant "
+		    "list' shows them\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+need_id(const char *arg, const char *what, int64_t *out)
+{
+	if (arg == NULL || parse_i64(arg, 1, INT64_MAX, out) != 0) {
+		fprintf(stderr, "orgaudit: %s must be a positive number\n",
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_migrate(struct cli_ctx *x, int argc, char **argv)
+{
+	struct db	*db;
+	char		 err[512];
+	int		 from, to;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: orgaudit migrate\n");
+		return EXIT_USAGE;
+	}
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (migrate_run(db, &from, &to, err, sizeof(err)) != 0) {
+		fprintf(stderr, "orgaudit: migrate: %s\n", err);
+		db_close(db);
+		return EXIT_FAIL;
+	}
+	if (from == to)
+		printf("schema is at version %d; nothing to do\n", to);
+	else
+		printf("schema migrated from version %d to %d\n", from, to);
+	db_close(db);
+	return EXIT_OK;
+}
+
+int
+cli_master_key(struct cli_ctx *x, int argc, char **argv)
+{
+	struct seal_key	 old, new;
+	struct db	*db;
+	char		 err[512];
+	long		 n;
+
+	if (argc == 2 && strcmp(argv[1], "create") == 0) {
+		if (seal_master_create(x->conf.master_key_file, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "orgaudit: %s\n", err);
+			return EXIT_FAIL;
+		}
+		printf("created master key %s (mode 0600); back it up: "
+		    "without it no stored admin key can be opened\n",
+		    x->conf.master_key_file);
+		return EXIT_OK;
+	}
+	if (argc != 3 || strcmp(argv[1], "rotate") != 0) {
+		fprintf(stderr, "usage: orgaudit master-key create\n"
+		    "       orgaudit master-key rotate NEW-KEY-FILE\n");
+		return EXIT_USAGE;
+	}
+	if (seal_master_load(x->conf.master_key_file, &old, err,
+	    sizeof(err)) != 0 ||
+	    seal_master_load(argv[2], &new, err, sizeof(err)) != 0) {
+		fprintf(stderr, "orgaudit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	n = vault_rotate(db, &old, &new, err, sizeof(err));
+	seal_key_wipe(&old);
+	seal_key_wipe(&new);
+	db_close(db);
+	if (n < 0) {
+		fprintf(stderr, "orgaudit: rotate: %s (nothing was changed)\n",
+		    err);
+		return EXIT_FAIL;
+	}
+	printf("re-wrapped %ld tenant data keys under %s; now point "
+	    "master_key_file at it\n", n, argv[2]);
+	return EXIT_OK;
+}
+
+static int
+tenant_list_row(const struct db_row *r, void *arg)
+{
+	(void)arg;
+	printf("%-6s ", db_row_str(r, 0));
+	term_put(stdout, db_row_str(r, 1), 32);
+	printf(" %s\n", db_row_str(r, 3));
+	return 0;
+}
+
+int
+cli_tenant(struct cli_ctx *x, int argc, char **argv)
+{
+	struct seal_key	 master;
+	struct db	*db;
+	char		 err[512];
+	int64_t		 id;
+	int		 rc = EXIT_FAIL;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		if (open_db(x, &db) != 0)
+			return EXIT_FAIL;
+		printf("%-6s %-32s %s\n", "ID", "NAME", "ACTIVE ORGS");
+		if (DB_QUERY(db, SQL_TENANT_LIST, tenant_list_row, NULL) < 0)
+			fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		else
+			rc = EXIT_OK;
+		db_close(db);
+		return rc;
+	}
+	if (argc != 3 || strcmp(argv[1], "add") != 0) {
+		fprintf(stderr, "usage: orgaudit tenant add NAME\n"
+		    "       orgaudit tenant list\n");
+		return EXIT_USAGE;
+	}
+	if (argv[2][0] == '\0' || strlen(argv[2]) > 200) {
+		fprintf(stderr, "orgaudit: a tenant name has 1 to 200 "
+		    "characters\n");
+		return EXIT_USAGE;
+	}
+	if (seal_master_load(x->conf.master_key_file, &master, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "orgaudit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (open_db(x, &db) != 0)
+		goto out;
+	if (db_begin(db) != 0 ||
+	    DB_EXEC(db, SQL_TENANT_ADD, DV_S(argv[2]), DV_I(now_s())) != 0) {
+		fprintf(stderr, "orgaudit: tenant add: %s\n", db_errno(db) ==
+		    1062 ? "a tenant with that name exists" : db_error(db));
+		goto rollback;
+	}
+	id = db_insert_id(db);
+	if (vault_tenant_key_create(db, &master, id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "orgaudit: tenant add: %s\n", err);
+		goto rollback;
+	}
+	if (db_commit(db) != 0) {
+		fprintf(stderr, "orgaudit: tenant add: %s\n", db_error(db));
+		goto rollback;
+	}
+	printf("%" PRId64 "\n", id);
+	rc = EXIT_OK;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	seal_key_wipe(&master);
+	db_close(db);
+	return rc;
+}
+
+static int
+token_list_row(const struct db_row *r, void *arg)
+{
+	char	 when[21];
+
+	(void)arg;
+	fmt_rfc3339(db_row_int(r, 2), when);
+	printf("%-6s ", db_row_str(r, 0));
+	term_put(stdout, db_row_str(r, 1), 32);
+	printf(" %s %s\n", when, db_row_null(r, 3) ? "active" : "revoked");
+	return 0;
+}
+
+int
+cli_token(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tenant_hit	 t;
+	struct db		*db = NULL;
+	const char		*tenant = NULL, *name = NULL, *verb;
+	char			 tok[TOKEN_LEN + 1];
+	unsigned char		 hash[SHA256_DIGEST_LENGTH];
+	int64_t			 id;
+	int			 ch, rc = EXIT_FAIL;
+
+	if (argc < 2)
+		goto usage;
+	verb = argv[1];
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			tenant = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (strcmp(verb, "revoke") == 0) {
+		if (optind != argc - 1 || need_id(argv[optind], "the token ID",
+		    &id) != 0)
+			goto usage;
+		if (open_db(x, &db) != 0)
+			return EXIT_FAIL;
+		if (DB_EXEC(db, SQL_TOKEN_REVOKE, DV_I(now_s()), DV_I(id)) != 0)
+			fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		else if (db_affected(db) != 1)
+			fprintf(stderr, "orgaudit: no active token %" PRId64
+			    "\n", id);
+		else {
+			printf("revoked token %" PRId64 "\n", id);
+			rc = EXIT_OK;
+		}
+		db_close(db);
+		return rc;
+	}
+	if (optind != argc || (strcmp(verb, "add") != 0 &&
+	    strcmp(verb, "list") != 0))
+		goto usage;
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (tenant_resolve(db, tenant, &t) != 0)
+		goto out;
+	if (strcmp(verb, "list") == 0) {
+		printf("%-6s %-32s %-20s %s\n", "ID", "NAME", "CREATED",
+		    "STATE");
+		if (DB_QUERY(db, SQL_TOKEN_LIST, token_list_row, NULL,
+		    DV_I(t.id)) >= 0)
+			rc = EXIT_OK;
+		goto out;
+	}
+	if (name == NULL || *name == '\0' || strlen(name) > 200) {
+		fprintf(stderr, "orgaudit: token add needs --name (1 to 200 "
+		    "characters) saying what the token is for\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (token_new(tok, hash) != 0 ||
+	    DB_EXEC(db, SQL_TOKEN_ADD, DV_I(t.id), DV_S(name),
+	    DV_B(hash, sizeof(hash)), DV_I(now_s())) != 0) {
+		fprintf(stderr, "orgaudit: token add: %s\n", db_error(db));
+		goto out;
+	}
+	printf("token %" PRId64 " for tenant %" PRId64 " (shown once, store "
+	    "it now):\n%s\n", db_insert_id(db), t.id, tok);
+	rc = EXIT_OK;
+out:
+	wipe(tok, sizeof(tok));
+	db_close(db);
+	return rc;
+usage:
+	fprintf(stderr, "usage: orgaudit token add --tenant T --name NAME\n"
+	    "       orgaudit token list --tenant T\n"
+	    "       orgaudit token revoke ID\n");
+	return EXIT_USAGE;
+}
+
+/* Reads one key from a file ("-" = stdin): trimmed, at most 1 KiB. */
+static int
+read_key_file(const char *path, struct buf *key)
+{
+	struct buf	 tmp = { 0 };
+	size_t		 s = 0, e;
+	int		 rc = -1;
+
+	if (strcmp(path, "-") == 0)
+		path = "/dev/stdin";
+	if (file_read(path, 1024, &tmp) != 0) {
+		fprintf(stderr, "orgaudit: cannot read the key file %s: %m\n",
+		    path);
+		goto out;
+	}
+	e = tmp.len;
+	while (s < e && (tmp.p[s] == ' ' || tmp.p[s] == '\t' ||
+	    tmp.p[s] == '\n' || tmp.p[s] == '\r'))
+		s++;
+	while (e > s && (tmp.p[e - 1] == ' ' || tmp.p[e - 1] == '\t' ||
+	    tmp.p[e - 1] == '\n' || tmp.p[e - 1] == '\r'))
+		e--;
+	if (s == e) {
+		fprintf(stderr, "orgaudit: the key file %s is empty\n", path);
+		goto out;
+	}
+	buf_add(key, tmp.p + s, e - s);
+	rc = 0;
+out:
+	buf_free(&tmp);
+	return rc;
+}
+
+static void
+print_checklist(const struct connect_result *res)
+{
+	static const char *const mark[] = { "  ?  ", " ok  ", "empty",
+	    " --  ", "fail " };
+	int	 i;
+
+	for (i = 0; i < CAP__MAX; i++) {
+		if (res->caps[i].status == CAP_UNKNOWN &&
+		    res->caps[i].detail[0] == '\0')
+			continue;
+		printf("  [%s] %-18s %s\n", mark[res->caps[i].status],
+		    cap_label((enum cap_id)i), res->caps[i].detail);
+	}
+}
+
+static int
+org_connect(struct cli_ctx *x, const char *tenant, const char *org,
+    const char *name, const char *key_file)
+{
+	struct connect_result	 res;
+	struct tenant_hit	 t;
+	struct db		*db;
+	struct buf		 key = { 0 };
+	int64_t			 org_id = 0;
+	int			 rc = EXIT_FAIL;
+
+	if (key_file == NULL) {
+		fprintf(stderr, "orgaudit: org connect needs --key-file FILE "
+		    "(or - for standard input) holding the admin key\n");
+		return EXIT_USAGE;
+	}
+	if (org != NULL && need_id(org, "--org", &org_id) != 0)
+		return EXIT_USAGE;
+	if (name != NULL && (*name == '\0' || strlen(name) > 200)) {
+		fprintf(stderr, "orgaudit: --name has 1 to 200 characters\n");
+		return EXIT_USAGE;
+	}
+	if (read_key_file(key_file, &key) != 0)
+		return EXIT_USAGE;
+	if (open_db(x, &db) != 0)
+		goto out;
+	if (tenant_resolve(db, tenant, &t) != 0)
+		goto out;
+	if (connect_org(db, &x->conf, t.id, org_id, name, key.p, &res) != 0) {
+		if (res.outcome != CONNECT_BAD_KEY)
+			print_checklist(&res);
+		fprintf(stderr, "orgaudit: org connect: %s\n", res.error);
+		rc = res.outcome == CONNECT_BAD_KEY ||
+		    res.outcome == CONNECT_REJECTED ? EXIT_REFUSED : EXIT_FAIL;
+		goto out;
+	}
+	printf("key %s accepted%s%s; capabilities:\n", res.key_hint,
+	    res.openai_org[0] ? " for OpenAI organization " : "",
+	    res.openai_org);
+	print_checklist(&res);
+	printf("%s org %" PRId64 "\n", org_id ? "replaced the key of" :
+	    "connected", res.org_id);
+	printf("%" PRId64 "\n", res.org_id);
+	rc = EXIT_OK;
+out:
+	buf_free(&key);
+	db_close(db);
+	return rc;
+}
+
+static int
+org_disconnect(struct cli_ctx *x, const char *tenant, const char *org)
+{
+	struct tenant_hit	 t;
+	struct db		*db;
+	int64_t			 id;
+	int			 rc = EXIT_FAIL;
+
+	if (need_id(org, "--org", &id) != 0)
+		return EXIT_USAGE;
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (tenant_resolve(db, tenant, &t) != 0)
+		goto out;
+	if (DB_EXEC(db, SQL_ORG_DISCONNECT, DV_I(now_s()), DV_I(id),
+	    DV_I(t.id)) != 0) {
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		goto out;
+	}
+	if (db_affected(db) != 1) {
+		fprintf(stderr, "orgaudit: tenant %" PRId64 " has no connected "
+		    "org %" PRId64 "\n", t.id, id);
+		goto out;
+	}
+	printf("disconnected org %" PRId64 ": its admin key is erased and it "
+	    "is no longer collected; the data already pulled is kept\n", id);
+	rc = EXIT_OK;
+out:
+	db_close(db);
+	return rc;
+}
+
+int
+cli_org(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "org", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*tenant = NULL, *org = NULL, *name = NULL;
+	const char	*key_file = NULL;
+	int		 ch;
+
+	if (argc < 2)
+		goto usage;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			tenant = optarg;
+			break;
+		case 'o':
+			org = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'k':
+			key_file = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (optind != argc)
+		goto usage;
+	if (strcmp(argv[1], "connect") == 0)
+		return org_connect(x, tenant, org, name, key_file);
+	if (strcmp(argv[1], "disconnect") == 0)
+		return org_disconnect(x, tenant, org);
+	if (strcmp(argv[1], "list") == 0)
+		return cli_orgs(x, 1, argv);
+usage:
+	fprintf(stderr, "usage: orgaudit org connect --tenant T --key-file F "
+	    "[--name NAME] [--org ID]\n"
+	    "       orgaudit org disconnect --tenant T --org ID\n"
+	    "       orgaudit org list\n"
+	    "--org with connect replaces the key of an existing org.\n");
+	return EXIT_USAGE;
+}
+
+static int
+org_list_row(const struct db_row *r, void *arg)
+{
+	char	 when[21] = "never";
+
+	(void)arg;
+	if (db_row_int(r, 6) > 0)
+		fmt_rfc3339(db_row_int(r, 6), when);
+	printf("%-6s %-6s ", db_row_str(r, 0), db_row_str(r, 1));
+	term_put(stdout, db_row_str(r, 2), 16);
+	putchar(' ');
+	term_put(stdout, db_row_str(r, 3), 24);
+	printf(" %-12s %-16s %s\n", db_row_str(r, 4), db_row_str(r, 5), when);
+	return 0;
+}
+
+int
+cli_orgs(struct cli_ctx *x, int argc, char **argv)
+{
+	struct db	*db;
+	int		 rc = EXIT_FAIL;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: orgaudit orgs\n");
+		return EXIT_USAGE;
+	}
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	printf("%-6s %-6s %-16s %-24s %-12s %-16s %s\n", "ORG", "TENANT",
+	    "TENANT NAME", "NAME", "STATUS", "KEY", "LAST COLLECTED");
+	if (DB_QUERY(db, SQL_ORG_ALL, org_list_row, NULL) < 0)
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+	else
+		rc = EXIT_OK;
+	db_close(db);
+	return rc;
+}
+
+struct keys_walk {
+	int64_t		 now;
+	char		 after_id[129], after_stream[33];
+	long		 n, stale, orphan, page;
+	int64_t		 as_of;
+};
+
+static void
+when_put(json_t *t, int64_t now, const char *never)
+{
+	char	 s[32], d[21];
+	int64_t	 v;
+
+	if (!json_is_integer(t)) {
+		printf("%-14s", never);
+		return;
+	}
+	v = json_integer_value(t);
+	if (now - v < 86400)
+		snprintf(s, sizeof(s), "today");
+	else if (now - v < 2 * 86400)
+		snprintf(s, sizeof(s), "yesterday");
+	else if (now - v < 60 * 86400)
+		snprintf(s, sizeof(s), "%" PRId64 " days ago",
+		    (now - v) / 86400);
+	else {
+		fmt_rfc3339(v, d);
+		snprintf(s, sizeof(s), "%.10s", d);
+	}
+	printf("%-14s", s);
+}
+
+/* A string member, or NULL. */
+static const char *
+js(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int
+keys_row(const struct db_row *r, void *arg)
+{
+	struct keys_walk	*w = arg;
+	json_t			*k = view_key(r, w->now), *f;
+	json_t			*owner = json_object_get(k, "owner");
+	const char		*project, *prefix;
+	size_t			 i;
+	char			 who[160];
+
+	snprintf(w->after_id, sizeof(w->after_id), "%s", db_row_str(r, KC_ID));
+	snprintf(w->after_stream, sizeof(w->after_stream), "%s",
+	    db_row_str(r, KC_STREAM));
+	w->page++;
+	w->n++;
+	w->stale += json_is_true(json_object_get(k, "stale"));
+	w->orphan += json_is_true(json_object_get(k, "orphan"));
+	w->as_of = json_integer_value(json_object_get(k, "as_of"));
+	term_put(stdout, js(k, "id"), 22);
+	putchar(' ');
+	term_put(stdout, js(k, "type"), 16);
+	putchar(' ');
+	term_put(stdout, js(k, "redacted_value"), 17);
+	putchar(' ');
+	project = js(json_object_get(k, "project"), "name");
+	term_put(stdout, project != NULL ? project : "(organization)", 18);
+	prefix = js(owner, "email_prefix");
+	snprintf(who, sizeof(who), "%s%s%s%s", prefix ? prefix : "",
+	    prefix ? "\xe2\x80\xa6 " : "", js(owner, "id") ? js(owner, "id") :
+	    "-", js(owner, "type") && strcmp(js(owner, "type"), "user") != 0 ?
+	    " (service account)" : "");
+	putchar(' ');
+	term_put(stdout, who, 40);
+	putchar(' ');
+	when_put(json_object_get(k, "created_at"), w->now, "-");
+	putchar(' ');
+	when_put(json_object_get(k, "last_used_at"), w->now, "never");
+	json_array_foreach(json_object_get(k, "findings"), i, f)
+		printf("%s%s: %s", i ? "; " : " ", js(f, "kind"),
+		    js(f, "reason"));
+	putchar('\n');
+	json_decref(k);
+	return 0;
+}
+
+static int
+org_tenant_row(const struct db_row *r, void *arg)
+{
+	*(int64_t *)arg = db_row_int(r, 0);
+	return 1;
+}
+
+int
+cli_keys(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'o' },
+		{ "stale", no_argument, NULL, 's' },
+		{ "orphan", no_argument, NULL, 'r' },
+		{ "type", required_argument, NULL, 't' },
+		{ "project", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct keys_walk	 w;
+	struct db		*db;
+	const char		*type = NULL, *project = NULL;
+	int64_t			 org = 0, tenant = 0;
+	int			 ch, stale = 0, orphan = 0, rc = EXIT_FAIL;
+	char			 asof[21];
+	long			 got;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'o':
+			if (need_id(optarg, "--org", &org) != 0)
+				return EXIT_USAGE;
+			break;
+		case 's':
+			stale = 1;
+			break;
+		case 'r':
+			orphan = 1;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 'p':
+			project = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (org == 0 || optind != argc)
+		goto usage;
+	if (type != NULL && key_type_from_name(type) == KEY_UNKNOWN) {
+		fprintf(stderr, "orgaudit: --type is one of admin, project, "
+		    "service_account, user\n");
+		return EXIT_USAGE;
+	}
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (DB_QUERY(db, SQL_ORG_SEALED, org_tenant_row, &tenant,
+	    DV_I(org)) < 0 || tenant == 0) {
+		fprintf(stderr, "orgaudit: no org %" PRId64 "\n", org);
+		goto out;
+	}
+	memset(&w, 0, sizeof(w));
+	w.now = now_s();
+	printf("%-22s %-16s %-17s %-18s %-40s %-14s %-14s %s\n", "KEY ID",
+	    "TYPE", "KEY", "PROJECT", "OWNER", "CREATED", "LAST USED",
+	    "FINDINGS");
+	do {
+		w.page = 0;
+		got = DB_QUERY(db, SQL_KEY_PAGE, keys_row, &w, DV_I(tenant),
+		    DV_I(org), DV_S(w.after_id), DV_S(w.after_id),
+		    DV_S(w.after_stream), stale ? DV_I(1) : DV_NULL,
+		    DV_I(1), orphan ? DV_I(1) : DV_NULL, DV_I(1),
+		    DV_S(type), DV_S(type), DV_S(project), DV_S(project),
+		    DV_I(500));
+		if (got < 0) {
+			fprintf(stderr, "orgaudit: %s\n", db_error(db));
+			goto out;
+		}
+	} while (got == 500);
+	if (w.as_of > 0)
+		fmt_rfc3339(w.as_of, asof);
+	printf("%ld keys, %ld stale, %ld orphan%s%s\n", w.n, w.stale,
+	    w.orphan, w.as_of > 0 ? "; as of " : "", w.as_of > 0 ? asof : "");
+	rc = EXIT_OK;
+out:
+	db_close(db);
+	return rc;
+usage:
+	fprintf(stderr, "usage: orgaudit keys --org ID [--stale] [--orphan] "
+	    "[--type TYPE] [--project PROJECT-ID]\n");
+	return EXIT_USAGE;
+}

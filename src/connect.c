@@ -1,0 +1,333 @@
+/*
+ * connect.c: see connect.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "connect.h"
+#include "log.h"
+#include "oa.h"
+#include "page.h"
+#include "seal.h"
+#include "vault.h"
+
+static const struct {
+	const char	*name;
+	const char	*label;
+	const char	*path;		/* NULL: built by the code */
+} caps[CAP__MAX] = {
+	[CAP_ADMIN] = { "admin", "admin key accepted", NULL },
+	[CAP_USERS] = { "users", "users", "/organization/users?limit=1" },
+	[CAP_PROJECTS] = { "projects", "projects",
+	    "/organization/projects?limit=1&include_archived=true" },
+	[CAP_KEYS] = { "api_keys", "project API keys", NULL },
+	[CAP_AUDIT_LOGS] = { "audit_logs", "audit logs",
+	    "/organization/audit_logs?limit=1" },
+	[CAP_ADMIN_KEYS] = { "admin_api_keys", "admin API keys",
+	    "/organization/admin_api_keys?limit=1" },
+	[CAP_COSTS] = { "costs", "costs", NULL },
+	[CAP_USAGE] = { "usage", "usage per user", NULL },
+};
+
+static const char *const status_names[] = {
+	"unknown", "ok", "empty", "denied", "error"
+};
+
+const char *
+cap_name(enum cap_id id)
+{
+	return caps[id].name;
+}
+
+const char *
+cap_label(enum cap_id id)
+{
+	return caps[id].label;
+}
+
+const char *
+cap_status_name(enum cap_status s)
+{
+	return status_names[s];
+}
+
+struct probe {
+	struct connect_result	*res;
+	enum cap_id		 id;
+};
+
+static struct probe	*probe_new(struct connect_result *, enum cap_id);
+static void		 probe_done(struct oa *, struct oa_call *, void *);
+
+/* Is the answer a list (or usage page) with something in it? */
+static int
+body_populated(const struct oa_call *call)
+{
+	struct page	 pg;
+	char		 err[128];
+	int		 n;
+
+	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	    err, sizeof(err)) != 0)
+		return -1;
+	n = json_array_size(pg.data) > 0;
+	/* Usage and cost pages hold buckets; count their results. */
+	if (n && json_is_object(json_array_get(pg.data, 0)) &&
+	    json_object_get(json_array_get(pg.data, 0), "results") != NULL) {
+		size_t	 i;
+		json_t	*b;
+
+		n = 0;
+		json_array_foreach(pg.data, i, b)
+			n += json_array_size(json_object_get(b, "results")) > 0;
+	}
+	page_free(&pg);
+	return n > 0;
+}
+
+/* The keys probe needs one project id from the projects probe. */
+static void
+probe_keys(struct oa *oa, struct connect_result *res,
+    const struct oa_call *projects)
+{
+	struct capability	*cap = &res->caps[CAP_KEYS];
+	struct page		 pg;
+	struct buf		 path = { 0 };
+	const char		*id;
+	char			 err[128];
+
+	if (!oa_ok(projects) || page_parse(projects->body.p ?
+	    projects->body.p : "", projects->body.len, &pg, err,
+	    sizeof(err)) != 0) {
+		cap->status = CAP_UNKNOWN;
+		snprintf(cap->detail, sizeof(cap->detail), "not probed: the "
+		    "projects list is not readable");
+		return;
+	}
+	id = json_string_value(json_object_get(json_array_get(pg.data, 0),
+	    "id"));
+	if (id == NULL) {
+		cap->status = CAP_EMPTY;
+		snprintf(cap->detail, sizeof(cap->detail), "no project to "
+		    "read keys from");
+		page_free(&pg);
+		return;
+	}
+	buf_adds(&path, "/organization/projects/");
+	oa_escape(id, &path);
+	buf_adds(&path, "/api_keys?limit=1&owner_project_access=any");
+	oa_get(oa, path.p, true, probe_done, probe_new(res, CAP_KEYS));
+	buf_free(&path);
+	page_free(&pg);
+}
+
+static void
+probe_done(struct oa *oa, struct oa_call *call, void *arg)
+{
+	struct probe		*p = arg;
+	struct capability	*cap = &p->res->caps[p->id];
+	int			 pop;
+
+	cap->http_status = call->status;
+	if (call->openai_org[0] != '\0' && p->res->openai_org[0] == '\0')
+		snprintf(p->res->openai_org, sizeof(p->res->openai_org), "%s",
+		    call->openai_org);
+	if (oa_ok(call)) {
+		pop = body_populated(call);
+		cap->status = pop > 0 ? CAP_OK : pop == 0 ? CAP_EMPTY :
+		    CAP_ERROR;
+		snprintf(cap->detail, sizeof(cap->detail), "%s", pop > 0 ?
+		    "reachable" : pop == 0 ? "reachable, nothing there yet" :
+		    "reachable, but the answer is not a list");
+		if (p->id == CAP_AUDIT_LOGS && pop == 0)
+			snprintf(cap->detail, sizeof(cap->detail), "reachable "
+			    "but empty: an Organization Owner may need to turn "
+			    "on audit logging (Settings, Data controls)");
+	} else {
+		cap->status = call->status == 403 || call->status == 404 ?
+		    CAP_DENIED : CAP_ERROR;
+		snprintf(cap->detail, sizeof(cap->detail), "%s", call->err);
+	}
+	if (p->id == CAP_USERS) {
+		/* The users probe also says whether the key is accepted. */
+		struct capability	*admin = &p->res->caps[CAP_ADMIN];
+
+		admin->http_status = call->status;
+		admin->status = oa_ok(call) ? CAP_OK : call->status == 0 ?
+		    CAP_ERROR : CAP_DENIED;
+		snprintf(admin->detail, sizeof(admin->detail), "%s",
+		    oa_ok(call) ? "OpenAI accepted the key" : call->err);
+	}
+	if (p->id == CAP_PROJECTS)
+		probe_keys(oa, p->res, call);
+	free(p);
+}
+
+static struct probe *
+probe_new(struct connect_result *res, enum cap_id id)
+{
+	struct probe	*p = xcalloc(1, sizeof(*p));
+
+	p->res = res;
+	p->id = id;
+	return p;
+}
+
+/* Runs every probe concurrently; the key is wiped with the client. */
+static int
+probe_all(const struct conf *c, const char *key, struct connect_result *res)
+{
+	struct conf	 pc = *c;
+	struct oa	*oa;
+	struct buf	 path = { 0 };
+	int64_t		 since = now_s() - 7 * 86400;
+	int		 i;
+
+	/* Probes answer a person waiting: keep their retry budget short. */
+	if (pc.retry_max_seconds > 20)
+		pc.retry_max_seconds = 20;
+	if (pc.retry_max_attempts > 4)
+		pc.retry_max_attempts = 4;
+	if ((oa = oa_new(&pc, c->openai_base_url, key)) == NULL)
+		return -1;
+	for (i = 0; i < CAP__MAX; i++)
+		if (caps[i].path != NULL)
+			oa_get(oa, caps[i].path, false, probe_done,
+			    probe_new(res, (enum cap_id)i));
+	buf_printf(&path, "/organization/costs?start_time=%" PRId64
+	    "&bucket_width=1d&limit=1", since);
+	oa_get(oa, path.p, false, probe_done, probe_new(res, CAP_COSTS));
+	buf_reset(&path);
+	buf_printf(&path, "/organization/usage/completions?start_time=%" PRId64
+	    "&bucket_width=1d&limit=1&group_by%%5B%%5D=user_id", since);
+	oa_get(oa, path.p, false, probe_done, probe_new(res, CAP_USAGE));
+	buf_free(&path);
+	oa_run(oa);
+	oa_free(oa);
+	return 0;
+}
+
+json_t *
+connect_caps_json(const struct connect_result *res)
+{
+	json_t	*a = json_array();
+	int	 i;
+
+	for (i = 0; i < CAP__MAX; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s}",
+		    "name", caps[i].name, "label", caps[i].label,
+		    "status", status_names[res->caps[i].status],
+		    "http_status", res->caps[i].http_status ?
+		    json_integer(res->caps[i].http_status) : json_null(),
+		    "detail", res->caps[i].detail));
+	return a;
+}
+
+/* Seals and stores in one transaction; the org exists only if all did. */
+static int
+connect_store(struct db *db, const struct conf *c, int64_t tenant,
+    int64_t org_id, const char *name, const char *key,
+    struct connect_result *res)
+{
+	struct seal_key	 master, dk;
+	struct buf	 blob = { 0 };
+	char		*capstr = NULL;
+	json_t		*capj;
+	char		 why[384];
+	int		 rc = -1;
+
+	memset(&dk, 0, sizeof(dk));
+	if (seal_master_load(c->master_key_file, &master, why,
+	    sizeof(why)) != 0) {
+		snprintf(res->error, sizeof(res->error), "%s", why);
+		return -1;
+	}
+	capj = connect_caps_json(res);
+	capstr = json_dumps(capj, JSON_COMPACT);
+	json_decref(capj);
+	if (db_begin(db) != 0)
+		goto dberr;
+	if (org_id == 0) {
+		if (DB_EXEC(db, SQL_ORG_ADD, DV_I(tenant), DV_S(name != NULL ?
+		    name : res->openai_org[0] ? res->openai_org : "OpenAI org"),
+		    DV_S(res->key_hint), DV_S(capstr), DV_I(now_s()),
+		    DV_S(res->openai_org[0] ? res->openai_org : NULL)) != 0)
+			goto dberr;
+		org_id = db_insert_id(db);
+	} else if (DB_EXEC(db, SQL_ORG_REPLACE_KEY, DV_S(res->key_hint),
+	    DV_S(capstr), DV_I(org_id), DV_I(tenant)) != 0)
+		goto dberr;
+	else if (db_affected(db) != 1) {
+		snprintf(res->error, sizeof(res->error), "no org %" PRId64
+		    " in this tenant", org_id);
+		goto out;
+	}
+	if (vault_tenant_key(db, &master, tenant, &dk, why, sizeof(why)) != 0) {
+		snprintf(res->error, sizeof(res->error), "%s", why);
+		goto out;
+	}
+	if (vault_seal_admin_key(&dk, tenant, org_id, key, &blob) != 0) {
+		snprintf(res->error, sizeof(res->error), "cannot seal the key");
+		goto out;
+	}
+	if (DB_EXEC(db, SQL_ORG_SET_KEY, DV_B(blob.p, blob.len), DV_I(org_id),
+	    DV_I(tenant)) != 0 || db_commit(db) != 0)
+		goto dberr;
+	res->org_id = org_id;
+	rc = 0;
+	goto out;
+dberr:
+	log_err("connect: %s", db_error(db));
+	snprintf(res->error, sizeof(res->error), "cannot store the org: "
+	    "database error (see the log)");
+out:
+	if (rc != 0)
+		db_rollback(db);
+	seal_key_wipe(&master);
+	seal_key_wipe(&dk);
+	buf_free(&blob);
+	free(capstr);
+	return rc;
+}
+
+int
+connect_org(struct db *db, const struct conf *c, int64_t tenant,
+    int64_t org_id, const char *name, const char *key,
+    struct connect_result *res)
+{
+	const char		*why;
+	struct capability	*admin = &res->caps[CAP_ADMIN];
+
+	memset(res, 0, sizeof(*res));
+	if ((why = key_admin_refusal(key)) != NULL) {
+		res->outcome = CONNECT_BAD_KEY;
+		snprintf(res->error, sizeof(res->error), "%s", why);
+		return -1;
+	}
+	key_redact(key, KEY_ADMIN, res->key_hint);
+	if (probe_all(c, key, res) != 0) {
+		res->outcome = CONNECT_FAILED;
+		snprintf(res->error, sizeof(res->error), "libcurl did not "
+		    "start");
+		return -1;
+	}
+	if (admin->status != CAP_OK) {
+		res->outcome = admin->http_status == 0 ? CONNECT_UNREACHABLE :
+		    CONNECT_REJECTED;
+		snprintf(res->error, sizeof(res->error), admin->http_status ==
+		    0 ? "cannot reach OpenAI at %s: %s" : admin->http_status ==
+		    401 ? "OpenAI rejected the key (%s%s): check that it was "
+		    "copied whole and has not been revoked" : "OpenAI did not "
+		    "accept the key (%s%s)", admin->http_status == 0 ?
+		    c->openai_base_url : admin->detail, admin->http_status ==
+		    0 ? admin->detail : "");
+		return -1;
+	}
+	if (connect_store(db, c, tenant, org_id, name, key, res) != 0) {
+		res->outcome = CONNECT_FAILED;
+		return -1;
+	}
+	res->outcome = CONNECT_OK;
+	return 0;
+}

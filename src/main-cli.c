@@ -1,0 +1,93 @@
+/*
+ * main-cli.c: orgaudit, the operator's command line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli.h"
+#include "version.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct cli_ctx *, int, char **);
+	const char	*help;
+} verbs[] = {
+	{ "migrate", cli_migrate, "apply the schema migrations (idempotent)" },
+	{ "master-key", cli_master_key, "create | rotate NEW-FILE: the key "
+	    "that wraps tenant data keys" },
+	{ "tenant", cli_tenant, "add NAME | list: customers" },
+	{ "token", cli_token, "add --tenant T --name N | list --tenant T | "
+	    "revoke ID: API tokens" },
+	{ "org", cli_org, "connect --tenant T --key-file F [--name N] "
+	    "[--org ID] | disconnect --tenant T --org ID | list" },
+	{ "orgs", cli_orgs, "list every connected org" },
+	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
+	    "[--project P]: an org's keys and findings" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t	 i;
+
+	fprintf(f, "usage: orgaudit [--conf FILE] VERB [ARGS]\n\n"
+	    "The operator's tool for orgaudit, the OpenAI organization "
+	    "audit service.\n\nVerbs:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "\nConfiguration: --conf, else $ORGAUDIT_CONF, else "
+	    "/etc/orgaudit/orgaudit.conf.\n"
+	    "Exit codes: 0 done, 1 failed, 2 bad usage or configuration, "
+	    "3 admin key refused.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_ctx	 x;
+	size_t		 i;
+	int		 ch, rc;
+
+	memset(&x, 0, sizeof(x));
+	/* '+': stop at the verb; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			x.conf_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("orgaudit %s\n", ORGAUDIT_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[optind], verbs[i].name) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+		fprintf(stderr, "orgaudit: unknown verb '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (app_conf("orgaudit", x.conf_path, &x.conf) != 0)
+		return EXIT_USAGE;
+	rc = verbs[i].fn(&x, argc - optind, argv + optind);
+	conf_free(&x.conf);
+	return rc;
+}

@@ -1,0 +1,194 @@
+/*
+ * views.c: see views.h.
+ */
+#include <string.h>
+
+#include "views.h"
+
+/* A column as a JSON string, or null. */
+static json_t *
+jstr(const struct db_row *r, size_t c)
+{
+	json_t	*v;
+
+	if (db_row_null(r, c))
+		return json_null();
+	/* MariaDB holds valid UTF-8; should a byte not be, say nothing. */
+	v = json_stringn(r->v[c], r->len[c]);
+	return v != NULL ? v : json_null();
+}
+
+/* A column as a JSON integer, or null. */
+static json_t *
+jint(const struct db_row *r, size_t c)
+{
+	return db_row_null(r, c) ? json_null() :
+	    json_integer(db_row_int(r, c));
+}
+
+/* Milliseconds column as whole seconds, or null. */
+static json_t *
+jsec(const struct db_row *r, size_t c)
+{
+	return db_row_null(r, c) ? json_null() :
+	    json_integer(db_row_int(r, c) / 1000);
+}
+
+static json_t *
+jbool(const struct db_row *r, size_t c)
+{
+	return json_boolean(db_row_int(r, c) != 0);
+}
+
+json_t *
+view_org(const struct db_row *r)
+{
+	json_t	*o, *caps, *run = json_null();
+
+	caps = json_loads(db_row_str(r, OC_CAPS), 0, NULL);
+	if (caps == NULL)
+		caps = json_array();
+	if (!db_row_null(r, OC_LAST_RUN_ID))
+		run = json_pack("{s:o, s:o, s:o, s:o}",
+		    "id", jint(r, OC_LAST_RUN_ID),
+		    "status", jstr(r, OC_RUN_STATUS),
+		    "started_at", jsec(r, OC_RUN_STARTED_MS),
+		    "ended_at", jsec(r, OC_RUN_ENDED_MS));
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:{s:o, s:o, s:o, s:o, s:o}}",
+	    "id", jint(r, OC_ID),
+	    "object", "orgaudit.org",
+	    "name", jstr(r, OC_NAME),
+	    "openai_org", jstr(r, OC_OPENAI_ORG),
+	    "status", jstr(r, OC_STATUS),
+	    "key_hint", jstr(r, OC_KEY_HINT),
+	    "connected_at", jint(r, OC_CONNECTED_AT),
+	    "disconnected_at", jint(r, OC_DISCONNECTED_AT),
+	    "capabilities", caps,
+	    "last_run", run,
+	    "counts",
+	    "users", jint(r, OC_USERS),
+	    "projects", jint(r, OC_PROJECTS),
+	    "keys", jint(r, OC_KEYS),
+	    "stale_keys", jint(r, OC_STALE),
+	    "orphan_keys", jint(r, OC_ORPHAN));
+	return o;
+}
+
+json_t *
+view_key(const struct db_row *r, int64_t now)
+{
+	json_t	*o, *findings = json_array(), *project = json_null();
+	json_t	*owner = json_null(), *days = json_null();
+	int64_t	 last;
+
+	if (db_row_int(r, KC_STALE))
+		json_array_append_new(findings, json_pack("{s:s, s:o}",
+		    "kind", "stale", "reason", jstr(r, KC_STALE_REASON)));
+	if (db_row_int(r, KC_ORPHAN))
+		json_array_append_new(findings, json_pack("{s:s, s:o}",
+		    "kind", "orphan", "reason", jstr(r, KC_ORPHAN_REASON)));
+	if (!db_row_null(r, KC_PROJECT_ID))
+		project = json_pack("{s:o, s:o}", "id", jstr(r, KC_PROJECT_ID),
+		    "name", jstr(r, KC_PROJECT_NAME));
+	if (!db_row_null(r, KC_OWNER_ID))
+		owner = json_pack("{s:o, s:o, s:o}",
+		    "type", jstr(r, KC_OWNER_TYPE),
+		    "id", jstr(r, KC_OWNER_ID),
+		    "email_prefix", jstr(r, KC_OWNER_EMAIL_PREFIX));
+	if (!db_row_null(r, KC_LAST_USED_AT)) {
+		last = db_row_int(r, KC_LAST_USED_AT);
+		days = json_integer(last >= now ? 0 : (now - last) / 86400);
+	}
+	o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", jstr(r, KC_ID),
+	    "object", "orgaudit.key",
+	    "kind", strcmp(db_row_str(r, KC_STREAM), "admin_api_keys") == 0 ?
+	    "admin_api_key" : "project_api_key",
+	    "type", jstr(r, KC_TYPE),
+	    "redacted_value", jstr(r, KC_REDACTED),
+	    "name", jstr(r, KC_NAME),
+	    "project", project,
+	    "owner", owner,
+	    "owner_project_access", jstr(r, KC_OWNER_ACCESS),
+	    "created_at", jint(r, KC_CREATED_AT),
+	    "last_used_at", jint(r, KC_LAST_USED_AT),
+	    "days_since_last_use", days,
+	    "expires_at", jint(r, KC_EXPIRES_AT),
+	    "stale", jbool(r, KC_STALE),
+	    "orphan", jbool(r, KC_ORPHAN),
+	    "findings", findings,
+	    "as_of", jint(r, KC_AS_OF));
+	return o;
+}
+
+json_t *
+view_user(const struct db_row *r)
+{
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", jstr(r, UC_ID),
+	    "object", "orgaudit.user",
+	    "email_prefix", jstr(r, UC_EMAIL_PREFIX),
+	    "email_sha256", jstr(r, UC_EMAIL_SHA256),
+	    "role", jstr(r, UC_ROLE),
+	    "added_at", jint(r, UC_ADDED_AT),
+	    "is_service_account", jbool(r, UC_IS_SERVICE_ACCOUNT),
+	    "as_of", jint(r, UC_PULLED_AT));
+}
+
+json_t *
+view_project(const struct db_row *r)
+{
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o},"
+	    " s:o}",
+	    "id", jstr(r, PC_ID),
+	    "object", "orgaudit.project",
+	    "name", jstr(r, PC_NAME),
+	    "status", jstr(r, PC_STATUS),
+	    "created_at", jint(r, PC_CREATED_AT),
+	    "archived_at", jint(r, PC_ARCHIVED_AT),
+	    "keys",
+	    "total", jint(r, PC_KEYS),
+	    "stale", jint(r, PC_STALE),
+	    "orphan", jint(r, PC_ORPHAN),
+	    "as_of", jint(r, PC_PULLED_AT));
+}
+
+static json_t *
+duration(const struct db_row *r, size_t start, size_t end)
+{
+	if (db_row_null(r, start) || db_row_null(r, end))
+		return json_null();
+	return json_integer(db_row_int(r, end) - db_row_int(r, start));
+}
+
+json_t *
+view_run(const struct db_row *r)
+{
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:[]}",
+	    "id", jint(r, RC_ID),
+	    "object", "orgaudit.run",
+	    "status", jstr(r, RC_STATUS),
+	    "started_at", jsec(r, RC_STARTED_MS),
+	    "ended_at", jsec(r, RC_ENDED_MS),
+	    "duration_ms", duration(r, RC_STARTED_MS, RC_ENDED_MS),
+	    "requests", jint(r, RC_REQUESTS),
+	    "error", jstr(r, RC_ERROR),
+	    "streams");
+}
+
+json_t *
+view_run_stream(const struct db_row *r)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "stream", jstr(r, RSC_STREAM),
+	    "status", jstr(r, RSC_STATUS),
+	    "pages", jint(r, RSC_PAGES),
+	    "rows", jint(r, RSC_ROWS),
+	    "requests", jint(r, RSC_REQUESTS),
+	    "retries", jint(r, RSC_RETRIES),
+	    "http_status", jint(r, RSC_HTTP_STATUS),
+	    "error", jstr(r, RSC_ERROR),
+	    "duration_ms", duration(r, RSC_STARTED_MS, RSC_ENDED_MS));
+}
