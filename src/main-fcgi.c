@@ -1,0 +1,113 @@
+/*
+ * main-fcgi.c: orgaudit.fcgi, the web application, run behind nginx by
+ * spawn-fcgi (or any FastCGI process manager) as a pool of processes.
+ * Each process serves one request at a time over its own MariaDB
+ * connection; nothing of a request outlives it.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "api.h"
+#include "app.h"
+#include "http.h"
+#include "log.h"
+#include "version.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: orgaudit.fcgi [--conf FILE]\n\n"
+	    "The orgaudit web application: a FastCGI responder on standard "
+	    "input,\nstarted by spawn-fcgi behind nginx (see nginx/ and "
+	    "docs/operations.md).\nIt serves /api/v1; each process keeps one "
+	    "MariaDB connection.\n");
+}
+
+static void
+serve(FCGX_Request *fr, const struct conf *c, struct db **db)
+{
+	struct req	 r;
+	char		 err[512];
+
+	memset(&r, 0, sizeof(r));
+	r.fcgi = fr;
+	r.conf = c;
+	r.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	r.path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+	r.query = FCGX_GetParam("QUERY_STRING", fr->envp);
+	r.request_id = FCGX_GetParam("REQUEST_ID", fr->envp);
+	if (r.method == NULL)
+		r.method = "";
+	if (r.path == NULL)
+		r.path = "";
+	if (r.request_id == NULL)
+		r.request_id = "-";
+	/* Reconnect lazily: a database restart costs one failed request. */
+	if (*db == NULL && (*db = db_open(c, err, sizeof(err))) == NULL)
+		log_err("fcgi: %s", err);
+	r.db = *db;
+	api_handle(&r);
+	if (r.status >= 500)
+		log_warn("fcgi: %s %s -> %d (request %s)", r.method, r.path,
+		    r.status, r.request_id);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	FCGX_Request	 fr;
+	struct conf	 c;
+	struct db	*db = NULL;
+	const char	*conf_file = NULL;
+	int		 ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("orgaudit.fcgi %s\n", ORGAUDIT_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (FCGX_IsCGI()) {
+		fprintf(stderr, "orgaudit.fcgi: standard input is not a "
+		    "FastCGI socket; start it with spawn-fcgi (see --help)\n");
+		return EXIT_USAGE;
+	}
+	if (app_conf("orgaudit.fcgi", conf_file, &c) != 0)
+		return EXIT_USAGE;
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+		log_err("fcgi: cannot initialise libfcgi");
+		return EXIT_FAIL;
+	}
+	log_info("fcgi: serving");
+	while (FCGX_Accept_r(&fr) >= 0) {
+		serve(&fr, &c, &db);
+		FCGX_Finish_r(&fr);
+	}
+	db_close(db);
+	conf_free(&c);
+	return EXIT_OK;
+}

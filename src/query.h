@@ -1,0 +1,60 @@
+/*
+ * query.h: query strings, parsed and validated against a declared list
+ * of parameters.  Handlers never see raw strings: a parameter is either
+ * absent, or present and valid.  Pure code, driven alone by a fuzzer.
+ */
+#ifndef ORGAUDIT_QUERY_H
+#define ORGAUDIT_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUERY_MAX_LEN		2048
+#define QUERY_MAX_PARAMS	16
+#define QUERY_VALUE_MAX		512
+
+enum qkind {
+	Q_BOOL,		/* true | false */
+	Q_LIMIT,	/* 1 .. the handler's maximum */
+	Q_CURSOR,	/* base64url, at most 400 characters */
+	Q_KEY_TYPE,	/* admin | project | service_account | user */
+	Q_OA_ID,	/* an OpenAI identifier */
+};
+
+struct qspec {
+	const char	*name;
+	enum qkind	 kind;
+};
+
+struct qval {
+	bool		 set;
+	bool		 b;
+	int64_t		 i;
+	char		 s[QUERY_VALUE_MAX + 1];
+};
+
+enum query_err {
+	QUERY_OK,
+	QUERY_TOO_LONG,		/* 414 */
+	QUERY_MALFORMED,	/* bad percent-encoding, control bytes */
+	QUERY_UNKNOWN,		/* a parameter not in the spec */
+	QUERY_DUPLICATE,
+	QUERY_INVALID,		/* a value that does not fit its kind */
+};
+
+/*
+ * Parses qs against spec (nspec entries); out has nspec slots, in the
+ * same order.  limit_max bounds Q_LIMIT.  On failure returns the error
+ * and writes a message for the client into msg (it may quote the
+ * parameter name, never more than 64 bytes of it).
+ */
+enum query_err	 query_parse(const char *qs, const struct qspec *spec,
+		    size_t nspec, int64_t limit_max, struct qval *out,
+		    char *msg, size_t msglen);
+
+/* Percent-decodes [s, s+n) into out ('+' is a space); -1 on bad input. */
+long		 query_decode(const char *s, size_t n, char *out,
+		    size_t outcap);
+
+#endif
