@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""A whole orgaudit stack on one machine, in one run directory.
+
+Used by `make demo`, the integration tests and the benchmarks:
+
+  - a private MariaDB server on a unix socket (its own datadir),
+  - the OpenAI Admin API simulator (tests/sim/oasim.py) on 127.0.0.1,
+  - orgaudit.fcgi under spawn-fcgi, and nginx in front of it,
+  - configuration files, a master key and database passwords.
+
+Every process started is recorded in RUN/pids.json, so `stop()` (and
+`make demo-stop`) stops exactly those and nothing else.
+
+Command line (for the Makefile):
+  stack.py demo-start [--port 8080]   start the demo and print what to try
+  stack.py demo-stop                  stop what demo-start started
+"""
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(SRC, "build")
+SIM = os.path.join(SRC, "tests", "sim", "oasim.py")
+DEMO_DIR = os.path.join(SRC, "run", "demo")
+
+
+class StackError(Exception):
+    """A part of the stack would not start; the message says which and why."""
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, pred, timeout=30.0, proc=None, log=None):
+    """Polls pred() until true; raises StackError naming what and the log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    tail = ""
+    if log and os.path.exists(log):
+        with open(log, errors="replace") as f:
+            tail = "".join(f.readlines()[-15:])
+    raise StackError("%s did not start%s\n%s" % (
+        what, "" if proc is None or proc.poll() is None
+        else " (exited %s)" % proc.returncode, tail))
+
+
+def pid_alive(pid, needle):
+    """Is pid running and is its command line about needle?"""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return needle.encode() in f.read()
+    except OSError:
+        return False
+
+
+class Stack:
+    """One run directory and the processes serving from it."""
+
+    def __init__(self, run_dir, nginx_port=None, fcgi_children=2,
+                 asan=False, api_rate="1000r/s"):
+        self.run = os.path.abspath(run_dir)
+        self.nginx_port = nginx_port
+        self.fcgi_children = fcgi_children
+        self.asan = asan
+        self.api_rate = api_rate
+        self.pids = {}
+        self.sim_proc = None
+        self.sim_port = None
+        self.admin_key = None
+        for d in ("etc", "logs", "mysql", "nginx/tmp", "sock"):
+            os.makedirs(os.path.join(self.run, d), exist_ok=True)
+        self.db_socket = os.path.join(self.run, "mysql", "mysqld.sock")
+        self.conf = os.path.join(self.run, "etc", "orgaudit.conf")
+        self.web_conf = os.path.join(self.run, "etc", "web.conf")
+        self.fcgi_socket = os.path.join(self.run, "sock", "fcgi.sock")
+        self.extra_conf = {}
+
+    # -- paths and binaries -------------------------------------------------
+
+    def path(self, *p):
+        return os.path.join(self.run, *p)
+
+    def bin(self, name):
+        """The built binary; the sanitizer build when asan is on."""
+        if name == "orgaudit.fcgi":
+            return os.path.join(BUILD, "asan", name) if self.asan \
+                else os.path.join(SRC, "cgi-bin", name)
+        return os.path.join(BUILD, "asan", name) if self.asan \
+            else os.path.join(BUILD, name)
+
+    def env(self, conf=None):
+        e = dict(os.environ)
+        e["ORGAUDIT_CONF"] = conf or self.conf
+        e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        return e
+
+    def _record(self, name, pid, needle):
+        self.pids[name] = {"pid": pid, "needle": needle}
+        with open(self.path("pids.json"), "w") as f:
+            json.dump(self.pids, f)
+
+    # -- MariaDB ------------------------------------------------------------
+
+    def start_db(self):
+        """Initialises (once) and starts a private MariaDB server."""
+        data = self.path("mysql", "data")
+        log = self.path("logs", "mariadb.log")
+        if not os.path.isdir(os.path.join(data, "mysql")):
+            os.makedirs(data, exist_ok=True)
+            r = subprocess.run(
+                ["mariadb-install-db", "--no-defaults", "--datadir=" + data,
+                 "--auth-root-authentication-method=normal",
+                 "--skip-test-db", "--user=root"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                raise StackError("mariadb-install-db failed:\n" + r.stdout)
+        pidfile = self.path("mysql", "mysqld.pid")
+        proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--datadir=" + data,
+             "--socket=" + self.db_socket, "--skip-networking",
+             "--user=root", "--pid-file=" + pidfile, "--log-error=" + log,
+             "--innodb-buffer-pool-size=256M",
+             "--innodb-flush-log-at-trx-commit=2",
+             "--character-set-server=utf8mb4",
+             "--collation-server=utf8mb4_bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        self.db_proc = proc
+        wait_for("MariaDB", lambda: self.sql_ok("SELECT 1"), 60, proc, log)
+        self._record("mariadb", proc.pid, "mariadbd")
+        self._db_users()
+
+    def stop_db(self):
+        """Stops MariaDB (cleanly) and waits for it to exit."""
+        info = self.pids.pop("mariadb", None)
+        if info and pid_alive(info["pid"], info["needle"]):
+            os.kill(info["pid"], signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while pid_alive(info["pid"], info["needle"]) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+        if hasattr(self, "db_proc"):
+            try:
+                self.db_proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def mariadb(self, sql, user="root", database=None):
+        """Runs sql with the mariadb client; returns rows as lists of str."""
+        cmd = ["mariadb", "--no-defaults", "--socket=" + self.db_socket,
+               "-u", user, "--batch", "--skip-column-names", "--raw"]
+        if database:
+            cmd.append(database)
+        r = subprocess.run(cmd, input=sql, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise StackError("mariadb: %s" % r.stderr.strip())
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def sql(self, sql):
+        """Query the orgaudit database as root (tests inspect with this)."""
+        return self.mariadb(sql, database="orgaudit")
+
+    def sql_ok(self, sql):
+        try:
+            self.mariadb(sql)
+            return True
+        except StackError:
+            return False
+
+    def _secret_file(self, name):
+        p = self.path("etc", name)
+        if not os.path.exists(p):
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(24) + "\n")
+        with open(p) as f:
+            return f.read().strip()
+
+    def _db_users(self):
+        """The database and two users: the collector's and the web's."""
+        pw = self._secret_file("db.password")
+        webpw = self._secret_file("db-web.password")
+        self.mariadb(
+            "CREATE DATABASE IF NOT EXISTS orgaudit CHARACTER SET utf8mb4"
+            " COLLATE utf8mb4_bin;\n"
+            "CREATE USER IF NOT EXISTS 'orgaudit'@'localhost'"
+            " IDENTIFIED BY '%s';\n"
+            "GRANT ALL ON orgaudit.* TO 'orgaudit'@'localhost';\n"
+            "CREATE USER IF NOT EXISTS 'orgaudit_web'@'localhost'"
+            " IDENTIFIED BY '%s';\n"
+            "GRANT SELECT ON orgaudit.* TO 'orgaudit_web'@'localhost';\n"
+            % (pw, webpw))
+
+    # -- configuration ------------------------------------------------------
+
+    def write_conf(self, **extra):
+        """Writes orgaudit.conf (collector, CLI) and web.conf (fcgi)."""
+        self.extra_conf.update(extra)
+        base = {
+            "db_socket": self.db_socket,
+            "db_name": "orgaudit",
+            "master_key_file": self.path("etc", "master.key"),
+            "openai_base_url": "http://127.0.0.1:%d/v1" % (self.sim_port or 9),
+            "retry_base_ms": "50",
+            "retry_cap_ms": "1000",
+        }
+        base.update({k: str(v) for k, v in self.extra_conf.items()})
+        for path, user, pwfile, log in (
+                (self.conf, "orgaudit", "db.password", ""),
+                (self.web_conf, "orgaudit_web", "db-web.password",
+                 self.path("logs", "fcgi.log"))):
+            lines = dict(base)
+            lines["db_user"] = user
+            lines["db_password_file"] = self.path("etc", pwfile)
+            if log:
+                lines["log_file"] = log
+            with open(path, "w") as f:
+                f.write("# Written by tests/stack.py for %s\n" % self.run)
+                for k, v in lines.items():
+                    f.write("%s = %s\n" % (k, v))
+
+    # -- the OpenAI simulator -----------------------------------------------
+
+    def start_sim(self, *args, admin_key=None):
+        """Starts the simulator; args are its command-line options."""
+        self.admin_key = admin_key or \
+            "sk-admin-" + secrets.token_urlsafe(36).replace("-", "x") + "Zq9w"
+        port_file = self.path("sim.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        log = self.path("logs", "sim.log")
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, SIM, "--port", "0", "--port-file", port_file,
+                 "--admin-key", self.admin_key,
+                 "--truth", self.path("truth.json"),
+                 "--log", self.path("logs", "sim-access.log")] + list(args),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.sim_proc = proc
+        wait_for("the OpenAI simulator", lambda: os.path.exists(port_file),
+                 30, proc, log)
+        with open(port_file) as f:
+            self.sim_port = int(f.read().strip())
+        self._record("sim", proc.pid, "oasim.py")
+        key_file = self.path("etc", "admin.key")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.admin_key + "\n")
+        return proc
+
+    def stop_sim(self):
+        info = self.pids.pop("sim", None)
+        if info and pid_alive(info["pid"], info["needle"]):
+            os.kill(info["pid"], signal.SIGTERM)
+        if self.sim_proc:
+            try:
+                self.sim_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.sim_proc.kill()
+            self.sim_proc = None
+
+    def sim_url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.sim_port, path)
+
+    def sim_get(self, path):
+        with urllib.request.urlopen(self.sim_url(path), timeout=30) as r:
+            return json.load(r)
+
+    def sim_post(self, path, body):
+        req = urllib.request.Request(
+            self.sim_url(path), data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    # -- orgaudit itself ----------------------------------------------------
+
+    def cli(self, *args, check=True, input=None):
+        """Runs the orgaudit CLI; returns the CompletedProcess."""
+        r = subprocess.run([self.bin("orgaudit")] + list(args),
+                           env=self.env(), input=input, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if check and r.returncode != 0:
+            raise StackError("orgaudit %s: exit %d\n%s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def collect(self, *args, check=False):
+        r = subprocess.run([self.bin("orgaudit-collect")] + list(args),
+                           env=self.env(), text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with open(self.path("logs", "collect.log"), "a") as f:
+            f.write(r.stderr)
+        if check and r.returncode != 0:
+            raise StackError("orgaudit-collect %s: exit %d\n%s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def init_orgaudit(self):
+        """Master key and schema: what an operator does once."""
+        if not os.path.exists(self.path("etc", "master.key")):
+            self.cli("master-key", "create")
+        self.cli("migrate")
+
+    def tenant(self, name):
+        return int(self.cli("tenant", "add", name).stdout.strip())
+
+    def token(self, tenant, name="tests"):
+        out = self.cli("token", "add", "--tenant", str(tenant),
+                       "--name", name).stdout
+        return out.strip().splitlines()[-1]
+
+    def connect(self, tenant, key_file=None, name=None):
+        args = ["org", "connect", "--tenant", str(tenant), "--key-file",
+                key_file or self.path("etc", "admin.key")]
+        if name:
+            args += ["--name", name]
+        return int(self.cli(*args).stdout.strip().splitlines()[-1])
+
+    # -- the web: spawn-fcgi and nginx --------------------------------------
+
+    def start_web(self):
+        """orgaudit.fcgi under spawn-fcgi, nginx in front of it."""
+        if self.nginx_port is None:
+            self.nginx_port = free_port()
+        if os.path.exists(self.fcgi_socket):
+            os.unlink(self.fcgi_socket)
+        pidfile = self.path("sock", "fcgi.pid")
+        env = self.env(self.web_conf)
+        r = subprocess.run(
+            ["spawn-fcgi", "-s", self.fcgi_socket, "-M", "0660",
+             "-U", "www-data", "-G", "www-data",
+             "-F", str(self.fcgi_children), "-P", pidfile, "--",
+             self.bin("orgaudit.fcgi"), "--conf", self.web_conf],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        if r.returncode != 0:
+            raise StackError("spawn-fcgi failed:\n" + r.stdout)
+        with open(pidfile) as f:
+            pids = [int(x) for x in f.read().split()]
+        for i, pid in enumerate(pids):
+            self._record("fcgi%d" % i, pid, "orgaudit.fcgi")
+        self._nginx_conf()
+        for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            p = self.path("nginx", "tmp", d)
+            os.makedirs(p, exist_ok=True)
+            shutil.chown(p, "www-data", "www-data")
+        r = subprocess.run(["nginx", "-p", self.path("nginx"), "-c",
+                            self.path("nginx", "nginx.conf")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode != 0:
+            raise StackError("nginx would not start:\n" + r.stdout)
+        pidf = self.path("nginx", "nginx.pid")
+        wait_for("nginx", lambda: os.path.exists(pidf), 10,
+                 log=self.path("logs", "nginx-error.log"))
+        with open(pidf) as f:
+            self._record("nginx", int(f.read().strip()), "nginx")
+        wait_for("the web application", self._healthy, 20,
+                 log=self.path("logs", "fcgi.log"))
+
+    def _nginx_conf(self):
+        with open(os.path.join(SRC, "nginx", "local.conf.in")) as f:
+            text = f.read()
+        for k, v in (("@RUN@", self.run), ("@SRC@", SRC),
+                     ("@PORT@", str(self.nginx_port)),
+                     ("@FCGI_SOCKET@", self.fcgi_socket),
+                     ("@API_RATE@", self.api_rate)):
+            text = text.replace(k, v)
+        with open(self.path("nginx", "nginx.conf"), "w") as f:
+            f.write(text)
+
+    def _healthy(self):
+        try:
+            return self.http("GET", "/api/v1/health")[0] == 200
+        except OSError:
+            return False
+
+    def stop_web(self):
+        for name in [n for n in self.pids if n == "nginx"
+                     or n.startswith("fcgi")]:
+            info = self.pids.pop(name)
+            if pid_alive(info["pid"], info["needle"]):
+                os.kill(info["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.path.exists(
+                self.path("nginx", "nginx.pid")):
+            time.sleep(0.05)
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.nginx_port, path)
+
+    def http(self, method, path, token=None, headers=None, body=None,
+             raw_path=False):
+        """One request through nginx: (status, headers dict, body bytes)."""
+        conn = __import__("http.client").client.HTTPConnection(
+            "127.0.0.1", self.nginx_port, timeout=30)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        try:
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+    def api(self, path, token, expect=200):
+        """GET path through nginx and decode the JSON; checks the status."""
+        status, _, body = self.http("GET", path, token=token)
+        if status != expect:
+            raise AssertionError("GET %s: status %d, wanted %d: %s" % (
+                path, status, expect, body[:300]))
+        return json.loads(body)
+
+    # -- all ----------------------------------------------------------------
+
+    def stop(self):
+        """Stops every process this stack started."""
+        self.stop_web()
+        self.stop_sim()
+        self.stop_db()
+        for name, info in list(self.pids.items()):
+            if pid_alive(info["pid"], info["needle"]):
+                os.kill(info["pid"], signal.SIGTERM)
+        self.pids = {}
+        if os.path.exists(self.path("pids.json")):
+            os.unlink(self.path("pids.json"))
+
+
+def stop_recorded(run_dir):
+    """Stops the processes recorded in run_dir/pids.json; returns names."""
+    path = os.path.join(run_dir, "pids.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        pids = json.load(f)
+    stopped = []
+    # The web first, the database last, as a clean shutdown goes.
+    order = sorted(pids, key=lambda n: (n == "mariadb", n == "sim", n))
+    for name in order:
+        info = pids[name]
+        if pid_alive(info["pid"], info["needle"]):
+            os.kill(info["pid"], signal.SIGTERM)
+            stopped.append(name)
+            if name == "mariadb":
+                deadline = time.monotonic() + 60
+                while pid_alive(info["pid"], info["needle"]) and \
+                        time.monotonic() < deadline:
+                    time.sleep(0.1)
+    os.unlink(path)
+    return stopped
+
+
+def demo_start(port):
+    state_file = os.path.join(DEMO_DIR, "demo.json")
+    if os.path.exists(os.path.join(DEMO_DIR, "pids.json")):
+        with open(os.path.join(DEMO_DIR, "pids.json")) as f:
+            alive = [n for n, i in json.load(f).items()
+                     if pid_alive(i["pid"], i["needle"])]
+        if alive and os.path.exists(state_file):
+            print("The demo is already running (make demo-stop stops it).")
+            with open(state_file) as f:
+                print_demo(json.load(f))
+            return
+        stop_recorded(DEMO_DIR)
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=1)
+        s.close()
+        sys.exit("demo: something already listens on 127.0.0.1:%d; stop it "
+                 "or run 'make demo DEMO_PORT=N'" % port)
+    except OSError:
+        pass
+    fresh = not os.path.isdir(os.path.join(DEMO_DIR, "mysql", "data", "mysql"))
+    st = Stack(DEMO_DIR, nginx_port=port, api_rate="50r/s")
+    try:
+        print("demo: starting MariaDB in %s ..." % DEMO_DIR, flush=True)
+        st.start_db()
+        print("demo: starting the OpenAI simulator ...", flush=True)
+        st.start_sim("--users", "60", "--projects", "8",
+                     "--keys-per-project", "8", "--seed", "7",
+                     admin_key=_demo_key())
+        st.write_conf()
+        st.init_orgaudit()
+        state = {}
+        if os.path.exists(state_file) and not fresh:
+            with open(state_file) as f:
+                state = json.load(f)
+        if not state.get("org"):
+            print("demo: creating tenant, token and connecting the "
+                  "simulated org ...", flush=True)
+            state["tenant"] = st.tenant("Demo Co")
+            state["token"] = st.token(state["tenant"], "demo")
+            state["org"] = st.connect(state["tenant"], name="Simulated org")
+        print("demo: collecting ...", flush=True)
+        r = st.collect("--org", str(state["org"]))
+        sys.stdout.write(r.stdout)
+        if r.returncode not in (0, 1):
+            sys.stdout.write(r.stderr)
+        print("demo: starting orgaudit.fcgi and nginx ...", flush=True)
+        st.start_web()
+    except StackError as e:
+        st.stop()
+        sys.exit("demo: %s" % e)
+    state["url"] = st.url("/")
+    state["port"] = port
+    state["sim"] = st.sim_url("/v1")
+    state["conf"] = st.conf
+    with open(state_file, "w") as f:
+        json.dump(state, f)
+    os.chmod(state_file, 0o600)
+    print_demo(state)
+
+
+def _demo_key():
+    """The demo's simulated admin key: stable across restarts."""
+    p = os.path.join(DEMO_DIR, "etc", "admin.key")
+    if os.path.exists(p):
+        with open(p) as f:
+            return f.read().strip()
+    return "sk-admin-demo" + secrets.token_urlsafe(30).replace("-", "x") + \
+        "D3m0"
+
+
+def print_demo(state):
+    base = "http://127.0.0.1:%d" % state["port"]
+    tok = state["token"]
+    org = state["org"]
+    print("""
+orgaudit is running at %(base)s/
+
+  login (API token, tenant "Demo Co"):
+    %(tok)s
+
+  try:
+    curl -s -H 'Authorization: Bearer %(tok)s' %(base)s/api/v1/openai/orgs
+    curl -s -H 'Authorization: Bearer %(tok)s' '%(base)s/api/v1/openai/orgs/%(org)d/keys?stale=true'
+    curl -s -H 'Authorization: Bearer %(tok)s' '%(base)s/api/v1/openai/orgs/%(org)d/keys?orphan=true'
+    curl -s -H 'Authorization: Bearer %(tok)s' %(base)s/api/v1/openai/orgs/%(org)d/runs
+    ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
+    ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
+
+  the simulated OpenAI Admin API: %(sim)s
+  logs: run/demo/logs/      stop everything: make demo-stop
+""" % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("demo-start", help="start the demo stack")
+    d.add_argument("--port", type=int,
+                   default=int(os.environ.get("DEMO_PORT", "8080")))
+    sub.add_parser("demo-stop", help="stop what demo-start started")
+    a = ap.parse_args()
+    if a.cmd == "demo-start":
+        demo_start(a.port)
+    else:
+        stopped = stop_recorded(DEMO_DIR)
+        print("demo: stopped %s" % (", ".join(stopped) if stopped
+                                    else "nothing (it was not running)"))
+
+
+if __name__ == "__main__":
+    main()
