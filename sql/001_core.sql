@@ -39,8 +39,8 @@ CREATE TABLE api_token (
 -- A connected OpenAI organization.  key_sealed is the admin key sealed
 -- with the tenant's data key; key_hint is its type and last 4 characters.
 -- Collectors lease an org (lease_until, lease_owner) before pulling it,
--- so no org is pulled twice at once; collected_at is when its last run
--- started.
+-- so no org is pulled twice at once; collected_at_ms is when its last
+-- run started.
 CREATE TABLE org (
   id               BIGINT          NOT NULL AUTO_INCREMENT,
   tenant_id        BIGINT          NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE org (
   capabilities     TEXT            NOT NULL,
   connected_at     BIGINT          NOT NULL,
   disconnected_at  BIGINT          NULL,
-  collected_at     BIGINT          NOT NULL DEFAULT 0,
+  collected_at_ms  BIGINT          NOT NULL DEFAULT 0,
   lease_until      BIGINT          NOT NULL DEFAULT 0,
   lease_owner      VARCHAR(128)    NULL,
   last_run_id      BIGINT          NULL,

@@ -547,7 +547,7 @@ org_list_row(const struct db_row *r, void *arg)
 
 	(void)arg;
 	if (db_row_int(r, 6) > 0)
-		fmt_rfc3339(db_row_int(r, 6), when);
+		fmt_rfc3339(db_row_int(r, 6) / 1000, when);
 	printf("%-6s %-6s ", db_row_str(r, 0), db_row_str(r, 1));
 	term_put(stdout, db_row_str(r, 2), 16);
 	putchar(' ');

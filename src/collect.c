@@ -862,7 +862,8 @@ collect_lease_one(struct db *db, const struct conf *c, int64_t org,
 		goto fail;
 	}
 	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
-	    DV_S(owner), DV_I(now), DV_I(org)) != 0 || db_commit(db) != 0) {
+	    DV_S(owner), DV_I(now_ms()), DV_I(org)) != 0 ||
+	    db_commit(db) != 0) {
 		snprintf(err, errlen, "cannot lease org %" PRId64 ": %s", org,
 		    db_error(db));
 		goto fail;
@@ -882,14 +883,15 @@ collect_lease_next(struct db *db, const struct conf *c, int64_t pass_start,
 
 	if (db_begin(db) != 0 ||
 	    DB_QUERY(db, SQL_ORG_LEASE_NEXT, lease_row, &l, DV_I(now),
-	    DV_I(pass_start)) < 0)
+	    DV_I(pass_start - c->collect_fresh_seconds * 1000)) < 0)
 		goto fail;
 	if (!l.found) {
 		db_commit(db);
 		return 0;
 	}
 	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
-	    DV_S(owner), DV_I(now), DV_I(l.id)) != 0 || db_commit(db) != 0)
+	    DV_S(owner), DV_I(now_ms()), DV_I(l.id)) != 0 ||
+	    db_commit(db) != 0)
 		goto fail;
 	*org = l.id;
 	return 1;

@@ -40,8 +40,10 @@ int	 collect_org(struct db *db, const struct conf *c, int64_t org,
 int	 collect_lease_one(struct db *db, const struct conf *c, int64_t org,
 	    const char *owner, char *err, size_t errlen);
 /*
- * Leases the next active org not collected since pass_start and not
- * leased elsewhere.  Returns 1 and sets *org, 0 when none is left, -1 on a
+ * Leases the next active org that is not leased elsewhere and whose last
+ * run started more than collect_fresh_seconds before pass_start (ms): an
+ * org pulled in this pass, or moments before it by a collector started
+ * with this one on another host, is left alone.  Returns 1 and sets *org, 0 when none is left, -1 on a
  * database error.
  */
 int	 collect_lease_next(struct db *db, const struct conf *c,

@@ -22,10 +22,10 @@ usage(FILE *f)
 	    "project users,\nadmin API keys and invites of each connected "
 	    "OpenAI org into MariaDB.\n\n"
 	    "  --org ID         pull this org\n"
-	    "  --all            pull every active org not pulled since this "
-	    "run began;\n"
-	    "                   several collectors may run at once: each org "
-	    "is leased\n"
+	    "  --all            pull every active org not pulled in the last "
+	    "collect_fresh_seconds;\n"
+	    "                   collectors on several hosts may run at once: "
+	    "each org is leased\n"
 	    "  --concurrency N  requests in flight (default: "
 	    "collect_concurrency)\n"
 	    "  --verbose        log every retry\n\n"
@@ -141,7 +141,7 @@ main(int argc, char **argv)
 		} else
 			rc = collect_one(db, &c, org, owner);
 	} else {
-		pass = now_s();
+		pass = now_ms();
 		while ((r = collect_lease_next(db, &c, pass, owner, &org)) > 0)
 			if (collect_one(db, &c, org, owner) != EXIT_OK)
 				rc = EXIT_FAIL;

@@ -99,7 +99,7 @@ static const struct {
 	    " ORDER BY o.id LIMIT ?"),
 	STMT(SQL_ORG_ALL,
 	    "SELECT o.id, o.tenant_id, t.name, o.name, o.status, o.key_hint,"
-	    " o.collected_at, o.lease_until, o.lease_owner"
+	    " o.collected_at_ms, o.lease_until, o.lease_owner"
 	    " FROM org o JOIN tenant t ON t.id = o.tenant_id ORDER BY o.id"),
 	STMT(SQL_ORG_SEALED,
 	    "SELECT tenant_id, key_sealed, status FROM org WHERE id = ?"),
@@ -108,14 +108,14 @@ static const struct {
 	    " AND NOT (openai_org <=> ?)"),
 	STMT(SQL_ORG_LEASE_NEXT,
 	    "SELECT id FROM org WHERE status = 'active' AND lease_until < ?"
-	    " AND collected_at < ? ORDER BY collected_at, id LIMIT 1"
+	    " AND collected_at_ms < ? ORDER BY collected_at_ms, id LIMIT 1"
 	    " FOR UPDATE SKIP LOCKED"),
 	STMT(SQL_ORG_LEASE_ONE,
 	    "SELECT id, status, lease_until, lease_owner FROM org"
 	    " WHERE id = ? FOR UPDATE"),
 	STMT(SQL_ORG_LEASE_TAKE,
 	    "UPDATE org SET lease_until = ?, lease_owner = ?,"
-	    " collected_at = ? WHERE id = ?"),
+	    " collected_at_ms = ? WHERE id = ?"),
 	STMT(SQL_ORG_LEASE_RELEASE,
 	    "UPDATE org SET lease_until = 0, lease_owner = NULL,"
 	    " last_run_id = COALESCE(?, last_run_id)"
