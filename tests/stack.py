@@ -110,8 +110,12 @@ class Stack:
     def env(self, conf=None):
         e = dict(os.environ)
         e["ORGAUDIT_CONF"] = conf or self.conf
-        e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        if self.asan:
+            # Reports go to files: the web processes have no terminal.
+            e["ASAN_OPTIONS"] = "detect_leaks=1:log_path=" + \
+                self.path("logs", "asan")
+            e["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:" \
+                "log_path=" + self.path("logs", "ubsan")
         return e
 
     def _record(self, name, pid, needle):

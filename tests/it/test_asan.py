@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The real binaries built with AddressSanitizer and UndefinedBehavior-
+Sanitizer (build/asan/), driven through their success and failure paths:
+connect with its probes, collection through storms, skipped and failed
+streams, and the API through nginx with good and malformed requests.  Any
+sanitizer report, leaks included, fails the suite.
+"""
+import glob
+import os
+
+from common import all_keys, new_stack
+from tap import diag, run, test
+
+st = new_stack("it-asan", asan=True)
+S = {}
+
+
+def setup():
+    st.start_db()
+    st.start_sim("--users", "20", "--projects", "5", "--keys-per-project",
+                 "6", "--seed", "31", "--hostile-names")
+    st.write_conf(collect_concurrency=4, retry_max_attempts=20)
+    st.init_orgaudit()
+    st.start_web()
+    S["tenant"] = st.tenant("Sanitized")
+    S["tok"] = st.token(S["tenant"])
+
+
+def reports():
+    """Sanitizer report files written so far (ASan, LSan, UBSan)."""
+    return glob.glob(st.path("logs", "asan*")) + \
+        glob.glob(st.path("logs", "ubsan*"))
+
+
+def no_reports():
+    found = reports()
+    text = ""
+    for p in found[:2]:
+        with open(p, errors="replace") as f:
+            text += f.read()[:3000]
+    assert not found, "sanitizer reports:\n" + text
+
+
+@test
+def connect_paths_are_clean():
+    bad = st.path("etc", "proj.key")
+    with open(bad, "w") as f:
+        f.write("sk-proj-" + "x" * 40 + "\n")
+    r = st.cli("org", "connect", "--tenant", str(S["tenant"]),
+               "--key-file", bad, check=False)
+    assert r.returncode == 3
+    S["org"] = st.connect(S["tenant"])
+    no_reports()
+
+
+@test
+def collect_paths_are_clean():
+    st.sim_post("/_sim/config", {"rate_429": 0.2, "rate_500": 0.1,
+                                 "rate_drop": 0.05, "retry_after_ms": 5})
+    r = st.collect("--org", str(S["org"]))
+    assert r.returncode == 0, r.stderr
+    st.sim_post("/_sim/config", {"rate_429": 0, "rate_500": 0,
+                                 "rate_drop": 0, "forbid": ["invites"],
+                                 "stuck_cursor": ["projects"]})
+    st.write_conf(page_limit=2)
+    r = st.collect("--org", str(S["org"]))
+    assert r.returncode == 1, r.stderr
+    st.sim_post("/_sim/config", {"forbid": [], "stuck_cursor": [],
+                                 "rate_500": 1.0})
+    st.write_conf(page_limit=100, retry_max_attempts=2)
+    r = st.collect("--all")
+    st.sim_post("/_sim/config", {"rate_500": 0})
+    st.write_conf(retry_max_attempts=20)
+    r = st.collect("--org", str(S["org"]))
+    assert r.returncode == 0, r.stderr
+    no_reports()
+
+
+@test
+def cli_paths_are_clean():
+    for args in (("keys", "--org", str(S["org"])),
+                 ("keys", "--org", str(S["org"]), "--stale", "--orphan"),
+                 ("orgs",), ("tenant", "list"),
+                 ("token", "list", "--tenant", str(S["tenant"]))):
+        st.cli(*args)
+    for args in (("keys",), ("keys", "--org", "x"), ("nothing",),
+                 ("token", "add", "--tenant", "nobody", "--name", "n")):
+        assert st.cli(*args, check=False).returncode != 0
+    no_reports()
+
+
+@test
+def api_paths_are_clean():
+    org = S["org"]
+    keys = all_keys(st, S["tok"], org, limit=3)
+    assert keys
+    for path in ("/api/v1/openai/orgs", "/api/v1/openai/orgs/%d" % org,
+                 "/api/v1/openai/orgs/%d/users?limit=2" % org,
+                 "/api/v1/openai/orgs/%d/projects" % org,
+                 "/api/v1/openai/orgs/%d/runs?limit=2" % org,
+                 "/api/v1/openai/orgs/%d/keys?stale=true&orphan=false"
+                 "&type=project" % org):
+        st.api(path, S["tok"])
+    for path in ("/api/v1/openai/orgs/%d/keys?cursor=%%ff%%fe" % org,
+                 "/api/v1/openai/orgs/%d/keys?cursor=" % org + "A" * 400,
+                 "/api/v1/openai/orgs/%d/keys?%%C3%%28=1" % org,
+                 "/api/v1/openai/orgs/x/keys",
+                 "/api/v1/openai/orgs/%d/keys?limit=1&limit=1" % org):
+        status, _, _ = st.http("GET", path, token=S["tok"])
+        assert 400 <= status < 500, (path, status)
+    st.http("GET", "/api/v1/openai/orgs", headers={
+        "Authorization": "Bearer oat_" + "\u00e9" * 10})
+    no_reports()
+
+
+@test
+def web_processes_survived():
+    alive = [n for n, i in st.pids.items() if n.startswith("fcgi") and
+             os.path.exists("/proc/%d" % i["pid"])]
+    assert len(alive) == st.fcgi_children, st.pids
+    diag("%d sanitized web processes still serving" % len(alive))
+
+
+if __name__ == "__main__":
+    run(setup=setup, teardown=st.stop)
