@@ -24,6 +24,7 @@
 #include "redact.h"
 #include "strset.h"
 #include "vault.h"
+#include "wq.h"
 
 enum stream_id {
 	ST_USERS,
@@ -36,17 +37,38 @@ enum stream_id {
 	ST__MAX
 };
 
-enum stream_state { SS_PENDING, SS_RUNNING, SS_OK, SS_SKIPPED, SS_FAILED };
+/*
+ * A stream's fetch state belongs to the network loop; how it was stored
+ * belongs to the write thread.  They meet only through a copy handed
+ * over with the stream's last job (struct ending).
+ */
+enum stream_state {
+	SS_PENDING, SS_RUNNING, SS_FETCHED, SS_OK, SS_SKIPPED, SS_FAILED
+};
 
 static const char *const state_names[] = {
-	"pending", "running", "ok", "skipped", "failed"
+	"pending", "running", "fetched", "ok", "skipped", "failed"
 };
 
 struct run;
 struct stream;
 
+/*
+ * A page's rows on their way to the write queue.  Strings borrowed from
+ * the page's JSON live long enough; any other string a row points at is
+ * copied into keep and freed once the batch is queued.
+ */
+struct rows {
+	struct db_val	*v;
+	size_t		 n, ncols;
+	char		**keep;
+	size_t		 nkeep;
+};
+
+/* Fills row (ncols values) from one object; 0, or 1 to skip the object. */
 typedef int (*row_fn)(struct run *, struct stream *, json_t *,
-    const char *project, char *err, size_t errlen);
+    const char *project, struct db_val *row, struct rows *rs, char *err,
+    size_t errlen);
 
 struct stream_def {
 	const char	*name;
@@ -56,6 +78,8 @@ struct stream_def {
 	bool		 per_project;
 	bool		 skip_archived;	/* the API answers 400 for those */
 	bool		 keys;		/* rows held for findings */
+	enum sql_stmt	 insert;
+	size_t		 ncols;
 	enum sql_stmt	 purge;
 	row_fn		 row;
 };
@@ -63,16 +87,30 @@ struct stream_def {
 struct stream {
 	const struct stream_def	*def;
 	enum stream_id		 id;
+	struct run		*run;
+	/* Network loop. */
 	enum stream_state	 state;
 	int64_t			 gen, prev_gen;
-	int64_t			 started_ms, ended_ms;
+	int64_t			 started_ms;
 	long			 pages, rows, bad_rows, requests, retries;
 	long			 http_status;
 	int			 outstanding;	/* chains in flight */
-	bool			 fetched;	/* keys: all pages are in */
 	char			 error[320];
 	struct key_row		*keys;
 	size_t			 nkeys, capkeys;
+	/* Write thread; read by the loop only after wq_finish(). */
+	bool			 write_failed;
+	char			 write_error[200];
+	enum stream_state	 final;
+};
+
+/* What the write thread needs to end a stream: a copy, not a share. */
+struct ending {
+	struct stream	*st;
+	enum stream_state state;
+	int64_t		 gen, prev_gen, started_ms;
+	long		 pages, rows, requests, retries, http_status;
+	char		 error[320];
 };
 
 struct chain {
@@ -83,7 +121,8 @@ struct chain {
 };
 
 struct run {
-	struct db		*db;
+	struct db		*db;	/* the loop's: reads, run record */
+	struct wq		*wq;	/* everything written during the pull */
 	const struct conf	*conf;
 	struct oa		*oa;
 	int64_t			 tenant, org, run_id, now;
@@ -94,39 +133,52 @@ struct run {
 	bool			*archived;
 	size_t			 nprojects;
 	char			 openai_org[128];
-	bool			 db_broken;
 };
 
 static int row_user(struct run *, struct stream *, json_t *, const char *,
-    char *, size_t);
+    struct db_val *, struct rows *, char *, size_t);
 static int row_project(struct run *, struct stream *, json_t *,
-    const char *, char *, size_t);
-static int row_key(struct run *, struct stream *, json_t *, const char *,
-    char *, size_t);
+    const char *, struct db_val *, struct rows *, char *, size_t);
 static int row_invite(struct run *, struct stream *, json_t *,
-    const char *, char *, size_t);
+    const char *, struct db_val *, struct rows *, char *, size_t);
 static int row_svcacct(struct run *, struct stream *, json_t *,
-    const char *, char *, size_t);
+    const char *, struct db_val *, struct rows *, char *, size_t);
 static int row_projuser(struct run *, struct stream *, json_t *,
-    const char *, char *, size_t);
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_key(struct run *, struct stream *, json_t *, const char *,
+    struct db_val *, struct rows *, char *, size_t);
+
+#define NCOLS_USER	9
+#define NCOLS_PROJECT	8
+#define NCOLS_KEY	20
+#define NCOLS_SVCACCT	8
+#define NCOLS_PROJUSER	9
+#define NCOLS_INVITE	11
+#define NCOLS_MAX	20
+#define KEY_BATCH	500
 
 static const struct stream_def defs[ST__MAX] = {
 	[ST_USERS] = { "users", "/organization/users", NULL, NULL,
-	    false, false, false, SQL_USER_PURGE, row_user },
+	    false, false, false, SQL_USER_INS, NCOLS_USER, SQL_USER_PURGE,
+	    row_user },
 	[ST_PROJECTS] = { "projects", "/organization/projects", NULL,
-	    "include_archived=true", false, false, false, SQL_PROJECT_PURGE,
-	    row_project },
+	    "include_archived=true", false, false, false, SQL_PROJECT_INS,
+	    NCOLS_PROJECT, SQL_PROJECT_PURGE, row_project },
 	[ST_ADMIN_KEYS] = { "admin_api_keys", "/organization/admin_api_keys",
-	    NULL, NULL, false, false, true, SQL_KEY_PURGE, row_key },
+	    NULL, NULL, false, false, true, SQL_KEY_INS, NCOLS_KEY,
+	    SQL_KEY_PURGE, row_key },
 	[ST_INVITES] = { "invites", "/organization/invites", NULL, NULL,
-	    false, false, false, SQL_INVITE_PURGE, row_invite },
+	    false, false, false, SQL_INVITE_INS, NCOLS_INVITE,
+	    SQL_INVITE_PURGE, row_invite },
 	[ST_API_KEYS] = { "api_keys", NULL, "/api_keys",
-	    "owner_project_access=any", true, false, true, SQL_KEY_PURGE,
-	    row_key },
+	    "owner_project_access=any", true, false, true, SQL_KEY_INS,
+	    NCOLS_KEY, SQL_KEY_PURGE, row_key },
 	[ST_SVCACCTS] = { "service_accounts", NULL, "/service_accounts", NULL,
-	    true, true, false, SQL_SVCACCT_PURGE, row_svcacct },
+	    true, true, false, SQL_SVCACCT_INS, NCOLS_SVCACCT,
+	    SQL_SVCACCT_PURGE, row_svcacct },
 	[ST_PROJUSERS] = { "project_users", NULL, "/users", NULL,
-	    true, true, false, SQL_PROJUSER_PURGE, row_projuser },
+	    true, true, false, SQL_PROJUSER_INS, NCOLS_PROJUSER,
+	    SQL_PROJUSER_PURGE, row_projuser },
 };
 
 /* NULL for an empty string: optional columns store NULL, not "". */
@@ -142,24 +194,21 @@ ts_val(int64_t t)
 	return t > 0 ? DV_I(t) : DV_NULL;
 }
 
-static void	stream_ended(struct run *run, struct stream *st);
-static void	keys_flush(struct run *run, struct stream *st);
-
-/* Deletes every generation of st but keep. */
+/* Deletes every generation of the stream but keep; db is the caller's. */
 static int
-stream_purge(struct run *run, struct stream *st, int64_t keep)
+stream_purge(struct db *db, struct run *run, const struct stream_def *d,
+    int64_t keep)
 {
 	int	 rc;
 
-	if (st->def->purge == SQL_KEY_PURGE)
-		rc = DB_EXEC(run->db, SQL_KEY_PURGE, DV_I(run->org),
-		    DV_S(st->def->name), DV_I(keep));
-	else
-		rc = DB_EXEC(run->db, st->def->purge, DV_I(run->org),
+	if (d->purge == SQL_KEY_PURGE)
+		rc = DB_EXEC(db, SQL_KEY_PURGE, DV_I(run->org), DV_S(d->name),
 		    DV_I(keep));
+	else
+		rc = DB_EXEC(db, d->purge, DV_I(run->org), DV_I(keep));
 	if (rc != 0)
 		log_err("collect: org %" PRId64 ": %s: purge: %s", run->org,
-		    st->def->name, db_error(run->db));
+		    d->name, db_error(db));
 	return rc;
 }
 
@@ -170,30 +219,114 @@ gen_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
-/* Reads the current generation and clears what a crashed run left. */
-static int
-stream_begin(struct run *run, struct stream *st)
+/*
+ * Before the pull: reads the stream's current generation and clears what
+ * a crashed run may have left under a newer one.
+ */
+static void
+stream_prepare(struct run *run, struct stream *st)
 {
-	st->state = SS_RUNNING;
-	st->started_ms = now_ms();
 	st->prev_gen = 0;
 	if (DB_QUERY(run->db, SQL_STREAM_GEN, gen_row, &st->prev_gen,
 	    DV_I(run->org), DV_S(st->def->name)) < 0 ||
-	    stream_purge(run, st, st->prev_gen) != 0) {
-		snprintf(st->error, sizeof(st->error), "storage error; see "
-		    "the collector log");
+	    stream_purge(run->db, run, st->def, st->prev_gen) != 0) {
 		log_err("collect: org %" PRId64 ": %s: %s", run->org,
 		    st->def->name, db_error(run->db));
 		st->state = SS_FAILED;
-		return -1;
+		snprintf(st->error, sizeof(st->error), "storage error; see "
+		    "the collector log");
+		return;
 	}
 	st->gen = st->prev_gen + 1;
-	return 0;
 }
 
+/* The write thread: a batch of this stream's rows did not store. */
 static void
-stream_end(struct run *run, struct stream *st, enum stream_state state,
-    long http_status, const char *fmt, ...) PRINTF_LIKE(5, 6);
+stream_write_error(void *arg, const char *why)
+{
+	struct stream	*st = arg;
+
+	if (!st->write_failed)
+		log_err("collect: org %" PRId64 ": %s: store: %s", st->run->org,
+		    st->def->name, why);
+	st->write_failed = true;
+	snprintf(st->write_error, sizeof(st->write_error), "storage error; "
+	    "see the collector log");
+}
+
+/*
+ * The write thread: ends a stream.  A fetched stream whose rows all
+ * stored becomes current with one UPDATE and older generations go;
+ * otherwise its partial rows go and the previous generation stays.
+ * Either way the run gets the stream's record.
+ */
+static void
+stream_finish(struct db *db, void *arg)
+{
+	struct ending	*e = arg;
+	struct stream	*st = e->st;
+	struct run	*run = st->run;
+	const char	*error = e->error[0] ? e->error : NULL;
+	int64_t		 ended = now_ms();
+
+	st->final = e->state == SS_FETCHED ? SS_OK : e->state;
+	if (st->write_failed) {
+		st->final = SS_FAILED;
+		error = st->write_error;
+	}
+	if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_SET,
+	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
+	    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id),
+	    DV_I(e->rows)) != 0)) {
+		log_err("collect: org %" PRId64 ": %s: make current: %s",
+		    run->org, st->def->name, db_error(db));
+		st->final = SS_FAILED;
+		error = "storage error; see the collector log";
+	}
+	stream_purge(db, run, st->def, st->final == SS_OK ? e->gen :
+	    e->prev_gen);
+	if (DB_EXEC(db, SQL_RUN_STREAM_ADD, DV_I(run->run_id),
+	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
+	    DV_I(e->started_ms), DV_I(ended), DV_I(e->pages), DV_I(e->rows),
+	    DV_I(e->requests), DV_I(e->retries),
+	    DV_S(state_names[st->final]),
+	    e->http_status ? DV_I(e->http_status) : DV_NULL,
+	    DV_S(error)) != 0)
+		log_err("collect: org %" PRId64 ": %s: record: %s", run->org,
+		    st->def->name, db_error(db));
+	if (st->final == SS_OK)
+		log_info("collect: org %" PRId64 ": %s: ok, %ld pages, %ld "
+		    "rows, %ld requests, %.1f s", run->org, st->def->name,
+		    e->pages, e->rows, e->requests,
+		    (double)(ended - e->started_ms) / 1000.0);
+	else
+		log_warn("collect: org %" PRId64 ": %s: %s: %s", run->org,
+		    st->def->name, state_names[st->final], error ? error : "");
+	free(e);
+}
+
+/* Hands the stream's ending to the write thread, after its rows. */
+static void
+stream_hand_over(struct run *run, struct stream *st)
+{
+	struct ending	*e = xcalloc(1, sizeof(*e));
+
+	e->st = st;
+	e->state = st->state;
+	e->gen = st->gen;
+	e->prev_gen = st->prev_gen;
+	e->started_ms = st->started_ms ? st->started_ms : now_ms();
+	e->pages = st->pages;
+	e->rows = st->rows;
+	e->requests = st->requests;
+	e->retries = st->retries;
+	e->http_status = st->http_status;
+	memcpy(e->error, st->error, sizeof(e->error));
+	wq_call(run->wq, stream_finish, e);
+}
+
+static void	stream_settled(struct run *run, struct stream *st);
+static void	keys_flush(struct run *run, struct stream *st);
 
 /* Does a queued request belong to stream st? */
 static bool
@@ -202,9 +335,13 @@ chain_of(void *arg, void *st)
 	return ((struct chain *)arg)->st == st;
 }
 
+static void
+stream_stop(struct run *run, struct stream *st, enum stream_state state,
+    long http_status, const char *fmt, ...) PRINTF_LIKE(5, 6);
+
 /* Ends a stream that will not be stored (skipped or failed). */
 static void
-stream_end(struct run *run, struct stream *st, enum stream_state state,
+stream_stop(struct run *run, struct stream *st, enum stream_state state,
     long http_status, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -216,93 +353,44 @@ stream_end(struct run *run, struct stream *st, enum stream_state state,
 	va_start(ap, fmt);
 	vsnprintf(st->error, sizeof(st->error), fmt, ap);
 	va_end(ap);
-	if (st->started_ms == 0)
-		st->started_ms = now_ms();
-	/* Rows of the unfinished generation go; the previous one stays. */
-	if (st->gen > 0)
-		stream_purge(run, st, st->prev_gen);
-	stream_ended(run, st);
+	stream_hand_over(run, st);
+	stream_settled(run, st);
 	/* Its queued requests are not wanted any more. */
 	if (run->oa != NULL)
 		oa_cancel(run->oa, chain_of, st);
 }
 
-/* Makes st's new generation current, then drops the older ones. */
-static void
-stream_commit(struct run *run, struct stream *st)
-{
-	if (db_begin(run->db) != 0 ||
-	    DB_EXEC(run->db, SQL_STREAM_SET, DV_I(run->tenant), DV_I(run->org),
-	    DV_S(st->def->name), DV_I(st->gen), DV_I(run->now),
-	    DV_I(run->run_id), DV_I(st->rows)) != 0 ||
-	    db_commit(run->db) != 0) {
-		log_err("collect: org %" PRId64 ": %s: make current: %s",
-		    run->org, st->def->name, db_error(run->db));
-		db_rollback(run->db);
-		stream_end(run, st, SS_FAILED, 0, "storage error; see the "
-		    "collector log");
-		return;
-	}
-	st->state = SS_OK;
-	stream_purge(run, st, st->gen);
-	stream_ended(run, st);
-}
-
-static void
-run_stream_record(struct run *run, struct stream *st)
-{
-	if (DB_EXEC(run->db, SQL_RUN_STREAM_ADD, DV_I(run->run_id),
-	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
-	    DV_I(st->started_ms), DV_I(st->ended_ms), DV_I(st->pages),
-	    DV_I(st->rows), DV_I(st->requests), DV_I(st->retries),
-	    DV_S(state_names[st->state]),
-	    st->http_status ? DV_I(st->http_status) : DV_NULL,
-	    DV_S(nz(st->error))) != 0)
-		log_err("collect: org %" PRId64 ": %s: record: %s", run->org,
-		    st->def->name, db_error(run->db));
-}
-
 static void	per_project_start(struct run *run);
 
-/* Called once when a stream reaches ok, skipped or failed. */
+/* A stream's fetching is over: start what waited for it. */
 static void
-stream_ended(struct run *run, struct stream *st)
+stream_settled(struct run *run, struct stream *st)
 {
 	enum stream_id	 i;
 
-	st->ended_ms = now_ms();
-	run_stream_record(run, st);
-	if (st->state == SS_OK)
-		log_info("collect: org %" PRId64 ": %s: ok, %ld pages, %ld "
-		    "rows, %ld requests, %.1f s", run->org, st->def->name,
-		    st->pages, st->rows, st->requests,
-		    (double)(st->ended_ms - st->started_ms) / 1000.0);
-	else
-		log_warn("collect: org %" PRId64 ": %s: %s: %s", run->org,
-		    st->def->name, state_names[st->state], st->error);
 	if (st->id == ST_PROJECTS)
 		per_project_start(run);
 	if (st->id == ST_USERS)
 		for (i = 0; i < ST__MAX; i++)
-			if (run->st[i].def->keys && run->st[i].fetched &&
-			    run->st[i].state == SS_RUNNING)
+			if (run->st[i].def->keys &&
+			    run->st[i].state == SS_FETCHED)
 				keys_flush(run, &run->st[i]);
 }
 
-/* One chain (or the fan-out hold) let go; the last completes st. */
+/* One chain (or the fan-out hold) let go; the last one ends st. */
 static void
 stream_release(struct run *run, struct stream *st)
 {
+	enum stream_state	 us = run->st[ST_USERS].state;
+
 	if (--st->outstanding > 0 || st->state != SS_RUNNING)
 		return;
-	if (!st->def->keys) {
-		stream_commit(run, st);
-		return;
-	}
-	st->fetched = true;
-	if (run->st[ST_USERS].state != SS_RUNNING &&
-	    run->st[ST_USERS].state != SS_PENDING)
+	st->state = SS_FETCHED;
+	if (!st->def->keys)
+		stream_hand_over(run, st);
+	else if (us != SS_RUNNING && us != SS_PENDING)
 		keys_flush(run, st);
+	stream_settled(run, st);
 }
 
 static void
@@ -355,44 +443,67 @@ chain_start(struct run *run, struct stream *st, const char *project)
 	chain_request(ch, NULL, false);
 }
 
-/* Stores a page's rows in one transaction.  0, or -1 (stream failed). */
-static int
+static const char	*rows_own(struct rows *, char *);
+
+/* Keeps s (copied) until the batch is queued; NULL stays NULL. */
+static const char *
+rows_copy(struct rows *rs, const char *s)
+{
+	return s == NULL ? NULL : rows_own(rs, xstrdup(s));
+}
+
+/* Takes s (malloc'ed) to free once the batch is queued. */
+static const char *
+rows_own(struct rows *rs, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	rs->keep = xrealloc(rs->keep, (rs->nkeep + 1) * sizeof(*rs->keep));
+	rs->keep[rs->nkeep++] = s;
+	return s;
+}
+
+static void
+rows_free(struct rows *rs)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->nkeep; i++)
+		free(rs->keep[i]);
+	free(rs->keep);
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Turns a page's objects into rows and queues them as one batch. */
+static void
 page_store(struct chain *ch, json_t *data)
 {
-	struct run	*run = ch->run;
-	struct stream	*st = ch->st;
-	char		 why[256];
-	size_t		 i;
-	json_t		*o;
+	struct run		*run = ch->run;
+	struct stream		*st = ch->st;
+	const struct stream_def	*d = st->def;
+	struct rows		 rs = { 0 };
+	size_t			 i;
+	json_t			*o;
+	char			 why[256];
 
-	if (!st->def->keys && db_begin(run->db) != 0)
-		goto dberr;
+	rs.ncols = d->ncols;
+	rs.v = xcalloc(json_array_size(data) + 1, d->ncols * sizeof(*rs.v));
 	json_array_foreach(data, i, o) {
-		switch (st->def->row(run, st, o, ch->project, why,
-		    sizeof(why))) {
-		case 0:
-			st->rows++;
-			break;
-		case 1:		/* malformed object: skip it, say so */
-			if (st->bad_rows++ < 5)
-				log_warn("collect: org %" PRId64 ": %s: "
-				    "skipped a row: %s", run->org,
-				    st->def->name, why);
-			break;
-		default:
-			goto dberr;
+		if (d->row(run, st, o, ch->project, rs.v + rs.n * d->ncols, &rs,
+		    why, sizeof(why)) == 0) {
+			rs.n++;
+			continue;
 		}
+		if (st->bad_rows++ < 5)
+			log_warn("collect: org %" PRId64 ": %s: skipped a row: "
+			    "%s", run->org, d->name, why);
 	}
-	if (!st->def->keys && db_commit(run->db) != 0)
-		goto dberr;
-	return 0;
-dberr:
-	log_err("collect: org %" PRId64 ": %s: store: %s", run->org,
-	    st->def->name, db_error(run->db));
-	db_rollback(run->db);
-	stream_end(run, st, SS_FAILED, 0, "storage error; see the collector "
-	    "log");
-	return -1;
+	st->rows += (long)rs.n;
+	if (!d->keys)
+		wq_rows(run->wq, d->insert, rs.v, rs.n, d->ncols,
+		    stream_write_error, st);
+	rows_free(&rs);
 }
 
 static void
@@ -405,38 +516,36 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	char		 err[256];
 
 	(void)oa;
-	st->requests += call->attempts;
-	st->retries += call->attempts - 1;
 	if (call->openai_org[0] != '\0' && run->openai_org[0] == '\0')
 		snprintf(run->openai_org, sizeof(run->openai_org), "%s",
 		    call->openai_org);
+	/* A stream that has ended keeps no account of late answers. */
 	if (st->state != SS_RUNNING)
 		goto end;
+	st->requests += call->attempts;
+	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
 	if (!oa_ok(call)) {
 		if (call->status == 403 || call->status == 404)
-			stream_end(run, st, SS_SKIPPED, call->status, "the key "
+			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
 			    "cannot read this stream: %s", call->err);
 		else
-			stream_end(run, st, SS_FAILED, call->status, "%s%s%s",
+			stream_stop(run, st, SS_FAILED, call->status, "%s%s%s",
 			    ch->project ? ch->project : "",
 			    ch->project ? ": " : "", call->err);
 		goto end;
 	}
 	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
 	    err, sizeof(err)) != 0) {
-		stream_end(run, st, SS_FAILED, call->status, "page %ld: %s",
+		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
 		    st->pages + 1, err);
 		goto end;
 	}
 	st->pages++;
-	if (page_store(ch, pg.data) != 0) {
-		page_free(&pg);
-		goto end;
-	}
+	page_store(ch, pg.data);
 	if (pg.has_more) {
 		if (page_chain_follow(&ch->seen, pg.next, err,
 		    sizeof(err)) != 0) {
-			stream_end(run, st, SS_FAILED, call->status, "%s", err);
+			stream_stop(run, st, SS_FAILED, call->status, "%s", err);
 			page_free(&pg);
 			goto end;
 		}
@@ -462,75 +571,146 @@ per_project_start(struct run *run)
 
 		if (!st->def->per_project || st->state != SS_PENDING)
 			continue;
-		if (pst->state != SS_OK) {
-			stream_end(run, st, pst->state, 0, "not pulled: the "
+		if (pst->state != SS_FETCHED) {
+			stream_stop(run, st, pst->state, 0, "not pulled: the "
 			    "projects stream %s", state_names[pst->state]);
 			continue;
 		}
-		if (stream_begin(run, st) != 0) {
-			stream_ended(run, st);
-			continue;
-		}
+		st->state = SS_RUNNING;
+		st->started_ms = now_ms();
 		st->outstanding++;	/* hold while fanning out */
 		for (p = 0; p < run->nprojects; p++)
 			if (!(st->def->skip_archived && run->archived[p]))
 				chain_start(run, st, run->projects[p]);
-		/* Release the hold: an org without projects completes here. */
+		/* Release the hold: an org without projects ends here. */
 		stream_release(run, st);
 	}
 }
 
 static int
 row_user(struct run *run, struct stream *st, json_t *o, const char *project,
-    char *err, size_t errlen)
+    struct db_val *v, struct rows *rs, char *err, size_t errlen)
 {
 	struct row_user	 r;
 
 	(void)project;
 	if (ingest_user(o, &r, err, errlen) != 0)
 		return 1;
-	if (DB_EXEC(run->db, SQL_USER_INS, DV_I(run->tenant), DV_I(run->org),
-	    DV_I(st->gen), DV_S(r.id), DV_S(nz(r.email_sha256)),
-	    DV_S(nz(r.email_prefix)), DV_S(r.role), ts_val(r.added_at),
-	    DV_I(r.is_service_account)) != 0)
-		return -1;
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	v[3] = DV_S(r.id);
+	v[4] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[5] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[6] = DV_S(r.role);
+	v[7] = ts_val(r.added_at);
+	v[8] = DV_I(r.is_service_account);
 	strset_add(&run->users, r.id);
 	return 0;
 }
 
 static int
 row_project(struct run *run, struct stream *st, json_t *o,
-    const char *project, char *err, size_t errlen)
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
 {
 	struct row_project	 r;
-	int			 rc = -1;
 
 	(void)project;
 	if (ingest_project(o, &r, err, errlen) != 0)
 		return 1;
-	if (DB_EXEC(run->db, SQL_PROJECT_INS, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(r.name),
-	    DV_S(r.status), ts_val(r.created_at), ts_val(r.archived_at)) != 0)
-		goto out;
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	v[3] = DV_S(r.id);
+	v[4] = DV_S(rows_own(rs, r.name));
+	v[5] = DV_S(r.status);
+	v[6] = ts_val(r.created_at);
+	v[7] = ts_val(r.archived_at);
 	run->projects = xrealloc(run->projects, (run->nprojects + 1) *
 	    sizeof(*run->projects));
 	run->archived = xrealloc(run->archived, (run->nprojects + 1) *
 	    sizeof(*run->archived));
 	run->projects[run->nprojects] = xstrdup(r.id);
 	run->archived[run->nprojects++] = r.archived;
-	rc = 0;
-out:
-	free(r.name);
-	return rc;
+	return 0;
 }
 
 static int
+row_invite(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_invite	 r;
+
+	(void)project;
+	if (ingest_invite(o, &r, err, errlen) != 0)
+		return 1;
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	v[3] = DV_S(r.id);
+	v[4] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[5] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[6] = DV_S(r.role);
+	v[7] = DV_S(r.status);
+	v[8] = ts_val(r.created_at);
+	v[9] = ts_val(r.expires_at);
+	v[10] = ts_val(r.accepted_at);
+	return 0;
+}
+
+static int
+row_svcacct(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_svcacct	 r;
+
+	if (ingest_svcacct(o, &r, err, errlen) != 0)
+		return 1;
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	v[3] = DV_S(r.id);
+	v[4] = DV_S(project);
+	v[5] = DV_S(rows_own(rs, r.name));
+	v[6] = DV_S(r.role);
+	v[7] = ts_val(r.created_at);
+	return 0;
+}
+
+static int
+row_projuser(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_projuser	 r;
+
+	if (ingest_projuser(o, &r, err, errlen) != 0)
+		return 1;
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	v[3] = DV_S(project);
+	v[4] = DV_S(r.user_id);
+	v[5] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[6] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[7] = DV_S(r.role);
+	v[8] = ts_val(r.added_at);
+	return 0;
+}
+
+/* Keys are held whole (they own their strings) until users is known. */
+static int
 row_key(struct run *run, struct stream *st, json_t *o, const char *project,
-    char *err, size_t errlen)
+    struct db_val *v, struct rows *rs, char *err, size_t errlen)
 {
 	struct key_row	 r;
 
 	(void)run;
+	(void)v;
+	(void)rs;
 	if ((project != NULL ? ingest_project_key(o, project, &r, err, errlen) :
 	    ingest_admin_key(o, &r, err, errlen)) != 0)
 		return 1;
@@ -543,52 +723,6 @@ row_key(struct run *run, struct stream *st, json_t *o, const char *project,
 }
 
 static int
-row_invite(struct run *run, struct stream *st, json_t *o,
-    const char *project, char *err, size_t errlen)
-{
-	struct row_invite	 r;
-
-	(void)project;
-	if (ingest_invite(o, &r, err, errlen) != 0)
-		return 1;
-	return DB_EXEC(run->db, SQL_INVITE_INS, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(nz(r.email_sha256)),
-	    DV_S(nz(r.email_prefix)), DV_S(r.role), DV_S(r.status),
-	    ts_val(r.created_at), ts_val(r.expires_at),
-	    ts_val(r.accepted_at)) == 0 ? 0 : -1;
-}
-
-static int
-row_svcacct(struct run *run, struct stream *st, json_t *o,
-    const char *project, char *err, size_t errlen)
-{
-	struct row_svcacct	 r;
-	int			 rc;
-
-	if (ingest_svcacct(o, &r, err, errlen) != 0)
-		return 1;
-	rc = DB_EXEC(run->db, SQL_SVCACCT_INS, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(st->gen), DV_S(r.id), DV_S(project),
-	    DV_S(r.name), DV_S(r.role), ts_val(r.created_at)) == 0 ? 0 : -1;
-	free(r.name);
-	return rc;
-}
-
-static int
-row_projuser(struct run *run, struct stream *st, json_t *o,
-    const char *project, char *err, size_t errlen)
-{
-	struct row_projuser	 r;
-
-	if (ingest_projuser(o, &r, err, errlen) != 0)
-		return 1;
-	return DB_EXEC(run->db, SQL_PROJUSER_INS, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(st->gen), DV_S(project), DV_S(r.user_id),
-	    DV_S(nz(r.email_sha256)), DV_S(nz(r.email_prefix)), DV_S(r.role),
-	    ts_val(r.added_at)) == 0 ? 0 : -1;
-}
-
-static int
 user_id_row(const struct db_row *r, void *arg)
 {
 	strset_add(arg, db_row_str(r, 0));
@@ -597,7 +731,7 @@ user_id_row(const struct db_row *r, void *arg)
 
 /*
  * Who is in the org, for orphan findings: this pull's users when that
- * stream succeeded, else the stored snapshot.  false when neither exists.
+ * stream was fetched, else the stored snapshot.  false when neither.
  */
 static bool
 users_for_findings(struct run *run)
@@ -606,7 +740,7 @@ users_for_findings(struct run *run)
 
 	if (run->users_known)
 		return true;
-	if (run->st[ST_USERS].state == SS_OK) {
+	if (run->st[ST_USERS].state == SS_FETCHED) {
 		run->users_known = true;
 		return true;
 	}
@@ -625,9 +759,10 @@ users_for_findings(struct run *run)
 	return true;
 }
 
-static int
-key_store(struct run *run, struct stream *st, const struct key_row *k,
-    bool membership)
+/* One key's row, findings included; reasons are kept in rs. */
+static void
+key_row_values(struct run *run, struct stream *st, const struct key_row *k,
+    bool membership, struct db_val *v, struct rows *rs)
 {
 	struct finding_key	 fk;
 	struct finding		 f;
@@ -641,41 +776,51 @@ key_store(struct run *run, struct stream *st, const struct key_row *k,
 	fk.access_inactive = k->owner_access != NULL &&
 	    strcmp(k->owner_access, "inactive") == 0;
 	finding_eval(&fk, run->now, run->conf->stale_days, &f);
-	return DB_EXEC(run->db, SQL_KEY_INS, DV_I(run->tenant), DV_I(run->org),
-	    DV_S(st->def->name), DV_I(st->gen), DV_S(k->id),
-	    DV_S(k->project_id), DV_S(key_type_name(k->type)),
-	    DV_S(k->redacted), DV_S(k->name), ts_val(k->created_at),
-	    ts_val(k->last_used_at), ts_val(k->expires_at),
-	    DV_S(k->owner_type), DV_S(k->owner_id), DV_S(k->owner_access),
-	    DV_I(f.stale), DV_S(nz(f.stale_reason)), DV_I(f.orphan),
-	    DV_S(nz(f.orphan_reason)), DV_I(run->now));
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_S(st->def->name);
+	v[3] = DV_I(st->gen);
+	v[4] = DV_S(k->id);
+	v[5] = DV_S(k->project_id);
+	v[6] = DV_S(key_type_name(k->type));
+	v[7] = DV_S(k->redacted);
+	v[8] = DV_S(k->name);
+	v[9] = ts_val(k->created_at);
+	v[10] = ts_val(k->last_used_at);
+	v[11] = ts_val(k->expires_at);
+	v[12] = DV_S(k->owner_type);
+	v[13] = DV_S(k->owner_id);
+	v[14] = DV_S(k->owner_access);
+	v[15] = DV_I(f.stale);
+	v[16] = DV_S(rows_copy(rs, nz(f.stale_reason)));
+	v[17] = DV_I(f.orphan);
+	v[18] = DV_S(rows_copy(rs, nz(f.orphan_reason)));
+	v[19] = DV_I(run->now);
 }
 
-/* Evaluates and stores a key stream's held rows, then commits it. */
+/* Evaluates a fetched key stream and queues its rows, then its end. */
 static void
 keys_flush(struct run *run, struct stream *st)
 {
-	bool	 membership = users_for_findings(run);
-	size_t	 i;
+	bool		 membership = users_for_findings(run);
+	struct rows	 rs = { 0 };
+	size_t		 i;
 
+	rs.ncols = NCOLS_KEY;
+	rs.v = xcalloc(KEY_BATCH, NCOLS_KEY * sizeof(*rs.v));
 	for (i = 0; i < st->nkeys; i++) {
-		if (i % 500 == 0 && (i > 0 ? db_commit(run->db) : 0) != 0)
-			goto dberr;
-		if (i % 500 == 0 && db_begin(run->db) != 0)
-			goto dberr;
-		if (key_store(run, st, &st->keys[i], membership) != 0)
-			goto dberr;
+		key_row_values(run, st, &st->keys[i], membership,
+		    rs.v + rs.n * NCOLS_KEY, &rs);
+		if (++rs.n == KEY_BATCH || i + 1 == st->nkeys) {
+			wq_rows(run->wq, SQL_KEY_INS, rs.v, rs.n, NCOLS_KEY,
+			    stream_write_error, st);
+			rows_free(&rs);
+			rs.ncols = NCOLS_KEY;
+			rs.v = xcalloc(KEY_BATCH, NCOLS_KEY * sizeof(*rs.v));
+		}
 	}
-	if (st->nkeys > 0 && db_commit(run->db) != 0)
-		goto dberr;
-	stream_commit(run, st);
-	return;
-dberr:
-	log_err("collect: org %" PRId64 ": %s: store: %s", run->org,
-	    st->def->name, db_error(run->db));
-	db_rollback(run->db);
-	stream_end(run, st, SS_FAILED, 0, "storage error; see the collector "
-	    "log");
+	rows_free(&rs);
+	stream_hand_over(run, st);
 }
 
 static void
@@ -728,6 +873,30 @@ host_id(void)
 	return host;
 }
 
+/* After the pull: counts what the write thread made of each stream. */
+static const char *
+run_tally(struct run *run, struct collect_result *res)
+{
+	enum stream_id	 i;
+
+	for (i = 0; i < ST__MAX; i++) {
+		switch (run->st[i].final) {
+		case SS_OK:
+			res->ok++;
+			break;
+		case SS_SKIPPED:
+			res->skipped++;
+			break;
+		default:
+			res->failed++;
+			break;
+		}
+		res->rows += run->st[i].rows;
+	}
+	return res->failed == 0 ? "ok" : res->ok + res->skipped > 0 ?
+	    "partial" : "failed";
+}
+
 int
 collect_org(struct db *db, const struct conf *c, int64_t org,
     struct collect_result *res)
@@ -735,6 +904,7 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	struct run	 run;
 	enum stream_id	 i;
 	const char	*status;
+	char		 err[256];
 	int64_t		 start = now_ms();
 
 	memset(res, 0, sizeof(*res));
@@ -746,9 +916,14 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	for (i = 0; i < ST__MAX; i++) {
 		run.st[i].def = &defs[i];
 		run.st[i].id = i;
+		run.st[i].run = &run;
 	}
 	if (run_client(&run, res) != 0)
 		goto fail;
+	if ((run.wq = wq_start(c, err, sizeof(err))) == NULL) {
+		snprintf(res->error, sizeof(res->error), "%s", err);
+		goto fail;
+	}
 	if (DB_EXEC(db, SQL_RUN_ADD, DV_I(run.tenant), DV_I(org),
 	    DV_I(now_ms()), DV_S(host_id())) != 0) {
 		snprintf(res->error, sizeof(res->error), "cannot record the "
@@ -759,39 +934,37 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	log_info("collect: org %" PRId64 ": run %" PRId64 " started", org,
 	    run.run_id);
 
-	/* Org streams start now; per-project ones once projects is in. */
+	/* Every stream's generation first: nothing is written meanwhile. */
 	for (i = 0; i < ST__MAX; i++)
-		if (!defs[i].per_project && stream_begin(&run, &run.st[i]) == 0)
-			chain_start(&run, &run.st[i], NULL);
-		else if (!defs[i].per_project)
-			stream_ended(&run, &run.st[i]);
-	oa_run(run.oa);
-
+		stream_prepare(&run, &run.st[i]);
 	for (i = 0; i < ST__MAX; i++) {
-		switch (run.st[i].state) {
-		case SS_OK:
-			res->ok++;
-			break;
-		case SS_SKIPPED:
-			res->skipped++;
-			break;
-		default:
-			/* Anything unfinished here is a bug; say so. */
-			if (run.st[i].state != SS_FAILED)
-				stream_end(&run, &run.st[i], SS_FAILED, 0,
-				    "stream did not finish");
-			res->failed++;
-			break;
+		struct stream	*st = &run.st[i];
+
+		if (st->state == SS_FAILED) {
+			stream_hand_over(&run, st);
+			stream_settled(&run, st);
+		} else if (!defs[i].per_project) {
+			st->state = SS_RUNNING;
+			st->started_ms = now_ms();
+			chain_start(&run, st, NULL);
 		}
-		res->rows += run.st[i].rows;
 	}
+	oa_run(run.oa);
+	/* Anything unfinished here is a bug: end it as failed, say so. */
+	for (i = 0; i < ST__MAX; i++)
+		if (run.st[i].state == SS_PENDING ||
+		    run.st[i].state == SS_RUNNING)
+			stream_stop(&run, &run.st[i], SS_FAILED, 0, "stream did "
+			    "not finish");
+	wq_finish(run.wq);
+	run.wq = NULL;
+
+	status = run_tally(&run, res);
 	res->requests = oa_requests(run.oa);
 	res->retries = oa_retries(run.oa);
 	if (run.openai_org[0] != '\0')
 		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
 		    DV_S(run.openai_org));
-	status = res->failed == 0 ? "ok" : res->ok + res->skipped > 0 ?
-	    "partial" : "failed";
 	if (DB_EXEC(db, SQL_RUN_END, DV_I(now_ms()), DV_S(status),
 	    DV_I(res->requests), DV_NULL, DV_I(run.run_id)) != 0)
 		log_err("collect: org %" PRId64 ": end run: %s", org,
@@ -804,6 +977,7 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	run_free(&run);
 	return res->failed == 0 ? 0 : 1;
 fail:
+	wq_finish(run.wq);
 	if (run.run_id > 0)
 		DB_EXEC(db, SQL_RUN_END, DV_I(now_ms()), DV_S("failed"),
 		    DV_I(0), DV_S(res->error), DV_I(run.run_id));

@@ -34,7 +34,7 @@ static const struct conf_key keys[] = {
 	S(master_key_file, "/etc/orgaudit/master.key"),
 	S(openai_base_url, "https://api.openai.com/v1"),
 	I(stale_days, 90, 1, 3650),
-	I(collect_concurrency, 16, 1, 256),
+	I(collect_concurrency, 24, 1, 256),
 	I(page_limit, 100, 1, 100),
 	I(http_timeout, 60, 1, 3600),
 	I(connect_timeout, 10, 1, 600),

@@ -281,6 +281,81 @@ db_exec(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n)
 	return 0;
 }
 
+int
+db_exec_bulk(struct db *db, enum sql_stmt id, const struct db_val *v,
+    size_t nrows, size_t ncols)
+{
+	MYSQL_BIND	 b[DB_PARAMS_MAX];
+	MYSQL_STMT	*st;
+	unsigned int	 n = (unsigned int)nrows, zero = 0;
+	long long	*ints = NULL;
+	const char	**strs = NULL;
+	unsigned long	*lens = NULL;
+	char		*ind = NULL;
+	size_t		 r, c;
+	int		 rc = -1;
+
+	if (nrows == 0)
+		return 0;
+	if (ncols > DB_PARAMS_MAX || (st = db_prepare(db, id)) == NULL) {
+		if (ncols > DB_PARAMS_MAX)
+			db_seterr(db, sql_name(id), 0, "too many parameters");
+		return -1;
+	}
+	if (mysql_stmt_param_count(st) != ncols) {
+		db_seterr(db, sql_name(id), 0, "parameter count mismatch");
+		return -1;
+	}
+	/* Column-wise arrays: one slot per row for every column. */
+	ints = xcalloc(nrows * ncols, sizeof(*ints));
+	strs = xcalloc(nrows * ncols, sizeof(*strs));
+	lens = xcalloc(nrows * ncols, sizeof(*lens));
+	ind = xcalloc(nrows * ncols, 1);
+	memset(b, 0, sizeof(b));
+	for (c = 0; c < ncols; c++) {
+		enum db_type	 t = DBT_NULL;
+
+		for (r = 0; r < nrows && t == DBT_NULL; r++)
+			t = v[r * ncols + c].t;
+		for (r = 0; r < nrows; r++) {
+			const struct db_val	*x = &v[r * ncols + c];
+			size_t			 k = c * nrows + r;
+
+			ind[k] = x->t == DBT_NULL ? STMT_INDICATOR_NULL :
+			    STMT_INDICATOR_NONE;
+			ints[k] = x->i;
+			strs[k] = x->s != NULL ? x->s : "";
+			lens[k] = x->len;
+		}
+		b[c].u.indicator = ind + c * nrows;
+		if (t == DBT_STR) {
+			b[c].buffer_type = MYSQL_TYPE_STRING;
+			b[c].buffer = (void *)(strs + c * nrows);
+			b[c].length = lens + c * nrows;
+		} else {
+			b[c].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[c].buffer = ints + c * nrows;
+		}
+	}
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n) != 0 ||
+	    mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
+		db_seterr(db, sql_name(id), mysql_stmt_errno(st),
+		    mysql_stmt_error(st));
+		goto out;
+	}
+	db->affected = (int64_t)mysql_stmt_affected_rows(st);
+	rc = 0;
+out:
+	/* The statement goes back to single executions for other callers. */
+	mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero);
+	mysql_stmt_free_result(st);
+	free(ints);
+	free(strs);
+	free(lens);
+	free(ind);
+	return rc;
+}
+
 struct db_fetch {
 	MYSQL_BIND	*b;
 	struct db_row	 row;

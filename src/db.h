@@ -93,6 +93,15 @@ int		 db_exec(struct db *db, enum sql_stmt id,
 long		 db_query(struct db *db, enum sql_stmt id,
 		    const struct db_val *p, size_t n, db_row_cb cb, void *arg);
 
+/*
+ * Runs statement id once for each of nrows rows of ncols parameters
+ * (v holds nrows * ncols values, row after row), in one round trip with
+ * array binding.  Every row's column c must be of the same type or NULL.
+ * The statement is atomic: all rows or none.  0 or -1.
+ */
+int		 db_exec_bulk(struct db *db, enum sql_stmt id,
+		    const struct db_val *v, size_t nrows, size_t ncols);
+
 int64_t		 db_insert_id(const struct db *db);
 int64_t		 db_affected(const struct db *db);
 /* The last error, for logs: never contains parameter values. */
