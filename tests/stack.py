@@ -469,11 +469,11 @@ def stop_recorded(run_dir):
         if pid_alive(info["pid"], info["needle"]):
             os.kill(info["pid"], signal.SIGTERM)
             stopped.append(name)
-            if name == "mariadb":
-                deadline = time.monotonic() + 60
-                while pid_alive(info["pid"], info["needle"]) and \
-                        time.monotonic() < deadline:
-                    time.sleep(0.1)
+            # Each one gone before the next: the database goes last.
+            deadline = time.monotonic() + 60
+            while pid_alive(info["pid"], info["needle"]) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
     os.unlink(path)
     return stopped
 
