@@ -108,13 +108,24 @@ cursor_decode(const char *s, char kind, char *a, size_t alen, char *b,
 	return 0;
 }
 
+/* Answers a database failure: 503 when it is away, else 500. */
+static void
+db_failed_req(struct req *r, const char *what)
+{
+	log_err("api: %s: %s (request %s)", what, db_error(r->db),
+	    r->request_id);
+	if (db_unavailable(r->db))
+		http_error(r, 503, "unavailable", "Retry-After: 5\r\n", "the "
+		    "database is unavailable; try again shortly");
+	else
+		http_error(r, 500, "internal", NULL, "internal error (request "
+		    "%s)", r->request_id);
+}
+
 static void
 db_failed(struct call *c, const char *what)
 {
-	log_err("api: %s: %s (request %s)", what, db_error(c->r->db),
-	    c->r->request_id);
-	http_error(c->r, 500, "internal", NULL, "internal error (request %s)",
-	    c->r->request_id);
+	db_failed_req(c->r, what);
 }
 
 /* A page of a list: rows become views until the one past the limit. */
@@ -182,9 +193,9 @@ cursor_param(struct call *c, char kind, char *a, size_t alen, char *b,
 static void
 api_health(struct call *c)
 {
-	if (c->r->db == NULL) {
-		http_error(c->r, 503, "unavailable", NULL, "the database is "
-		    "unavailable");
+	if (c->r->db == NULL || db_ping(c->r->db) != 0) {
+		http_error(c->r, 503, "unavailable", "Retry-After: 5\r\n", "the "
+		    "database is unavailable");
 		return;
 	}
 	http_json(c->r, 200, json_pack("{s:s}", "status", "ok"), NULL);
@@ -439,10 +450,7 @@ api_auth(struct req *r)
 	if (token_hash(h, strlen(h), hash) == 0) {
 		if (DB_QUERY(r->db, SQL_TOKEN_AUTH, auth_row, &a,
 		    DV_B(hash, sizeof(hash))) < 0) {
-			log_err("api: token lookup: %s (request %s)",
-			    db_error(r->db), r->request_id);
-			http_error(r, 500, "internal", NULL, "internal error "
-			    "(request %s)", r->request_id);
+			db_failed_req(r, "token lookup");
 			return -1;
 		}
 	}

@@ -121,6 +121,25 @@ db_gone(unsigned no)
 	    no == 1927 /* ER_CONNECTION_KILLED */;
 }
 
+bool
+db_unavailable(const struct db *db)
+{
+	return db_gone(db->err_no) || db->err_no == CR_CONNECTION_ERROR ||
+	    db->err_no == CR_CONN_HOST_ERROR || db->m == NULL;
+}
+
+static int	db_reconnect(struct db *);
+
+int
+db_ping(struct db *db)
+{
+	if (db->m != NULL && mysql_ping(db->m) == 0)
+		return 0;
+	if (db->m != NULL)
+		db_seterr(db, "ping", mysql_errno(db->m), mysql_error(db->m));
+	return db_reconnect(db);
+}
+
 static int
 db_reconnect(struct db *db)
 {

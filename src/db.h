@@ -106,6 +106,10 @@ int64_t		 db_insert_id(const struct db *db);
 int64_t		 db_affected(const struct db *db);
 /* The last error, for logs: never contains parameter values. */
 const char	*db_error(const struct db *db);
+/* Is the server reachable?  Reconnects once if not.  0 or -1. */
+int		 db_ping(struct db *db);
+/* Did the last failure come from a lost or refused connection? */
+bool		 db_unavailable(const struct db *db);
 /* The MariaDB error number of the last failure (1062 = duplicate). */
 unsigned	 db_errno(const struct db *db);
 

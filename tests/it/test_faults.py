@@ -7,6 +7,7 @@ code.
 """
 import datetime
 import json
+import os
 import time
 
 from common import all_keys, ids, new_stack, run_streams, truth
@@ -231,6 +232,28 @@ def unreachable_openai_fails_clearly():
     assert streams["users"]["http_status"] is None
     r, _, _ = collect()
     assert r.returncode == 0
+
+
+@test
+def web_survives_a_database_restart():
+    st.api("/api/v1/openai/orgs", S["tok"])
+    st.stop_db()
+    for path, tok in (("/api/v1/health", None),
+                      ("/api/v1/openai/orgs", S["tok"])):
+        status, h, body = st.http("GET", path, token=tok)
+        assert status == 503, (path, status, body[:200])
+        assert json.loads(body)["error"]["code"] == "unavailable"
+    st.start_db()
+    # The same web processes reconnect on their next request.
+    deadline = time.monotonic() + 20
+    while st.http("GET", "/api/v1/health")[0] != 200:
+        assert time.monotonic() < deadline, "the web did not reconnect"
+        time.sleep(0.2)
+    orgs = st.api("/api/v1/openai/orgs", S["tok"])
+    assert [o["id"] for o in orgs["data"]] == [S["org"]]
+    alive = [n for n, i in st.pids.items() if n.startswith("fcgi")
+             and os.path.exists("/proc/%d" % i["pid"])]
+    assert len(alive) == st.fcgi_children
 
 
 @test
