@@ -71,8 +71,9 @@ cursor_encode(char kind, const char *a, const char *b, char *out,
 
 	n = snprintf(raw, sizeof(raw), "%c\n%s%s%s", kind, a, b ? "\n" : "",
 	    b ? b : "");
-	if (n < 0 || (size_t)n >= sizeof(raw) || outlen < 4 * sizeof(raw) / 3
-	    + 4) {
+	/* base64url of n bytes is ceil(4n/3) characters, plus the NUL. */
+	if (n < 0 || (size_t)n >= sizeof(raw) ||
+	    ((size_t)n * 4 + 2) / 3 + 1 > outlen) {
 		out[0] = '\0';
 		return;
 	}

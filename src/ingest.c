@@ -14,7 +14,8 @@ ingest_id_ok(const char *id)
 {
 	size_t	 i;
 
-	if (id == NULL || id[0] == '\0')
+	/* Ids go into URL paths: no dot segments ("." or ".."). */
+	if (id == NULL || id[0] == '\0' || id[0] == '.')
 		return false;
 	for (i = 0; id[i] != '\0'; i++) {
 		if (i >= 128)

@@ -94,17 +94,21 @@ key_char(int c)
 void
 key_redact(const char *s, enum key_type t, char out[KEY_REDACTED_MAX])
 {
-	size_t	 n = s == NULL ? 0 : strlen(s), k = 0;
+	enum key_type	 have = key_type_of(s);
+	size_t		 n = s == NULL ? 0 : strlen(s), k = 0, p = 0;
 
-	/* Count up to 4 trailing key characters. */
-	while (k < 4 && k < n && key_char((unsigned char)s[n - 1 - k]))
+	/* The prefix the value really carries, dash included if present. */
+	if (have != KEY_UNKNOWN)
+		p = strncmp(s, types[have].prefix, strlen(types[have].prefix))
+		    == 0 ? strlen(types[have].prefix) :
+		    strlen(types[have].match);
+	/* Up to 4 trailing key characters, never from the prefix itself. */
+	while (k < 4 && k + p < n && key_char((unsigned char)s[n - 1 - k]))
 		k++;
-	/* A key of nothing but its prefix shows no characters at all. */
-	if (n - k < strlen(types[t].match))
-		k = 0;
 	strcpy(out, key_type_prefix(t));
 	strcat(out, "\xe2\x80\xa6");
-	strncat(out, s + n - k, k);
+	if (k > 0)
+		strncat(out, s + n - k, k);
 }
 
 const char *
@@ -170,12 +174,22 @@ email_hash(const char *email, char hex[EMAIL_HASH_HEX],
 	norm[len] = '\0';
 	SHA256((const unsigned char *)norm, len, md);
 	hex_encode(md, sizeof(md), hex);
-	/* First four characters, counting a UTF-8 sequence as one. */
-	for (i = o = chars = 0; i < len && chars < 4; chars++) {
-		do
-			prefix[o++] = norm[i++];
-		while (i < len && ((unsigned char)norm[i] & 0xc0) == 0x80 &&
-		    o < EMAIL_PREFIX_MAX - 1);
+	/*
+	 * The first four characters, a UTF-8 sequence counting as one, and
+	 * never past the '@': the prefix shows whose address, not where.
+	 */
+	for (i = o = chars = 0; i < len && chars < 4 && norm[i] != '@';
+	    chars++) {
+		size_t	 seq = 1;
+
+		while (i + seq < len && ((unsigned char)norm[i + seq] & 0xc0) ==
+		    0x80 && seq < 4)
+			seq++;
+		if (o + seq > EMAIL_PREFIX_MAX - 1)
+			break;
+		memcpy(prefix + o, norm + i, seq);
+		o += seq;
+		i += seq;
 	}
 	prefix[o] = '\0';
 	wipe(norm, sizeof(norm));
@@ -194,53 +208,74 @@ email_domain_char(int c)
 	return isalnum(c) || c == '.' || c == '-';
 }
 
+/* Replaces every email address in in by "[email <8 hex of its hash>]". */
+static void
+scrub_emails(const char *in, struct buf *out)
+{
+	char	 hex[EMAIL_HASH_HEX], pre[EMAIL_PREFIX_MAX], *addr;
+	size_t	 i = 0, n = strlen(in), s, e, copied = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] != '@' || i == 0 ||
+		    !email_local_char((unsigned char)in[i - 1]) ||
+		    !email_domain_char((unsigned char)in[i + 1]))
+			continue;
+		for (s = i; s > copied &&
+		    email_local_char((unsigned char)in[s - 1]); s--)
+			;
+		for (e = i + 1; e < n && email_domain_char((unsigned char)in[e]);
+		    e++)
+			;
+		while (e > i + 1 && in[e - 1] == '.')
+			e--;	/* a sentence's full stop */
+		buf_add(out, in + copied, s - copied);
+		addr = xstrndup(in + s, e - s);
+		email_hash(addr, hex, pre);
+		wipe(addr, e - s);
+		free(addr);
+		buf_printf(out, "[email %.8s]", hex);
+		copied = e;
+		i = e - 1;
+	}
+	buf_add(out, in + copied, n - copied);
+}
+
+/* Replaces every key-like token ("sk-…") by its redacted form. */
+static void
+scrub_keys(const char *in, struct buf *out)
+{
+	char	 red[KEY_REDACTED_MAX], *tok;
+	size_t	 i = 0, n = strlen(in), e;
+
+	while (i < n) {
+		if (strncmp(in + i, "sk-", 3) != 0 ||
+		    (i > 0 && key_char((unsigned char)in[i - 1]))) {
+			buf_addc(out, in[i++]);
+			continue;
+		}
+		for (e = i; e < n && (key_char((unsigned char)in[e]) ||
+		    in[e] == '*' || in[e] == '.'); e++)
+			;
+		while (e > i + 3 && in[e - 1] == '.')
+			e--;	/* a sentence's full stop */
+		tok = xstrndup(in + i, e - i);
+		key_redact(tok, key_type_of(tok), red);
+		wipe(tok, e - i);
+		free(tok);
+		buf_adds(out, red);
+		i = e;
+	}
+}
+
 void
 redact_text(const char *in, struct buf *out)
 {
-	char	 red[KEY_REDACTED_MAX], hex[EMAIL_HASH_HEX];
-	char	 pre[EMAIL_PREFIX_MAX], *addr;
-	size_t	 i = 0, n = strlen(in), s, e, raw = 0;
+	struct buf	 mid = { 0 };
 
-	while (i < n) {
-		if (strncmp(in + i, "sk-", 3) == 0 &&
-		    (i == 0 || !key_char((unsigned char)in[i - 1]))) {
-			for (e = i; e < n && (key_char((unsigned char)in[e]) ||
-			    in[e] == '*' || in[e] == '.'); e++)
-				;
-			while (e > i + 3 && in[e - 1] == '.')
-				e--;	/* a sentence's full stop */
-			addr = xstrndup(in + i, e - i);
-			key_redact(addr, key_type_of(addr), red);
-			wipe(addr, e - i);
-			free(addr);
-			buf_adds(out, red);
-			i = raw = e;
-			continue;
-		}
-		if (in[i] == '@' && i > raw &&
-		    email_local_char((unsigned char)in[i - 1]) &&
-		    email_domain_char((unsigned char)in[i + 1])) {
-			/* The local part, back to the last replacement. */
-			for (s = i; s > raw &&
-			    email_local_char((unsigned char)in[s - 1]); s--)
-				;
-			for (e = i + 1; e < n &&
-			    email_domain_char((unsigned char)in[e]); e++)
-				;
-			while (e > i + 1 && in[e - 1] == '.')
-				e--;
-			/* Take back the local part already copied. */
-			out->len -= i - s;
-			out->p[out->len] = '\0';
-			addr = xstrndup(in + s, e - s);
-			email_hash(addr, hex, pre);
-			free(addr);
-			buf_printf(out, "[email %.8s]", hex);
-			i = raw = e;
-			continue;
-		}
-		buf_addc(out, in[i++]);
-	}
+	/* Addresses first: a key run into an address goes with it. */
+	scrub_emails(in, &mid);
+	scrub_keys(mid.p != NULL ? mid.p : "", out);
+	buf_free(&mid);
 	if (out->p == NULL)
 		buf_add(out, "", 0);
 }
@@ -249,10 +284,16 @@ void
 redact_text_to(const char *in, char *out, size_t outlen)
 {
 	struct buf	 b = { 0 };
+	size_t		 n;
 
 	if (outlen == 0)
 		return;
 	redact_text(in, &b);
-	snprintf(out, outlen, "%s", b.p);
+	n = b.len < outlen - 1 ? b.len : outlen - 1;
+	/* Never cut a character in half. */
+	while (n > 0 && n < b.len && ((unsigned char)b.p[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(out, b.p, n);
+	out[n] = '\0';
 	buf_free(&b);
 }

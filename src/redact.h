@@ -60,8 +60,8 @@ const char	*key_admin_refusal(const char *s);
 
 /*
  * Hash of the trimmed, lower-cased address (hex, 64 chars) and its
- * first four characters.  Returns -1 (outputs empty) when email is
- * empty after trimming.
+ * first four characters, stopping short at the '@' ("jo@x.io" gives
+ * "jo").  Returns -1 (outputs empty) when email is empty after trimming.
  */
 int		 email_hash(const char *email, char hex[EMAIL_HASH_HEX],
 		    char prefix[EMAIL_PREFIX_MAX]);
