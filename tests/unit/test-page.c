@@ -1,0 +1,416 @@
+/*
+ * test-page.c: unit tests for src/page.h (OpenAI's list envelope and the
+ * guard against cursors that do not advance).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "page.h"
+
+static int
+parse(const char *body, struct page *pg, char *err, size_t errlen)
+{
+	return page_parse(body, strlen(body), pg, err, errlen);
+}
+
+static void
+test_page_parse_normal_page(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"object\":\"list\",\"data\":[{\"id\":\"a\"},"
+	    "{\"id\":\"b\"}],\"first_id\":\"a\",\"last_id\":\"b\","
+	    "\"has_more\":true}", &pg, err, sizeof(err)), 0);
+	assert_true(pg.has_more);
+	assert_non_null(pg.next);
+	assert_string_equal(pg.next, "b");
+	assert_int_equal(json_array_size(pg.data), 2);
+	page_free(&pg);
+	assert_null(pg.root);
+}
+
+static void
+test_page_parse_last_id_wins_over_last_element(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"},{\"id\":\"b\"}],"
+	    "\"last_id\":\"cursor_z\",\"has_more\":true}", &pg, err,
+	    sizeof(err)), 0);
+	assert_string_equal(pg.next, "cursor_z");
+	assert_true(pg.has_more);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_missing_last_id_uses_last_element(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"object\":\"list\",\"data\":[{\"id\":"
+	    "\"key_1\"},{\"id\":\"key_2\"},{\"id\":\"key_3\"}],\"has_more\":"
+	    "true}", &pg, err, sizeof(err)), 0);
+	assert_non_null(pg.next);
+	assert_string_equal(pg.next, "key_3");
+	assert_true(pg.has_more);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_null_last_id_uses_last_element(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"key_1\"}],\"last_id\":"
+	    "null,\"has_more\":true}", &pg, err, sizeof(err)), 0);
+	assert_string_equal(pg.next, "key_1");
+	assert_true(pg.has_more);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_has_more_false(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}],\"last_id\":\"a\","
+	    "\"has_more\":false}", &pg, err, sizeof(err)), 0);
+	assert_false(pg.has_more);
+	assert_int_equal(json_array_size(pg.data), 1);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_has_more_absent_is_false(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}]}", &pg, err,
+	    sizeof(err)), 0);
+	assert_false(pg.has_more);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_empty_data_with_has_more_is_last_page(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"object\":\"list\",\"data\":[],\"first_id\":"
+	    "null,\"last_id\":null,\"has_more\":true}", &pg, err,
+	    sizeof(err)), 0);
+	assert_false(pg.has_more);
+	assert_int_equal(json_array_size(pg.data), 0);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_has_more_without_any_cursor_is_last_page(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	/* Neither last_id nor an id on the last element. */
+	assert_int_equal(parse("{\"data\":[{\"name\":\"x\"}],\"has_more\":true}",
+	    &pg, err, sizeof(err)), 0);
+	assert_null(pg.next);
+	assert_false(pg.has_more);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_not_json(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("<html>502 Bad Gateway</html>", &pg, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "not JSON"));
+	assert_null(pg.root);
+}
+
+static void
+test_page_parse_empty_body(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(page_parse("", 0, &pg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not JSON"));
+}
+
+static void
+test_page_parse_two_documents_rejected(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}],\"has_more\":false}"
+	    "{\"data\":[{\"id\":\"b\"}],\"has_more\":false}", &pg, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than one"));
+	assert_null(pg.root);
+}
+
+static void
+test_page_parse_trailing_garbage_rejected(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[]} x", &pg, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+}
+
+static void
+test_page_parse_trailing_whitespace_accepted(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[],\"has_more\":false}\r\n", &pg,
+	    err, sizeof(err)), 0);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_length_bounds_the_body(void **state)
+{
+	const char	*body = "{\"data\":[],\"has_more\":false}GARBAGE";
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(page_parse(body, strlen(body) - 7, &pg, err,
+	    sizeof(err)), 0);
+	page_free(&pg);
+}
+
+static void
+test_page_parse_missing_data_array(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"object\":\"list\",\"has_more\":false}", &pg,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'data'"));
+	assert_null(pg.root);
+}
+
+static void
+test_page_parse_data_not_array(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":{\"id\":\"a\"}}", &pg, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "'data'"));
+}
+
+static void
+test_page_parse_top_level_array(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("[{\"id\":\"a\"}]", &pg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a list"));
+}
+
+static void
+test_page_parse_has_more_not_boolean(void **state)
+{
+	struct page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}],\"has_more\":"
+	    "\"true\"}", &pg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "has_more"));
+	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}],\"has_more\":1}",
+	    &pg, err, sizeof(err)), -1);
+	assert_null(pg.root);
+}
+
+static void
+test_page_parse_error_message_fits_buffer(void **state)
+{
+	struct page	 pg;
+	char		 err[12];
+
+	(void)state;
+	memset(err, 'Z', sizeof(err));
+	assert_int_equal(parse("nope", &pg, err, 8), -1);
+	assert_int_equal(strlen(err), 7);
+	assert_int_equal(err[8], 'Z');
+}
+
+/* ---- page_chain_follow ---- */
+
+static void
+test_page_chain_accepts_new_cursors(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[256] = "";
+
+	(void)state;
+	assert_int_equal(page_chain_follow(&c, "a", err, sizeof(err)), 0);
+	assert_int_equal(page_chain_follow(&c, "b", err, sizeof(err)), 0);
+	assert_int_equal(page_chain_follow(&c, "c", err, sizeof(err)), 0);
+	assert_int_equal(c.n, 3);
+	page_chain_free(&c);
+	assert_int_equal(c.n, 0);
+	assert_null(c.seen);
+}
+
+static void
+test_page_chain_rejects_repeated_cursor(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[256] = "";
+	int			 rc;
+
+	(void)state;
+	assert_int_equal(page_chain_follow(&c, "key_1", err, sizeof(err)), 0);
+	assert_int_equal(page_chain_follow(&c, "key_2", err, sizeof(err)), 0);
+	rc = page_chain_follow(&c, "key_1", err, sizeof(err));
+	page_chain_free(&c);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "does not advance"));
+	assert_non_null(strstr(err, "key_1"));
+}
+
+static void
+test_page_chain_rejects_immediate_repeat(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[256] = "";
+	int			 rc;
+
+	(void)state;
+	assert_int_equal(page_chain_follow(&c, "x", err, sizeof(err)), 0);
+	rc = page_chain_follow(&c, "x", err, sizeof(err));
+	page_chain_free(&c);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "does not advance"));
+}
+
+static void
+test_page_chain_enforces_max_pages(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[256] = "", cur[16];
+	int			 i, rc;
+
+	(void)state;
+	c.max_pages = 3;
+	for (i = 0; i < 3; i++) {
+		snprintf(cur, sizeof(cur), "c%d", i);
+		assert_int_equal(page_chain_follow(&c, cur, err, sizeof(err)),
+		    0);
+	}
+	rc = page_chain_follow(&c, "c3", err, sizeof(err));
+	page_chain_free(&c);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "3 pages"));
+}
+
+static void
+test_page_chain_default_max_allows_many(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[256] = "", cur[16];
+	int			 i, rc = 0;
+
+	(void)state;
+	for (i = 0; i < 1000 && rc == 0; i++) {
+		snprintf(cur, sizeof(cur), "c%d", i);
+		rc = page_chain_follow(&c, cur, err, sizeof(err));
+	}
+	page_chain_free(&c);
+	assert_int_equal(rc, 0);
+	assert_int_equal(i, 1000);
+}
+
+static void
+test_page_chain_message_quotes_bounded_cursor(void **state)
+{
+	struct page_chain	 c = { 0 };
+	char			 err[512] = "", cur[300];
+	int			 rc;
+
+	(void)state;
+	memset(cur, 'q', sizeof(cur) - 1);
+	cur[sizeof(cur) - 1] = '\0';
+	assert_int_equal(page_chain_follow(&c, cur, err, sizeof(err)), 0);
+	rc = page_chain_follow(&c, cur, err, sizeof(err));
+	page_chain_free(&c);
+	assert_int_equal(rc, -1);
+	assert_true(strlen(err) < 200);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_parse_normal_page),
+		cmocka_unit_test(test_page_parse_last_id_wins_over_last_element),
+		cmocka_unit_test(test_page_parse_missing_last_id_uses_last_element),
+		cmocka_unit_test(test_page_parse_null_last_id_uses_last_element),
+		cmocka_unit_test(test_page_parse_has_more_false),
+		cmocka_unit_test(test_page_parse_has_more_absent_is_false),
+		cmocka_unit_test(test_page_parse_empty_data_with_has_more_is_last_page),
+		cmocka_unit_test(test_page_parse_has_more_without_any_cursor_is_last_page),
+		cmocka_unit_test(test_page_parse_not_json),
+		cmocka_unit_test(test_page_parse_empty_body),
+		cmocka_unit_test(test_page_parse_two_documents_rejected),
+		cmocka_unit_test(test_page_parse_trailing_garbage_rejected),
+		cmocka_unit_test(test_page_parse_trailing_whitespace_accepted),
+		cmocka_unit_test(test_page_parse_length_bounds_the_body),
+		cmocka_unit_test(test_page_parse_missing_data_array),
+		cmocka_unit_test(test_page_parse_data_not_array),
+		cmocka_unit_test(test_page_parse_top_level_array),
+		cmocka_unit_test(test_page_parse_has_more_not_boolean),
+		cmocka_unit_test(test_page_parse_error_message_fits_buffer),
+		cmocka_unit_test(test_page_chain_accepts_new_cursors),
+		cmocka_unit_test(test_page_chain_rejects_repeated_cursor),
+		cmocka_unit_test(test_page_chain_rejects_immediate_repeat),
+		cmocka_unit_test(test_page_chain_enforces_max_pages),
+		cmocka_unit_test(test_page_chain_default_max_allows_many),
+		cmocka_unit_test(test_page_chain_message_quotes_bounded_cursor),
+	};
+
+	return cmocka_run_group_tests_name("page", tests, NULL, NULL);
+}
