@@ -79,8 +79,11 @@ deps:
 	@tests/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all asan $(UNIT_BINS)
+	@$(MAKE) --no-print-directory test-build
 	@tests/run.sh
+
+test-build: all asan $(UNIT_BINS)
+	@:
 
 bench: deps all
 	@tests/bench/run.sh
@@ -94,5 +97,5 @@ demo-stop:
 clean:
 	rm -rf build cgi-bin/orgaudit.fcgi tests/out
 
-.PHONY: all asan deps test bench demo demo-stop clean
+.PHONY: all asan deps test test-build bench demo demo-stop clean
 .SECONDARY:
