@@ -191,6 +191,24 @@ cursor_param(struct call *c, char kind, char *a, size_t alen, char *b,
 	return -1;
 }
 
+/*
+ * A cursor over numeric ids: *out stays at its default when no cursor is
+ * given.  0, or -1 after answering 400.
+ */
+static int
+cursor_int(struct call *c, char kind, int64_t *out)
+{
+	char	 id[32];
+
+	if (cursor_param(c, kind, id, sizeof(id), NULL, 0) != 0)
+		return -1;
+	if (id[0] == '\0' || parse_i64(id, 1, INT64_MAX, out) == 0)
+		return 0;
+	http_error(c->r, 400, "invalid_parameter", NULL, "cursor is not a "
+	    "cursor this list returned");
+	return -1;
+}
+
 static void
 api_health(struct call *c)
 {
@@ -207,17 +225,10 @@ api_orgs(struct call *c)
 {
 	struct page_out	 p = { c, json_array(), view_org, 'o', 0, "", false,
 	    "", "" };
-	char		 after[32];
 	int64_t		 after_id = 0;
 
-	if (cursor_param(c, 'o', after, sizeof(after), NULL, 0) != 0)
+	if (cursor_int(c, 'o', &after_id) != 0)
 		goto out;
-	if (after[0] != '\0' && parse_i64(after, 1, INT64_MAX,
-	    &after_id) != 0) {
-		http_error(c->r, 400, "invalid_parameter", NULL, "cursor is "
-		    "not a cursor this list returned");
-		goto out;
-	}
 	if (DB_QUERY(c->r->db, SQL_ORG_PAGE, page_row, &p, DV_I(c->r->tenant),
 	    DV_I(after_id), DV_I(c->limit + 1)) < 0) {
 		db_failed(c, "orgs");
@@ -346,18 +357,11 @@ api_runs(struct call *c)
 {
 	struct page_out	 p = { c, json_array(), view_run, 'r', 0, "", false,
 	    "", "" };
-	char		 before[32];
 	int64_t		 before_id = INT64_MAX, hi, lo;
 	size_t		 n;
 
-	if (cursor_param(c, 'r', before, sizeof(before), NULL, 0) != 0)
+	if (cursor_int(c, 'r', &before_id) != 0)
 		goto out;
-	if (before[0] != '\0' && parse_i64(before, 1, INT64_MAX,
-	    &before_id) != 0) {
-		http_error(c->r, 400, "invalid_parameter", NULL, "cursor is "
-		    "not a cursor this list returned");
-		goto out;
-	}
 	if (DB_QUERY(c->r->db, SQL_RUN_PAGE, page_row, &p, DV_I(c->r->tenant),
 	    DV_I(c->org), DV_I(before_id), DV_I(c->limit + 1)) < 0)
 		goto dberr;
@@ -464,21 +468,14 @@ api_auth(struct req *r)
 	return 0;
 }
 
-static int
-owned_row(const struct db_row *r, void *arg)
-{
-	(void)r;
-	*(int *)arg = 1;
-	return 1;
-}
-
 void
 api_handle(struct req *r)
 {
 	const struct route	*rt = NULL;
 	struct call		 c;
 	char			 msg[256];
-	int			 m = 0, owned = 0;
+	int			 m = 0;
+	int64_t			 owned = 0;
 	size_t			 i;
 	enum query_err		 qe;
 
@@ -525,7 +522,7 @@ api_handle(struct req *r)
 	if (rt->auth && api_auth(r) != 0)
 		return;
 	if (c.org != 0) {
-		if (DB_QUERY(r->db, SQL_ORG_OWNED, owned_row, &owned,
+		if (DB_QUERY(r->db, SQL_ORG_OWNED, db_row_first_int, &owned,
 		    DV_I(r->tenant), DV_I(c.org)) < 0) {
 			db_failed(&c, "org lookup");
 			return;

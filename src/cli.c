@@ -663,13 +663,6 @@ keys_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
-static int
-org_tenant_row(const struct db_row *r, void *arg)
-{
-	*(int64_t *)arg = db_row_int(r, 0);
-	return 1;
-}
-
 int
 cli_keys(struct cli_ctx *x, int argc, char **argv)
 {
@@ -720,7 +713,7 @@ cli_keys(struct cli_ctx *x, int argc, char **argv)
 	}
 	if (open_db(x, &db) != 0)
 		return EXIT_FAIL;
-	if (DB_QUERY(db, SQL_ORG_SEALED, org_tenant_row, &tenant,
+	if (DB_QUERY(db, SQL_ORG_SEALED, db_row_first_int, &tenant,
 	    DV_I(org)) < 0 || tenant == 0) {
 		fprintf(stderr, "orgaudit: no org %" PRId64 "\n", org);
 		goto out;

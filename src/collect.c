@@ -212,13 +212,6 @@ stream_purge(struct db *db, struct run *run, const struct stream_def *d,
 	return rc;
 }
 
-static int
-gen_row(const struct db_row *r, void *arg)
-{
-	*(int64_t *)arg = db_row_int(r, 0);
-	return 1;
-}
-
 /*
  * Before the pull: reads the stream's current generation and clears what
  * a crashed run may have left under a newer one.
@@ -227,7 +220,7 @@ static void
 stream_prepare(struct run *run, struct stream *st)
 {
 	st->prev_gen = 0;
-	if (DB_QUERY(run->db, SQL_STREAM_GEN, gen_row, &st->prev_gen,
+	if (DB_QUERY(run->db, SQL_STREAM_GEN, db_row_first_int, &st->prev_gen,
 	    DV_I(run->org), DV_S(st->def->name)) < 0 ||
 	    stream_purge(run->db, run, st->def, st->prev_gen) != 0) {
 		log_err("collect: org %" PRId64 ": %s: %s", run->org,
@@ -445,6 +438,16 @@ chain_start(struct run *run, struct stream *st, const char *project)
 
 static const char	*rows_own(struct rows *, char *);
 
+/* The columns every snapshot row starts with: tenant, org, generation. */
+static struct db_val *
+row_head(struct run *run, struct stream *st, struct db_val *v)
+{
+	v[0] = DV_I(run->tenant);
+	v[1] = DV_I(run->org);
+	v[2] = DV_I(st->gen);
+	return v + 3;
+}
+
 /* Keeps s (copied) until the batch is queued; NULL stays NULL. */
 static const char *
 rows_copy(struct rows *rs, const char *s)
@@ -596,15 +599,13 @@ row_user(struct run *run, struct stream *st, json_t *o, const char *project,
 	(void)project;
 	if (ingest_user(o, &r, err, errlen) != 0)
 		return 1;
-	v[0] = DV_I(run->tenant);
-	v[1] = DV_I(run->org);
-	v[2] = DV_I(st->gen);
-	v[3] = DV_S(r.id);
-	v[4] = DV_S(rows_copy(rs, nz(r.email_sha256)));
-	v[5] = DV_S(rows_copy(rs, nz(r.email_prefix)));
-	v[6] = DV_S(r.role);
-	v[7] = ts_val(r.added_at);
-	v[8] = DV_I(r.is_service_account);
+	v = row_head(run, st, v);
+	v[0] = DV_S(r.id);
+	v[1] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[2] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[3] = DV_S(r.role);
+	v[4] = ts_val(r.added_at);
+	v[5] = DV_I(r.is_service_account);
 	strset_add(&run->users, r.id);
 	return 0;
 }
@@ -619,14 +620,12 @@ row_project(struct run *run, struct stream *st, json_t *o,
 	(void)project;
 	if (ingest_project(o, &r, err, errlen) != 0)
 		return 1;
-	v[0] = DV_I(run->tenant);
-	v[1] = DV_I(run->org);
-	v[2] = DV_I(st->gen);
-	v[3] = DV_S(r.id);
-	v[4] = DV_S(rows_own(rs, r.name));
-	v[5] = DV_S(r.status);
-	v[6] = ts_val(r.created_at);
-	v[7] = ts_val(r.archived_at);
+	v = row_head(run, st, v);
+	v[0] = DV_S(r.id);
+	v[1] = DV_S(rows_own(rs, r.name));
+	v[2] = DV_S(r.status);
+	v[3] = ts_val(r.created_at);
+	v[4] = ts_val(r.archived_at);
 	run->projects = xrealloc(run->projects, (run->nprojects + 1) *
 	    sizeof(*run->projects));
 	run->archived = xrealloc(run->archived, (run->nprojects + 1) *
@@ -646,17 +645,15 @@ row_invite(struct run *run, struct stream *st, json_t *o,
 	(void)project;
 	if (ingest_invite(o, &r, err, errlen) != 0)
 		return 1;
-	v[0] = DV_I(run->tenant);
-	v[1] = DV_I(run->org);
-	v[2] = DV_I(st->gen);
-	v[3] = DV_S(r.id);
-	v[4] = DV_S(rows_copy(rs, nz(r.email_sha256)));
-	v[5] = DV_S(rows_copy(rs, nz(r.email_prefix)));
-	v[6] = DV_S(r.role);
-	v[7] = DV_S(r.status);
-	v[8] = ts_val(r.created_at);
-	v[9] = ts_val(r.expires_at);
-	v[10] = ts_val(r.accepted_at);
+	v = row_head(run, st, v);
+	v[0] = DV_S(r.id);
+	v[1] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[2] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[3] = DV_S(r.role);
+	v[4] = DV_S(r.status);
+	v[5] = ts_val(r.created_at);
+	v[6] = ts_val(r.expires_at);
+	v[7] = ts_val(r.accepted_at);
 	return 0;
 }
 
@@ -669,14 +666,12 @@ row_svcacct(struct run *run, struct stream *st, json_t *o,
 
 	if (ingest_svcacct(o, &r, err, errlen) != 0)
 		return 1;
-	v[0] = DV_I(run->tenant);
-	v[1] = DV_I(run->org);
-	v[2] = DV_I(st->gen);
-	v[3] = DV_S(r.id);
-	v[4] = DV_S(project);
-	v[5] = DV_S(rows_own(rs, r.name));
-	v[6] = DV_S(r.role);
-	v[7] = ts_val(r.created_at);
+	v = row_head(run, st, v);
+	v[0] = DV_S(r.id);
+	v[1] = DV_S(project);
+	v[2] = DV_S(rows_own(rs, r.name));
+	v[3] = DV_S(r.role);
+	v[4] = ts_val(r.created_at);
 	return 0;
 }
 
@@ -689,15 +684,13 @@ row_projuser(struct run *run, struct stream *st, json_t *o,
 
 	if (ingest_projuser(o, &r, err, errlen) != 0)
 		return 1;
-	v[0] = DV_I(run->tenant);
-	v[1] = DV_I(run->org);
-	v[2] = DV_I(st->gen);
-	v[3] = DV_S(project);
-	v[4] = DV_S(r.user_id);
-	v[5] = DV_S(rows_copy(rs, nz(r.email_sha256)));
-	v[6] = DV_S(rows_copy(rs, nz(r.email_prefix)));
-	v[7] = DV_S(r.role);
-	v[8] = ts_val(r.added_at);
+	v = row_head(run, st, v);
+	v[0] = DV_S(project);
+	v[1] = DV_S(r.user_id);
+	v[2] = DV_S(rows_copy(rs, nz(r.email_sha256)));
+	v[3] = DV_S(rows_copy(rs, nz(r.email_prefix)));
+	v[4] = DV_S(r.role);
+	v[5] = ts_val(r.added_at);
 	return 0;
 }
 

@@ -496,6 +496,13 @@ db_row_int(const struct db_row *r, size_t c)
 	return v;
 }
 
+int
+db_row_first_int(const struct db_row *r, void *arg)
+{
+	*(int64_t *)arg = db_row_int(r, 0);
+	return 1;
+}
+
 int64_t
 db_insert_id(const struct db *db)
 {

@@ -68,6 +68,9 @@ int64_t		 db_row_int(const struct db_row *r, size_t c);
 
 typedef int (*db_row_cb)(const struct db_row *row, void *arg);
 
+/* A db_row_cb that stores the first row's first column in *(int64_t *)arg. */
+int		 db_row_first_int(const struct db_row *row, void *arg);
+
 /*
  * Connects with the configured user; NULL with a message in err.  The
  * returned handle is owned by the caller; release with db_close().

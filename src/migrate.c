@@ -17,22 +17,15 @@ static const char schema_version_ddl[] =
     " applied_at BIGINT NOT NULL"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
-static int
-int_row(const struct db_row *r, void *arg)
-{
-	*(int *)arg = (int)db_row_int(r, 0);
-	return 1;
-}
-
 int
 migrate_version(struct db *db)
 {
-	int	 v = 0;
+	int64_t	 v = 0;
 
 	if (db_exec_raw(db, schema_version_ddl, strlen(schema_version_ddl))
-	    != 0 || DB_QUERY(db, SQL_SCHEMA_VERSION, int_row, &v) < 0)
+	    != 0 || DB_QUERY(db, SQL_SCHEMA_VERSION, db_row_first_int, &v) < 0)
 		return -1;
-	return v;
+	return (int)v;
 }
 
 int
@@ -78,10 +71,11 @@ migrate_one(struct db *db, const struct migration *m, char *err,
 int
 migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
 {
-	int	 locked = 0, v, rc = -1;
+	int64_t	 locked = 0;
+	int	 v, rc = -1;
 	size_t	 i;
 
-	if (DB_QUERY(db, SQL_MIGRATE_LOCK, int_row, &locked) < 0 ||
+	if (DB_QUERY(db, SQL_MIGRATE_LOCK, db_row_first_int, &locked) < 0 ||
 	    locked != 1) {
 		snprintf(err, errlen, "cannot take the migration lock%s%s",
 		    locked == 1 ? ": " : " (another migrate is running?)",

@@ -367,6 +367,19 @@ oa_done(struct oa *oa, struct oa_call *call, CURLcode rc)
 	oa_finish(oa, call);
 }
 
+/* Takes c (whose predecessor is prev, or NULL) out of the queue. */
+static void
+oa_unlink(struct oa *oa, struct oa_call *prev, struct oa_call *c)
+{
+	if (prev == NULL)
+		oa->queue = c->next;
+	else
+		prev->next = c->next;
+	if (oa->queue_tail == c)
+		oa->queue_tail = prev;
+	c->next = NULL;
+}
+
 void
 oa_cancel(struct oa *oa, bool (*match)(void *arg, void *ctx), void *ctx)
 {
@@ -379,12 +392,7 @@ oa_cancel(struct oa *oa, bool (*match)(void *arg, void *ctx), void *ctx)
 			prev = c;
 			continue;
 		}
-		if (prev == NULL)
-			oa->queue = next;
-		else
-			prev->next = next;
-		if (oa->queue_tail == c)
-			oa->queue_tail = prev;
+		oa_unlink(oa, prev, c);
 		c->next = gone;
 		gone = c;
 	}
@@ -412,13 +420,7 @@ oa_fill(struct oa *oa)
 			prev = c;
 			continue;
 		}
-		/* Unlink, then start. */
-		if (prev == NULL)
-			oa->queue = next;
-		else
-			prev->next = next;
-		if (oa->queue_tail == c)
-			oa->queue_tail = prev;
+		oa_unlink(oa, prev, c);
 		if (oa_start(oa, c) != 0) {
 			snprintf(c->err, sizeof(c->err), "cannot start a "
 			    "transfer");

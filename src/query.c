@@ -9,18 +9,6 @@
 #include "redact.h"
 #include "util.h"
 
-static int
-hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long
 query_decode(const char *s, size_t n, char *out, size_t outcap)
 {
@@ -32,8 +20,8 @@ query_decode(const char *s, size_t n, char *out, size_t outcap)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			hi = hexv((unsigned char)s[i + 1]);
-			lo = hexv((unsigned char)s[i + 2]);
+			hi = hex_digit((unsigned char)s[i + 1]);
+			lo = hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi << 4 | lo;

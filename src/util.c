@@ -197,8 +197,8 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -218,8 +218,8 @@ hex_decode(const char *in, unsigned char *out, size_t outcap)
 	if (n % 2 != 0 || n / 2 > outcap)
 		return -1;
 	for (i = 0; i < n / 2; i++) {
-		hi = hexval((unsigned char)in[2 * i]);
-		lo = hexval((unsigned char)in[2 * i + 1]);
+		hi = hex_digit((unsigned char)in[2 * i]);
+		lo = hex_digit((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

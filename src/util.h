@@ -48,6 +48,8 @@ char	*buf_take(struct buf *b);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void	 hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit, or -1. */
+int	 hex_digit(int c);
 /* Returns the number of bytes decoded, or -1 on bad input or overflow. */
 long	 hex_decode(const char *in, unsigned char *out, size_t outcap);
 
