@@ -971,9 +971,14 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	return res->failed == 0 ? 0 : 1;
 fail:
 	wq_finish(run.wq);
+	/* A run that could not start is still a run: record it, plainly. */
+	if (run.run_id == 0 && run.tenant != 0 && DB_EXEC(db, SQL_RUN_ADD,
+	    DV_I(run.tenant), DV_I(org), DV_I(start), DV_S(host_id())) == 0)
+		run.run_id = res->run_id = db_insert_id(db);
 	if (run.run_id > 0)
 		DB_EXEC(db, SQL_RUN_END, DV_I(now_ms()), DV_S("failed"),
-		    DV_I(0), DV_S(res->error), DV_I(run.run_id));
+		    DV_I(0), DV_S("the run could not start; the operator's "
+		    "collector log says why"), DV_I(run.run_id));
 	run_free(&run);
 	return -1;
 }

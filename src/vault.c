@@ -143,11 +143,7 @@ vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
 	int		 rc = -1;
 
 	memset(&dk, 0, sizeof(dk));
-	if (seal_master_load(c->master_key_file, &master, why,
-	    sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
+	memset(&master, 0, sizeof(master));
 	if (DB_QUERY(db, SQL_ORG_SEALED, sealed_row, &s, DV_I(org)) < 0) {
 		snprintf(err, errlen, "cannot read org %lld: %s",
 		    (long long)org, db_error(db));
@@ -155,6 +151,12 @@ vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
 	}
 	if (!s.found) {
 		snprintf(err, errlen, "no org %lld", (long long)org);
+		goto out;
+	}
+	*tenant = s.tenant;
+	if (seal_master_load(c->master_key_file, &master, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);
 		goto out;
 	}
 	if (vault_tenant_key(db, &master, s.tenant, &dk, why,
@@ -168,7 +170,6 @@ vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
 		    "was altered or moved; reconnect the org", (long long)org);
 		goto out;
 	}
-	*tenant = s.tenant;
 	rc = 0;
 out:
 	seal_key_wipe(&master);

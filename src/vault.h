@@ -25,7 +25,8 @@ int	 vault_seal_admin_key(const struct seal_key *dk, int64_t tenant,
 	    int64_t org, const char *key, struct buf *out);
 /*
  * Loads the master key from the configuration, then opens org's admin
- * key into key (a buffer the caller must buf_free()).  Sets *tenant.
+ * key into key (a buffer the caller must buf_free()).  Sets *tenant as
+ * soon as the org is found, even if the key then does not open.
  */
 int	 vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
 	    int64_t *tenant, struct buf *key, char *err, size_t errlen);

@@ -235,6 +235,24 @@ def unreachable_openai_fails_clearly():
 
 
 @test
+def run_that_cannot_start_is_recorded():
+    key = st.path("etc", "master.key")
+    os.rename(key, key + ".away")
+    try:
+        r = st.collect("--org", str(S["org"]))
+    finally:
+        os.rename(key + ".away", key)
+    assert r.returncode == 1, r.returncode
+    assert "master key" in r.stderr and "master-key create" in r.stderr
+    run_, streams = run_streams(st, S["tok"], S["org"])
+    assert run_["status"] == "failed" and streams == {}, run_
+    assert "could not start" in run_["error"]
+    assert "/" not in run_["error"], "a path reached the tenant"
+    r = st.collect("--org", str(S["org"]))
+    assert r.returncode == 0, r.stderr
+
+
+@test
 def web_survives_a_database_restart():
     st.api("/api/v1/openai/orgs", S["tok"])
     st.stop_db()
