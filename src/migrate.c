@@ -48,16 +48,19 @@ migrate_one(struct db *db, const struct migration *m, char *err,
 		nl = strchr(p, '\n');
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		next = nl != NULL ? nl + 1 : p + len;
-		if (!(len >= 2 && p[0] == '-' && p[1] == '-')) {
-			buf_add(&stmt, p, len);
-			buf_addc(&stmt, '\n');
+		/* Comment lines are dropped whole, ';' or not. */
+		if (len >= 2 && p[0] == '-' && p[1] == '-') {
+			p = next;
+			continue;
 		}
+		buf_add(&stmt, p, len);
+		buf_addc(&stmt, '\n');
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r'))
 			len--;
-		if (len > 0 && p[len - 1] == ';' && stmt.len > 0) {
+		if (len > 0 && p[len - 1] == ';') {
 			if (db_exec_raw(db, stmt.p, stmt.len) != 0) {
-				snprintf(err, errlen, "migration %03d_%s: %s",
-				    m->version, m->name, db_error(db));
+				snprintf(err, errlen, "migration %s: %s",
+				    m->name, db_error(db));
 				rc = -1;
 			}
 			buf_reset(&stmt);
@@ -100,8 +103,7 @@ migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
 			    migrations[i].version, db_error(db));
 			goto out;
 		}
-		log_info("migrate: applied %03d_%s", migrations[i].version,
-		    migrations[i].name);
+		log_info("migrate: applied %s", migrations[i].name);
 		*to = migrations[i].version;
 	}
 	rc = 0;
