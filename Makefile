@@ -16,13 +16,14 @@ WARN	 = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 	   -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
 PKGS	 = jansson libcurl openssl libmariadb
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	 = -lfcgi -lpthread $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS	 = -lfcgi -largon2 -lpthread $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 
 LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
 	   db.c sql.c migrate.c oa.c ingest.c strset.c vault.c collect.c \
-	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c
+	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
+	   passwd.c session.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 

@@ -27,6 +27,41 @@
 	" r.status, r.started_at_ms, r.ended_at_ms" \
 	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id "
 
+/* The keys of an org with their project, owner and findings. */
+#define KEY_FROM \
+	" FROM oa_key k" CUR("k", "k.stream") \
+	" LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id" \
+	"   AND s_p.stream = 'projects'" \
+	" LEFT JOIN oa_project p ON p.org_id = k.org_id" \
+	"   AND p.gen = s_p.gen AND p.id = k.project_id" \
+	" LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id" \
+	"   AND s_u.stream = 'users'" \
+	" LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen" \
+	"   AND u.id = k.owner_id AND k.owner_type = 'user'" \
+	" LEFT JOIN org_stream s_s ON s_s.org_id = k.org_id" \
+	"   AND s_s.stream = 'service_accounts'" \
+	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
+	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
+	"   AND k.owner_type = 'service_account'" \
+	" WHERE k.tenant_id = ? AND k.org_id = ?"
+
+#define KEY_SELECT \
+	"SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
+	" k.name, k.created_at, k.last_used_at, k.expires_at," \
+	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
+	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
+	" sa.name" KEY_FROM
+
+/* Optional filters: each is (value IS NULL OR column = value). */
+#define KEY_FILTERS \
+	" AND (? IS NULL OR k.stale = ?)" \
+	" AND (? IS NULL OR k.orphan = ?)" \
+	" AND (? IS NULL OR k.type = ?)" \
+	" AND (? IS NULL OR k.project_id = ?)"
+
+#define KEY_SORTED(order) \
+	KEY_SELECT KEY_FILTERS " ORDER BY " order " LIMIT ? OFFSET ?"
+
 #define STMT(id, text) [id] = { #id, text }
 
 static const struct {
@@ -199,25 +234,9 @@ static const struct {
 	STMT(SQL_KEY_PURGE,
 	    "DELETE FROM oa_key WHERE org_id = ? AND stream = ? AND gen <> ?"),
 	STMT(SQL_KEY_PAGE,
-	    "SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted,"
-	    " k.name, k.created_at, k.last_used_at, k.expires_at,"
-	    " k.owner_type, k.owner_id, u.email_prefix, k.owner_access,"
-	    " k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of"
-	    " FROM oa_key k" CUR("k", "k.stream")
-	    " LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id"
-	    "   AND s_p.stream = 'projects'"
-	    " LEFT JOIN oa_project p ON p.org_id = k.org_id"
-	    "   AND p.gen = s_p.gen AND p.id = k.project_id"
-	    " LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id"
-	    "   AND s_u.stream = 'users'"
-	    " LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen"
-	    "   AND u.id = k.owner_id AND k.owner_type = 'user'"
-	    " WHERE k.tenant_id = ? AND k.org_id = ?"
+	    KEY_SELECT
 	    " AND (k.id > ? OR (k.id = ? AND k.stream > ?))"
-	    " AND (? IS NULL OR k.stale = ?)"
-	    " AND (? IS NULL OR k.orphan = ?)"
-	    " AND (? IS NULL OR k.type = ?)"
-	    " AND (? IS NULL OR k.project_id = ?)"
+	    KEY_FILTERS
 	    " ORDER BY k.id, k.stream LIMIT ?"),
 	STMT(SQL_SVCACCT_INS,
 	    "INSERT INTO oa_service_account (tenant_id, org_id, gen, id,"
@@ -239,6 +258,91 @@ static const struct {
 	    " ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_INVITE_PURGE,
 	    "DELETE FROM oa_invite WHERE org_id = ? AND gen <> ?"),
+
+	STMT(SQL_ACCOUNT_ADD,
+	    "INSERT INTO account (tenant_id, login_sha256, login_prefix, role,"
+	    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_ACCOUNT_BY_LOGIN,
+	    "SELECT id, tenant_id, role, password_hash FROM account"
+	    " WHERE login_sha256 = ?"),
+	STMT(SQL_ACCOUNT_LIST,
+	    "SELECT id, login_prefix, role, created_at, last_login_at"
+	    " FROM account WHERE tenant_id = ? ORDER BY id"),
+	STMT(SQL_ACCOUNT_DELETE,
+	    "DELETE FROM account WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_ACCOUNT_SET_ROLE,
+	    "UPDATE account SET role = ? WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_ACCOUNT_OWNERS,
+	    "SELECT COUNT(*) FROM account WHERE tenant_id = ?"
+	    " AND role = 'owner' AND id <> ?"),
+	STMT(SQL_ACCOUNT_LOGGED_IN,
+	    "UPDATE account SET last_login_at = ? WHERE id = ?"),
+	STMT(SQL_SESSION_ADD,
+	    "INSERT INTO session (token_hash, account_id, tenant_id,"
+	    " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_SESSION_GET,
+	    "SELECT s.account_id, s.tenant_id, s.created_at, s.last_seen_at,"
+	    " a.role, a.login_prefix, t.name FROM session s"
+	    " JOIN account a ON a.id = s.account_id AND a.tenant_id = s.tenant_id"
+	    " JOIN tenant t ON t.id = s.tenant_id WHERE s.token_hash = ?"),
+	STMT(SQL_SESSION_TOUCH,
+	    "UPDATE session SET last_seen_at = ? WHERE token_hash = ?"),
+	STMT(SQL_SESSION_DELETE,
+	    "DELETE FROM session WHERE token_hash = ?"),
+	STMT(SQL_SESSION_DELETE_ACCOUNT,
+	    "DELETE FROM session WHERE account_id = ? AND tenant_id = ?"),
+	STMT(SQL_SESSION_PURGE,
+	    "DELETE FROM session WHERE expires_at < ? OR last_seen_at < ?"),
+	STMT(SQL_THROTTLE_GET,
+	    "SELECT failures, window_start, locked_until FROM login_throttle"
+	    " WHERE subject = ?"),
+	STMT(SQL_THROTTLE_FAIL,
+	    "INSERT INTO login_throttle (subject, failures, window_start,"
+	    " locked_until) VALUES (?, 1, ?, 0) ON DUPLICATE KEY UPDATE"
+	    " failures = IF(window_start < VALUES(window_start) - ?, 1,"
+	    "   failures + 1),"
+	    " window_start = IF(window_start < VALUES(window_start) - ?,"
+	    "   VALUES(window_start), window_start),"
+	    " locked_until = IF(failures >= ?, VALUES(window_start) + ?,"
+	    "   locked_until)"),
+	STMT(SQL_THROTTLE_CLEAR,
+	    "DELETE FROM login_throttle WHERE subject = ?"),
+	STMT(SQL_TENANT_NAME, "SELECT name FROM tenant WHERE id = ?"),
+	STMT(SQL_TOKEN_REVOKE_TENANT,
+	    "UPDATE api_token SET revoked_at = ?"
+	    " WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL"),
+
+	STMT(SQL_KEY_COUNT, "SELECT COUNT(*)" KEY_FROM KEY_FILTERS),
+	STMT(SQL_KEY_SORT_LAST_USED, KEY_SORTED(
+	    "COALESCE(k.last_used_at, 0), k.id, k.stream")),
+	STMT(SQL_KEY_SORT_LAST_USED_DESC, KEY_SORTED(
+	    "COALESCE(k.last_used_at, 0) DESC, k.id DESC, k.stream DESC")),
+	STMT(SQL_KEY_SORT_CREATED, KEY_SORTED(
+	    "k.created_at, k.id, k.stream")),
+	STMT(SQL_KEY_SORT_CREATED_DESC, KEY_SORTED(
+	    "k.created_at DESC, k.id DESC, k.stream DESC")),
+	STMT(SQL_KEY_SORT_NAME, KEY_SORTED("k.name, k.id, k.stream")),
+	STMT(SQL_KEY_SORT_NAME_DESC, KEY_SORTED(
+	    "k.name DESC, k.id DESC, k.stream DESC")),
+	STMT(SQL_KEY_SORT_PROJECT, KEY_SORTED(
+	    "p.name, k.project_id, k.id, k.stream")),
+	STMT(SQL_KEY_SORT_PROJECT_DESC, KEY_SORTED(
+	    "p.name DESC, k.project_id DESC, k.id DESC, k.stream DESC")),
+	STMT(SQL_KEY_SORT_TYPE, KEY_SORTED("k.type, k.id, k.stream")),
+	STMT(SQL_KEY_SORT_TYPE_DESC, KEY_SORTED(
+	    "k.type DESC, k.id DESC, k.stream DESC")),
+	/* Keys by age of last use: never, <7 d, <30 d, <90 d, <1 y, older. */
+	STMT(SQL_KEY_AGES,
+	    "SELECT CASE WHEN k.last_used_at IS NULL THEN 0"
+	    " WHEN ? - k.last_used_at < 7 * 86400 THEN 1"
+	    " WHEN ? - k.last_used_at < 30 * 86400 THEN 2"
+	    " WHEN ? - k.last_used_at < 90 * 86400 THEN 3"
+	    " WHEN ? - k.last_used_at < 365 * 86400 THEN 4 ELSE 5 END AS b,"
+	    " COUNT(*) FROM oa_key k" CUR("k", "k.stream")
+	    " WHERE k.tenant_id = ? AND k.org_id = ? GROUP BY b ORDER BY b"),
+	STMT(SQL_PROJECT_IDS,
+	    "SELECT p.id, p.name FROM oa_project p" CUR("p", "'projects'")
+	    " WHERE p.tenant_id = ? AND p.org_id = ? ORDER BY p.name, p.id"),
 };
 
 const char *

@@ -92,10 +92,11 @@ view_key(const struct db_row *r, int64_t now)
 		project = json_pack("{s:o, s:o}", "id", jstr(r, KC_PROJECT_ID),
 		    "name", jstr(r, KC_PROJECT_NAME));
 	if (!db_row_null(r, KC_OWNER_ID))
-		owner = json_pack("{s:o, s:o, s:o}",
+		owner = json_pack("{s:o, s:o, s:o, s:o}",
 		    "type", jstr(r, KC_OWNER_TYPE),
 		    "id", jstr(r, KC_OWNER_ID),
-		    "email_prefix", jstr(r, KC_OWNER_EMAIL_PREFIX));
+		    "email_prefix", jstr(r, KC_OWNER_EMAIL_PREFIX),
+		    "name", jstr(r, KC_OWNER_NAME));
 	if (!db_row_null(r, KC_LAST_USED_AT)) {
 		last = db_row_int(r, KC_LAST_USED_AT);
 		days = json_integer(last >= now ? 0 : (now - last) / 86400);
