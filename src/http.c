@@ -14,12 +14,15 @@ http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
 	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
@@ -32,12 +35,75 @@ http_param(const struct req *r, const char *name)
 	return FCGX_GetParam(name, r->fcgi->envp);
 }
 
+int
+http_read_body(struct req *r, size_t max)
+{
+	const char	*cl = http_param(r, "CONTENT_LENGTH");
+	char		 chunk[4096];
+	int64_t		 want = 0;
+	int		 n;
+
+	if (cl != NULL && *cl != '\0' && parse_i64(cl, 0, (int64_t)max,
+	    &want) != 0)
+		return -1;
+	while ((int64_t)r->body.len < want) {
+		n = FCGX_GetStr(chunk, want - (int64_t)r->body.len <
+		    (int64_t)sizeof(chunk) ? (int)(want - (int64_t)r->body.len) :
+		    (int)sizeof(chunk), r->fcgi->in);
+		if (n <= 0)
+			break;
+		buf_add(&r->body, chunk, (size_t)n);
+	}
+	wipe(chunk, sizeof(chunk));
+	if ((int64_t)r->body.len != want)
+		return -1;
+	if (r->body.p == NULL)
+		buf_add(&r->body, "", 0);
+	return 0;
+}
+
+void
+http_req_free(struct req *r)
+{
+	buf_free(&r->body);
+	buf_free(&r->headers);
+	wipe(r->session, sizeof(r->session));
+	wipe(r->csrf, sizeof(r->csrf));
+}
+
+/* Writes the status line, the common headers and the queued ones. */
+static void
+http_head(struct req *r, int status, const char *type, size_t len,
+    const char *extra)
+{
+	struct buf	 head = { 0 };
+
+	r->status = status;
+	/* libfcgi's own printf lacks C99 length modifiers: format here. */
+	buf_printf(&head, "Status: %d %s\r\n", status, http_reason(status));
+	if (type != NULL)
+		buf_printf(&head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    type, len);
+	buf_printf(&head, "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n%s%s\r\n",
+	    r->headers.p != NULL ? r->headers.p : "",
+	    extra != NULL ? extra : "");
+	FCGX_PutStr(head.p, (int)head.len, r->fcgi->out);
+	buf_free(&head);
+}
+
+static void
+http_body(struct req *r, const char *p, size_t n)
+{
+	if (strcmp(r->method, "HEAD") != 0 && n > 0)
+		FCGX_PutStr(p, (int)n, r->fcgi->out);
+}
+
 void
 http_json(struct req *r, int status, json_t *body, const char *extra)
 {
-	struct buf	 head = { 0 };
-	char		*s = NULL;
-	size_t		 n;
+	char	*s = NULL;
+	size_t	 n;
 
 	if (body == NULL || (s = json_dumps(body, JSON_COMPACT)) == NULL) {
 		log_err("http: %s %s: cannot encode the response", r->method,
@@ -47,20 +113,11 @@ http_json(struct req *r, int status, json_t *body, const char *extra)
 		    "\"internal error\"}}");
 	}
 	n = strlen(s);
-	r->status = status;
-	/* libfcgi's own printf lacks C99 length modifiers: format here. */
-	buf_printf(&head, "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n%s\r\n", status,
-	    http_reason(status), n + 1, extra != NULL ? extra : "");
-	FCGX_PutStr(head.p, (int)head.len, r->fcgi->out);
-	if (strcmp(r->method, "HEAD") != 0) {
-		FCGX_PutStr(s, (int)n, r->fcgi->out);
-		FCGX_PutChar('\n', r->fcgi->out);
-	}
-	buf_free(&head);
+	s = xrealloc(s, n + 2);
+	s[n++] = '\n';
+	s[n] = '\0';
+	http_head(r, status, "application/json; charset=utf-8", n, extra);
+	http_body(r, s, n);
 	free(s);
 	json_decref(body);
 }
@@ -70,9 +127,8 @@ http_error(struct req *r, int status, const char *code, const char *extra,
     const char *fmt, ...)
 {
 	char	 msg[512];
-	va_list	 ap;
-
 	char	*p;
+	va_list	 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -83,4 +139,70 @@ http_error(struct req *r, int status, const char *code, const char *extra,
 			*p = '?';
 	http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code",
 	    code, "message", msg), extra);
+}
+
+void
+http_html(struct req *r, int status, const struct buf *page)
+{
+	http_head(r, status, "text/html; charset=utf-8", page->len, NULL);
+	http_body(r, page->p, page->len);
+}
+
+void
+http_redirect(struct req *r, const char *location)
+{
+	struct buf	 h = { 0 };
+
+	/* Only our own paths: never an open redirect. */
+	if (location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
+	    strpbrk(location, "\r\n") != NULL)
+		location = "/";
+	buf_printf(&h, "Location: %s\r\n", location);
+	http_head(r, 303, NULL, 0, h.p);
+	buf_free(&h);
+}
+
+int
+http_route_match(const char *pattern, const char *path, int64_t *ids,
+    size_t nids)
+{
+	const char	*p = pattern, *s = path, *pe, *se;
+	size_t		 k = 0;
+	int		 bad_id = 0;
+	char		 id[24];
+
+	for (;;) {
+		if ((pe = strchr(p, '/')) == NULL)
+			pe = p + strlen(p);
+		if ((se = strchr(s, '/')) == NULL)
+			se = s + strlen(s);
+		if (*p == ':') {
+			if (se - s == 0 || se - s >= (long)sizeof(id) ||
+			    k >= nids)
+				bad_id = 1;
+			else {
+				memcpy(id, s, (size_t)(se - s));
+				id[se - s] = '\0';
+				if (id[0] == '0' || parse_i64(id, 1, INT64_MAX,
+				    &ids[k]) != 0)
+					bad_id = 1;
+				k++;
+			}
+		} else if (pe - p != se - s || strncmp(p, s,
+		    (size_t)(pe - p)) != 0)
+			return 0;
+		if (*pe == '\0' || *se == '\0')
+			return *pe == '\0' && *se == '\0' ? (bad_id ? -1 : 1) :
+			    0;
+		p = pe + 1;
+		s = se + 1;
+	}
+}
+
+bool
+http_wants_json(const struct req *r)
+{
+	const char	*a = http_param(r, "HTTP_ACCEPT");
+
+	return a != NULL && strncmp(a, "application/json", 16) == 0;
 }

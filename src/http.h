@@ -1,12 +1,14 @@
 /*
  * http.h: one FastCGI request and its response.  A request owns nothing
- * that outlives it; every response goes out through http_json() or
- * http_error(), which set the status, the content type and the headers
- * every answer carries.
+ * that outlives it; every answer goes out through http_json(),
+ * http_error(), http_html() or http_redirect(), which set the status, the
+ * content type, the headers every answer carries and any headers queued
+ * in r->headers (cookies).
  */
 #ifndef ORGAUDIT_HTTP_H
 #define ORGAUDIT_HTTP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <fcgiapp.h>
@@ -14,22 +16,43 @@
 
 #include "conf.h"
 #include "db.h"
+#include "session.h"
 #include "util.h"
+
+struct mustache;
 
 struct req {
 	FCGX_Request		*fcgi;
 	const struct conf	*conf;
 	struct db		*db;		/* NULL while MariaDB is away */
+	const struct mustache	*tpl;		/* the dashboard's templates */
 	const char		*method;
 	const char		*path;
 	const char		*query;
 	const char		*request_id;
+	const char		*remote_addr;
+	struct buf		 body;		/* read by http_read_body() */
+	struct buf		 headers;	/* extra response header lines */
 	int64_t			 tenant;	/* 0 until authenticated */
 	int			 status;	/* as sent */
+	/* A dashboard session, when the request carries a live one. */
+	int64_t			 account;
+	char			 role[17];
+	char			 login_prefix[17];
+	char			 tenant_name[201];
+	char			 session[SESSION_TOKEN_LEN + 1];
+	char			 csrf[CSRF_TOKEN_LEN + 1];
 };
 
 /* A CGI variable of the request ("HTTP_AUTHORIZATION"), or NULL. */
 const char	*http_param(const struct req *r, const char *name);
+/*
+ * Reads the request body (at most max bytes) into r->body.  0, or -1 when
+ * it is larger or shorter than its Content-Length says.
+ */
+int		 http_read_body(struct req *r, size_t max);
+/* Frees what a request holds (wipes the body). */
+void		 http_req_free(struct req *r);
 
 /* Sends body (a reference the call steals) with status. */
 void		 http_json(struct req *r, int status, json_t *body,
@@ -41,5 +64,20 @@ void		 http_json(struct req *r, int status, json_t *body,
 void		 http_error(struct req *r, int status, const char *code,
 		    const char *extra_headers, const char *fmt, ...)
 		    PRINTF_LIKE(5, 6);
+/* Sends an HTML page. */
+void		 http_html(struct req *r, int status, const struct buf *page);
+/* 303 See Other to a path of this site (it must start with '/'). */
+void		 http_redirect(struct req *r, const char *location);
+
+/*
+ * Matches path against pattern, segment by segment; a ":name" segment
+ * takes a positive number into ids[] (at most nids).  Returns 1 on a
+ * match, 0 on none, -1 when only such a number is malformed.
+ */
+int		 http_route_match(const char *pattern, const char *path,
+		    int64_t *ids, size_t nids);
+
+/* Does the request ask for JSON rather than a page? */
+bool		 http_wants_json(const struct req *r);
 
 #endif

@@ -52,6 +52,26 @@ is_cursor(const char *s)
 	return i > 0 && i <= 400;
 }
 
+static bool
+one_of(const char *v, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(v, *words) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_email(const char *s)
+{
+	const char	*at = strchr(s, '@');
+	size_t		 n = strlen(s);
+
+	return n >= 3 && n <= 254 && at != NULL && at != s &&
+	    strchr(at + 1, '@') == NULL && at[1] != '\0' &&
+	    strpbrk(s, " \t\"<>,;()[]\\") == NULL;
+}
+
 /* Validates one value of the given kind into v.  0 or -1 with msg. */
 static int
 query_value(const struct qspec *sp, const char *val, int64_t limit_max,
@@ -89,6 +109,64 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		snprintf(msg, msglen, "%s is not a valid OpenAI identifier",
 		    sp->name);
 		return -1;
+	case Q_TEXT:
+		if (val[0] != '\0' && strlen(val) <= 200)
+			break;
+		snprintf(msg, msglen, "%s must have 1 to 200 characters",
+		    sp->name);
+		return -1;
+	case Q_SECRET:
+		if (val[0] != '\0')
+			break;
+		snprintf(msg, msglen, "%s is empty", sp->name);
+		return -1;
+	case Q_EMAIL:
+		if (is_email(val))
+			break;
+		snprintf(msg, msglen, "%s is not an email address", sp->name);
+		return -1;
+	case Q_ROLE:
+		if (one_of(val, (const char *const[]){ "owner", "viewer",
+		    NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be owner or viewer", sp->name);
+		return -1;
+	case Q_CSRF:
+		if (strlen(val) == 43 && is_cursor(val))
+			break;
+		snprintf(msg, msglen, "the form has expired; reload the page");
+		return -1;
+	case Q_PAGE:
+		if (parse_i64(val, 1, 1000000, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be a page number", sp->name);
+		return -1;
+	case Q_ID:
+		if (parse_i64(val, 1, INT64_MAX, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be a positive number", sp->name);
+		return -1;
+	case Q_SORT:
+		if (one_of(val, (const char *const[]){ "last_used", "created",
+		    "name", "project", "type", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be one of last_used, created, "
+		    "name, project, type", sp->name);
+		return -1;
+	case Q_DIR:
+		if (one_of(val, (const char *const[]){ "asc", "desc", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be asc or desc", sp->name);
+		return -1;
+	case Q_TRISTATE:
+		if (strcmp(val, "true") == 0 || strcmp(val, "false") == 0 ||
+		    val[0] == '\0') {
+			v->b = val[0] == 't';
+			return val[0] == '\0' ? 1 : 0;
+		}
+		snprintf(msg, msglen, "%s must be true, false or empty",
+		    sp->name);
+		return -1;
 	}
 	snprintf(v->s, sizeof(v->s), "%s", val);
 	return 0;
@@ -101,6 +179,7 @@ query_parse(const char *qs, const struct qspec *spec, size_t nspec,
 	char		 name[QUERY_VALUE_MAX + 1], val[QUERY_VALUE_MAX + 1];
 	const char	*p, *amp, *eq;
 	size_t		 i, seen = 0, len;
+	enum query_err	 rc = QUERY_OK;
 
 	memset(out, 0, nspec * sizeof(*out));
 	if (qs == NULL)
@@ -110,14 +189,15 @@ query_parse(const char *qs, const struct qspec *spec, size_t nspec,
 		    "bytes", QUERY_MAX_LEN);
 		return QUERY_TOO_LONG;
 	}
-	for (p = qs; p < qs + len; p = amp + 1) {
+	for (p = qs; p < qs + len && rc == QUERY_OK; p = amp + 1) {
 		if ((amp = strchr(p, '&')) == NULL)
 			amp = qs + len;
 		if (amp == p)
 			continue;	/* "a=1&&b=2" */
 		if (++seen > QUERY_MAX_PARAMS) {
 			snprintf(msg, msglen, "too many query parameters");
-			return QUERY_MALFORMED;
+			rc = QUERY_MALFORMED;
+			break;
 		}
 		eq = memchr(p, '=', (size_t)(amp - p));
 		if (query_decode(p, (size_t)((eq ? eq : amp) - p), name,
@@ -126,7 +206,8 @@ query_parse(const char *qs, const struct qspec *spec, size_t nspec,
 		    sizeof(val)) < 0)) {
 			snprintf(msg, msglen, "the query string is not "
 			    "well-formed");
-			return QUERY_MALFORMED;
+			rc = QUERY_MALFORMED;
+			break;
 		}
 		if (eq == NULL)
 			val[0] = '\0';
@@ -136,17 +217,29 @@ query_parse(const char *qs, const struct qspec *spec, size_t nspec,
 		if (i == nspec) {
 			snprintf(msg, msglen, "unknown parameter '%.64s'",
 			    name);
-			return QUERY_UNKNOWN;
-		}
-		if (out[i].set) {
+			rc = QUERY_UNKNOWN;
+		} else if (out[i].given) {
 			snprintf(msg, msglen, "parameter '%s' is given twice",
 			    spec[i].name);
-			return QUERY_DUPLICATE;
+			rc = QUERY_DUPLICATE;
+		} else {
+			out[i].given = true;
+			/* 1: an empty filter a form left blank, as if absent. */
+			switch (query_value(&spec[i], val, limit_max, &out[i],
+			    msg, msglen)) {
+			case 0:
+				out[i].set = true;
+				break;
+			case 1:
+				break;
+			default:
+				rc = QUERY_INVALID;
+				break;
+			}
 		}
-		if (query_value(&spec[i], val, limit_max, &out[i], msg,
-		    msglen) != 0)
-			return QUERY_INVALID;
-		out[i].set = true;
 	}
-	return QUERY_OK;
+	/* Values may be passwords or keys: leave nothing on the stack. */
+	wipe(val, sizeof(val));
+	wipe(name, sizeof(name));
+	return rc;
 }

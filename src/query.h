@@ -20,6 +20,16 @@ enum qkind {
 	Q_CURSOR,	/* base64url, at most 400 characters */
 	Q_KEY_TYPE,	/* admin | project | service_account | user */
 	Q_OA_ID,	/* an OpenAI identifier */
+	Q_TEXT,		/* 1 to 200 bytes of text, no control characters */
+	Q_SECRET,	/* 1 to 512 bytes: a password or a pasted key */
+	Q_EMAIL,	/* an email address, at most 254 bytes */
+	Q_ROLE,		/* owner | viewer */
+	Q_CSRF,		/* a CSRF token: 43 base64url characters */
+	Q_PAGE,		/* a page number, 1 to 1000000 */
+	Q_ID,		/* a positive number */
+	Q_SORT,		/* last_used | created | name | project | type */
+	Q_DIR,		/* asc | desc */
+	Q_TRISTATE,	/* "", true, false: a filter a form may leave empty */
 };
 
 struct qspec {
@@ -27,8 +37,13 @@ struct qspec {
 	enum qkind	 kind;
 };
 
+/*
+ * One parsed parameter.  Q_TRISTATE sets 'set' only for true or false;
+ * an empty value leaves it unset.  Callers holding secrets wipe() it.
+ */
 struct qval {
-	bool		 set;
+	bool		 given;		/* present, even if empty */
+	bool		 set;		/* present and valid (not empty) */
 	bool		 b;
 	int64_t		 i;
 	char		 s[QUERY_VALUE_MAX + 1];

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "api.h"
+#include "lists.h"
 #include "util.h"
 
 #define CUR_MAX	420	/* what api.c's lists use */

@@ -1,0 +1,392 @@
+/*
+ * lists.c: see lists.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "lists.h"
+#include "views.h"
+
+void
+cursor_encode(char kind, const char *a, const char *b, char *out,
+    size_t outlen)
+{
+	char	 raw[300];
+	int	 n;
+
+	n = snprintf(raw, sizeof(raw), "%c\n%s%s%s", kind, a, b ? "\n" : "",
+	    b ? b : "");
+	/* base64url of n bytes is ceil(4n/3) characters, plus the NUL. */
+	if (n < 0 || (size_t)n >= sizeof(raw) ||
+	    ((size_t)n * 4 + 2) / 3 + 1 > outlen) {
+		out[0] = '\0';
+		return;
+	}
+	b64url_encode((const unsigned char *)raw, (size_t)n, out);
+}
+
+int
+cursor_decode(const char *s, char kind, char *a, size_t alen, char *b,
+    size_t blen)
+{
+	char	 raw[301], *nl;
+	long	 n;
+
+	n = b64url_decode(s, strlen(s), (unsigned char *)raw, sizeof(raw) - 1);
+	if (n < 3 || raw[0] != kind || raw[1] != '\n')
+		return -1;
+	raw[n] = '\0';
+	if (memchr(raw, '\0', (size_t)n) != NULL)
+		return -1;
+	nl = strchr(raw + 2, '\n');
+	if ((nl != NULL) != (b != NULL))
+		return -1;
+	if (nl != NULL)
+		*nl = '\0';
+	if (!ingest_id_ok(raw + 2) || strlen(raw + 2) >= alen)
+		return -1;
+	snprintf(a, alen, "%s", raw + 2);
+	if (nl != NULL) {
+		if (!ingest_id_ok(nl + 1) || strlen(nl + 1) >= blen)
+			return -1;
+		snprintf(b, blen, "%s", nl + 1);
+	}
+	return 0;
+}
+
+/* A page of a list: rows become views until the one past the limit. */
+struct page_out {
+	json_t		*data;
+	json_t		*(*view)(const struct db_row *);
+	char		 kind;
+	int64_t		 limit;
+	int64_t		 now;
+	bool		 more;
+	char		 last_a[129], last_b[33];
+};
+
+static int
+page_row(const struct db_row *row, void *arg)
+{
+	struct page_out	*p = arg;
+
+	if ((int64_t)json_array_size(p->data) == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	json_array_append_new(p->data, p->kind == 'k' ? view_key(row,
+	    p->now) : p->view(row));
+	snprintf(p->last_a, sizeof(p->last_a), "%s", db_row_str(row, 0));
+	if (p->kind == 'k')
+		snprintf(p->last_b, sizeof(p->last_b), "%s",
+		    db_row_str(row, KC_STREAM));
+	return 0;
+}
+
+static void
+page_init(struct page_out *p, char kind, int64_t limit,
+    json_t *(*view)(const struct db_row *))
+{
+	memset(p, 0, sizeof(*p));
+	p->data = json_array();
+	p->kind = kind;
+	p->limit = limit;
+	p->view = view;
+	p->now = now_s();
+}
+
+/* {"data": [...], "next_cursor": ...}; takes the page's data. */
+static json_t *
+page_done(struct page_out *p)
+{
+	char	 cursor[420];
+	json_t	*next = json_null();
+
+	if (p->more) {
+		cursor_encode(p->kind, p->last_a, p->kind == 'k' ? p->last_b :
+		    NULL, cursor, sizeof(cursor));
+		next = json_string(cursor);
+	}
+	return json_pack("{s:o, s:o}", "data", p->data, "next_cursor", next);
+}
+
+static enum list_rc
+page_fail(struct page_out *p, enum list_rc rc)
+{
+	json_decref(p->data);
+	p->data = NULL;
+	return rc;
+}
+
+/* A cursor over numeric ids; *out keeps its default without one. */
+static int
+cursor_int(const char *cursor, char kind, int64_t *out)
+{
+	char	 id[32];
+
+	if (cursor == NULL)
+		return 0;
+	if (cursor_decode(cursor, kind, id, sizeof(id), NULL, 0) != 0 ||
+	    parse_i64(id, 1, INT64_MAX, out) != 0)
+		return -1;
+	return 0;
+}
+
+enum list_rc
+list_orgs(struct db *db, int64_t tenant, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 after = 0;
+
+	page_init(&p, 'o', limit, view_org);
+	if (cursor_int(cursor, 'o', &after) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_ORG_PAGE, page_row, &p, DV_I(tenant),
+	    DV_I(after), DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
+static int
+org_row(const struct db_row *r, void *arg)
+{
+	*(json_t **)arg = view_org(r);
+	return 1;
+}
+
+static int
+streams_row(const struct db_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I, s:I}",
+	    "stream", db_row_str(r, 0), "pulled_at",
+	    (json_int_t)db_row_int(r, 1), "run_id",
+	    (json_int_t)db_row_int(r, 2), "rows",
+	    (json_int_t)db_row_int(r, 3)));
+	return 0;
+}
+
+enum list_rc
+list_org(struct db *db, int64_t tenant, int64_t org, json_t **out)
+{
+	json_t	*o = NULL, *streams = json_array();
+
+	if (DB_QUERY(db, SQL_ORG_GET, org_row, &o, DV_I(tenant),
+	    DV_I(org)) < 0 || (o != NULL && DB_QUERY(db, SQL_STREAM_LIST,
+	    streams_row, streams, DV_I(tenant), DV_I(org)) < 0)) {
+		json_decref(o);
+		json_decref(streams);
+		return LIST_DB;
+	}
+	if (o == NULL) {
+		json_decref(streams);
+		return LIST_NOT_FOUND;
+	}
+	json_object_set_new(o, "streams", streams);
+	*out = o;
+	return LIST_OK;
+}
+
+/* The four filters as (flag, value) parameter pairs, in SQL order. */
+#define KEY_FILTER_ARGS(f) \
+	(f)->stale >= 0 ? DV_I((f)->stale) : DV_NULL, DV_I((f)->stale), \
+	(f)->orphan >= 0 ? DV_I((f)->orphan) : DV_NULL, DV_I((f)->orphan), \
+	DV_S((f)->type), DV_S((f)->type), \
+	DV_S((f)->project), DV_S((f)->project)
+
+enum list_rc
+list_keys(struct db *db, int64_t tenant, int64_t org,
+    const struct key_filter *f, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct page_out	 p;
+	char		 after[129] = "", stream[33] = "";
+
+	page_init(&p, 'k', limit, NULL);
+	if (cursor != NULL && cursor_decode(cursor, 'k', after, sizeof(after),
+	    stream, sizeof(stream)) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_KEY_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
+	    DV_S(after), DV_S(after), DV_S(stream), KEY_FILTER_ARGS(f),
+	    DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
+static const struct {
+	const char	*name;
+	enum sql_stmt	 asc, desc;
+} key_sorts[] = {
+	{ "last_used", SQL_KEY_SORT_LAST_USED, SQL_KEY_SORT_LAST_USED_DESC },
+	{ "created", SQL_KEY_SORT_CREATED, SQL_KEY_SORT_CREATED_DESC },
+	{ "name", SQL_KEY_SORT_NAME, SQL_KEY_SORT_NAME_DESC },
+	{ "project", SQL_KEY_SORT_PROJECT, SQL_KEY_SORT_PROJECT_DESC },
+	{ "type", SQL_KEY_SORT_TYPE, SQL_KEY_SORT_TYPE_DESC },
+};
+
+enum list_rc
+list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
+    const struct key_filter *f, const char *sort, bool desc, int64_t page,
+    int64_t per_page, json_t **out)
+{
+	struct page_out	 p;
+	enum sql_stmt	 st = key_sorts[0].asc;
+	int64_t		 total = 0, pages;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(key_sorts) / sizeof(key_sorts[0]); i++)
+		if (sort != NULL && strcmp(sort, key_sorts[i].name) == 0)
+			st = desc ? key_sorts[i].desc : key_sorts[i].asc;
+	if (sort == NULL && desc)
+		st = key_sorts[0].desc;
+	page_init(&p, 'k', per_page, NULL);
+	if (DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int, &total,
+	    DV_I(tenant), DV_I(org), KEY_FILTER_ARGS(f)) < 0)
+		return page_fail(&p, LIST_DB);
+	pages = total == 0 ? 1 : (total + per_page - 1) / per_page;
+	if (page > pages)
+		page = pages;
+	if (DB_QUERY(db, st, page_row, &p, DV_I(tenant), DV_I(org),
+	    KEY_FILTER_ARGS(f), DV_I(per_page), DV_I((page - 1) *
+	    per_page)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "data", p.data,
+	    "total", (json_int_t)total, "page", (json_int_t)page,
+	    "pages", (json_int_t)pages, "per_page", (json_int_t)per_page);
+	return LIST_OK;
+}
+
+/* Users and projects: the same paging over an OpenAI id. */
+static enum list_rc
+list_by_id(struct db *db, enum sql_stmt stmt, char kind,
+    json_t *(*view)(const struct db_row *), int64_t tenant, int64_t org,
+    const char *cursor, int64_t limit, json_t **out)
+{
+	struct page_out	 p;
+	char		 after[129] = "";
+
+	page_init(&p, kind, limit, view);
+	if (cursor != NULL && cursor_decode(cursor, kind, after, sizeof(after),
+	    NULL, 0) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, stmt, page_row, &p, DV_I(tenant), DV_I(org),
+	    DV_S(after), DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
+enum list_rc
+list_users(struct db *db, int64_t tenant, int64_t org, const char *cursor,
+    int64_t limit, json_t **out)
+{
+	return list_by_id(db, SQL_USER_PAGE, 'u', view_user, tenant, org,
+	    cursor, limit, out);
+}
+
+enum list_rc
+list_projects(struct db *db, int64_t tenant, int64_t org,
+    const char *cursor, int64_t limit, json_t **out)
+{
+	return list_by_id(db, SQL_PROJECT_PAGE, 'p', view_project, tenant, org,
+	    cursor, limit, out);
+}
+
+/* Attaches each stream row to its run in the page. */
+static int
+run_stream_row(const struct db_row *r, void *arg)
+{
+	json_t	*runs = arg, *run;
+	size_t	 i;
+
+	json_array_foreach(runs, i, run)
+		if (json_integer_value(json_object_get(run, "id")) ==
+		    db_row_int(r, RSC_RUN_ID))
+			json_array_append_new(json_object_get(run, "streams"),
+			    view_run_stream(r));
+	return 0;
+}
+
+enum list_rc
+list_runs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
+    int64_t limit, json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 before = INT64_MAX, hi, lo;
+	size_t		 n;
+
+	page_init(&p, 'r', limit, view_run);
+	if (cursor_int(cursor, 'r', &before) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_RUN_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
+	    DV_I(before), DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	if ((n = json_array_size(p.data)) > 0) {
+		hi = json_integer_value(json_object_get(json_array_get(p.data,
+		    0), "id"));
+		lo = json_integer_value(json_object_get(json_array_get(p.data,
+		    n - 1), "id"));
+		if (DB_QUERY(db, SQL_RUN_STREAMS, run_stream_row, p.data,
+		    DV_I(tenant), DV_I(org), DV_I(hi), DV_I(lo)) < 0)
+			return page_fail(&p, LIST_DB);
+	}
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
+static const char *const age_labels[] = {
+	"never used", "under 7 days", "7 to 30 days", "30 to 90 days",
+	"90 days to 1 year", "over 1 year"
+};
+
+static int
+age_row(const struct db_row *r, void *arg)
+{
+	int64_t	 b = db_row_int(r, 0);
+
+	if (b >= 0 && b < 6)
+		((int64_t *)arg)[b] = db_row_int(r, 1);
+	return 0;
+}
+
+enum list_rc
+list_key_ages(struct db *db, int64_t tenant, int64_t org, json_t **out)
+{
+	int64_t	 counts[6] = { 0 }, now = now_s();
+	size_t	 i;
+
+	if (DB_QUERY(db, SQL_KEY_AGES, age_row, counts, DV_I(now), DV_I(now),
+	    DV_I(now), DV_I(now), DV_I(tenant), DV_I(org)) < 0)
+		return LIST_DB;
+	*out = json_array();
+	for (i = 0; i < 6; i++)
+		json_array_append_new(*out, json_pack("{s:s, s:I}", "label",
+		    age_labels[i], "count", (json_int_t)counts[i]));
+	return LIST_OK;
+}
+
+static int
+project_name_row(const struct db_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s}", "id",
+	    db_row_str(r, 0), "name", db_row_null(r, 1) ? db_row_str(r, 0) :
+	    db_row_str(r, 1)));
+	return 0;
+}
+
+enum list_rc
+list_project_names(struct db *db, int64_t tenant, int64_t org, json_t **out)
+{
+	*out = json_array();
+	if (DB_QUERY(db, SQL_PROJECT_IDS, project_name_row, *out, DV_I(tenant),
+	    DV_I(org)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return LIST_DB;
+	}
+	return LIST_OK;
+}
