@@ -14,6 +14,9 @@
 #include "connect.h"
 #include "log.h"
 #include "migrate.h"
+#include "passwd.h"
+#include "query.h"
+#include "redact.h"
 #include "seal.h"
 #include "token.h"
 #include "util.h"
@@ -747,5 +750,135 @@ out:
 usage:
 	fprintf(stderr, "usage: orgaudit keys --org ID [--stale] [--orphan] "
 	    "[--type TYPE] [--project PROJECT-ID]\n");
+	return EXIT_USAGE;
+}
+
+static int
+account_list_row(const struct db_row *r, void *arg)
+{
+	char	 when[21] = "never";
+
+	(void)arg;
+	if (!db_row_null(r, 4))
+		fmt_rfc3339(db_row_int(r, 4), when);
+	printf("%-6s %-10s %-8s %s\n", db_row_str(r, 0), db_row_str(r, 1),
+	    db_row_str(r, 2), when);
+	return 0;
+}
+
+/* Reads a password: the first line of a file, "-" for standard input. */
+static int
+read_password(const char *path, struct buf *pw)
+{
+	char	*nl;
+
+	if (strcmp(path, "-") == 0)
+		path = "/dev/stdin";
+	if (file_read(path, 4096, pw) != 0) {
+		fprintf(stderr, "orgaudit: cannot read the password from %s: "
+		    "%m\n", path);
+		return -1;
+	}
+	if ((nl = strpbrk(pw->p, "\r\n")) != NULL) {
+		*nl = '\0';
+		pw->len = (size_t)(nl - pw->p);
+	}
+	return 0;
+}
+
+int
+cli_account(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tenant_hit	 t;
+	struct db		*db = NULL;
+	struct buf		 pw = { 0 };
+	const char		*tenant = NULL, *email = NULL, *role = "viewer";
+	const char		*pwfile = NULL, *why;
+	char			 sha[EMAIL_HASH_HEX], prefix[EMAIL_PREFIX_MAX];
+	char			 enc[PASSWD_ENCODED_MAX];
+	int			 ch, rc = EXIT_FAIL;
+
+	if (argc < 2)
+		goto usage;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			tenant = optarg;
+			break;
+		case 'e':
+			email = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (optind != argc)
+		goto usage;
+	if (strcmp(argv[1], "list") == 0) {
+		if (open_db(x, &db) != 0)
+			return EXIT_FAIL;
+		if (tenant_resolve(db, tenant, &t) == 0) {
+			printf("%-6s %-10s %-8s %s\n", "ID", "LOGIN", "ROLE",
+			    "LAST SIGN-IN");
+			if (DB_QUERY(db, SQL_ACCOUNT_LIST, account_list_row,
+			    NULL, DV_I(t.id)) >= 0)
+				rc = EXIT_OK;
+		}
+		db_close(db);
+		return rc;
+	}
+	if (strcmp(argv[1], "add") != 0 || email == NULL || pwfile == NULL)
+		goto usage;
+	if (strcmp(role, "owner") != 0 && strcmp(role, "viewer") != 0) {
+		fprintf(stderr, "orgaudit: --role is owner or viewer\n");
+		return EXIT_USAGE;
+	}
+	if (strchr(email, '@') == NULL || strlen(email) > 254) {
+		fprintf(stderr, "orgaudit: --email must be an email address\n");
+		return EXIT_USAGE;
+	}
+	if (read_password(pwfile, &pw) != 0)
+		return EXIT_USAGE;
+	if ((why = passwd_refusal(pw.p)) != NULL) {
+		fprintf(stderr, "orgaudit: %s\n", why);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (open_db(x, &db) != 0 || tenant_resolve(db, tenant, &t) != 0)
+		goto out;
+	email_hash(email, sha, prefix);
+	if (passwd_hash(pw.p, enc) != 0 ||
+	    DB_EXEC(db, SQL_ACCOUNT_ADD, DV_I(t.id), DV_S(sha), DV_S(prefix),
+	    DV_S(role), DV_S(enc), DV_I(now_s())) != 0) {
+		fprintf(stderr, "orgaudit: account add: %s\n", db_errno(db) ==
+		    1062 ? "an account with that email address exists" :
+		    db_error(db));
+		goto out;
+	}
+	printf("%" PRId64 "\n", db_insert_id(db));
+	rc = EXIT_OK;
+out:
+	buf_free(&pw);
+	db_close(db);
+	return rc;
+usage:
+	fprintf(stderr, "usage: orgaudit account add --tenant T --email E "
+	    "[--role owner|viewer] --password-file F\n"
+	    "       orgaudit account list --tenant T\n"
+	    "The password is the first line of F (- for standard input); "
+	    "the email address\nis kept only as a hash.\n");
 	return EXIT_USAGE;
 }

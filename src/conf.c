@@ -46,6 +46,13 @@ static const struct conf_key keys[] = {
 	I(collect_fresh_seconds, 60, 0, 86400),
 	I(api_page_default, 50, 1, 1000),
 	I(api_page_max, 200, 1, 1000),
+	S(templates_dir, "/usr/share/orgaudit/templates"),
+	S(public_origin, ""),
+	I(session_idle_seconds, 1800, 60, 86400),
+	I(session_max_seconds, 43200, 300, 2592000),
+	I(login_max_failures, 5, 1, 1000),
+	I(login_ip_max_failures, 30, 1, 100000),
+	I(login_lock_seconds, 900, 1, 86400),
 	S(log_file, ""),
 	S(log_level, "info"),
 };

@@ -32,6 +32,13 @@ struct conf {
 	int64_t	 collect_fresh_seconds;
 	int64_t	 api_page_default;
 	int64_t	 api_page_max;
+	char	*templates_dir;
+	char	*public_origin;
+	int64_t	 session_idle_seconds;
+	int64_t	 session_max_seconds;
+	int64_t	 login_max_failures;
+	int64_t	 login_ip_max_failures;
+	int64_t	 login_lock_seconds;
 	char	*log_file;
 	char	*log_level;
 };

@@ -23,6 +23,8 @@ static const struct {
 	{ "org", cli_org, "connect --tenant T --key-file F [--name N] "
 	    "[--org ID] | disconnect --tenant T --org ID | list" },
 	{ "orgs", cli_orgs, "list every connected org" },
+	{ "account", cli_account, "add --tenant T --email E --role R "
+	    "--password-file F | list --tenant T: dashboard accounts" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
 };

@@ -15,7 +15,9 @@
 #include "app.h"
 #include "http.h"
 #include "log.h"
+#include "mustache.h"
 #include "version.h"
+#include "web.h"
 
 static void
 usage(FILE *f)
@@ -23,12 +25,14 @@ usage(FILE *f)
 	fprintf(f, "usage: orgaudit.fcgi [--conf FILE]\n\n"
 	    "The orgaudit web application: a FastCGI responder on standard "
 	    "input,\nstarted by spawn-fcgi behind nginx (see nginx/ and "
-	    "docs/operations.md).\nIt serves /api/v1; each process keeps one "
+	    "docs/operations.md).\nIt serves the dashboard and /api/v1; each "
+	    "process loads the templates\n(templates_dir) once and keeps one "
 	    "MariaDB connection.\n");
 }
 
 static void
-serve(FCGX_Request *fr, const struct conf *c, struct db **db)
+serve(FCGX_Request *fr, const struct conf *c, const struct mustache *tpl,
+    struct db **db)
 {
 	struct req	 r;
 	char		 err[512];
@@ -40,20 +44,28 @@ serve(FCGX_Request *fr, const struct conf *c, struct db **db)
 	r.path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
 	r.query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	r.request_id = FCGX_GetParam("REQUEST_ID", fr->envp);
+	r.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	r.tpl = tpl;
 	if (r.method == NULL)
 		r.method = "";
 	if (r.path == NULL)
 		r.path = "";
 	if (r.request_id == NULL)
 		r.request_id = "-";
+	if (r.remote_addr == NULL)
+		r.remote_addr = "-";
 	/* Reconnect lazily: a database restart costs one failed request. */
 	if (*db == NULL && (*db = db_open(c, err, sizeof(err))) == NULL)
 		log_err("fcgi: %s", err);
 	r.db = *db;
-	api_handle(&r);
+	if (strncmp(r.path, "/api/", 5) == 0)
+		api_handle(&r);
+	else
+		web_handle(&r);
 	if (r.status >= 500)
 		log_warn("fcgi: %s %s -> %d (request %s)", r.method, r.path,
 		    r.status, r.request_id);
+	http_req_free(&r);
 }
 
 int
@@ -68,9 +80,12 @@ main(int argc, char **argv)
 	FCGX_Request	 fr;
 	struct conf	 c;
 	struct db	*db = NULL;
+	struct mustache	*tpl;
+	char		 err[512];
 	const char	*conf_file = NULL;
 	int		 ch;
 
+	err[0] = '\0';
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
@@ -97,6 +112,18 @@ main(int argc, char **argv)
 	}
 	if (app_conf("orgaudit.fcgi", conf_file, &c) != 0)
 		return EXIT_USAGE;
+	/* Templates are compiled once, here, not per request. */
+	tpl = mustache_new();
+	if (mustache_load_dir(tpl, c.templates_dir, err, sizeof(err)) != 0 ||
+	    !mustache_has(tpl, "layout")) {
+		log_err("fcgi: templates in %s: %s", c.templates_dir,
+		    err[0] ? err : "no layout.mustache");
+		fprintf(stderr, "orgaudit.fcgi: templates in %s: %s (set "
+		    "templates_dir)\n", c.templates_dir, err[0] ? err :
+		    "no layout.mustache");
+		mustache_free(tpl);
+		return EXIT_USAGE;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_err("fcgi: cannot initialise libfcgi");
@@ -104,10 +131,11 @@ main(int argc, char **argv)
 	}
 	log_info("fcgi: serving");
 	while (FCGX_Accept_r(&fr) >= 0) {
-		serve(&fr, &c, &db);
+		serve(&fr, &c, tpl, &db);
 		FCGX_Finish_r(&fr);
 	}
 	db_close(db);
+	mustache_free(tpl);
 	conf_free(&c);
 	return EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * views.c: see views.h.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "views.h"
@@ -75,6 +76,27 @@ view_org(const struct db_row *r)
 	return o;
 }
 
+/* How a person reads the owner: "jane…", a service account's name. */
+static json_t *
+owner_label(const struct db_row *r)
+{
+	char	 s[200];
+	json_t	*v;
+
+	if (strcmp(db_row_str(r, KC_OWNER_TYPE), "service_account") == 0)
+		snprintf(s, sizeof(s), "%s", db_row_null(r, KC_OWNER_NAME) ?
+		    "service account" : db_row_str(r, KC_OWNER_NAME));
+	else if (!db_row_null(r, KC_OWNER_EMAIL_PREFIX))
+		snprintf(s, sizeof(s), "%s\xe2\x80\xa6",
+		    db_row_str(r, KC_OWNER_EMAIL_PREFIX));
+	else
+		snprintf(s, sizeof(s), "a former member");
+	/* A name cut mid-character is not UTF-8: fall back to the kind. */
+	if ((v = json_string(s)) == NULL)
+		v = json_string("service account");
+	return v;
+}
+
 json_t *
 view_key(const struct db_row *r, int64_t now)
 {
@@ -92,11 +114,12 @@ view_key(const struct db_row *r, int64_t now)
 		project = json_pack("{s:o, s:o}", "id", jstr(r, KC_PROJECT_ID),
 		    "name", jstr(r, KC_PROJECT_NAME));
 	if (!db_row_null(r, KC_OWNER_ID))
-		owner = json_pack("{s:o, s:o, s:o, s:o}",
+		owner = json_pack("{s:o, s:o, s:o, s:o, s:o}",
 		    "type", jstr(r, KC_OWNER_TYPE),
 		    "id", jstr(r, KC_OWNER_ID),
 		    "email_prefix", jstr(r, KC_OWNER_EMAIL_PREFIX),
-		    "name", jstr(r, KC_OWNER_NAME));
+		    "name", jstr(r, KC_OWNER_NAME),
+		    "label", owner_label(r));
 	if (!db_row_null(r, KC_LAST_USED_AT)) {
 		last = db_row_int(r, KC_LAST_USED_AT);
 		days = json_integer(last >= now ? 0 : (now - last) / 86400);

@@ -76,12 +76,14 @@ class Stack:
     """One run directory and the processes serving from it."""
 
     def __init__(self, run_dir, nginx_port=None, fcgi_children=2,
-                 asan=False, api_rate="1000r/s"):
+                 asan=False, api_rate="1000r/s", login_rate="600r/m"):
         self.run = os.path.abspath(run_dir)
-        self.nginx_port = nginx_port
+        # Known from the start: the configuration names the public origin.
+        self.nginx_port = nginx_port or free_port()
         self.fcgi_children = fcgi_children
         self.asan = asan
         self.api_rate = api_rate
+        self.login_rate = login_rate
         self.pids = {}
         self.sim_proc = None
         self.sim_port = None
@@ -216,6 +218,21 @@ class Stack:
             "GRANT SELECT ON orgaudit.* TO 'orgaudit_web'@'localhost';\n"
             % (pw, webpw))
 
+    # What the web may change, table by table; it reads everything.
+    WEB_WRITES = {
+        "session": "INSERT, UPDATE, DELETE",
+        "login_throttle": "INSERT, UPDATE, DELETE",
+        "account": "INSERT, UPDATE, DELETE",
+        "api_token": "INSERT, UPDATE",
+        "org": "INSERT, UPDATE",
+    }
+
+    def grant_web(self):
+        """Table grants for the web user; the tables must exist."""
+        self.mariadb("".join(
+            "GRANT %s ON orgaudit.%s TO 'orgaudit_web'@'localhost';\n"
+            % (privs, table) for table, privs in self.WEB_WRITES.items()))
+
     # -- configuration ------------------------------------------------------
 
     def write_conf(self, **extra):
@@ -228,6 +245,8 @@ class Stack:
             "openai_base_url": "http://127.0.0.1:%d/v1" % (self.sim_port or 9),
             "retry_base_ms": "50",
             "retry_cap_ms": "1000",
+            "templates_dir": os.path.join(SRC, "templates"),
+            "public_origin": "http://127.0.0.1:%d" % self.nginx_port,
         }
         base.update({k: str(v) for k, v in self.extra_conf.items()})
         for path, user, pwfile, log in (
@@ -326,6 +345,7 @@ class Stack:
         if not os.path.exists(self.path("etc", "master.key")):
             self.cli("master-key", "create")
         self.cli("migrate")
+        self.grant_web()
 
     def tenant(self, name):
         return int(self.cli("tenant", "add", name).stdout.strip())
@@ -334,6 +354,14 @@ class Stack:
         out = self.cli("token", "add", "--tenant", str(tenant),
                        "--name", name).stdout
         return out.strip().splitlines()[-1]
+
+    def account(self, tenant, email, role="owner", password=None):
+        """A dashboard account; returns (id, password)."""
+        password = password or secrets.token_urlsafe(18)
+        r = self.cli("account", "add", "--tenant", str(tenant), "--email",
+                     email, "--role", role, "--password-file", "-",
+                     input=password + "\n")
+        return int(r.stdout.strip().splitlines()[-1]), password
 
     def connect(self, tenant, key_file=None, name=None):
         args = ["org", "connect", "--tenant", str(tenant), "--key-file",
@@ -390,7 +418,8 @@ class Stack:
         for k, v in (("@RUN@", self.run), ("@SRC@", SRC),
                      ("@PORT@", str(self.nginx_port)),
                      ("@FCGI_SOCKET@", self.fcgi_socket),
-                     ("@API_RATE@", self.api_rate)):
+                     ("@API_RATE@", self.api_rate),
+                     ("@LOGIN_RATE@", self.login_rate)):
             text = text.replace(k, v)
         with open(self.path("nginx", "nginx.conf"), "w") as f:
             f.write(text)
