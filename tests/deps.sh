@@ -6,7 +6,7 @@ set -eu
 
 PKGS="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjansson-dev
 libmariadb-dev libssl-dev libarchive-dev libargon2-dev libcmocka-dev
-mariadb-server mariadb-client spawn-fcgi python3 wrk time curl"
+mariadb-server mariadb-client spawn-fcgi python3 wrk time curl chromium"
 
 missing=""
 for p in $PKGS; do
@@ -16,7 +16,26 @@ done
 # Any nginx will do (nginx, nginx-light, nginx-full); install the small one.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
     missing="$missing nginx-light"
-[ -z "$missing" ] && exit 0
+# Node.js for the browser tests: any node and npm on PATH will do.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+# playwright-core drives Debian's Chromium; it never downloads a browser.
+browser_deps() {
+	[ -d tests/browser/node_modules/playwright-core ] && return 0
+	echo "deps: installing playwright-core for the browser tests"
+	(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+	    npm ci --no-audit --no-fund --loglevel=error) || {
+		echo "deps: npm ci in tests/browser failed" >&2
+		exit 1
+	}
+}
+
+cd "$(dirname "$0")/.."
+if [ -z "$missing" ]; then
+	browser_deps
+	exit 0
+fi
 
 echo "deps: installing$missing"
 SUDO=""
@@ -32,4 +51,5 @@ if ! { $SUDO apt-get update -qq &&
 	exit 1
 fi
 rm -f "$log"
+browser_deps
 echo "deps: done"

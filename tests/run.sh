@@ -62,6 +62,7 @@ for t in build/asan/test-*; do
 	run_suite "unit-asan-$(basename "$t" | sed 's/^test-//')" "$t"
 done
 run_suite sim python3 tests/sim/test_oasim.py
+run_suite stripesim python3 tests/stripe/test_stripesim.py
 for t in tests/it/test_*.py; do
 	[ -f "$t" ] || continue
 	run_suite "it-$(basename "$t" .py | sed 's/^test_//')" python3 "$t"

@@ -527,7 +527,8 @@ def demo_start(port):
     except OSError:
         pass
     fresh = not os.path.isdir(os.path.join(DEMO_DIR, "mysql", "data", "mysql"))
-    st = Stack(DEMO_DIR, nginx_port=port, api_rate="50r/s")
+    st = Stack(DEMO_DIR, nginx_port=port, api_rate="50r/s",
+               login_rate="10r/m")
     try:
         print("demo: starting MariaDB in %s ..." % DEMO_DIR, flush=True)
         st.start_db()
@@ -545,6 +546,11 @@ def demo_start(port):
             print("demo: creating tenant, token and connecting the "
                   "simulated org ...", flush=True)
             state["tenant"] = st.tenant("Demo Co")
+            state["email"] = "owner@demo-co.example"
+            _, state["password"] = st.account(state["tenant"],
+                                              state["email"], "owner")
+            st.account(state["tenant"], "viewer@demo-co.example", "viewer",
+                       password=state["password"])
             state["token"] = st.token(state["tenant"], "demo")
             state["org"] = st.connect(state["tenant"], name="Simulated org")
         print("demo: collecting ...", flush=True)
@@ -584,20 +590,25 @@ def print_demo(state):
     print("""
 orgaudit is running at %(base)s/
 
-  login (API token, tenant "Demo Co"):
-    %(tok)s
+  sign in to the dashboard:
+    email     %(email)s      (owner)
+    password  %(pw)s
+    (viewer@demo-co.example has the same password and may only read)
 
-  try:
+  the JSON API, with the demo's API token:
     curl -s -H 'Authorization: Bearer %(tok)s' %(base)s/api/v1/openai/orgs
     curl -s -H 'Authorization: Bearer %(tok)s' '%(base)s/api/v1/openai/orgs/%(org)d/keys?stale=true'
     curl -s -H 'Authorization: Bearer %(tok)s' '%(base)s/api/v1/openai/orgs/%(org)d/keys?orphan=true'
-    curl -s -H 'Authorization: Bearer %(tok)s' %(base)s/api/v1/openai/orgs/%(org)d/runs
+
+  the command line:
     ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
     ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
 
   the simulated OpenAI Admin API: %(sim)s
+  its admin key (to connect it again from the dashboard): run/demo/etc/admin.key
   logs: run/demo/logs/      stop everything: make demo-stop
-""" % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"]))
+""" % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"],
+           email=state.get("email", "-"), pw=state.get("password", "-")))
 
 
 def main():
