@@ -74,8 +74,9 @@ db_connect(struct db *db)
 		host = c->db_host;
 	else
 		sock = c->db_socket;
+	/* Affected rows count rows matched, even if no value changed. */
 	if (mysql_real_connect(db->m, host, c->db_user, pw.p, c->db_name,
-	    (unsigned)c->db_port, sock, 0) == NULL) {
+	    (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
 		db_seterr(db, "mysql_real_connect", mysql_errno(db->m),
 		    mysql_error(db->m));
 		mysql_close(db->m);

@@ -106,6 +106,7 @@ int		 db_exec_bulk(struct db *db, enum sql_stmt id,
 		    const struct db_val *v, size_t nrows, size_t ncols);
 
 int64_t		 db_insert_id(const struct db *db);
+/* Rows the last statement matched (not only those it changed). */
 int64_t		 db_affected(const struct db *db);
 /* The last error, for logs: never contains parameter values. */
 const char	*db_error(const struct db *db);

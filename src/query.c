@@ -28,8 +28,13 @@ query_decode(const char *s, size_t n, char *out, size_t outcap)
 			i += 2;
 		} else if (c == '+')
 			c = ' ';
-		/* No control bytes, in the raw or the decoded form. */
-		if (c < 0x20 || c == 0x7f)
+		/*
+		 * No control bytes but the line and tab whitespace a pasted
+		 * value may carry; each kind's validator refuses those where
+		 * they cannot belong.
+		 */
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f)
 			return -1;
 		if (o + 1 >= outcap)
 			return -1;
@@ -69,7 +74,7 @@ is_email(const char *s)
 
 	return n >= 3 && n <= 254 && at != NULL && at != s &&
 	    strchr(at + 1, '@') == NULL && at[1] != '\0' &&
-	    strpbrk(s, " \t\"<>,;()[]\\") == NULL;
+	    strpbrk(s, " \t\r\n\"<>,;()[]\\") == NULL;
 }
 
 /* Validates one value of the given kind into v.  0 or -1 with msg. */
@@ -77,6 +82,10 @@ static int
 query_value(const struct qspec *sp, const char *val, int64_t limit_max,
     struct qval *v, char *msg, size_t msglen)
 {
+	/* A select left at "any" sends an empty value: as if absent. */
+	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
+	    sp->kind == Q_SORT || sp->kind == Q_DIR))
+		return 1;
 	switch (sp->kind) {
 	case Q_BOOL:
 		if (strcmp(val, "true") == 0 || strcmp(val, "false") == 0) {
@@ -110,7 +119,8 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		    sp->name);
 		return -1;
 	case Q_TEXT:
-		if (val[0] != '\0' && strlen(val) <= 200)
+		if (val[0] != '\0' && strlen(val) <= 200 &&
+		    strpbrk(val, "\t\r\n") == NULL)
 			break;
 		snprintf(msg, msglen, "%s must have 1 to 200 characters",
 		    sp->name);

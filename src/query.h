@@ -68,7 +68,10 @@ enum query_err	 query_parse(const char *qs, const struct qspec *spec,
 		    size_t nspec, int64_t limit_max, struct qval *out,
 		    char *msg, size_t msglen);
 
-/* Percent-decodes [s, s+n) into out ('+' is a space); -1 on bad input. */
+/*
+ * Percent-decodes [s, s+n) into out ('+' is a space); -1 on bad input,
+ * which includes any control byte but tab, CR and LF.
+ */
 long		 query_decode(const char *s, size_t n, char *out,
 		    size_t outcap);
 

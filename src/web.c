@@ -581,6 +581,9 @@ w_login(struct wcall *c)
 		return;
 	}
 	DB_EXEC(r->db, SQL_ACCOUNT_LOGGED_IN, DV_I(now_s()), DV_I(a.id));
+	/* Sessions that expired unseen go now, a sign-in at a time. */
+	DB_EXEC(r->db, SQL_SESSION_PURGE, DV_I(now_s()), DV_I(now_s() -
+	    r->conf->session_idle_seconds));
 	http_redirect(r, "/orgs");
 }
 
@@ -1113,6 +1116,10 @@ w_account_role(struct wcall *c)
 		web_db_error(c, "account role");
 		return;
 	}
+	if (db_affected(c->r->db) == 0) {
+		web_error(c, 404, "There is no such account.");
+		return;
+	}
 	http_redirect(c->r, "/accounts?done=role_changed");
 }
 
@@ -1128,6 +1135,10 @@ w_account_delete(struct wcall *c)
 	    DV_I(c->r->tenant)) != 0 || DB_EXEC(c->r->db, SQL_ACCOUNT_DELETE,
 	    DV_I(c->ids[0]), DV_I(c->r->tenant)) != 0) {
 		web_db_error(c, "account delete");
+		return;
+	}
+	if (db_affected(c->r->db) == 0) {
+		web_error(c, 404, "There is no such account.");
 		return;
 	}
 	http_redirect(c->r, "/accounts?done=account_removed");
@@ -1199,6 +1210,10 @@ w_token_revoke(struct wcall *c)
 	if (DB_EXEC(c->r->db, SQL_TOKEN_REVOKE_TENANT, DV_I(now_s()),
 	    DV_I(c->ids[0]), DV_I(c->r->tenant)) != 0) {
 		web_db_error(c, "token revoke");
+		return;
+	}
+	if (db_affected(c->r->db) == 0) {
+		web_error(c, 404, "There is no such active token.");
 		return;
 	}
 	http_redirect(c->r, "/tokens?done=token_revoked");

@@ -368,7 +368,6 @@ def malformed_requests_get_4xx_in_the_error_envelope():
         ("GET", "/api/v1/openai/orgs/%d/nothing" % org, 404),
         ("GET", "/api/v1/nothing", 404),
         ("GET", "/api/v1/openai/orgs/%d/keys/" % org, 404),
-        ("GET", "/elsewhere", 404),
         ("GET", "/api/v1/openai/orgs/%d/keys?limit=0" % org, 400),
         ("GET", "/api/v1/openai/orgs/%d/keys?limit=100000" % org, 400),
         ("GET", "/api/v1/openai/orgs/%d/keys?limit=abc" % org, 400),
@@ -402,6 +401,9 @@ def malformed_requests_get_4xx_in_the_error_envelope():
             assert word not in err["message"], err
     status, h, _ = st.http("POST", "/api/v1/openai/orgs", token=S["tok_a"])
     assert "GET" in h.get("allow", ""), h
+    # Outside /api/v1 is the dashboard: its 404 is a page.
+    status, h, body = st.http("GET", "/elsewhere")
+    assert status == 404 and h["content-type"].startswith("text/html")
 
 
 @test

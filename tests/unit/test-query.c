@@ -199,7 +199,9 @@ test_query_decode_rejects_bad_percent(void **state)
 	assert_int_equal(query_decode("%4g", 3, buf, sizeof(buf)), -1);
 	assert_int_equal(query_decode("%00", 3, buf, sizeof(buf)), -1);
 	assert_int_equal(query_decode("%7f", 3, buf, sizeof(buf)), -1);
-	assert_int_equal(query_decode("a\tb", 3, buf, sizeof(buf)), -1);
+	assert_int_equal(query_decode("a\001b", 3, buf, sizeof(buf)), -1);
+	/* Tab, CR and LF decode; the validators judge them. */
+	assert_int_equal(query_decode("a\tb", 3, buf, sizeof(buf)), 3);
 }
 
 /* ---- errors ---- */
@@ -348,7 +350,10 @@ test_query_key_type_enum(void **state)
 	assert_int_equal(parse("type=svcacct"), QUERY_INVALID);
 	assert_non_null(strstr(msg, "type"));
 	assert_int_equal(parse("type=Admin"), QUERY_INVALID);
-	assert_int_equal(parse("type="), QUERY_INVALID);
+	/* A select left at "any" sends an empty value: as if absent. */
+	assert_int_equal(parse("type="), QUERY_OK);
+	assert_true(out[P_TYPE].given);
+	assert_false(out[P_TYPE].set);
 }
 
 static void
@@ -361,7 +366,8 @@ test_query_openai_id_validation(void **state)
 	assert_int_equal(parse("project_id=a%2Fb"), QUERY_INVALID);
 	assert_non_null(strstr(msg, "project_id"));
 	assert_int_equal(parse("project_id=a+b"), QUERY_INVALID);
-	assert_int_equal(parse("project_id="), QUERY_INVALID);
+	assert_int_equal(parse("project_id="), QUERY_OK);
+	assert_false(out[P_PROJECT].set);
 	assert_int_equal(parse("project_id=%22x%22"), QUERY_INVALID);
 	make_param(qs, sizeof(qs), "project_id", 'p', 128);
 	assert_int_equal(parse(qs), QUERY_OK);
@@ -400,12 +406,35 @@ test_query_malformed_encoded_nul(void **state)
 	assert_int_equal(parse("project_id=abc%00def"), QUERY_MALFORMED);
 }
 
+/*
+ * A pasted value may end in a newline, so decoding lets CR and LF
+ * through; an id's validator still refuses them.
+ */
 static void
 test_query_malformed_encoded_newline(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("project_id=abc%0adef"), QUERY_MALFORMED);
-	assert_int_equal(parse("project_id=abc%0Ddef"), QUERY_MALFORMED);
+	assert_int_equal(parse("project_id=abc%0adef"), QUERY_INVALID);
+	assert_int_equal(parse("project_id=abc%0Ddef"), QUERY_INVALID);
+}
+
+static void
+test_query_text_refuses_newline_secret_keeps_it(void **state)
+{
+	static const struct qspec	 spec[] = {
+		{ "name", Q_TEXT }, { "key", Q_SECRET }
+	};
+	struct qval			 v[2];
+	char				 msg[128];
+
+	(void)state;
+	assert_int_equal(query_parse("name=a%0Ab", spec, 2, 100, v, msg,
+	    sizeof(msg)), QUERY_INVALID);
+	assert_int_equal(query_parse("key=sk-admin-x%0A", spec, 2, 100, v,
+	    msg, sizeof(msg)), QUERY_OK);
+	assert_string_equal(v[1].s, "sk-admin-x\n");
+	assert_int_equal(query_parse("key=a%01b", spec, 2, 100, v, msg,
+	    sizeof(msg)), QUERY_MALFORMED);
 }
 
 static void
@@ -413,7 +442,8 @@ test_query_malformed_raw_control_byte(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("limit=1\x01"), QUERY_MALFORMED);
-	assert_int_equal(parse("lim\tit=1"), QUERY_MALFORMED);
+	/* A tab decodes, and no parameter is called that. */
+	assert_int_equal(parse("lim\tit=1"), QUERY_UNKNOWN);
 }
 
 static void
@@ -546,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_query_malformed_non_hex_percent),
 		cmocka_unit_test(test_query_malformed_encoded_nul),
 		cmocka_unit_test(test_query_malformed_encoded_newline),
+		cmocka_unit_test(test_query_text_refuses_newline_secret_keeps_it),
 		cmocka_unit_test(test_query_malformed_raw_control_byte),
 		cmocka_unit_test(test_query_value_longer_than_value_max),
 		cmocka_unit_test(test_query_too_long),
