@@ -95,6 +95,7 @@ struct stream {
 	long			 pages, rows, bad_rows, requests, retries;
 	long			 http_status;
 	int			 outstanding;	/* chains in flight */
+	long			 humans, active, stale, orphan;	/* counted */
 	char			 error[320];
 	struct key_row		*keys;
 	size_t			 nkeys, capkeys;
@@ -110,6 +111,7 @@ struct ending {
 	enum stream_state state;
 	int64_t		 gen, prev_gen, started_ms;
 	long		 pages, rows, requests, retries, http_status;
+	long		 humans, active, stale, orphan;
 	char		 error[320];
 };
 
@@ -269,8 +271,11 @@ stream_finish(struct db *db, void *arg)
 	}
 	if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_SET,
 	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
-	    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id),
-	    DV_I(e->rows)) != 0)) {
+	    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id), DV_I(e->rows),
+	    st->id == ST_USERS ? DV_I(e->humans) : DV_NULL,
+	    st->id == ST_PROJECTS ? DV_I(e->active) : DV_NULL,
+	    st->def->keys ? DV_I(e->stale) : DV_NULL,
+	    st->def->keys ? DV_I(e->orphan) : DV_NULL) != 0)) {
 		log_err("collect: org %" PRId64 ": %s: make current: %s",
 		    run->org, st->def->name, db_error(db));
 		st->final = SS_FAILED;
@@ -314,6 +319,10 @@ stream_hand_over(struct run *run, struct stream *st)
 	e->requests = st->requests;
 	e->retries = st->retries;
 	e->http_status = st->http_status;
+	e->humans = st->humans;
+	e->active = st->active;
+	e->stale = st->stale;
+	e->orphan = st->orphan;
 	memcpy(e->error, st->error, sizeof(e->error));
 	wq_call(run->wq, stream_finish, e);
 }
@@ -607,6 +616,7 @@ row_user(struct run *run, struct stream *st, json_t *o, const char *project,
 	v[4] = ts_val(r.added_at);
 	v[5] = DV_I(r.is_service_account);
 	strset_add(&run->users, r.id);
+	st->humans += !r.is_service_account;
 	return 0;
 }
 
@@ -632,6 +642,7 @@ row_project(struct run *run, struct stream *st, json_t *o,
 	    sizeof(*run->archived));
 	run->projects[run->nprojects] = xstrdup(r.id);
 	run->archived[run->nprojects++] = r.archived;
+	st->active += !r.archived;
 	return 0;
 }
 
@@ -769,6 +780,8 @@ key_row_values(struct run *run, struct stream *st, const struct key_row *k,
 	fk.access_inactive = k->owner_access != NULL &&
 	    strcmp(k->owner_access, "inactive") == 0;
 	finding_eval(&fk, run->now, run->conf->stale_days, &f);
+	st->stale += f.stale;
+	st->orphan += f.orphan;
 	v[0] = DV_I(run->tenant);
 	v[1] = DV_I(run->org);
 	v[2] = DV_S(st->def->name);

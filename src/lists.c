@@ -217,6 +217,14 @@ list_keys(struct db *db, int64_t tenant, int64_t org,
 	return LIST_OK;
 }
 
+static int
+key_gens_row(const struct db_row *r, void *arg)
+{
+	((int64_t *)arg)[0] = db_row_int(r, 0);
+	((int64_t *)arg)[1] = db_row_int(r, 1);
+	return 1;
+}
+
 static const struct {
 	const char	*name;
 	enum sql_stmt	 asc, desc;
@@ -235,7 +243,7 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 {
 	struct page_out	 p;
 	enum sql_stmt	 st = key_sorts[0].asc;
-	int64_t		 total = 0, pages;
+	int64_t		 total = 0, pages, gens[2] = { 0, 0 };
 	size_t		 i;
 
 	for (i = 0; i < sizeof(key_sorts) / sizeof(key_sorts[0]); i++)
@@ -244,20 +252,29 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	if (sort == NULL && desc)
 		st = key_sorts[0].desc;
 	page_init(&p, 'k', per_page, NULL);
-	if (DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int, &total,
-	    DV_I(tenant), DV_I(org), KEY_FILTER_ARGS(f)) < 0)
+	/* One snapshot for the generations, the count and the page. */
+	if (db_begin(db) != 0)
 		return page_fail(&p, LIST_DB);
+	if (DB_QUERY(db, SQL_KEY_GENS, key_gens_row, gens, DV_I(tenant),
+	    DV_I(org)) < 0 || DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int,
+	    &total, DV_I(tenant), DV_I(org), DV_I(gens[0]), DV_I(gens[1]),
+	    KEY_FILTER_ARGS(f)) < 0)
+		goto dberr;
 	pages = total == 0 ? 1 : (total + per_page - 1) / per_page;
 	if (page > pages)
 		page = pages;
 	if (DB_QUERY(db, st, page_row, &p, DV_I(tenant), DV_I(org),
-	    KEY_FILTER_ARGS(f), DV_I(per_page), DV_I((page - 1) *
-	    per_page)) < 0)
-		return page_fail(&p, LIST_DB);
+	    DV_I(gens[0]), DV_I(gens[1]), KEY_FILTER_ARGS(f),
+	    DV_I(per_page), DV_I((page - 1) * per_page)) < 0)
+		goto dberr;
+	db_commit(db);
 	*out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "data", p.data,
 	    "total", (json_int_t)total, "page", (json_int_t)page,
 	    "pages", (json_int_t)pages, "per_page", (json_int_t)per_page);
 	return LIST_OK;
+dberr:
+	db_rollback(db);
+	return page_fail(&p, LIST_DB);
 }
 
 /* Users and projects: the same paging over an OpenAI id. */

@@ -11,19 +11,19 @@
 	" JOIN org_stream s_" T " ON s_" T ".org_id = " T ".org_id" \
 	" AND s_" T ".stream = " S " AND s_" T ".gen = " T ".gen "
 
+/* Counts as of each stream's current pull (see org_stream). */
+#define STREAM_SUM(col, streams) \
+	" (SELECT SUM(" col ") FROM org_stream x WHERE x.org_id = o.id" \
+	"   AND x.stream IN (" streams "))"
+
 #define ORG_COLS \
 	"o.id, o.name, o.openai_org, o.status, o.key_hint, o.capabilities," \
 	" o.connected_at, o.disconnected_at, o.last_run_id," \
-	" (SELECT COUNT(*) FROM oa_user u" CUR("u", "'users'") \
-	"   WHERE u.org_id = o.id AND u.is_service_account = 0)," \
-	" (SELECT COUNT(*) FROM oa_project p" CUR("p", "'projects'") \
-	"   WHERE p.org_id = o.id AND p.status <=> 'active')," \
-	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
-	"   WHERE k.org_id = o.id)," \
-	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
-	"   WHERE k.org_id = o.id AND k.stale = 1)," \
-	" (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream") \
-	"   WHERE k.org_id = o.id AND k.orphan = 1)," \
+	STREAM_SUM("humans", "'users'") "," \
+	STREAM_SUM("active", "'projects'") "," \
+	STREAM_SUM("row_count", "'api_keys', 'admin_api_keys'") "," \
+	STREAM_SUM("stale", "'api_keys', 'admin_api_keys'") "," \
+	STREAM_SUM("orphan", "'api_keys', 'admin_api_keys'") "," \
 	" r.status, r.started_at_ms, r.ended_at_ms" \
 	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id "
 
@@ -59,8 +59,58 @@
 	" AND (? IS NULL OR k.type = ?)" \
 	" AND (? IS NULL OR k.project_id = ?)"
 
-#define KEY_SORTED(order) \
-	KEY_SELECT KEY_FILTERS " ORDER BY " order " LIMIT ? OFFSET ?"
+/*
+ * The current generations of the two key streams, bound as parameters
+ * (from SQL_KEY_GENS) rather than joined row by row: a page of 20,000
+ * keys then costs one range scan and one sort.
+ */
+#define KEY_CURRENT \
+	" AND ((k.stream = 'api_keys' AND k.gen = ?)" \
+	"   OR (k.stream = 'admin_api_keys' AND k.gen = ?))"
+
+/*
+ * A page of keys in some order.  The inner query picks the page's keys
+ * from oa_key alone, carrying only their primary key so the sort stays
+ * narrow; the outer one joins the chosen rows back to their full selves,
+ * their project and their owner.  inner_join and order name the inner
+ * query's columns (alias k, and pp for projects); outer repeats the
+ * order over the outer aliases.  NULL sorts first ascending, last
+ * descending: never-used keys come first among the oldest.
+ */
+#define KEY_SORTED_FROM(inner_join, order, outer) \
+	"SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
+	" k.name, k.created_at, k.last_used_at, k.expires_at," \
+	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
+	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
+	" sa.name FROM (SELECT k.org_id, k.stream, k.gen, k.id" \
+	" FROM oa_key k" inner_join \
+	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS \
+	" ORDER BY " order " LIMIT ? OFFSET ?) pick" \
+	" JOIN oa_key k ON k.org_id = pick.org_id AND k.stream = pick.stream" \
+	"   AND k.gen = pick.gen AND k.id = pick.id" \
+	" LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id" \
+	"   AND s_p.stream = 'projects'" \
+	" LEFT JOIN oa_project p ON p.org_id = k.org_id" \
+	"   AND p.gen = s_p.gen AND p.id = k.project_id" \
+	" LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id" \
+	"   AND s_u.stream = 'users'" \
+	" LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen" \
+	"   AND u.id = k.owner_id AND k.owner_type = 'user'" \
+	" LEFT JOIN org_stream s_s ON s_s.org_id = k.org_id" \
+	"   AND s_s.stream = 'service_accounts'" \
+	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
+	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
+	"   AND k.owner_type = 'service_account'" \
+	" ORDER BY " outer
+
+#define KEY_SORTED(order) KEY_SORTED_FROM("", order, order)
+
+/* Sorting by project name joins the projects inside. */
+#define KEY_BY_PROJECT \
+	" LEFT JOIN org_stream s_pp ON s_pp.org_id = k.org_id" \
+	"   AND s_pp.stream = 'projects'" \
+	" LEFT JOIN oa_project pp ON pp.org_id = k.org_id" \
+	"   AND pp.gen = s_pp.gen AND pp.id = k.project_id"
 
 #define STMT(id, text) [id] = { #id, text }
 
@@ -181,10 +231,13 @@ static const struct {
 	    "SELECT gen FROM org_stream WHERE org_id = ? AND stream = ?"),
 	STMT(SQL_STREAM_SET,
 	    "INSERT INTO org_stream (tenant_id, org_id, stream, gen,"
-	    " pulled_at, run_id, row_count) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " pulled_at, run_id, row_count, humans, active, stale, orphan)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE gen = VALUES(gen),"
 	    " pulled_at = VALUES(pulled_at), run_id = VALUES(run_id),"
-	    " row_count = VALUES(row_count)"),
+	    " row_count = VALUES(row_count), humans = VALUES(humans),"
+	    " active = VALUES(active), stale = VALUES(stale),"
+	    " orphan = VALUES(orphan)"),
 	STMT(SQL_STREAM_LIST,
 	    "SELECT stream, pulled_at, run_id, row_count FROM org_stream"
 	    " WHERE tenant_id = ? AND org_id = ? ORDER BY stream"),
@@ -312,11 +365,17 @@ static const struct {
 	    "UPDATE api_token SET revoked_at = ?"
 	    " WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL"),
 
-	STMT(SQL_KEY_COUNT, "SELECT COUNT(*)" KEY_FROM KEY_FILTERS),
+	STMT(SQL_KEY_GENS,
+	    "SELECT COALESCE(MAX(IF(stream = 'api_keys', gen, NULL)), 0),"
+	    " COALESCE(MAX(IF(stream = 'admin_api_keys', gen, NULL)), 0)"
+	    " FROM org_stream WHERE tenant_id = ? AND org_id = ?"),
+	STMT(SQL_KEY_COUNT,
+	    "SELECT COUNT(*) FROM oa_key k"
+	    " WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS),
 	STMT(SQL_KEY_SORT_LAST_USED, KEY_SORTED(
-	    "COALESCE(k.last_used_at, 0), k.id, k.stream")),
+	    "k.last_used_at, k.id, k.stream")),
 	STMT(SQL_KEY_SORT_LAST_USED_DESC, KEY_SORTED(
-	    "COALESCE(k.last_used_at, 0) DESC, k.id DESC, k.stream DESC")),
+	    "k.last_used_at DESC, k.id DESC, k.stream DESC")),
 	STMT(SQL_KEY_SORT_CREATED, KEY_SORTED(
 	    "k.created_at, k.id, k.stream")),
 	STMT(SQL_KEY_SORT_CREATED_DESC, KEY_SORTED(
@@ -324,9 +383,11 @@ static const struct {
 	STMT(SQL_KEY_SORT_NAME, KEY_SORTED("k.name, k.id, k.stream")),
 	STMT(SQL_KEY_SORT_NAME_DESC, KEY_SORTED(
 	    "k.name DESC, k.id DESC, k.stream DESC")),
-	STMT(SQL_KEY_SORT_PROJECT, KEY_SORTED(
+	STMT(SQL_KEY_SORT_PROJECT, KEY_SORTED_FROM(KEY_BY_PROJECT,
+	    "pp.name, k.project_id, k.id, k.stream",
 	    "p.name, k.project_id, k.id, k.stream")),
-	STMT(SQL_KEY_SORT_PROJECT_DESC, KEY_SORTED(
+	STMT(SQL_KEY_SORT_PROJECT_DESC, KEY_SORTED_FROM(KEY_BY_PROJECT,
+	    "pp.name DESC, k.project_id DESC, k.id DESC, k.stream DESC",
 	    "p.name DESC, k.project_id DESC, k.id DESC, k.stream DESC")),
 	STMT(SQL_KEY_SORT_TYPE, KEY_SORTED("k.type, k.id, k.stream")),
 	STMT(SQL_KEY_SORT_TYPE_DESC, KEY_SORTED(

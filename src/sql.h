@@ -86,6 +86,7 @@ enum sql_stmt {
 	SQL_TOKEN_REVOKE_TENANT,
 
 	/* The keys table of the dashboard: one statement per sort order. */
+	SQL_KEY_GENS,
 	SQL_KEY_COUNT,
 	SQL_KEY_SORT_LAST_USED,
 	SQL_KEY_SORT_LAST_USED_DESC,

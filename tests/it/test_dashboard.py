@@ -495,6 +495,24 @@ def replace_then_disconnect_from_the_dashboard():
 
 
 @test
+def nginx_limits_sign_in_posts_per_address():
+    """Beyond the application's throttle, nginx admits a burst of sign-in
+    POSTs per address and answers the rest 429 itself."""
+    statuses = []
+    for _ in range(40):
+        status, _, body = Client().post("/login", {
+            "email": "flood@nowhere.example", "password": "x"})
+        statuses.append(status)
+    assert 429 in statuses, statuses
+    assert statuses[0] != 429, "the first try was refused"
+    limited = [i for i, x in enumerate(statuses) if x == 429]
+    diag("nginx answered 429 to %d of 40 rapid sign-ins" % len(limited))
+    # Pages are not limited by it: GET /login still answers.
+    assert st.http("GET", "/login")[0] == 200
+    st.sql("DELETE FROM login_throttle")
+
+
+@test
 def no_email_or_admin_key_in_any_response_or_log():
     canary = admin_canary(st)
     for body in seen:
