@@ -23,7 +23,8 @@ SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
 	   db.c sql.c migrate.c oa.c ingest.c strset.c vault.c collect.c \
 	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
-	   passwd.c session.c lists.c web.c mustache.c
+	   passwd.c session.c lists.c web.c mustache.c audit.c \
+	   collect_audit.c chain.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 

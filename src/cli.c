@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "app.h"
+#include "chain.h"
 #include "cli.h"
 #include "connect.h"
 #include "log.h"
@@ -880,5 +881,57 @@ usage:
 	    "       orgaudit account list --tenant T\n"
 	    "The password is the first line of F (- for standard input); "
 	    "the email address\nis kept only as a hash.\n");
+	return EXIT_USAGE;
+}
+
+int
+cli_events(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct chain_report	 rep;
+	struct db		*db;
+	int64_t			 org = 0;
+	int			 ch, rc = EXIT_FAIL;
+
+	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+		goto usage;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'o':
+			if (need_id(optarg, "--org", &org) != 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			goto usage;
+		}
+	if (org == 0 || optind != argc)
+		goto usage;
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (chain_verify(db, org, &rep) != 0) {
+		fprintf(stderr, "orgaudit: events verify: %s\n", db_error(db));
+		goto out;
+	}
+	if (rep.ok) {
+		printf("org %" PRId64 ": audit chain of %" PRId64 " events "
+		    "verified; head %" PRId64 " %s\n", org, rep.rows,
+		    rep.head_seq, rep.rows ? rep.head_hash : "(empty)");
+		rc = EXIT_OK;
+	} else
+		printf("org %" PRId64 ": audit chain BROKEN at row %" PRId64
+		    "%s%s%s: %s\n", org, rep.bad_seq, rep.bad_id[0] ?
+		    " (event " : "", rep.bad_id, rep.bad_id[0] ? ")" : "",
+		    rep.reason);
+out:
+	db_close(db);
+	return rc;
+usage:
+	fprintf(stderr, "usage: orgaudit events verify --org ID\n"
+	    "Recomputes the org's audit chain; exit 0 when every row checks, "
+	    "1 naming\nthe first row that does not.\n");
 	return EXIT_USAGE;
 }

@@ -21,5 +21,6 @@ int	 cli_org(struct cli_ctx *, int, char **);
 int	 cli_orgs(struct cli_ctx *, int, char **);
 int	 cli_keys(struct cli_ctx *, int, char **);
 int	 cli_account(struct cli_ctx *, int, char **);
+int	 cli_events(struct cli_ctx *, int, char **);
 
 #endif

@@ -25,116 +25,10 @@
 #include "strset.h"
 #include "vault.h"
 #include "wq.h"
+#include "collect-int.h"
 
-enum stream_id {
-	ST_USERS,
-	ST_PROJECTS,
-	ST_ADMIN_KEYS,
-	ST_INVITES,
-	ST_API_KEYS,
-	ST_SVCACCTS,
-	ST_PROJUSERS,
-	ST__MAX
-};
-
-/*
- * A stream's fetch state belongs to the network loop; how it was stored
- * belongs to the write thread.  They meet only through a copy handed
- * over with the stream's last job (struct ending).
- */
-enum stream_state {
-	SS_PENDING, SS_RUNNING, SS_FETCHED, SS_OK, SS_SKIPPED, SS_FAILED
-};
-
-static const char *const state_names[] = {
+const char *const state_names[] = {
 	"pending", "running", "fetched", "ok", "skipped", "failed"
-};
-
-struct run;
-struct stream;
-
-/*
- * A page's rows on their way to the write queue.  Strings borrowed from
- * the page's JSON live long enough; any other string a row points at is
- * copied into keep and freed once the batch is queued.
- */
-struct rows {
-	struct db_val	*v;
-	size_t		 n, ncols;
-	char		**keep;
-	size_t		 nkeep;
-};
-
-/* Fills row (ncols values) from one object; 0, or 1 to skip the object. */
-typedef int (*row_fn)(struct run *, struct stream *, json_t *,
-    const char *project, struct db_val *row, struct rows *rs, char *err,
-    size_t errlen);
-
-struct stream_def {
-	const char	*name;
-	const char	*path;		/* org streams: the path */
-	const char	*suffix;	/* per-project streams: after the id */
-	const char	*query;		/* extra query parameters, or NULL */
-	bool		 per_project;
-	bool		 skip_archived;	/* the API answers 400 for those */
-	bool		 keys;		/* rows held for findings */
-	enum sql_stmt	 insert;
-	size_t		 ncols;
-	enum sql_stmt	 purge;
-	row_fn		 row;
-};
-
-struct stream {
-	const struct stream_def	*def;
-	enum stream_id		 id;
-	struct run		*run;
-	/* Network loop. */
-	enum stream_state	 state;
-	int64_t			 gen, prev_gen;
-	int64_t			 started_ms;
-	long			 pages, rows, bad_rows, requests, retries;
-	long			 http_status;
-	int			 outstanding;	/* chains in flight */
-	long			 humans, active, stale, orphan;	/* counted */
-	char			 error[320];
-	struct key_row		*keys;
-	size_t			 nkeys, capkeys;
-	/* Write thread; read by the loop only after wq_finish(). */
-	bool			 write_failed;
-	char			 write_error[200];
-	enum stream_state	 final;
-};
-
-/* What the write thread needs to end a stream: a copy, not a share. */
-struct ending {
-	struct stream	*st;
-	enum stream_state state;
-	int64_t		 gen, prev_gen, started_ms;
-	long		 pages, rows, requests, retries, http_status;
-	long		 humans, active, stale, orphan;
-	char		 error[320];
-};
-
-struct chain {
-	struct run	*run;
-	struct stream	*st;
-	char		*project;
-	struct page_chain seen;
-};
-
-struct run {
-	struct db		*db;	/* the loop's: reads, run record */
-	struct wq		*wq;	/* everything written during the pull */
-	const struct conf	*conf;
-	struct oa		*oa;
-	int64_t			 tenant, org, run_id, now;
-	struct stream		 st[ST__MAX];
-	struct strset		 users;
-	bool			 users_known;
-	char			**projects;
-	bool			*archived;
-	size_t			 nprojects;
-	char			 openai_org[128];
 };
 
 static int row_user(struct run *, struct stream *, json_t *, const char *,
@@ -181,6 +75,9 @@ static const struct stream_def defs[ST__MAX] = {
 	[ST_PROJUSERS] = { "project_users", NULL, "/users", NULL,
 	    true, true, false, SQL_PROJUSER_INS, NCOLS_PROJUSER,
 	    SQL_PROJUSER_PURGE, row_projuser },
+	/* Not a snapshot: appended to the org's chain (collect_audit.c). */
+	[ST_AUDIT] = { .name = "audit_logs", .path = "/organization/audit_logs",
+	    .append = true },
 };
 
 /* NULL for an empty string: optional columns store NULL, not "". */
@@ -221,6 +118,10 @@ stream_purge(struct db *db, struct run *run, const struct stream_def *d,
 static void
 stream_prepare(struct run *run, struct stream *st)
 {
+	if (st->def->append) {
+		audit_stream_prepare(run, st);
+		return;
+	}
 	st->prev_gen = 0;
 	if (DB_QUERY(run->db, SQL_STREAM_GEN, db_row_first_int, &st->prev_gen,
 	    DV_I(run->org), DV_S(st->def->name)) < 0 ||
@@ -235,8 +136,7 @@ stream_prepare(struct run *run, struct stream *st)
 	st->gen = st->prev_gen + 1;
 }
 
-/* The write thread: a batch of this stream's rows did not store. */
-static void
+void
 stream_write_error(void *arg, const char *why)
 {
 	struct stream	*st = arg;
@@ -263,29 +163,36 @@ stream_finish(struct db *db, void *arg)
 	struct run	*run = st->run;
 	const char	*error = e->error[0] ? e->error : NULL;
 	int64_t		 ended = now_ms();
+	long		 rows = e->rows;
 
 	st->final = e->state == SS_FETCHED ? SS_OK : e->state;
 	if (st->write_failed) {
 		st->final = SS_FAILED;
 		error = st->write_error;
 	}
-	if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_SET,
-	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
-	    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id), DV_I(e->rows),
-	    st->id == ST_USERS ? DV_I(e->humans) : DV_NULL,
-	    st->id == ST_PROJECTS ? DV_I(e->active) : DV_NULL,
-	    st->def->keys ? DV_I(e->stale) : DV_NULL,
-	    st->def->keys ? DV_I(e->orphan) : DV_NULL) != 0)) {
-		log_err("collect: org %" PRId64 ": %s: make current: %s",
-		    run->org, st->def->name, db_error(db));
-		st->final = SS_FAILED;
-		error = "storage error; see the collector log";
+	if (st->def->append) {
+		/* The chain needs no flip: each page committed as it came. */
+		rows = audit_stream_end(db, st, st->final);
+	} else {
+		if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_SET,
+		    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
+		    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id),
+		    DV_I(e->rows),
+		    st->id == ST_USERS ? DV_I(e->humans) : DV_NULL,
+		    st->id == ST_PROJECTS ? DV_I(e->active) : DV_NULL,
+		    st->def->keys ? DV_I(e->stale) : DV_NULL,
+		    st->def->keys ? DV_I(e->orphan) : DV_NULL) != 0)) {
+			log_err("collect: org %" PRId64 ": %s: make current: "
+			    "%s", run->org, st->def->name, db_error(db));
+			st->final = SS_FAILED;
+			error = "storage error; see the collector log";
+		}
+		stream_purge(db, run, st->def, st->final == SS_OK ? e->gen :
+		    e->prev_gen);
 	}
-	stream_purge(db, run, st->def, st->final == SS_OK ? e->gen :
-	    e->prev_gen);
 	if (DB_EXEC(db, SQL_RUN_STREAM_ADD, DV_I(run->run_id),
 	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
-	    DV_I(e->started_ms), DV_I(ended), DV_I(e->pages), DV_I(e->rows),
+	    DV_I(e->started_ms), DV_I(ended), DV_I(e->pages), DV_I(rows),
 	    DV_I(e->requests), DV_I(e->retries),
 	    DV_S(state_names[st->final]),
 	    e->http_status ? DV_I(e->http_status) : DV_NULL,
@@ -295,7 +202,7 @@ stream_finish(struct db *db, void *arg)
 	if (st->final == SS_OK)
 		log_info("collect: org %" PRId64 ": %s: ok, %ld pages, %ld "
 		    "rows, %ld requests, %.1f s", run->org, st->def->name,
-		    e->pages, e->rows, e->requests,
+		    e->pages, rows, e->requests,
 		    (double)(ended - e->started_ms) / 1000.0);
 	else
 		log_warn("collect: org %" PRId64 ": %s: %s: %s", run->org,
@@ -303,8 +210,7 @@ stream_finish(struct db *db, void *arg)
 	free(e);
 }
 
-/* Hands the stream's ending to the write thread, after its rows. */
-static void
+void
 stream_hand_over(struct run *run, struct stream *st)
 {
 	struct ending	*e = xcalloc(1, sizeof(*e));
@@ -337,12 +243,7 @@ chain_of(void *arg, void *st)
 	return ((struct chain *)arg)->st == st;
 }
 
-static void
-stream_stop(struct run *run, struct stream *st, enum stream_state state,
-    long http_status, const char *fmt, ...) PRINTF_LIKE(5, 6);
-
-/* Ends a stream that will not be stored (skipped or failed). */
-static void
+void
 stream_stop(struct run *run, struct stream *st, enum stream_state state,
     long http_status, const char *fmt, ...)
 {
@@ -839,6 +740,7 @@ run_free(struct run *run)
 			key_row_free(&run->st[i].keys[k]);
 		free(run->st[i].keys);
 	}
+	audit_stream_free(&run->st[ST_AUDIT]);
 	for (i = 0; i < run->nprojects; i++)
 		free(run->projects[i]);
 	free(run->projects);
@@ -949,6 +851,8 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 		if (st->state == SS_FAILED) {
 			stream_hand_over(&run, st);
 			stream_settled(&run, st);
+		} else if (defs[i].append) {
+			audit_stream_start(&run, st);
 		} else if (!defs[i].per_project) {
 			st->state = SS_RUNNING;
 			st->started_ms = now_ms();

@@ -44,6 +44,7 @@ static const struct conf_key keys[] = {
 	I(retry_cap_ms, 8000, 1, 600000),
 	I(lease_seconds, 900, 10, 86400),
 	I(collect_fresh_seconds, 60, 0, 86400),
+	I(audit_overlap_seconds, 3600, 0, 2592000),
 	I(api_page_default, 50, 1, 1000),
 	I(api_page_max, 200, 1, 1000),
 	S(templates_dir, "/usr/share/orgaudit/templates"),

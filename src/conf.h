@@ -30,6 +30,7 @@ struct conf {
 	int64_t	 retry_cap_ms;
 	int64_t	 lease_seconds;
 	int64_t	 collect_fresh_seconds;
+	int64_t	 audit_overlap_seconds;
 	int64_t	 api_page_default;
 	int64_t	 api_page_max;
 	char	*templates_dir;

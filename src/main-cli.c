@@ -25,6 +25,8 @@ static const struct {
 	{ "orgs", cli_orgs, "list every connected org" },
 	{ "account", cli_account, "add --tenant T --email E --role R "
 	    "--password-file F | list --tenant T: dashboard accounts" },
+	{ "events", cli_events, "verify --org ID: recompute the org's audit "
+	    "chain, name the first broken row" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
 };

@@ -404,6 +404,36 @@ static const struct {
 	STMT(SQL_PROJECT_IDS,
 	    "SELECT p.id, p.name FROM oa_project p" CUR("p", "'projects'")
 	    " WHERE p.tenant_id = ? AND p.org_id = ? ORDER BY p.name, p.id"),
+
+	STMT(SQL_AUDIT_STATE_INIT,
+	    "INSERT INTO audit_state (tenant_id, org_id, head_seq, head_hash)"
+	    " VALUES (?, ?, 0, ?) ON DUPLICATE KEY UPDATE org_id = org_id"),
+	STMT(SQL_AUDIT_STATE_GET,
+	    "SELECT head_seq, head_hash, anchor_id, anchor_at,"
+	    " (SELECT COALESCE(MAX(effective_at), 0) FROM audit_event"
+	    "   WHERE org_id = ?)"
+	    " FROM audit_state WHERE org_id = ?"),
+	/* Moves the head only from where this run found it. */
+	STMT(SQL_AUDIT_STATE_HEAD,
+	    "UPDATE audit_state SET head_seq = ?, head_hash = ?,"
+	    " anchor_id = COALESCE(?, anchor_id),"
+	    " anchor_at = COALESCE(?, anchor_at),"
+	    " populated = populated OR ? WHERE org_id = ? AND head_seq = ?"),
+	STMT(SQL_AUDIT_STATE_CHECKED,
+	    "UPDATE audit_state SET reachable = ?, checked_at = ?"
+	    " WHERE org_id = ?"),
+	STMT(SQL_AUDIT_IDS_BETWEEN,
+	    "SELECT id FROM audit_event WHERE org_id = ?"
+	    " AND effective_at BETWEEN ? AND ?"),
+	STMT(SQL_AUDIT_INS,
+	    "INSERT INTO audit_event (tenant_id, org_id, seq, id, effective_at,"
+	    " type, actor_type, actor_id, actor_key_id, actor_email_sha256,"
+	    " actor_email_prefix, project_id, target_id, body, prev_hash, hash,"
+	    " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?)"),
+	STMT(SQL_AUDIT_CHAIN,
+	    "SELECT seq, id, body, prev_hash, hash FROM audit_event"
+	    " WHERE org_id = ? ORDER BY seq"),
 };
 
 const char *

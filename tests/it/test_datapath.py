@@ -228,7 +228,7 @@ def runs_record_every_stream():
     assert run["status"] == "ok" and run["requests"] > 0, run
     assert set(streams) == {"users", "projects", "api_keys",
                             "service_accounts", "project_users",
-                            "admin_api_keys", "invites"}
+                            "admin_api_keys", "invites", "audit_logs"}
     for s in streams.values():
         assert s["status"] == "ok" and s["pages"] >= 1, s
         assert s["duration_ms"] is not None and s["error"] is None

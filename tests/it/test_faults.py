@@ -16,7 +16,7 @@ from tap import diag, run, test
 st = new_stack("it-faults")
 S = {}
 STREAMS = {"users", "projects", "api_keys", "service_accounts",
-           "project_users", "admin_api_keys", "invites"}
+           "project_users", "admin_api_keys", "invites", "audit_logs"}
 
 
 def setup():
@@ -205,7 +205,8 @@ def server_that_never_recovers_gives_up_and_keeps_the_data():
     knobs()
     assert r.returncode == 1, r.returncode
     assert run_["status"] == "failed", run_
-    for name in ("users", "projects", "admin_api_keys", "invites"):
+    for name in ("users", "projects", "admin_api_keys", "invites",
+                 "audit_logs"):
         s = streams[name]
         assert s["status"] == "failed", s
         assert s["error"].startswith("gave up after 3 attempts"), s

@@ -1,0 +1,55 @@
+/*
+ * audit.h: OpenAI audit log entries, made ready for the chain.
+ *
+ * An entry is kept whole (unknown types and fields included) except for
+ * email addresses: a string that is an address becomes "sha256:<hex>",
+ * with its first characters beside it in "<key>_prefix" when it sat under
+ * a key; any other string is scrubbed of addresses and key-like tokens
+ * (redact_text).  The result is serialised canonically (keys sorted,
+ * compact, ASCII with \u escapes), and those bytes are what the chain
+ * hashes: hash = SHA-256(prev_hash || body).
+ */
+#ifndef ORGAUDIT_AUDIT_H
+#define ORGAUDIT_AUDIT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "redact.h"
+
+#define AUDIT_BODY_MAX	(1024 * 1024)	/* larger entries are refused */
+#define AUDIT_HASH_LEN	32
+
+/* One entry, ready to store.  Strings are owned: audit_row_free(). */
+struct audit_row {
+	char	*id;
+	char	*type;
+	int64_t	 effective_at;
+	char	*actor_type;		/* "session", "api_key" or NULL */
+	char	*actor_id;		/* user or service account id */
+	char	*actor_key_id;		/* the API key's tracking id */
+	char	 actor_email_sha256[EMAIL_HASH_HEX];
+	char	 actor_email_prefix[EMAIL_PREFIX_MAX];
+	char	*project_id;
+	char	*target_id;		/* the payload's "id" */
+	char	*body;			/* canonical JSON */
+	size_t	 body_len;
+};
+
+/*
+ * Prepares entry o (which it modifies: addresses are replaced in place).
+ * Returns 0, or -1 with the reason in err (no usable id, type or time; a
+ * body over AUDIT_BODY_MAX).
+ */
+int	 audit_prepare(json_t *o, struct audit_row *r, char *err, size_t n);
+void	 audit_row_free(struct audit_row *r);
+
+/* Replaces every address under v, recursively (see above). */
+void	 audit_scrub(json_t *v);
+
+/* hash = SHA-256(prev || body). */
+void	 audit_hash(const unsigned char prev[AUDIT_HASH_LEN], const char *body,
+	    size_t len, unsigned char out[AUDIT_HASH_LEN]);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * collect_audit.c: pulling an org's audit log into its chain.
+ *
+ * OpenAI lists audit entries newest first; 'before=X' gives the entries
+ * just newer than X.  The chain wants them oldest first, so the walk goes
+ * forward in time from an anchor, the newest entry it stored:
+ *
+ *   1. no anchor yet (first run): find the second of the oldest entry by
+ *      bisecting on effective_at with one-entry probes, and take that
+ *      second's entries;
+ *   2. walk forward with before=<anchor>, a page at a time, each page
+ *      stored oldest first; the anchor moves with the page, in the same
+ *      transaction (a crash resumes exactly where the last commit was);
+ *      the walk stops at entries newer than the run's start;
+ *   3. re-read the overlap window (audit_overlap_seconds) before the
+ *      anchor the run started from, for entries that arrived late; those
+ *      already stored are skipped, so nothing is stored twice.
+ *
+ * Every page is stored by the write thread in one transaction that
+ * numbers and hashes its new entries after the chain's head, inserts
+ * them, and moves the head and the anchor: the cursor moves only with the
+ * rows it covers.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "collect-int.h"
+#include "log.h"
+#include "util.h"
+
+#define AUDIT_NCOLS	17
+
+enum phase { PH_NEWEST, PH_BISECT, PH_FIRST, PH_FORWARD, PH_OVERLAP };
+
+/* The network loop's side of the walk. */
+struct audit_walk {
+	struct chain	 ch;		/* the requests' argument */
+	enum phase	 phase;
+	char		 anchor[129];	/* newest entry queued so far */
+	int64_t		 anchor_at;
+	bool		 had_anchor;	/* at the run's start */
+	int64_t		 start_at;	/* the anchor's time then */
+	int64_t		 floor, lo, hi;	/* bisection */
+	struct audit_row *first;	/* the oldest second's entries */
+	size_t		 nfirst;
+	struct page_chain seen;
+};
+
+/* The write thread's side: where the stored chain ends. */
+struct audit_head {
+	int64_t		 seq;
+	unsigned char	 hash[AUDIT_HASH_LEN];
+	int64_t		 max_at;	/* newest effective_at stored */
+	long		 stored;	/* entries stored this run */
+};
+
+struct audit_job {
+	struct stream	*st;
+	struct audit_row *rows;		/* in the order they are chained */
+	size_t		 n;
+	char		 anchor[129];	/* "" keeps the anchor */
+	int64_t		 anchor_at;
+};
+
+struct state_row {
+	int64_t		 seq, anchor_at, max_at;
+	unsigned char	 hash[AUDIT_HASH_LEN];
+	char		 anchor[129];
+	int		 found;
+};
+
+static int
+state_row(const struct db_row *r, void *arg)
+{
+	struct state_row	*s = arg;
+
+	s->seq = db_row_int(r, 0);
+	if (r->len[1] == AUDIT_HASH_LEN)
+		memcpy(s->hash, r->v[1], AUDIT_HASH_LEN);
+	snprintf(s->anchor, sizeof(s->anchor), "%s", db_row_str(r, 2));
+	s->anchor_at = db_row_int(r, 3);
+	s->max_at = db_row_int(r, 4);
+	s->found = 1;
+	return 1;
+}
+
+void
+audit_stream_prepare(struct run *run, struct stream *st)
+{
+	static const unsigned char	 zero[AUDIT_HASH_LEN];
+	struct state_row		 s = { .found = 0 };
+
+	st->walk = xcalloc(1, sizeof(*st->walk));
+	st->head = xcalloc(1, sizeof(*st->head));
+	st->walk->ch.run = run;
+	st->walk->ch.st = st;
+	if (DB_EXEC(run->db, SQL_AUDIT_STATE_INIT, DV_I(run->tenant),
+	    DV_I(run->org), DV_B(zero, sizeof(zero))) != 0 ||
+	    DB_QUERY(run->db, SQL_AUDIT_STATE_GET, state_row, &s,
+	    DV_I(run->org), DV_I(run->org)) < 0 || !s.found) {
+		log_err("collect: org %" PRId64 ": audit_logs: %s", run->org,
+		    db_error(run->db));
+		st->state = SS_FAILED;
+		snprintf(st->error, sizeof(st->error), "storage error; see "
+		    "the collector log");
+		return;
+	}
+	st->head->seq = s.seq;
+	memcpy(st->head->hash, s.hash, AUDIT_HASH_LEN);
+	st->head->max_at = s.max_at;
+	snprintf(st->walk->anchor, sizeof(st->walk->anchor), "%s", s.anchor);
+	st->walk->anchor_at = s.anchor_at;
+	st->walk->had_anchor = s.anchor[0] != '\0';
+	st->walk->start_at = s.anchor_at;
+}
+
+void
+audit_stream_free(struct stream *st)
+{
+	size_t	 i;
+
+	if (st->walk != NULL) {
+		for (i = 0; i < st->walk->nfirst; i++)
+			audit_row_free(&st->walk->first[i]);
+		free(st->walk->first);
+		page_chain_free(&st->walk->seen);
+	}
+	free(st->walk);
+	free(st->head);
+	st->walk = NULL;
+	st->head = NULL;
+}
+
+/* -- the write thread ------------------------------------------------ */
+
+static int
+id_row(const struct db_row *r, void *arg)
+{
+	strset_add(arg, db_row_str(r, 0));
+	return 0;
+}
+
+static void
+job_free(struct audit_job *j)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->n; i++)
+		audit_row_free(&j->rows[i]);
+	free(j->rows);
+	free(j);
+}
+
+static struct db_val
+opt(const char *s)
+{
+	return s != NULL && *s != '\0' ? DV_S(s) : DV_NULL;
+}
+
+/*
+ * Stores one page: skips entries already in the chain, numbers and
+ * hashes the others after the head, and moves the head (and the anchor)
+ * in the same transaction.  The head moves in memory only after commit.
+ */
+static void
+audit_store(struct db *db, void *arg)
+{
+	struct audit_job	*j = arg;
+	struct stream		*st = j->st;
+	struct run		*run = st->run;
+	struct audit_head	*h = st->head;
+	struct strset		 have = { 0 };
+	struct db_val		*v;
+	unsigned char		 hashes[2][AUDIT_HASH_LEN];
+	unsigned char		*prev, *all;
+	int64_t			 lo = INT64_MAX, hi = 0, seq = h->seq, now;
+	size_t			 i, k = 0;
+
+	if (st->write_failed)
+		goto out;
+	for (i = 0; i < j->n; i++) {
+		if (j->rows[i].effective_at < lo)
+			lo = j->rows[i].effective_at;
+		if (j->rows[i].effective_at > hi)
+			hi = j->rows[i].effective_at;
+	}
+	/* Only a page reaching back into the stored chain can repeat it. */
+	if (j->n > 0 && lo <= h->max_at && DB_QUERY(db, SQL_AUDIT_IDS_BETWEEN,
+	    id_row, &have, DV_I(run->org), DV_I(lo), DV_I(hi)) < 0)
+		goto dberr;
+	v = xcalloc(j->n + 1, AUDIT_NCOLS * sizeof(*v));
+	all = xcalloc(j->n + 1, AUDIT_HASH_LEN);
+	prev = h->hash;
+	now = now_s();
+	for (i = 0; i < j->n; i++) {
+		struct audit_row	*r = &j->rows[i];
+		struct db_val		*x = v + k * AUDIT_NCOLS;
+		unsigned char		*hash = all + k * AUDIT_HASH_LEN;
+
+		if (!strset_add(&have, r->id))
+			continue;	/* stored before, or twice in the page */
+		audit_hash(prev, r->body, r->body_len, hash);
+		x[0] = DV_I(run->tenant);
+		x[1] = DV_I(run->org);
+		x[2] = DV_I(++seq);
+		x[3] = DV_S(r->id);
+		x[4] = DV_I(r->effective_at);
+		x[5] = DV_S(r->type);
+		x[6] = opt(r->actor_type);
+		x[7] = opt(r->actor_id);
+		x[8] = opt(r->actor_key_id);
+		x[9] = opt(r->actor_email_sha256);
+		x[10] = opt(r->actor_email_prefix);
+		x[11] = opt(r->project_id);
+		x[12] = opt(r->target_id);
+		x[13] = DV_B(r->body, r->body_len);
+		x[14] = DV_B(prev, AUDIT_HASH_LEN);
+		x[15] = DV_B(hash, AUDIT_HASH_LEN);
+		x[16] = DV_I(now);
+		prev = hash;
+		k++;
+	}
+	memcpy(hashes[0], prev, AUDIT_HASH_LEN);
+	if (db_begin(db) != 0 ||
+	    (k > 0 && db_exec_bulk(db, SQL_AUDIT_INS, v, k, AUDIT_NCOLS) != 0) ||
+	    DB_EXEC(db, SQL_AUDIT_STATE_HEAD, DV_I(seq),
+	    DV_B(hashes[0], AUDIT_HASH_LEN), opt(j->anchor),
+	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(k > 0),
+	    DV_I(run->org), DV_I(h->seq)) != 0)
+		goto txerr;
+	/* Someone else moved the head: never fork the chain. */
+	if (db_affected(db) != 1) {
+		db_rollback(db);
+		stream_write_error(st, "the chain's head moved under this run");
+		goto done;
+	}
+	if (db_commit(db) != 0)
+		goto txerr;
+	h->seq = seq;
+	memcpy(h->hash, hashes[0], AUDIT_HASH_LEN);
+	if (hi > h->max_at)
+		h->max_at = hi;
+	h->stored += (long)k;
+	goto done;
+txerr:
+	db_rollback(db);
+	stream_write_error(st, db_error(db));
+done:
+	free(v);
+	free(all);
+	strset_free(&have);
+out:
+	job_free(j);
+	return;
+dberr:
+	stream_write_error(st, db_error(db));
+	strset_free(&have);
+	job_free(j);
+}
+
+long
+audit_stream_end(struct db *db, struct stream *st, enum stream_state s)
+{
+	struct run	*run = st->run;
+
+	/* Skipped: the key may not read the log (403/404). */
+	if (s == SS_OK || s == SS_SKIPPED)
+		if (DB_EXEC(db, SQL_AUDIT_STATE_CHECKED, DV_I(s == SS_OK),
+		    DV_I(now_s()), DV_I(run->org)) != 0)
+			log_err("collect: org %" PRId64 ": audit_logs: %s",
+			    run->org, db_error(db));
+	return st->head != NULL ? st->head->stored : 0;
+}
+
+/* -- the network loop ------------------------------------------------ */
+
+static void	audit_page(struct oa *oa, struct oa_call *call, void *arg);
+
+static void
+audit_get(struct stream *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Queues GET /organization/audit_logs?<query>. */
+static void
+audit_get(struct stream *st, const char *fmt, ...)
+{
+	struct buf	 path = { 0 };
+	char		*q;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&q, fmt, ap) < 0)
+		q = NULL;
+	va_end(ap);
+	buf_printf(&path, "%s?%s", st->def->path, q != NULL ? q : "limit=1");
+	oa_get(st->run->oa, path.p, true, audit_page, &st->walk->ch);
+	free(q);
+	buf_free(&path);
+}
+
+/* The stream's fetching is over: its end goes after its pages. */
+static void
+audit_done(struct run *run, struct stream *st)
+{
+	st->state = SS_FETCHED;
+	stream_hand_over(run, st);
+}
+
+/* Queues rows[0..n) to be chained in that order; takes them. */
+static void
+audit_queue(struct stream *st, struct audit_row *rows, size_t n,
+    const struct audit_row *anchor)
+{
+	struct audit_job	*j = xcalloc(1, sizeof(*j));
+
+	j->st = st;
+	j->rows = rows;
+	j->n = n;
+	if (anchor != NULL) {
+		snprintf(j->anchor, sizeof(j->anchor), "%s", anchor->id);
+		j->anchor_at = anchor->effective_at;
+		snprintf(st->walk->anchor, sizeof(st->walk->anchor), "%s",
+		    anchor->id);
+		st->walk->anchor_at = anchor->effective_at;
+	}
+	st->rows += (long)n;
+	wq_call(st->run->wq, audit_store, j);
+}
+
+/*
+ * Prepares a page's entries, newest first as listed, into rows oldest
+ * first.  Entries that cannot be kept are logged and left out.
+ */
+static struct audit_row *
+page_rows(struct stream *st, json_t *data, size_t *n)
+{
+	struct audit_row	*rows;
+	size_t			 count = json_array_size(data), i;
+	char			 why[256];
+
+	rows = xcalloc(count + 1, sizeof(*rows));
+	*n = 0;
+	for (i = count; i-- > 0; ) {
+		if (audit_prepare(json_array_get(data, i), &rows[*n], why,
+		    sizeof(why)) == 0)
+			(*n)++;
+		else if (st->bad_rows++ < 5)
+			log_warn("collect: org %" PRId64 ": audit_logs: skipped "
+			    "an entry: %s", st->run->org, why);
+	}
+	return rows;
+}
+
+static void
+forward(struct stream *st)
+{
+	st->walk->phase = PH_FORWARD;
+	audit_get(st, "limit=%" PRId64 "&before=%s",
+	    st->run->conf->page_limit, st->walk->anchor);
+}
+
+/* After the forward walk: the overlap window, or the end. */
+static void
+overlap(struct run *run, struct stream *st)
+{
+	struct audit_walk	*w = st->walk;
+
+	if (!w->had_anchor) {
+		audit_done(run, st);
+		return;
+	}
+	w->phase = PH_OVERLAP;
+	page_chain_free(&w->seen);
+	audit_get(st, "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%" PRId64
+	    "&effective_at%%5Blte%%5D=%" PRId64, run->conf->page_limit,
+	    w->start_at - run->conf->audit_overlap_seconds, w->start_at);
+}
+
+/* Bisection: is there an entry in [floor, mid)? */
+static void
+bisect(struct stream *st)
+{
+	struct audit_walk	*w = st->walk;
+	int64_t			 mid;
+
+	if (w->hi - w->lo <= 1) {
+		/* The first entry's second is lo: take all of it. */
+		w->phase = PH_FIRST;
+		page_chain_free(&w->seen);
+		audit_get(st, "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%"
+		    PRId64 "&effective_at%%5Blte%%5D=%" PRId64,
+		    st->run->conf->page_limit, w->lo, w->lo);
+		return;
+	}
+	mid = w->lo + (w->hi - w->lo) / 2;
+	w->phase = PH_BISECT;
+	audit_get(st, "limit=1&effective_at%%5Bgte%%5D=%" PRId64
+	    "&effective_at%%5Blt%%5D=%" PRId64, w->floor, mid);
+}
+
+/* Starts looking for the oldest entry at or after floor. */
+static void
+find_first(struct stream *st, int64_t floor)
+{
+	st->walk->floor = floor;
+	st->walk->phase = PH_NEWEST;
+	audit_get(st, "limit=1");
+}
+
+void
+audit_stream_start(struct run *run, struct stream *st)
+{
+	if (st->state == SS_FAILED) {
+		stream_hand_over(run, st);
+		return;
+	}
+	st->state = SS_RUNNING;
+	st->started_ms = now_ms();
+	if (st->walk->anchor[0] != '\0')
+		forward(st);
+	else
+		find_first(st, 0);
+}
+
+/* Follows an 'after' cursor within a phase; false when it stalls. */
+static bool
+next_after(struct stream *st, struct page *pg, const char *fmt)
+{
+	char	 err[256];
+
+	if (page_chain_follow(&st->walk->seen, pg->next, err,
+	    sizeof(err)) != 0) {
+		stream_stop(st->run, st, SS_FAILED, 200, "%s", err);
+		return false;
+	}
+	audit_get(st, "%s&after=%s", fmt, pg->next);
+	return true;
+}
+
+static void
+on_first(struct stream *st, struct page *pg)
+{
+	struct audit_walk	*w = st->walk;
+	struct audit_row	*rows;
+	size_t			 n, i;
+	char			 q[160];
+
+	rows = page_rows(st, pg->data, &n);
+	/* Pages come newest first: keep the older ones in front. */
+	w->first = xrealloc(w->first, (w->nfirst + n + 1) * sizeof(*rows));
+	memmove(w->first + n, w->first, w->nfirst * sizeof(*rows));
+	for (i = 0; i < n; i++)
+		w->first[i] = rows[i];
+	w->nfirst += n;
+	free(rows);
+	if (pg->has_more) {
+		snprintf(q, sizeof(q), "limit=%" PRId64 "&effective_at%%5Bgte"
+		    "%%5D=%" PRId64 "&effective_at%%5Blte%%5D=%" PRId64,
+		    st->run->conf->page_limit, w->lo, w->lo);
+		next_after(st, pg, q);
+		return;
+	}
+	if (w->nfirst == 0) {
+		audit_done(st->run, st);
+		return;
+	}
+	rows = w->first;
+	n = w->nfirst;
+	w->first = NULL;
+	w->nfirst = 0;
+	audit_queue(st, rows, n, &rows[n - 1]);
+	forward(st);
+}
+
+static void
+on_forward(struct stream *st, struct page *pg)
+{
+	struct run		*run = st->run;
+	struct audit_row	*rows;
+	json_t			*newest = json_array_get(pg->data, 0);
+	const char		*id = json_string_value(json_object_get(newest,
+	    "id"));
+	int64_t			 at = json_integer_value(json_object_get(newest,
+	    "effective_at"));
+	char			 err[256];
+	size_t			 n;
+
+	if (id == NULL) {
+		overlap(run, st);	/* caught up */
+		return;
+	}
+	if (page_chain_follow(&st->walk->seen, id, err, sizeof(err)) != 0) {
+		stream_stop(run, st, SS_FAILED, 200, "%s", err);
+		return;
+	}
+	rows = page_rows(st, pg->data, &n);
+	if (n > 0)
+		audit_queue(st, rows, n, &rows[n - 1]);
+	else
+		free(rows);
+	/* Entries newer than the run's start are the next run's. */
+	if (pg->has_more && at < run->now && n > 0)
+		forward(st);
+	else
+		overlap(run, st);
+}
+
+static void
+on_overlap(struct stream *st, struct page *pg)
+{
+	struct audit_row	*rows;
+	size_t			 n;
+	char			 q[160];
+
+	rows = page_rows(st, pg->data, &n);
+	if (n > 0)
+		audit_queue(st, rows, n, NULL);
+	else
+		free(rows);
+	if (!pg->has_more) {
+		audit_done(st->run, st);
+		return;
+	}
+	snprintf(q, sizeof(q), "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%"
+	    PRId64 "&effective_at%%5Blte%%5D=%" PRId64,
+	    st->run->conf->page_limit, st->walk->start_at -
+	    st->run->conf->audit_overlap_seconds, st->walk->start_at);
+	next_after(st, pg, q);
+}
+
+static void
+audit_page(struct oa *oa, struct oa_call *call, void *arg)
+{
+	struct chain		*ch = arg;
+	struct stream		*st = ch->st;
+	struct run		*run = ch->run;
+	struct audit_walk	*w = st->walk;
+	struct page		 pg;
+	char			 err[256];
+	bool			 any;
+
+	(void)oa;
+	if (st->state != SS_RUNNING)
+		return;
+	st->requests += call->attempts;
+	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
+	if (!oa_ok(call)) {
+		if (call->status == 403 || call->status == 404)
+			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
+			    "cannot read this stream: %s", call->err);
+		else if (call->status == 400 && w->phase == PH_FORWARD) {
+			/* The anchor is gone (retention): start after it. */
+			log_warn("collect: org %" PRId64 ": audit_logs: entry "
+			    "%s is gone; finding the next one by time",
+			    run->org, w->anchor);
+			find_first(st, w->anchor_at);
+		} else
+			stream_stop(run, st, SS_FAILED, call->status, "%s",
+			    call->err);
+		return;
+	}
+	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	    err, sizeof(err)) != 0) {
+		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
+		    st->pages + 1, err);
+		return;
+	}
+	st->pages++;
+	any = json_array_size(pg.data) > 0;
+	switch (w->phase) {
+	case PH_NEWEST:
+		if (!any) {
+			audit_done(run, st);	/* nothing logged at all */
+			break;
+		}
+		w->lo = w->floor;
+		w->hi = json_integer_value(json_object_get(json_array_get(
+		    pg.data, 0), "effective_at")) + 1;
+		if (w->hi <= w->lo)
+			w->hi = w->lo + 1;
+		bisect(st);
+		break;
+	case PH_BISECT:
+		if (any)
+			w->hi = w->lo + (w->hi - w->lo) / 2;
+		else
+			w->lo = w->lo + (w->hi - w->lo) / 2;
+		bisect(st);
+		break;
+	case PH_FIRST:
+		on_first(st, &pg);
+		break;
+	case PH_FORWARD:
+		on_forward(st, &pg);
+		break;
+	case PH_OVERLAP:
+		on_overlap(st, &pg);
+		break;
+	}
+	page_free(&pg);
+}
