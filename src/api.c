@@ -19,23 +19,55 @@
 #define PATH_MAX_LEN	512
 #define SEGS_MAX	8
 
-enum param {
-	P_LIMIT, P_CURSOR, P_STALE, P_ORPHAN, P_TYPE, P_PROJECT, P__MAX
+/* Every route's parameters start with limit and cursor, in that order. */
+enum param { P_LIMIT, P_CURSOR };
+
+enum key_param { KP_STALE = 2, KP_ORPHAN, KP_TYPE, KP_PROJECT, KP__MAX };
+enum event_param {
+	EP_TYPE = 2, EP_ACTOR, EP_ACTOR_EMAIL, EP_PROJECT, EP_TARGET,
+	EP_SINCE, EP_UNTIL, EP__MAX
 };
+enum export_param { XP_AFTER_SEQ = 2, XP__MAX };
+
+#define PARAMS_MAX	EP__MAX
 
 static const struct qspec list_params[] = {
 	[P_LIMIT] = { "limit", Q_LIMIT },
 	[P_CURSOR] = { "cursor", Q_CURSOR },
-	[P_STALE] = { "stale", Q_BOOL },
-	[P_ORPHAN] = { "orphan", Q_BOOL },
-	[P_TYPE] = { "type", Q_KEY_TYPE },
-	[P_PROJECT] = { "project", Q_OA_ID },
+};
+
+static const struct qspec key_params[KP__MAX] = {
+	[P_LIMIT] = { "limit", Q_LIMIT },
+	[P_CURSOR] = { "cursor", Q_CURSOR },
+	[KP_STALE] = { "stale", Q_BOOL },
+	[KP_ORPHAN] = { "orphan", Q_BOOL },
+	[KP_TYPE] = { "type", Q_KEY_TYPE },
+	[KP_PROJECT] = { "project", Q_OA_ID },
+};
+
+static const struct qspec event_params[EP__MAX] = {
+	[P_LIMIT] = { "limit", Q_LIMIT },
+	[P_CURSOR] = { "cursor", Q_CURSOR },
+	[EP_TYPE] = { "type", Q_EVENT_TYPE },
+	[EP_ACTOR] = { "actor", Q_OA_ID },
+	[EP_ACTOR_EMAIL] = { "actor_email", Q_EMAIL },
+	[EP_PROJECT] = { "project", Q_OA_ID },
+	[EP_TARGET] = { "target", Q_OA_ID },
+	[EP_SINCE] = { "since", Q_TIME },
+	[EP_UNTIL] = { "until", Q_TIME },
+};
+
+/* The export pages by position, not cursor; limit is optional. */
+static const struct qspec export_params[XP__MAX] = {
+	[P_LIMIT] = { "limit", Q_LIMIT },
+	[P_CURSOR] = { "cursor", Q_CURSOR },
+	[XP_AFTER_SEQ] = { "after_seq", Q_SEQ },
 };
 
 struct call {
 	struct req	*r;
 	int64_t		 org;
-	struct qval	 q[P__MAX];
+	struct qval	 q[PARAMS_MAX];
 	int64_t		 limit;
 };
 
@@ -46,20 +78,31 @@ static void	api_keys(struct call *);
 static void	api_users(struct call *);
 static void	api_projects(struct call *);
 static void	api_runs(struct call *);
+static void	api_events(struct call *);
+static void	api_export(struct call *);
+
+#define PARAMS(a)	a, sizeof(a) / sizeof(a[0])
 
 static const struct route {
-	const char	*pattern;	/* after /api/v1/; ":org" = an org ID */
-	void		(*fn)(struct call *);
-	bool		 auth;
-	size_t		 nparams;	/* a prefix of list_params */
+	const char		*pattern;	/* after /api/v1/; ":org" = ID */
+	void			(*fn)(struct call *);
+	bool			 auth;
+	const struct qspec	*params;
+	size_t			 nparams;
+	int64_t			 limit_max;	/* 0: api_page_max */
 } routes[] = {
-	{ "health", api_health, false, 0 },
-	{ "openai/orgs", api_orgs, true, 2 },
-	{ "openai/orgs/:org", api_org, true, 0 },
-	{ "openai/orgs/:org/keys", api_keys, true, P__MAX },
-	{ "openai/orgs/:org/users", api_users, true, 2 },
-	{ "openai/orgs/:org/projects", api_projects, true, 2 },
-	{ "openai/orgs/:org/runs", api_runs, true, 2 },
+	{ "health", api_health, false, NULL, 0, 0 },
+	{ "openai/orgs", api_orgs, true, PARAMS(list_params), 0 },
+	{ "openai/orgs/:org", api_org, true, NULL, 0, 0 },
+	{ "openai/orgs/:org/keys", api_keys, true, PARAMS(key_params), 0 },
+	{ "openai/orgs/:org/users", api_users, true, PARAMS(list_params), 0 },
+	{ "openai/orgs/:org/projects", api_projects, true, PARAMS(list_params),
+	    0 },
+	{ "openai/orgs/:org/runs", api_runs, true, PARAMS(list_params), 0 },
+	{ "openai/orgs/:org/events", api_events, true, PARAMS(event_params),
+	    0 },
+	{ "openai/orgs/:org/events.jsonl", api_export, true,
+	    PARAMS(export_params), INT64_MAX },
 };
 
 /* Answers a database failure: 503 when it is away, else 500. */
@@ -143,10 +186,10 @@ api_keys(struct call *c)
 	enum list_rc		 rc;
 	json_t			*out = NULL;
 
-	f.stale = q[P_STALE].set ? q[P_STALE].b : -1;
-	f.orphan = q[P_ORPHAN].set ? q[P_ORPHAN].b : -1;
-	f.type = q[P_TYPE].set ? q[P_TYPE].s : NULL;
-	f.project = q[P_PROJECT].set ? q[P_PROJECT].s : NULL;
+	f.stale = q[KP_STALE].set ? q[KP_STALE].b : -1;
+	f.orphan = q[KP_ORPHAN].set ? q[KP_ORPHAN].b : -1;
+	f.type = q[KP_TYPE].set ? q[KP_TYPE].s : NULL;
+	f.project = q[KP_PROJECT].set ? q[KP_PROJECT].s : NULL;
 	rc = list_keys(c->r->db, c->r->tenant, c->org, &f,
 	    cursor_of(c), c->limit, &out);
 	list_send(c, rc, out, "keys");
@@ -194,6 +237,107 @@ auth_row(const struct db_row *r, void *arg)
 {
 	((struct auth *)arg)->tenant = db_row_int(r, 1);
 	return 1;
+}
+
+static const char *
+qs(const struct call *c, int p)
+{
+	return c->q[p].set ? c->q[p].s : NULL;
+}
+
+static void
+api_events(struct call *c)
+{
+	struct event_filter	 f;
+	enum list_rc		 rc;
+	json_t			*out = NULL;
+
+	f.type = qs(c, EP_TYPE);
+	f.actor = qs(c, EP_ACTOR);
+	f.actor_email = qs(c, EP_ACTOR_EMAIL);
+	f.project = qs(c, EP_PROJECT);
+	f.target = qs(c, EP_TARGET);
+	f.since = c->q[EP_SINCE].set ? c->q[EP_SINCE].i : 0;
+	f.until = c->q[EP_UNTIL].set ? c->q[EP_UNTIL].i : 0;
+	rc = list_events(c->r->db, c->r->tenant, c->org, &f, cursor_of(c),
+	    c->limit, &out);
+	list_send(c, rc, out, "events");
+}
+
+struct export {
+	struct req	*r;
+	bool		 started;
+	int64_t		 rows;
+};
+
+/* One JSON line per event, written as it is read: memory stays flat. */
+static int
+export_row(const struct db_row *row, void *arg)
+{
+	struct export	*x = arg;
+	struct buf	 line = { 0 };
+	char		 prev[65], hash[65];
+
+	if (!x->started) {
+		x->r->status = 200;
+		FCGX_PutS("Status: 200 OK\r\n"
+		    "Content-Type: application/x-ndjson; charset=utf-8\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n\r\n",
+		    x->r->fcgi->out);
+		x->started = true;
+	}
+	hex_encode((const unsigned char *)row->v[2], row->len[2] == 32 ? 32 : 0,
+	    prev);
+	hex_encode((const unsigned char *)row->v[3], row->len[3] == 32 ? 32 : 0,
+	    hash);
+	/* The body is canonical JSON already: it goes in as it is. */
+	buf_printf(&line, "{\"seq\":%s,\"prev_hash\":\"%s\",\"hash\":"
+	    "\"%s\",\"entry\":", db_row_str(row, 0), prev, hash);
+	buf_add(&line, row->v[1], row->len[1]);
+	buf_adds(&line, "}\n");
+	FCGX_PutStr(line.p, (int)line.len, x->r->fcgi->out);
+	buf_free(&line);
+	x->rows++;
+	return 0;
+}
+
+/*
+ * GET …/events.jsonl?after_seq=N[&limit=M]: the chain from position N
+ * on, oldest first, streamed.  A SIEM resumes with the last seq it read.
+ */
+static void
+api_export(struct call *c)
+{
+	struct export	 x = { c->r, false, 0 };
+	int64_t		 after = c->q[XP_AFTER_SEQ].set ?
+	    c->q[XP_AFTER_SEQ].i : 0;
+	int64_t		 limit = c->q[P_LIMIT].set ? c->q[P_LIMIT].i :
+	    INT64_MAX;
+
+	if (strcmp(c->r->method, "HEAD") == 0) {
+		http_error(c->r, 405, "method_not_allowed", "Allow: GET\r\n",
+		    "use GET for the export");
+		return;
+	}
+	if (DB_QUERY(c->r->db, SQL_EVENT_EXPORT, export_row, &x,
+	    DV_I(c->r->tenant), DV_I(c->org), DV_I(after), DV_I(limit)) < 0) {
+		if (!x.started)
+			db_failed_req(c->r, "export");
+		else
+			log_err("api: export broke off after %" PRId64 " rows: "
+			    "%s", x.rows, db_error(c->r->db));
+		return;
+	}
+	if (!x.started) {
+		/* Nothing after that position: an empty, complete answer. */
+		c->r->status = 200;
+		FCGX_PutS("Status: 200 OK\r\n"
+		    "Content-Type: application/x-ndjson; charset=utf-8\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n\r\n",
+		    c->r->fcgi->out);
+	}
 }
 
 /* Finds the token's tenant; 0, or -1 after answering. */
@@ -269,8 +413,9 @@ api_handle(struct req *r)
 		    "%.16s is not allowed here; use GET", r->method);
 		return;
 	}
-	if ((qe = query_parse(r->query, list_params, rt->nparams,
-	    r->conf->api_page_max, c.q, msg, sizeof(msg))) != QUERY_OK) {
+	if ((qe = query_parse(r->query, rt->params, rt->nparams,
+	    rt->limit_max ? rt->limit_max : r->conf->api_page_max, c.q, msg,
+	    sizeof(msg))) != QUERY_OK) {
 		http_error(r, qe == QUERY_TOO_LONG ? 414 : 400, qe ==
 		    QUERY_UNKNOWN ? "unknown_parameter" : "invalid_parameter",
 		    NULL, "%s", msg);

@@ -7,6 +7,7 @@
 
 #include "ingest.h"
 #include "lists.h"
+#include "redact.h"
 #include "views.h"
 
 void
@@ -383,6 +384,39 @@ list_key_ages(struct db *db, int64_t tenant, int64_t org, json_t **out)
 	for (i = 0; i < 6; i++)
 		json_array_append_new(*out, json_pack("{s:s, s:I}", "label",
 		    age_labels[i], "count", (json_int_t)counts[i]));
+	return LIST_OK;
+}
+
+static json_t *
+event_view(const struct db_row *r)
+{
+	return view_event(r);
+}
+
+enum list_rc
+list_events(struct db *db, int64_t tenant, int64_t org,
+    const struct event_filter *f, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 before = INT64_MAX;
+	char		 sha[EMAIL_HASH_HEX] = "", prefix[EMAIL_PREFIX_MAX];
+
+	page_init(&p, 'e', limit, event_view);
+	if (cursor_int(cursor, 'e', &before) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (f->actor_email != NULL)
+		email_hash(f->actor_email, sha, prefix);
+	if (DB_QUERY(db, SQL_EVENT_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
+	    DV_I(before), DV_S(f->type), DV_S(f->type), DV_S(f->actor),
+	    DV_S(f->actor), DV_S(f->actor),
+	    f->actor_email ? DV_S(sha) : DV_NULL, DV_S(sha),
+	    DV_S(f->project), DV_S(f->project), DV_S(f->target),
+	    DV_S(f->target), f->since > 0 ? DV_I(f->since) : DV_NULL,
+	    DV_I(f->since), f->until > 0 ? DV_I(f->until) : DV_NULL,
+	    DV_I(f->until), DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
 	return LIST_OK;
 }
 

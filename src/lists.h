@@ -51,6 +51,22 @@ enum list_rc	 list_projects(struct db *db, int64_t tenant, int64_t org,
 /* Runs newest first, each with its streams. */
 enum list_rc	 list_runs(struct db *db, int64_t tenant, int64_t org,
 		    const char *cursor, int64_t limit, json_t **out);
+/* Optional event filters: NULL / 0 is "any". */
+struct event_filter {
+	const char	*type;
+	const char	*actor;		/* user, service account or key id */
+	const char	*actor_email;	/* an address: matched by its hash */
+	const char	*project;
+	const char	*target;
+	int64_t		 since;		/* effective_at >= since, if > 0 */
+	int64_t		 until;		/* effective_at < until, if > 0 */
+};
+
+/* {"data":[event…], "next_cursor": …}: the org's audit log, newest first. */
+enum list_rc	 list_events(struct db *db, int64_t tenant, int64_t org,
+		    const struct event_filter *f, const char *cursor,
+		    int64_t limit, json_t **out);
+
 /* Counts of keys by age of last use: [{"label","count"}…], six buckets. */
 enum list_rc	 list_key_ages(struct db *db, int64_t tenant, int64_t org,
 		    json_t **out);

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest.h"
 #include "query.h"
@@ -57,6 +58,28 @@ is_cursor(const char *s)
 	return i > 0 && i <= 400;
 }
 
+/* Unix seconds, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ", in UTC. */
+static int
+parse_time(const char *s, int64_t *out)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	if (parse_i64(s, 0, 253402300799LL, out) == 0)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL || tm.tm_year < 70)
+		return -1;
+	if (*end == 'T' && ((end = strptime(end + 1, "%H:%M:%S", &tm)) ==
+	    NULL || strcmp(end, "Z") != 0))
+		return -1;
+	else if (*end != '\0' && *end != 'Z')
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
 static bool
 one_of(const char *v, const char *const *words)
 {
@@ -84,7 +107,8 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 {
 	/* A select left at "any" sends an empty value: as if absent. */
 	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
-	    sp->kind == Q_SORT || sp->kind == Q_DIR))
+	    sp->kind == Q_SORT || sp->kind == Q_DIR || sp->kind == Q_EVENT_TYPE ||
+	    sp->kind == Q_TIME))
 		return 1;
 	switch (sp->kind) {
 	case Q_BOOL:
@@ -167,6 +191,24 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		if (one_of(val, (const char *const[]){ "asc", "desc", NULL }))
 			break;
 		snprintf(msg, msglen, "%s must be asc or desc", sp->name);
+		return -1;
+	case Q_EVENT_TYPE:
+		if (strlen(val) <= 128 && strspn(val, "abcdefghijklmnopqrstuvwxyz"
+		    "0123456789_.") == strlen(val))
+			break;
+		snprintf(msg, msglen, "%s is not an audit event type", sp->name);
+		return -1;
+	case Q_TIME:
+		if (parse_time(val, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be Unix seconds or a UTC date "
+		    "(2026-11-23 or 2026-11-23T10:00:00Z)", sp->name);
+		return -1;
+	case Q_SEQ:
+		if (parse_i64(val, 0, INT64_MAX, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be a whole number, 0 or more",
+		    sp->name);
 		return -1;
 	case Q_TRISTATE:
 		if (strcmp(val, "true") == 0 || strcmp(val, "false") == 0 ||

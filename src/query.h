@@ -30,6 +30,9 @@ enum qkind {
 	Q_SORT,		/* last_used | created | name | project | type */
 	Q_DIR,		/* asc | desc */
 	Q_TRISTATE,	/* "", true, false: a filter a form may leave empty */
+	Q_EVENT_TYPE,	/* an audit event type: [a-z0-9_.], 1 to 128 */
+	Q_TIME,		/* Unix seconds, or YYYY-MM-DD[THH:MM:SSZ] (UTC) */
+	Q_SEQ,		/* 0 or a positive number */
 };
 
 struct qspec {

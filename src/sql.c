@@ -24,8 +24,22 @@
 	STREAM_SUM("row_count", "'api_keys', 'admin_api_keys'") "," \
 	STREAM_SUM("stale", "'api_keys', 'admin_api_keys'") "," \
 	STREAM_SUM("orphan", "'api_keys', 'admin_api_keys'") "," \
-	" r.status, r.started_at_ms, r.ended_at_ms" \
-	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id "
+	" r.status, r.started_at_ms, r.ended_at_ms," \
+	" a.reachable, a.populated, a.head_seq, a.checked_at" \
+	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id" \
+	" LEFT JOIN audit_state a ON a.org_id = o.id "
+
+/*
+ * Who did it: the first audit event of one of the given types whose
+ * target is the row's id, as "actor_type TAB actor_id TAB email_prefix
+ * TAB effective_at TAB event id", or NULL.
+ */
+#define FIRST_EVENT(alias, types) \
+	" (SELECT CONCAT_WS('\\t', COALESCE(e.actor_type, ''), COALESCE(" \
+	"   e.actor_id, ''), COALESCE(e.actor_email_prefix, ''), e.effective_at," \
+	"   e.id) FROM audit_event e WHERE e.org_id = " alias ".org_id" \
+	"   AND e.target_id = " alias ".id AND e.type IN (" types ")" \
+	"   ORDER BY e.seq LIMIT 1)"
 
 /* The keys of an org with their project, owner and findings. */
 #define KEY_FROM \
@@ -50,7 +64,7 @@
 	" k.name, k.created_at, k.last_used_at, k.expires_at," \
 	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
 	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
-	" sa.name" KEY_FROM
+	" sa.name," FIRST_EVENT("k", "'api_key.created'") KEY_FROM
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \
@@ -82,7 +96,8 @@
 	" k.name, k.created_at, k.last_used_at, k.expires_at," \
 	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
 	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
-	" sa.name FROM (SELECT k.org_id, k.stream, k.gen, k.id" \
+	" sa.name," FIRST_EVENT("k", "'api_key.created'") \
+	" FROM (SELECT k.org_id, k.stream, k.gen, k.id" \
 	" FROM oa_key k" inner_join \
 	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS \
 	" ORDER BY " order " LIMIT ? OFFSET ?) pick" \
@@ -254,7 +269,8 @@ static const struct {
 	    " WHERE u.org_id = ?"),
 	STMT(SQL_USER_PAGE,
 	    "SELECT u.id, u.email_sha256, u.email_prefix, u.role, u.added_at,"
-	    " u.is_service_account, s_u.pulled_at"
+	    " u.is_service_account, s_u.pulled_at,"
+	    FIRST_EVENT("u", "'user.added'")
 	    " FROM oa_user u" CUR("u", "'users'")
 	    " WHERE u.tenant_id = ? AND u.org_id = ? AND u.id > ?"
 	    " ORDER BY u.id LIMIT ?"),
@@ -273,7 +289,8 @@ static const struct {
 	    "   AND k.stale = 1),"
 	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
 	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id"
-	    "   AND k.orphan = 1), s_p.pulled_at"
+	    "   AND k.orphan = 1), s_p.pulled_at,"
+	    FIRST_EVENT("p", "'project.created'")
 	    " FROM oa_project p" CUR("p", "'projects'")
 	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.id > ?"
 	    " ORDER BY p.id LIMIT ?"),
@@ -431,6 +448,25 @@ static const struct {
 	    " actor_email_prefix, project_id, target_id, body, prev_hash, hash,"
 	    " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	    " ?, ?)"),
+	/* Newest first, each filter optional: (? IS NULL OR …). */
+	STMT(SQL_EVENT_PAGE,
+	    "SELECT seq, id, effective_at, type, actor_type, actor_id,"
+	    " actor_key_id, actor_email_prefix, project_id, target_id, body,"
+	    " prev_hash, hash FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ? AND seq < ?"
+	    " AND (? IS NULL OR type = ?)"
+	    " AND (? IS NULL OR actor_id = ? OR actor_key_id = ?)"
+	    " AND (? IS NULL OR actor_email_sha256 = ?)"
+	    " AND (? IS NULL OR project_id = ?)"
+	    " AND (? IS NULL OR target_id = ?)"
+	    " AND (? IS NULL OR effective_at >= ?)"
+	    " AND (? IS NULL OR effective_at < ?)"
+	    " ORDER BY seq DESC LIMIT ?"),
+	/* Oldest first from a position, for SIEMs; streamed. */
+	STMT(SQL_EVENT_EXPORT,
+	    "SELECT seq, body, prev_hash, hash FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ? AND seq > ?"
+	    " ORDER BY seq LIMIT ?"),
 	STMT(SQL_AUDIT_CHAIN,
 	    "SELECT seq, id, body, prev_hash, hash FROM audit_event"
 	    " WHERE org_id = ? ORDER BY seq"),

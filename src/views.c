@@ -2,8 +2,10 @@
  * views.c: see views.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "views.h"
 
 /* A column as a JSON string, or null. */
@@ -41,10 +43,75 @@ jbool(const struct db_row *r, size_t c)
 	return json_boolean(db_row_int(r, c) != 0);
 }
 
+/*
+ * Who did it, from a FIRST_EVENT column: {"actor": {"type", "id",
+ * "email_prefix"}, "at", "event_id"}, or null when no event says.
+ */
+static json_t *
+first_event(const struct db_row *r, size_t c)
+{
+	char	*f[5], *copy, *p;
+	json_t	*v;
+	int	 n = 0;
+
+	if (db_row_null(r, c))
+		return json_null();
+	copy = xstrdup(db_row_str(r, c));
+	for (p = copy; n < 5; n++) {
+		f[n] = p;
+		if ((p = strchr(p, '\t')) == NULL) {
+			n++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (n != 5) {
+		free(copy);
+		return json_null();
+	}
+	v = json_pack("{s:{s:s?, s:s?, s:s?}, s:I, s:s}", "actor",
+	    "type", *f[0] ? f[0] : NULL, "id", *f[1] ? f[1] : NULL,
+	    "email_prefix", *f[2] ? f[2] : NULL,
+	    "at", (json_int_t)strtoll(f[3], NULL, 10), "event_id", f[4]);
+	free(copy);
+	return v != NULL ? v : json_null();
+}
+
+/* The audit log as the org's last pull found it, and what it implies. */
+static json_t *
+org_audit(const struct db_row *r, json_t **findings)
+{
+	const char	*status;
+
+	*findings = json_array();
+	if (db_row_null(r, OC_AUDIT_CHECKED_AT) ||
+	    db_row_int(r, OC_AUDIT_CHECKED_AT) == 0)
+		status = "unknown";
+	else if (!db_row_int(r, OC_AUDIT_REACHABLE))
+		status = "denied";
+	else if (!db_row_int(r, OC_AUDIT_POPULATED))
+		status = "empty";
+	else
+		status = "ok";
+	if (strcmp(status, "empty") == 0)
+		json_array_append_new(*findings, json_pack("{s:s, s:s}", "kind",
+		    "audit_logging_off", "message", "The audit log is readable "
+		    "but has never held an event: audit logging is probably "
+		    "not enabled. An Organization Owner turns it on in "
+		    "Settings, Data controls, Data retention."));
+	if (strcmp(status, "denied") == 0)
+		json_array_append_new(*findings, json_pack("{s:s, s:s}", "kind",
+		    "audit_log_unreadable", "message", "The admin key cannot "
+		    "read the audit log, so who created which key is unknown."));
+	return json_pack("{s:s, s:o, s:o}", "status", status,
+	    "events", jint(r, OC_AUDIT_EVENTS),
+	    "checked_at", jint(r, OC_AUDIT_CHECKED_AT));
+}
+
 json_t *
 view_org(const struct db_row *r)
 {
-	json_t	*o, *caps, *run = json_null();
+	json_t	*o, *caps, *run = json_null(), *findings, *audit;
 
 	caps = json_loads(db_row_str(r, OC_CAPS), 0, NULL);
 	if (caps == NULL)
@@ -73,6 +140,9 @@ view_org(const struct db_row *r)
 	    "keys", jint(r, OC_KEYS),
 	    "stale_keys", jint(r, OC_STALE),
 	    "orphan_keys", jint(r, OC_ORPHAN));
+	audit = org_audit(r, &findings);
+	json_object_set_new(o, "audit", audit);
+	json_object_set_new(o, "findings", findings);
 	return o;
 }
 
@@ -144,13 +214,14 @@ view_key(const struct db_row *r, int64_t now)
 	    "orphan", jbool(r, KC_ORPHAN),
 	    "findings", findings,
 	    "as_of", jint(r, KC_AS_OF));
+	json_object_set_new(o, "created_by", first_event(r, KC_CREATED_BY));
 	return o;
 }
 
 json_t *
 view_user(const struct db_row *r)
 {
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", jstr(r, UC_ID),
 	    "object", "orgaudit.user",
 	    "email_prefix", jstr(r, UC_EMAIL_PREFIX),
@@ -158,14 +229,15 @@ view_user(const struct db_row *r)
 	    "role", jstr(r, UC_ROLE),
 	    "added_at", jint(r, UC_ADDED_AT),
 	    "is_service_account", jbool(r, UC_IS_SERVICE_ACCOUNT),
-	    "as_of", jint(r, UC_PULLED_AT));
+	    "as_of", jint(r, UC_PULLED_AT),
+	    "added_by", first_event(r, UC_ADDED_BY));
 }
 
 json_t *
 view_project(const struct db_row *r)
 {
 	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o},"
-	    " s:o}",
+	    " s:o, s:o}",
 	    "id", jstr(r, PC_ID),
 	    "object", "orgaudit.project",
 	    "name", jstr(r, PC_NAME),
@@ -176,7 +248,8 @@ view_project(const struct db_row *r)
 	    "total", jint(r, PC_KEYS),
 	    "stale", jint(r, PC_STALE),
 	    "orphan", jint(r, PC_ORPHAN),
-	    "as_of", jint(r, PC_PULLED_AT));
+	    "as_of", jint(r, PC_PULLED_AT),
+	    "created_by", first_event(r, PC_CREATED_BY));
 }
 
 static json_t *
@@ -215,4 +288,40 @@ view_run_stream(const struct db_row *r)
 	    "http_status", jint(r, RSC_HTTP_STATUS),
 	    "error", jstr(r, RSC_ERROR),
 	    "duration_ms", duration(r, RSC_STARTED_MS, RSC_ENDED_MS));
+}
+
+/* A 32-byte column as hex, or null. */
+static json_t *
+jhex(const struct db_row *r, size_t c)
+{
+	char	 hex[65];
+
+	if (db_row_null(r, c) || r->len[c] != 32)
+		return json_null();
+	hex_encode((const unsigned char *)r->v[c], 32, hex);
+	return json_string(hex);
+}
+
+json_t *
+view_event(const struct db_row *r)
+{
+	json_t	*entry = json_loadb(r->v[EC_BODY], r->len[EC_BODY], 0, NULL);
+
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o},"
+	    " s:o, s:o, s:o, s:o, s:o}",
+	    "id", jstr(r, EC_ID),
+	    "object", "orgaudit.event",
+	    "seq", jint(r, EC_SEQ),
+	    "type", jstr(r, EC_TYPE),
+	    "effective_at", jint(r, EC_EFFECTIVE_AT),
+	    "actor",
+	    "type", jstr(r, EC_ACTOR_TYPE),
+	    "id", jstr(r, EC_ACTOR_ID),
+	    "key_id", jstr(r, EC_ACTOR_KEY_ID),
+	    "email_prefix", jstr(r, EC_ACTOR_EMAIL_PREFIX),
+	    "project_id", jstr(r, EC_PROJECT_ID),
+	    "target_id", jstr(r, EC_TARGET_ID),
+	    "prev_hash", jhex(r, EC_PREV_HASH),
+	    "hash", jhex(r, EC_HASH),
+	    "entry", entry != NULL ? entry : json_null());
 }

@@ -27,7 +27,8 @@
 enum wparam {
 	WP_CSRF, WP_EMAIL, WP_PASSWORD, WP_NAME, WP_KEY, WP_ROLE,
 	WP_STALE, WP_ORPHAN, WP_TYPE, WP_PROJECT, WP_SORT, WP_DIR, WP_PAGE,
-	WP_CURSOR, WP_DONE, WP__MAX
+	WP_CURSOR, WP_DONE, WP_ETYPE, WP_ACTOR, WP_TARGET, WP_SINCE,
+	WP_UNTIL, WP__MAX
 };
 
 static const struct qspec wparams[WP__MAX] = {
@@ -46,6 +47,11 @@ static const struct qspec wparams[WP__MAX] = {
 	[WP_PAGE] = { "page", Q_PAGE },
 	[WP_CURSOR] = { "cursor", Q_CURSOR },
 	[WP_DONE] = { "done", Q_TEXT },
+	[WP_ETYPE] = { "event_type", Q_EVENT_TYPE },
+	[WP_ACTOR] = { "actor", Q_OA_ID },
+	[WP_TARGET] = { "target", Q_OA_ID },
+	[WP_SINCE] = { "since", Q_TIME },
+	[WP_UNTIL] = { "until", Q_TIME },
 };
 
 #define P(x)	(1u << (x))
@@ -81,6 +87,7 @@ static void	w_keys(struct wcall *);
 static void	w_users(struct wcall *);
 static void	w_projects(struct wcall *);
 static void	w_runs(struct wcall *);
+static void	w_events(struct wcall *);
 static void	w_accounts(struct wcall *);
 static void	w_account_add(struct wcall *);
 static void	w_account_role(struct wcall *);
@@ -110,6 +117,9 @@ static const struct wroute wroutes[] = {
 	{ "GET", "orgs/:org/projects", NEED_SESSION, P(WP_CURSOR),
 	    w_projects },
 	{ "GET", "orgs/:org/runs", NEED_SESSION, P(WP_CURSOR), w_runs },
+	{ "GET", "orgs/:org/events", NEED_SESSION, P(WP_CURSOR) | P(WP_ETYPE) |
+	    P(WP_ACTOR) | P(WP_PROJECT) | P(WP_TARGET) | P(WP_SINCE) |
+	    P(WP_UNTIL), w_events },
 	{ "GET", "accounts", NEED_OWNER, P(WP_DONE), w_accounts },
 	{ "POST", "accounts", NEED_OWNER, P(WP_CSRF) | P(WP_EMAIL) |
 	    P(WP_ROLE) | P(WP_PASSWORD), w_account_add },
@@ -262,7 +272,10 @@ ago(int64_t now, int64_t t, char *out, size_t n)
 		snprintf(out, n, "%" PRId64 " days ago", d);
 }
 
-/* Adds "<name>_ago" and "<name>_on" next to a Unix time member. */
+/*
+ * Adds "<name>_ago", "<name>_on" (the date) and "<name>_iso" (RFC 3339)
+ * next to a Unix time member.
+ */
 static void
 add_when(json_t *o, const char *name, int64_t now)
 {
@@ -275,6 +288,9 @@ add_when(json_t *o, const char *name, int64_t now)
 	snprintf(key, sizeof(key), "%s_on", name);
 	if (json_is_integer(t) && json_integer_value(t) > 0) {
 		fmt_rfc3339(json_integer_value(t), d);
+		snprintf(key, sizeof(key), "%s_iso", name);
+		json_object_set_new(o, key, json_string(d));
+		snprintf(key, sizeof(key), "%s_on", name);
 		d[10] = '\0';
 		json_object_set_new(o, key, json_string(d));
 	} else
@@ -316,7 +332,8 @@ org_tabs(int64_t org, const char *current)
 {
 	static const char *const tabs[][2] = {
 		{ "", "Overview" }, { "/keys", "Keys" }, { "/users", "Users" },
-		{ "/projects", "Projects" }, { "/runs", "Runs" }
+		{ "/projects", "Projects" }, { "/events", "Audit log" },
+		{ "/runs", "Runs" }
 	};
 	json_t	*a = json_array();
 	char	 href[64];
@@ -841,6 +858,41 @@ tristate(const struct wcall *c, enum wparam p)
 	return !c->q[p].set ? "" : c->q[p].b ? "true" : "false";
 }
 
+/*
+ * Appends the route's query parameters the request set (not cursor,
+ * page or done) to b, so a page's links keep its filters.
+ */
+static void
+carry_params(const struct wcall *c, struct buf *b)
+{
+	const struct qval	*v;
+	char			 n[24];
+	size_t			 i;
+
+	for (i = 0; i < WP__MAX; i++) {
+		v = &c->q[i];
+		if (!(c->rt->params & P(i)) || !v->set || i == WP_CURSOR ||
+		    i == WP_PAGE || i == WP_DONE || i == WP_CSRF)
+			continue;
+		switch (wparams[i].kind) {
+		case Q_TRISTATE:
+		case Q_BOOL:
+			url_param(b, wparams[i].name, v->b ? "true" : "false");
+			break;
+		case Q_TIME:
+		case Q_PAGE:
+		case Q_ID:
+		case Q_SEQ:
+			snprintf(n, sizeof(n), "%" PRId64, v->i);
+			url_param(b, wparams[i].name, n);
+			break;
+		default:
+			url_param(b, wparams[i].name, v->s);
+			break;
+		}
+	}
+}
+
 /* The keys page's own URL with page n, its filters kept. */
 static char *
 keys_href(const struct wcall *c, int64_t page)
@@ -849,12 +901,7 @@ keys_href(const struct wcall *c, int64_t page)
 	char		 n[24];
 
 	buf_printf(&b, "/orgs/%" PRId64 "/keys", c->ids[0]);
-	url_param(&b, "stale", tristate(c, WP_STALE));
-	url_param(&b, "orphan", tristate(c, WP_ORPHAN));
-	url_param(&b, "type", qstr(c, WP_TYPE));
-	url_param(&b, "project", qstr(c, WP_PROJECT));
-	url_param(&b, "sort", qstr(c, WP_SORT));
-	url_param(&b, "dir", qstr(c, WP_DIR));
+	carry_params(c, &b);
 	snprintf(n, sizeof(n), "%" PRId64, page);
 	url_param(&b, "page", page > 1 ? n : NULL);
 	return buf_take(&b);
@@ -896,6 +943,7 @@ w_keys(struct wcall *c)
 	json_array_foreach(json_object_get(data, "data"), i, k) {
 		add_when(k, "created_at", now);
 		add_when(k, "last_used_at", now);
+		add_when(json_object_get(k, "created_by"), "at", now);
 		add_short(k, "name");
 		add_short(json_object_get(k, "project"), "name");
 		add_short(json_object_get(k, "owner"), "label");
@@ -937,11 +985,14 @@ w_keys(struct wcall *c)
 	web_page(c, 200, "keys", "Keys", page);
 }
 
-/* Users, projects, runs: a cursor list under an org. */
+/* A cursor list of the org's: fills *out for the given page. */
+typedef enum list_rc (*org_list_fn)(struct wcall *, const char *cursor,
+    int64_t limit, json_t **out);
+
+/* Users, projects, runs, events: a cursor list under an org. */
 static void
 org_list(struct wcall *c, const char *tab, const char *tpl,
-    const char *title, enum list_rc (*fn)(struct db *, int64_t, int64_t,
-    const char *, int64_t, json_t **))
+    const char *title, org_list_fn fn)
 {
 	json_t		*data = NULL, *page, *o;
 	enum list_rc	 rc;
@@ -949,8 +1000,7 @@ org_list(struct wcall *c, const char *tab, const char *tpl,
 	size_t		 i;
 	int64_t		 now = now_s();
 
-	rc = fn(c->r->db, c->r->tenant, c->ids[0], qstr(c, WP_CURSOR),
-	    LIST_PER_PAGE, &data);
+	rc = fn(c, qstr(c, WP_CURSOR), LIST_PER_PAGE, &data);
 	if (rc == LIST_BAD_CURSOR) {
 		web_error(c, 400, "That page link is not valid any more.");
 		return;
@@ -963,10 +1013,14 @@ org_list(struct wcall *c, const char *tab, const char *tpl,
 		add_when(o, "added_at", now);
 		add_when(o, "created_at", now);
 		add_when(o, "started_at", now);
+		add_when(o, "effective_at", now);
+		add_when(json_object_get(o, "added_by"), "at", now);
+		add_when(json_object_get(o, "created_by"), "at", now);
 		add_short(o, "name");
 	}
 	if (json_is_string(json_object_get(data, "next_cursor"))) {
 		buf_printf(&next, "/orgs/%" PRId64 "%s", c->ids[0], tab);
+		carry_params(c, &next);
 		url_param(&next, "cursor", json_string_value(
 		    json_object_get(data, "next_cursor")));
 		json_object_set_new(data, "next_href", json_string(next.p));
@@ -981,22 +1035,66 @@ org_list(struct wcall *c, const char *tab, const char *tpl,
 	web_page(c, 200, tpl, title, page);
 }
 
+static enum list_rc
+users_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
+{
+	return list_users(c->r->db, c->r->tenant, c->ids[0], cursor, limit,
+	    out);
+}
+
+static enum list_rc
+projects_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
+{
+	return list_projects(c->r->db, c->r->tenant, c->ids[0], cursor, limit,
+	    out);
+}
+
+static enum list_rc
+runs_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
+{
+	return list_runs(c->r->db, c->r->tenant, c->ids[0], cursor, limit,
+	    out);
+}
+
+/* The timeline: the API's event list with the page's filters. */
+static enum list_rc
+events_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
+{
+	struct event_filter	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = qstr(c, WP_ETYPE);
+	f.actor = qstr(c, WP_ACTOR);
+	f.project = qstr(c, WP_PROJECT);
+	f.target = qstr(c, WP_TARGET);
+	f.since = c->q[WP_SINCE].set ? c->q[WP_SINCE].i : 0;
+	f.until = c->q[WP_UNTIL].set ? c->q[WP_UNTIL].i : 0;
+	return list_events(c->r->db, c->r->tenant, c->ids[0], &f, cursor,
+	    limit, out);
+}
+
 static void
 w_users(struct wcall *c)
 {
-	org_list(c, "/users", "users", "Users", list_users);
+	org_list(c, "/users", "users", "Users", users_of);
 }
 
 static void
 w_projects(struct wcall *c)
 {
-	org_list(c, "/projects", "projects", "Projects", list_projects);
+	org_list(c, "/projects", "projects", "Projects", projects_of);
 }
 
 static void
 w_runs(struct wcall *c)
 {
-	org_list(c, "/runs", "runs", "Runs", list_runs);
+	org_list(c, "/runs", "runs", "Runs", runs_of);
+}
+
+static void
+w_events(struct wcall *c)
+{
+	org_list(c, "/events", "events", "Audit log", events_of);
 }
 
 /* -- accounts and tokens (owners) ------------------------------------- */
