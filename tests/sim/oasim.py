@@ -15,10 +15,21 @@ Data
     through seven ages (see USAGE_CASES) so that every case appears even in a
     small org; no timestamp lies within 12 hours of the 90-day boundary.
 
+Audit history
+    The org's own history (project.created, user.added, api_key.created, ...)
+    plus --events N synthetic events over the --events-days before --now, plus
+    events added at run time (``POST /_sim/events``, the events_per_request
+    knob) at wall-clock time: one list ordered by (effective_at, id), served
+    newest first.  Synthetic and added events are made on demand from (--seed,
+    seq) by ``AuditGen``: a million cost nothing at start-up.  Ids of those are
+    ``audit_log-`` + 8 base62 digits of seq + 6 hash characters, so a cursor
+    maps back to its position in O(1).
+
 Ground truth
     ``--truth F`` and ``GET /_sim/truth`` give what a correct audit must report
     (format in ``Org.truth``).  ``POST /_sim/mutate`` changes the org the way an
-    hour of real life would (see ``Org.mutate``) and rewrites the truth.
+    hour of real life would (see ``Org.mutate``) and rewrites the truth.  The
+    audit history has its own: every id, a digest, and each served entry.
 
 Wire format
     Objects follow the schemas of shared/openai/admin-subset.yaml.  Lists use the
@@ -41,22 +52,35 @@ Control paths (no auth, never faulted, not under /v1)
     POST /_sim/stats/reset   zero the counters
     GET|POST /_sim/config    read / replace fault knobs (JSON body)
     POST /_sim/mutate        {"seed": N}: deterministic change, answers new truth
+    POST /_sim/events        {"count": N, "age_seconds": S}: N audit events at
+                             wall-clock now - S (S default 0); answers {"added": [ids]}
+    GET  /_sim/audit/ids     {"count", "ids": every audit id, oldest first}; 413
+                             beyond 200,000 entries
+    GET  /_sim/audit/digest  {"count", "sha256": of the ids joined by "\\n", oldest first}
+    GET  /_sim/audit/event/ID  the entry exactly as audit_logs serves it (404 if none)
+    The audit paths describe the history as recorded, whatever the fault knobs
+    (audit_logging, forbid, ...) make /v1 answer.
 
 Design
-    Reads never take a lock: every list is pre-serialised into an immutable
+    Reads take no lock but one: every list is pre-serialised into an immutable
     ``Snapshot`` (ids sorted, one JSON byte string per item) and a page is a
     bisect plus a join.  A mutation builds a new snapshot under the org lock
-    and swaps the reference.
+    and swaps the reference.  Audit pages merge three sorted parts (``AuditIndex``):
+    the snapshot's org history, the synthetic history (positions by arithmetic)
+    and the added events (``LiveLog``, whose short lock is the one exception).
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import base64
 import binascii
 import bisect
 import dataclasses
+import hashlib
 import http.server
+import itertools
 import json
 import os
 import random
@@ -840,6 +864,413 @@ def event_obj(org, e):
 
 
 # --------------------------------------------------------------------------
+# Synthetic audit history: events made on demand from (--seed, seq)
+
+B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase   # in ASCII order
+B62_PAIRS = tuple(a + b for a in B62 for b in B62)     # 3844 pairs, ascending
+B62_PAIR_VALUE = {p: n for n, p in enumerate(B62_PAIRS)}
+Q1 = len(B62_PAIRS)
+Q2, Q3 = Q1 ** 2, Q1 ** 3
+MASK64 = (1 << 64) - 1
+AUDIT_PREFIX = "audit_log-"
+GEN_ID_LEN = len(AUDIT_PREFIX) + 14     # 8 base62 digits of seq + 6 hash characters
+AUDIT_IDS_MAX = 200000                  # GET /_sim/audit/ids lists at most this many
+AUDIT_EVENT_PATH = "/_sim/audit/event/"
+EVENTS_PER_POST_MAX = 1000000
+
+# One hundred slots, shuffled per seed; event seq takes slot (seq + offset) % 100.
+# A None type is the unknown slot: UNKNOWN_TYPES alternate there.
+TYPE_MIX = (("login.succeeded", 46), ("login.failed", 6), ("logout.succeeded", 5),
+            ("api_key.created", 8), ("api_key.updated", 4), ("api_key.deleted", 3),
+            ("project.created", 2), ("project.archived", 1), ("user.added", 4),
+            ("user.updated", 3), ("user.deleted", 2), ("invite.sent", 4),
+            ("service_account.created", 3), ("rate_limit.updated", 4),
+            ("role.assignment.created", 4), (None, 1))
+UNKNOWN_TYPES = ("tenant.workspace.ghost_mode.enabled", "resource.deleted")
+SESSION_ONLY = frozenset({"login.succeeded", "login.failed", "logout.succeeded"})
+PROJECT_SCOPED = frozenset({"api_key.created", "api_key.updated", "api_key.deleted",
+                            "project.created", "project.archived", "service_account.created",
+                            "rate_limit.updated", "role.assignment.created"})
+# (country, city, region, region_code, asn, latitude, longitude): all strings, as served.
+LOCATIONS = (("US", "San Francisco", "California", "CA", "13335", "37.7749", "-122.4194"),
+             ("IE", "Dublin", "Leinster", "L", "16509", "53.3498", "-6.2603"),
+             ("DE", "Berlin", "Berlin", "BE", "3320", "52.5200", "13.4050"),
+             ("JP", "Tokyo", "Tokyo", "13", "2516", "35.6762", "139.6503"),
+             ("BR", "S\u00e3o Paulo", "S\u00e3o Paulo", "SP", "28573", "-23.5505", "-46.6333"),
+             ("IN", "Bengaluru", "Karnataka", "KA", "55836", "12.9716", "77.5946"),
+             ("GB", "London", "England", "ENG", "2856", "51.5072", "-0.1276"),
+             ("NG", "Lagos", "Lagos", "LA", "37282", "6.5244", "3.3792"))
+IP_FORMATS = ("203.0.113.%d", "198.51.100.%d", "192.0.2.%d", "2001:db8:%x::1")
+LOGIN_ERRORS = (("invalid_credentials", "Invalid email or password for {email}."),
+                ("mfa_failed", "Multi-factor authentication failed for {email}."),
+                ("account_locked", "Too many failed attempts: account temporarily locked."))
+SCOPE_JSON = ('["/v1/*"]', '["/v1/models","/v1/chat/completions"]', '["/v1/embeddings"]',
+              '["/v1/responses","/v1/files"]')
+RATE_MODELS = ("gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small", "dall-e-3")
+SOURCES = (',"source":{"kind":"console"}', ',"source":{"kind":"api","sdk":"openai-python"}',
+           ',"source":{"kind":"scim"}')
+
+
+def mix64(x):
+    """splitmix64's finaliser: a well-spread 64-bit hash of the integer x."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+class AuditGen:
+    """The synthetic audit history and the content of every added event.
+
+    Event ``seq`` is a pure function of (--seed, seq, the org at start-up):
+    seq < n (--events) are the synthetic history, spread evenly over the
+    --events-days before --now (effective_at = start + (seq*span + phase) // n,
+    monotonic in seq); seq >= n are events added at run time (``LiveLog``),
+    whose effective_at is stored.  The id is ``audit_log-`` + 8 base62 digits
+    of seq (in ASCII order, so ids ascend with seq) + 6 hash characters; a
+    cursor decodes back to seq in O(1).  Nothing is stored per event: an item
+    is assembled from pre-serialised fragments (actors, projects) when served.
+
+    Types cycle through TYPE_MIX (~1% unknown types with unknown payloads);
+    login/logout actors are sessions, other actors are sessions or API keys
+    (user or service-account keys of the org); about one event in 50 carries
+    a top-level field the schema does not know ("source")."""
+
+    def __init__(self, org, o):
+        rng = random.Random("%d:synthetic" % o.seed)
+        self.n = o.events
+        self.span = int(o.events_days * DAY)
+        self.start = o.now - self.span
+        self.phase = rng.randrange(self.span)
+        # Per-event draws: h = R0[seq & 0xffff] ^ R1[seq >> 16 & 0xffff] (actor, id
+        # suffix) and x likewise from R2, R3 (project, payload, extra field).
+        self.rand = [[rng.getrandbits(62) for _ in range(65536)] for _ in range(4)]
+        self.salt = rng.getrandbits(64)
+        self.off = rng.randrange(100)
+        self.tokens = [alnum(rng, 8) for _ in range(4096)]    # id material for payloads
+        self.suffixes = [alnum(rng, 6) for _ in range(4096)]  # the hash part of event ids
+        self.heads = {}     # seq // 3844 -> "audit_log-" + its 6 base62 digits
+        slots = [t for t, w in TYPE_MIX for _ in range(w)]
+        rng.shuffle(slots)
+        self.slots = tuple(self._slot(t) for t in slots)
+        self.unknown = tuple(self._slot(t) for t in UNKNOWN_TYPES)
+        self.slot_of_type = {}
+        for s, t in enumerate(slots):
+            self.slot_of_type.setdefault(t, []).append(s)
+        humans = org.humans()
+        self.users = [(u.id, u.email) for u in humans]
+        self.nu = len(self.users)
+        self.sessions = [None] * (4 * self.nu)    # made on first use
+        self.failures = {}
+        self.key_actors = [self._key_actor(org, k.id, k.owner_type, k.owner_id)
+                           for k in org.keys.values()]
+        self.key_actors += [self._key_actor(org, k.id, "user", k.owner_id)
+                            for k in org.admin_keys.values()]
+        self.nk = len(self.key_actors)
+        self.projects = [('"project":%s,' % dumps({"id": p.id, "name": p.name}).decode(), p.id)
+                         for p in org.projects.values() if not p.archived]
+        self.np = len(self.projects)
+        invited = [i.email for i in org.invites.values() if i.status != "accepted"]
+        invitees = invited + [u.email for u in org.departed.values()] or \
+            [u.email for u in humans]
+        self.invitees = [dumps(e).decode() for e in invitees]     # as JSON strings
+        self.meta_cache = {}
+
+    def _slot(self, etype):
+        build = None if etype is None else getattr(self, "_p_" + etype.replace(".", "_"))
+        return etype, etype in PROJECT_SCOPED, etype in SESSION_ONLY, build
+
+    @staticmethod
+    def _key_actor(org, kid, owner_type, owner_id):
+        if owner_type == "service_account":
+            a = {"id": kid, "type": "service_account", "service_account": {"id": owner_id}}
+            return ('{"type":"api_key","api_key":%s}' % dumps(a).decode(),
+                    frozenset((kid, owner_id)), None, None)
+        u = org.person(owner_id)
+        a = {"id": kid, "type": "user", "user": {"id": u.id, "email": u.email}}
+        return ('{"type":"api_key","api_key":%s}' % dumps(a).decode(),
+                frozenset((kid, u.id)), u.email, (u.id, u.email))
+
+    def session(self, u, v):
+        """(fragment, actor ids, email, user) of user number u's session variant v."""
+        hit = self.sessions[4 * u + v]
+        if hit is None:
+            uid, email = self.users[u]
+            x = mix64(self.salt ^ (u * 4 + v + 1))
+            loc = LOCATIONS[(u * 3 + v) % len(LOCATIONS)]
+            fmt = IP_FORMATS[(u + v) % len(IP_FORMATS)]
+            s = {"user": {"id": uid, "email": email},
+                 "ip_address": fmt % (1 + x % 254), "user_agent": USER_AGENTS[(u + v) % 3],
+                 "ja3": "%032x" % (mix64(x) << 64 | mix64(x + 1)),
+                 "ja4": "t13d1516h2_%012x_%012x" % (x >> 16, mix64(x + 2) >> 16),
+                 "ip_address_details": dict(zip(("country", "city", "region", "region_code",
+                                                 "asn", "latitude", "longitude"), loc))}
+            hit = ('{"type":"session","session":%s}' % dumps(s).decode(),
+                   frozenset((uid,)), email, (uid, email))
+            self.sessions[4 * u + v] = hit
+        return hit
+
+    # ---- positions and ids
+    def at(self, seq):
+        """effective_at of synthetic event seq (seq < n)."""
+        return self.start + (seq * self.span + self.phase) // self.n
+
+    def first_at(self, t):
+        """The first synthetic seq whose effective_at is >= t."""
+        if not self.n:
+            return 0
+        i = -((self.phase - (t - self.start) * self.n) // self.span)
+        return 0 if i < 0 else self.n if i > self.n else i
+
+    def id(self, seq):
+        """audit_log- + seq in 8 base62 digits + 6 characters picked by a hash of seq."""
+        q = seq // Q1
+        head = self.heads.get(q)
+        if head is None:
+            p = B62_PAIRS
+            head = self.heads[q] = AUDIT_PREFIX + p[q // Q2 % Q1] + p[q // Q1 % Q1] + p[q % Q1]
+        r = self.rand
+        return head + B62_PAIRS[seq % Q1] + \
+            self.suffixes[(r[0][seq & 65535] ^ r[1][(seq >> 16) & 65535]) >> 50]
+
+    def key(self, seq):
+        """(effective_at, id) of synthetic event seq: ascending with seq."""
+        return self.start + (seq * self.span + self.phase) // self.n, self.id(seq)
+
+    def position(self, key):
+        """How many synthetic events sort before key = (effective_at, id): O(1)
+        arithmetic on effective_at, then a bisect among the events of that second."""
+        t, eid = key
+        a, b = self.first_at(t), self.first_at(t + 1)
+        if a < b:
+            a += bisect.bisect_left(range(a, b), eid, key=self.id)
+        return a
+
+    def decode(self, eid):
+        """The seq an id of this generator encodes, or None."""
+        if len(eid) != GEN_ID_LEN or not eid.startswith(AUDIT_PREFIX):
+            return None
+        seq = 0
+        for k in (10, 12, 14, 16):
+            v = B62_PAIR_VALUE.get(eid[k:k + 2])
+            if v is None:
+                return None
+            seq = seq * Q1 + v
+        return seq if self.id(seq) == eid else None
+
+    # ---- content
+    def _event(self, seq):
+        """(type, project fragment, actor, payload JSON, resource id, extra JSON)."""
+        lo, hi, r = seq & 65535, (seq >> 16) & 65535, self.rand
+        h = r[0][lo] ^ r[1][hi]
+        x = r[2][lo] ^ r[3][hi]
+        etype, scoped, session_only, build = self.slots[(seq + self.off) % 100]
+        if etype is None:
+            etype, scoped, session_only, build = self.unknown[(seq // 100) % 2]
+        if session_only or h & 1:
+            u = (h >> 1) % self.nu
+            actor = self.sessions[4 * u + ((h >> 40) & 3)] or self.session(u, (h >> 40) & 3)
+        else:
+            actor = self.key_actors[(h >> 1) % self.nk]
+        project = self.projects[x % self.np] if scoped else None
+        payload, rid, project = build(x >> 8, seq, actor, project)
+        extra = SOURCES[(x >> 50) % 3] if (x >> 40) % 50 == 0 else ""
+        return etype, project, actor, payload, rid, extra
+
+    def text(self, seq, at, eid):
+        """The served JSON of event seq, as str."""
+        etype, project, actor, payload, _, extra = self._event(seq)
+        return ('{"id":"%s","object":"organization.audit_log","type":"%s","effective_at":%d,'
+                '%s"actor":%s,"%s":%s%s}'
+                % (eid, etype, at, project[0] if project else "", actor[0], etype, payload,
+                   extra))
+
+    def item(self, seq, at, eid):
+        """The served JSON bytes of event seq (the exact body of /_sim/audit/event/<id>)."""
+        return self.text(seq, at, eid).encode("utf-8")
+
+    def meta(self, seq):
+        """(type, project id, actor ids, actor email, resource id): what filters look at."""
+        etype, project, actor, _, rid, _ = self._event(seq)
+        return etype, project[1] if project else None, actor[1], actor[2], rid
+
+    def matching(self, sets):
+        """Ascending synthetic seqs whose meta matches `sets` (cached per filter).
+        event_types alone is arithmetic on the type cycle; other filters scan."""
+        hit = self.meta_cache.get(sets)
+        if hit is not None:
+            return hit
+        types = sets[0]
+        if types:
+            runs = []
+            for t in types:
+                for s in self.slot_of_type.get(t, ()):
+                    runs.append(range((s - self.off) % 100, self.n, 100))
+                if t in UNKNOWN_TYPES:
+                    u = UNKNOWN_TYPES.index(t)
+                    for s in self.slot_of_type[None]:
+                        s0 = (s - self.off) % 100     # seq = s0 + 100k has type k % 2
+                        runs.append(range(s0 + 100 * u, self.n, 200))
+            cand = sorted(itertools.chain.from_iterable(runs))
+        else:
+            cand = range(self.n)
+        if any(sets[1:]):
+            cand = [s for s in cand if match_sets(sets, self.meta(s))]
+        hit = array.array("q", cand)
+        if len(self.meta_cache) > 16:
+            self.meta_cache.clear()
+        self.meta_cache[sets] = hit
+        return hit
+
+    # ---- payloads, keyed by type: (x, seq, actor, project) -> (JSON, resource id, project)
+    def tok16(self, x):
+        """16 letters and digits from the low 24 bits of x."""
+        return self.tokens[x & 4095] + self.tokens[(x >> 12) & 4095]
+
+    def tok24(self, x):
+        t = self.tokens
+        return t[x & 4095] + t[(x >> 12) & 4095] + t[(x >> 24) & 4095]
+
+    def _user(self, x):
+        return self.users[x % self.nu]
+
+    def _p_login_succeeded(self, x, seq, actor, project):
+        return "{}", None, project
+
+    _p_logout_succeeded = _p_login_succeeded
+
+    def _p_login_failed(self, x, seq, actor, project):
+        k = (x % len(LOGIN_ERRORS), actor[2])
+        hit = self.failures.get(k)
+        if hit is None:
+            code, msg = LOGIN_ERRORS[k[0]]
+            hit = self.failures[k] = dumps({"error_code": code,
+                                            "error_message": msg.format(email=k[1])}).decode()
+        return hit, None, project
+
+    def _p_api_key_created(self, x, seq, actor, project):
+        kid = "key_" + self.tok16(x)
+        return '{"id":"%s","data":{"scopes":%s}}' % (
+            kid, SCOPE_JSON[0] if x % 4 else SCOPE_JSON[(x >> 4) % 4]), kid, project
+
+    def _p_api_key_updated(self, x, seq, actor, project):
+        kid = "key_" + self.tok16(x)
+        return '{"id":"%s","changes_requested":{"scopes":%s}}' % (
+            kid, SCOPE_JSON[x % 4]), kid, project
+
+    def _p_api_key_deleted(self, x, seq, actor, project):
+        kid = "key_" + self.tok16(x)
+        return '{"id":"%s"}' % kid, kid, project
+
+    def _new_project(self, x):
+        """A project born in the synthetic history: (id, name, project fragment)."""
+        pid, name = "proj_" + self.tok24(x), "Sandbox " + self.tokens[(x >> 36) & 4095][:4]
+        return pid, name, ('"project":{"id":"%s","name":"%s"},' % (pid, name), pid)
+
+    def _p_project_created(self, x, seq, actor, project):
+        pid, name, project = self._new_project(x)
+        return '{"id":"%s","data":{"name":"%s","title":"%s"}}' % (pid, name, name), pid, project
+
+    def _p_project_archived(self, x, seq, actor, project):
+        pid, _, project = self._new_project(x)
+        return '{"id":"%s"}' % pid, pid, project
+
+    def _p_user_added(self, x, seq, actor, project):
+        uid = "user-" + self.tok24(x)
+        return '{"id":"%s","data":{"role":"%s"}}' % (uid, ("reader", "owner")[x % 7 == 0]), \
+            uid, project
+
+    def _p_user_updated(self, x, seq, actor, project):
+        uid = self._user(x)[0]
+        return '{"id":"%s","changes_requested":{"role":"%s"}}' % (
+            uid, ("reader", "owner")[(x >> 8) % 3 == 0]), uid, project
+
+    def _p_user_deleted(self, x, seq, actor, project):
+        uid = "user-" + self.tok24(x)
+        return '{"id":"%s"}' % uid, uid, project
+
+    def _p_invite_sent(self, x, seq, actor, project):
+        iid = "invite-" + self.tok16(x)
+        return '{"id":"%s","data":{"email":%s,"role":"%s"}}' % (
+            iid, self.invitees[x % len(self.invitees)], ("reader", "owner")[(x >> 8) % 5 == 0]), \
+            iid, project
+
+    def _p_service_account_created(self, x, seq, actor, project):
+        sid = "svc_acct_" + self.tok16(x)
+        return '{"id":"%s","data":{"role":"%s"}}' % (sid, ("member", "owner")[x % 3 == 0]), \
+            sid, project
+
+    def _p_rate_limit_updated(self, x, seq, actor, project):
+        rid = "rl-" + RATE_MODELS[x % len(RATE_MODELS)]
+        return ('{"id":"%s","changes_requested":{"max_requests_per_1_minute":%d,'
+                '"max_tokens_per_1_minute":%d}}'
+                % (rid, 500 * (1 + (x >> 8) % 20), 10000 * (1 + (x >> 16) % 50))), rid, project
+
+    def _p_role_assignment_created(self, x, seq, actor, project):
+        rid = "ra_" + self.tok16(x)
+        return ('{"id":"%s","principal_id":"%s","principal_type":"user","resource_id":"%s",'
+                '"resource_type":"api.project"}' % (rid, self._user(x >> 8)[0], project[1])), \
+            rid, project
+
+    def _p_tenant_workspace_ghost_mode_enabled(self, x, seq, actor, project):
+        wid = "ws_" + self.tok16(x)
+        return ('{"id":"%s","data":{"enabled":true,"ttl_hours":%d,"note":"unknown to the '
+                'schema"}}' % (wid, 1 + x % 48)), wid, project
+
+    def _p_resource_deleted(self, x, seq, actor, project):
+        rid = "vs_" + self.tok16(x)
+        return ('{"id":"%s","resource_type":"vector_store","reason":"retention_policy",'
+                '"bytes":%d}' % (rid, x % 1000000)), rid, project
+
+
+class LiveLog:
+    """Audit events added while the simulator runs (POST /_sim/events and the
+    events_per_request knob).  Event k is seq = n + k of the AuditGen (same
+    content rules), with effective_at taken from the wall clock when added.
+    Thread-safe: writers and page reads take the lock briefly."""
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.lock = threading.Lock()
+        self.at = []        # effective_at of event k
+        self.keys = []      # (effective_at, id) ascending
+        self.seqs = []      # seq of keys[j]
+
+    def __len__(self):
+        return len(self.at)
+
+    def add(self, count, at):
+        """Appends `count` events at effective_at `at`; returns their ids."""
+        with self.lock:
+            base = self.gen.n + len(self.at)
+            seqs = range(base, base + count)
+            ids = [self.gen.id(s) for s in seqs]
+            self.at.extend([at] * count)
+            # Higher seqs have higher ids: the batch goes after every key of second `at`.
+            p = bisect.bisect_left(self.keys, (at + 1, ""))
+            self.keys[p:p] = [(at, i) for i in ids]
+            self.seqs[p:p] = seqs
+        return ids
+
+    def at_of(self, seq):
+        k = seq - self.gen.n
+        return self.at[k] if 0 <= k < len(self.at) else None
+
+    def window(self, sets, lo_key, hi_key, limit, older, cut):
+        """window_of over the live entries (those matching `sets`), under the lock."""
+        with self.lock:
+            keys, seqs = self.keys, self.seqs
+            if sets is not None:
+                pos = [j for j, s in enumerate(seqs) if match_sets(sets, self.gen.meta(s))]
+                keys, seqs = [keys[j] for j in pos], [seqs[j] for j in pos]
+            return window_of(keys, lo_key, hi_key, limit, older, cut,
+                             lambda j: keys[j] + (seqs[j],))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.keys)
+
+
+# --------------------------------------------------------------------------
 # Paging: the single place list envelopes are built.
 
 def list_envelope(items, first_id, last_id, has_more):
@@ -895,16 +1326,60 @@ class Listing:
         return envelope_of(self.ids, self.items, sel, more or stuck)
 
 
-class AuditIndex:
-    """Audit log entries, served newest first (effective_at, then id, descending)."""
+def match_sets(sets, m):
+    """Do the set filters (types, projects, actors, emails, resources) admit an
+    entry whose meta is m = (type, project id, actor ids, actor email, resource id)?"""
+    types, projects, actors, emails, resources = sets
+    etype, pid, actor_ids, email, rid = m[:5]
+    return ((not types or etype in types) and (not projects or pid in projects)
+            and (not actors or bool(actor_ids & actors))
+            and (not emails or email in emails) and (not resources or rid in resources))
 
-    def __init__(self, org):
+
+def window_of(keys, lo_key, hi_key, limit, older, cut, entry, bisect_key=None):
+    """Count of keys in [lo_key, hi_key) (None = unbounded) and up to `limit`
+    candidates entry(j), newest first from its newer end (older=True) or oldest
+    first from its older end, only those beyond `cut` (newer than it if older,
+    else older; None = no cut)."""
+    lo = 0 if lo_key is None else bisect.bisect_left(keys, lo_key, key=bisect_key)
+    hi = len(keys) if hi_key is None else bisect.bisect_left(keys, hi_key, key=bisect_key)
+    if hi <= lo:
+        return 0, []
+    a, b = lo, hi
+    if cut is not None:
+        c = bisect.bisect_left(keys, cut, lo, hi, key=bisect_key)
+        a, b = (max(a, c), b) if older else (a, min(b, c))
+    sel = range(b - 1, max(a, b - limit) - 1, -1) if older else range(a, min(b, a + limit))
+    return hi - lo, [entry(j) for j in sel]
+
+
+def merge_candidates(cands, more, limit, older):
+    """The best `limit` of two candidate lists (newest first if older, else
+    oldest first) and the cut beyond which no other entry can make the page."""
+    if more:
+        cands = sorted(cands + more, reverse=older)[:limit]
+    return cands, (cands[-1][:2] if len(cands) == limit else None)
+
+
+class AuditIndex:
+    """Audit log entries, served newest first (effective_at, then id, descending).
+
+    One list merged from three sorted parts: the org-derived history
+    (pre-serialised, replaced on mutation), the synthetic history (AuditGen:
+    positions by arithmetic, items made when served) and the events added at
+    run time (LiveLog).  A page bisects each part for the window the cursor
+    and the effective_at bounds allow, takes up to `limit` candidates from
+    each and merges them; the set filters select a (cached) subset first."""
+
+    def __init__(self, org, gen, live):
         evs = sorted(org.events, key=lambda e: (e.effective_at, e.id))
+        self.gen, self.live = gen, live
         self.keys = [(e.effective_at, e.id) for e in evs]     # ascending
         self.ids = [e.id for e in evs]
         self.items = [dumps(event_obj(org, e)) for e in evs]
         self.meta = [self._meta(e) for e in evs]
         self.key_of = {e.id: (e.effective_at, e.id) for e in evs}
+        self.pos = {e.id: n for n, e in enumerate(evs)}
         self.cache = {}
 
     @staticmethod
@@ -916,59 +1391,137 @@ class AuditIndex:
                            a.get("api_key", {}).get("id")) if x}
         return e.type, e.project_id, ids, user.get("email"), e.payload.get("id"), e.effective_at
 
-    def select(self, flt):
-        """(keys, ids, items) of the entries matching the normalised filter."""
-        if flt is None:
+    def select(self, sets):
+        """(keys, ids, items) of the org-derived entries matching the set filters."""
+        if sets is None:
             return self.keys, self.ids, self.items
-        hit = self.cache.get(flt)
+        hit = self.cache.get(sets)
         if hit is None:
-            pos = [n for n, m in enumerate(self.meta) if self._match(flt, m)]
+            pos = [n for n, m in enumerate(self.meta) if match_sets(sets, m)]
             hit = ([self.keys[n] for n in pos], [self.ids[n] for n in pos],
                    [self.items[n] for n in pos])
             if len(self.cache) > 64:
                 self.cache.clear()
-            self.cache[flt] = hit
+            self.cache[sets] = hit
         return hit
 
-    @staticmethod
-    def _match(flt, m):
-        types, projects, actors, emails, resources, gt, gte, lt, lte = flt
-        etype, pid, actor_ids, email, rid, at = m
-        return ((not types or etype in types) and (not projects or pid in projects)
-                and (not actors or bool(actor_ids & actors))
-                and (not emails or email in emails) and (not resources or rid in resources)
-                and (gt is None or at > gt) and (gte is None or at >= gte)
-                and (lt is None or at < lt) and (lte is None or at <= lte))
+    def count(self):
+        return len(self.keys) + self.gen.n + len(self.live)
 
-    def page(self, flt, limit, after=None, before=None, stuck=False):
-        keys, ids, items = self.select(flt)
-        n = len(keys)
+    def page(self, sets, bounds, limit, after=None, before=None, stuck=False):
+        """One page: `sets` = (event_types, project_ids, actor_ids, actor_emails,
+        resource_ids) frozensets or None, `bounds` = effective_at (gt, gte, lt, lte)."""
         if stuck:
             after = before = None
+        lo_key, hi_key = key_bounds(*bounds)
+        older = after is not None or before is None     # page towards older entries
         if after is not None:
-            hi = bisect.bisect_left(keys, self._cursor(after, "after"))
-            lo = max(0, hi - limit)
-            more = lo > 0
+            k = self._cursor(after, "after")
+            hi_key = k if hi_key is None else min(hi_key, k)
         elif before is not None:
-            lo = bisect.bisect_right(keys, self._cursor(before, "before"))
-            hi = min(n, lo + limit)
-            more = hi < n
-        else:
-            hi, lo = n, max(0, n - limit)
-            more = lo > 0
-        return envelope_of(ids, items, range(hi - 1, lo - 1, -1), more or stuck)
+            at, eid = self._cursor(before, "before")
+            k = (at, eid + "\0")            # the smallest key above the cursor
+            lo_key = k if lo_key is None else max(lo_key, k)
+        # The synthetic part first: its candidates give a cut that spares the others.
+        total, cands = self._gen_window(sets, lo_key, hi_key, limit, older)
+        cut = cands[-1][:2] if len(cands) == limit else None
+        keys, _, items = self.select(sets)
+        n, got = window_of(keys, lo_key, hi_key, limit, older, cut,
+                           lambda j: keys[j] + (items[j],))
+        cands, cut = merge_candidates(cands, got, limit, older)
+        m, got = self.live.window(sets, lo_key, hi_key, limit, older, cut)
+        sel, _ = merge_candidates(cands, got, limit, older)
+        total += n + m
+        if not older:
+            sel.reverse()
+        if not sel:
+            return list_envelope([], None, None, stuck)
+        text = self.gen.text
+        data = ",".join([x.decode("utf-8") if isinstance(x, bytes) else text(x, at, eid)
+                         for at, eid, x in sel])
+        return list_envelope([data.encode("utf-8")], sel[0][1], sel[-1][1],
+                             total > limit or stuck)
+
+    def _gen_window(self, sets, lo_key, hi_key, limit, older):
+        g = self.gen
+        if not g.n:
+            return 0, []
+        if sets is not None:
+            view = g.matching(sets)
+            return window_of(view, lo_key, hi_key, limit, older, None,
+                             lambda j: g.key(view[j]) + (view[j],), g.key)
+        lo = 0 if lo_key is None else g.position(lo_key)
+        hi = g.n if hi_key is None else g.position(hi_key)
+        if hi <= lo:
+            return 0, []
+        sel = range(hi - 1, max(lo, hi - limit) - 1, -1) if older else \
+            range(lo, min(hi, lo + limit))
+        start, span, phase, n, gid = g.start, g.span, g.phase, g.n, g.id
+        return hi - lo, [(start + (s * span + phase) // n, gid(s), s) for s in sel]
+
+    def locate(self, cid):
+        """(effective_at, id, seq or None) of an entry, or None if unknown."""
+        k = self.key_of.get(cid)
+        if k is not None:
+            return k + (None,)
+        seq = self.gen.decode(cid)
+        if seq is None:
+            return None
+        at = self.gen.at(seq) if seq < self.gen.n else self.live.at_of(seq)
+        return None if at is None else (at, cid, seq)
 
     def _cursor(self, cid, param):
-        k = self.key_of.get(cid)
+        k = self.locate(cid)
         if k is None:
             raise bad_param(param, "Invalid '%s': no audit log entry with id '%s'." % (param, cid))
-        return k
+        return k[:2]
+
+    def entry(self, cid):
+        """The served bytes of one entry, or None."""
+        k = self.locate(cid)
+        if k is None:
+            return None
+        return self.items[self.pos[cid]] if k[2] is None else self.gen.item(k[2], k[0], cid)
+
+    def id_chunks(self, chunk=65536):
+        """Every id, oldest first, as lists: org and live entries merged into
+        the synthetic run by position, synthetic ids made in chunks."""
+        g, done = self.gen, 0
+        for at, eid in sorted(self.keys + self.live.snapshot()):
+            stop = g.position((at, eid))
+            while done < stop:
+                end = min(stop, done + chunk)
+                yield [g.id(s) for s in range(done, end)]
+                done = end
+            yield [eid]
+        while done < g.n:
+            end = min(g.n, done + chunk)
+            yield [g.id(s) for s in range(done, end)]
+            done = end
+
+    def digest(self):
+        """{"count", "sha256"} over the ids joined by newlines, oldest first."""
+        h, n = hashlib.sha256(), 0
+        for ids in self.id_chunks():
+            if not ids:
+                continue
+            h.update(("\n" if n else "").encode() + "\n".join(ids).encode("ascii"))
+            n += len(ids)
+        return {"count": n, "sha256": h.hexdigest()}
+
+
+def key_bounds(gt, gte, lt, lte):
+    """effective_at bounds as (inclusive lower, exclusive upper) (at, id) keys."""
+    lo = [(t, "") for t in (None if gt is None else gt + 1, gte) if t is not None]
+    hi = [(t, "") for t in (lt, None if lte is None else lte + 1) if t is not None]
+    return (max(lo) if lo else None), (min(hi) if hi else None)
 
 
 class Snapshot:
-    """Everything a GET needs, pre-serialised and immutable."""
+    """Everything a GET needs, pre-serialised and immutable (the audit index
+    also reads the shared AuditGen and LiveLog)."""
 
-    def __init__(self, org):
+    def __init__(self, org, gen, live):
         self.now = org.now
         self.users = Listing.of([user_obj(u) for u in org.users.values()])
         self.user_email = {u.id: u.email.lower() for u in org.users.values()}
@@ -992,7 +1545,7 @@ class Snapshot:
                         for pid in org.projects}
         self.admin_keys = Listing.of([admin_obj(org, k) for k in org.admin_keys.values()])
         self.invites = Listing.of([invite_obj(i) for i in org.invites.values()])
-        self.audit = AuditIndex(org)
+        self.audit = AuditIndex(org, gen, live)
         self.truth = org.truth()
         self.truth_bytes = dumps(self.truth)
 
@@ -1154,8 +1707,8 @@ def list_audit(c):
                  ("event_types", "project_ids", "actor_ids", "actor_emails", "resource_ids"))
     if c.cfg.audit_logging != "on":
         return list_envelope([], None, None, False)
-    flt = sets + bounds if any(sets) or any(b is not None for b in bounds) else None
-    return c.snap.audit.page(flt, limit, q.one("after"), q.one("before"), stuck=c.stuck)
+    return c.snap.audit.page(sets if any(sets) else None, bounds, limit, q.one("after"),
+                             q.one("before"), stuck=c.stuck)
 
 
 BUCKETS = {"1m": (60, 60, 1440), "1h": (HOUR, 24, 168), "1d": (DAY, 7, 31)}
@@ -1240,6 +1793,7 @@ class Config:
     missing: tuple = ()
     stuck_cursor: tuple = ()
     audit_logging: str = "on"
+    events_per_request: int = 0
 
     def as_json(self):
         d = dataclasses.asdict(self)
@@ -1274,6 +1828,8 @@ def check_knob(name, v):
         return num(0, 1, False)
     if name == "retry_after":
         return num(1, 86400, True)
+    if name == "events_per_request":
+        return num(0, 10000, True)
     if name == "retry_after_ms":
         return None if v is None else num(0, 86400000, True)
     if name == "audit_logging":
@@ -1333,11 +1889,13 @@ class Sim:
         self.o = o
         self.lock = threading.Lock()
         self.org = Org(o)
-        self.snap = Snapshot(self.org)
+        self.gen = AuditGen(self.org, o)
+        self.live = LiveLog(self.gen)
+        self.snap = Snapshot(self.org, self.gen, self.live)
         self.cfg = Config(o.latency_ms, o.rate_429, o.rate_500, o.rate_drop, o.retry_after,
                           o.retry_after_ms, tuple(dict.fromkeys(o.forbid)),
                           tuple(dict.fromkeys(o.missing)), tuple(dict.fromkeys(o.stuck_cursor)),
-                          o.audit_logging)
+                          o.audit_logging, o.events_per_request)
         self.stats = Stats()
         self.fault_rng = random.Random("%d:faults" % o.seed)
         self.fault_lock = threading.Lock()
@@ -1352,9 +1910,24 @@ class Sim:
     def mutate(self, seed):
         with self.lock:
             self.org.mutate(seed)
-            self.snap = Snapshot(self.org)
+            self.snap = Snapshot(self.org, self.gen, self.live)
             self.write_truth()
             return self.snap
+
+    def add_events(self, body):
+        """POST /_sim/events {"count": N, "age_seconds": S}: N events at wall-clock
+        now - S; answers {"added": [ids]}."""
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        bad = sorted(set(body) - {"count", "age_seconds"})
+        if bad:
+            raise ValueError("unknown field(s): %s" % ", ".join(bad))
+        n, age = body.get("count"), body.get("age_seconds", 0)
+        for name, v, hi in (("count", n, EVENTS_PER_POST_MAX),
+                            ("age_seconds", age, 100 * 365 * DAY)):
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= hi:
+                raise ValueError("events: '%s' must be an integer in 0..%d" % (name, hi))
+        return {"added": self.live.add(n, int(time.time()) - age)}
 
     def configure(self, body):
         with self.lock:
@@ -1482,6 +2055,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cfg = sim.cfg
         snap = sim.snap
         sim.stats.request(stream)
+        if stream == "audit_logs" and cfg.events_per_request:
+            sim.live.add(cfg.events_per_request, int(time.time()))
         if cfg.latency_ms:
             time.sleep(cfg.latency_ms / 1000.0)
         fault = sim.fault(cfg)
@@ -1522,17 +2097,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def control(self, sim, method, path, body):
         routes = {"/_sim/truth": ("GET",), "/_sim/stats": ("GET",),
                   "/_sim/stats/reset": ("POST",), "/_sim/config": ("GET", "POST"),
-                  "/_sim/mutate": ("POST",)}
+                  "/_sim/mutate": ("POST",), "/_sim/events": ("POST",),
+                  "/_sim/audit/ids": ("GET",), "/_sim/audit/digest": ("GET",),
+                  AUDIT_EVENT_PATH: ("GET",)}
         path = path.rstrip("/")
-        if path not in routes:
+        route = AUDIT_EVENT_PATH if path.startswith(AUDIT_EVENT_PATH) else path
+        if route not in routes:
             return self.reply(404, ApiError(404, "Invalid URL (%s %s)" % (method, path)).body(),
                               method)
-        if method not in routes[path]:
+        if method not in routes[route]:
             return self.reply(405, ApiError(405, "Method %s not allowed for %s."
                                             % (method, path)).body(), method,
-                              [("allow", ", ".join(routes[path]))])
+                              [("allow", ", ".join(routes[route]))])
         try:
             return self.reply(200, self.control_body(sim, method, path, body), method)
+        except ApiError as e:
+            return self.reply(e.status, e.body(), method)
         except (ValueError, TypeError) as e:
             return self.reply(400, ApiError(400, str(e)).body(), method)
 
@@ -1545,13 +2125,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_sim/stats/reset":
             sim.stats.reset()
             return dumps(sim.stats.as_json())
+        if path.startswith("/_sim/audit/"):
+            return audit_truth(sim.snap.audit, path)
         data = json.loads(body or b"{}")
         if path == "/_sim/config":
             return dumps((sim.configure(data) if method == "POST" else sim.cfg).as_json())
+        if path == "/_sim/events":
+            return dumps(sim.add_events(data))
         seed = data.get("seed", 0) if isinstance(data, dict) else None
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError("mutate: 'seed' must be an integer")
         return sim.mutate(seed).truth_bytes
+
+
+def audit_truth(audit, path):
+    """GET /_sim/audit/{ids,digest,event/<id>}: the audit history as recorded
+    (independent of the fault knobs, audit_logging included)."""
+    if path == "/_sim/audit/digest":
+        return dumps(audit.digest())
+    if path == "/_sim/audit/ids":
+        n = audit.count()
+        if n > AUDIT_IDS_MAX:
+            raise ApiError(413, "%d audit log entries are too many to list (at most %d): use "
+                           "GET /_sim/audit/digest." % (n, AUDIT_IDS_MAX), code="too_many_entries")
+        ids = [i for chunk in audit.id_chunks() for i in chunk]
+        return dumps({"count": len(ids), "ids": ids})
+    eid = unquote(path[len(AUDIT_EVENT_PATH):])
+    body = audit.entry(eid)
+    if body is None:
+        raise ApiError(404, "No audit log entry with id '%s'." % eid)
+    return body
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -1586,6 +2189,13 @@ def positive(v):
     return n
 
 
+def days(v):
+    d = float(v)
+    if not 1 / DAY <= d <= 36500:
+        raise argparse.ArgumentTypeError("must be between 1 second and 36500 days")
+    return d
+
+
 def fraction(v):
     f = float(v)
     if not 0 <= f <= 1:
@@ -1605,7 +2215,9 @@ def parse_args(argv=None):
         description="Deterministic simulator of the OpenAI Administration API "
                     "(GET /v1/organization/*) with ground truth and fault injection.",
         epilog="Streams: %s.  Control paths (no auth): GET /_sim/truth, GET /_sim/stats, "
-               "POST /_sim/stats/reset, GET|POST /_sim/config, POST /_sim/mutate. "
+               "POST /_sim/stats/reset, GET|POST /_sim/config, POST /_sim/mutate, "
+               "POST /_sim/events, GET /_sim/audit/ids, GET /_sim/audit/digest, "
+               "GET /_sim/audit/event/ID. "
                "Prints 'oasim listening on HOST:PORT' once ready; SIGTERM/SIGINT exit 0."
                % ", ".join(STREAMS))
     a = ap.add_argument
@@ -1637,6 +2249,16 @@ def parse_args(argv=None):
                    help="domain of every generated address (default canary-mail.example)")
     g.add_argument("--hostile-names", action="store_true",
                    help="give some projects, keys and service accounts hostile names")
+    h = ap.add_argument_group("audit history")
+    h.add_argument("--events", type=count, default=0, metavar="N",
+                   help="N synthetic audit events besides the org's own history, made on "
+                        "demand (default 0; 1000000 starts as fast as 0)")
+    h.add_argument("--events-days", type=days, default=30, metavar="D",
+                   help="spread the --events evenly over the D days before --now; a fraction "
+                        "of a day is fine (default 30)")
+    h.add_argument("--events-per-request", type=count, default=0, metavar="K",
+                   help="every audit_logs request first adds K events at wall-clock now "
+                        "(default 0; live knob events_per_request)")
     f = ap.add_argument_group("faults (OpenAI paths only)")
     f.add_argument("--latency-ms", type=count, default=0, help="delay per response (default 0)")
     f.add_argument("--rate-429", type=fraction, default=0.0, help="fraction answered 429")

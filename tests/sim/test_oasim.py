@@ -4,17 +4,22 @@
 Starts simulators as subprocesses on free ports (read from --port-file) and
 checks them over HTTP with urllib: authentication, every list envelope and
 its objects' fields, paging, parameter errors, fault knobs, determinism, the
-ground truth against the served data, mutation, hostile names, audit logs,
+ground truth against the served data, mutation, hostile names, audit logs
+(the merged org + synthetic + added history: cursors both ways, filters,
+events arriving while a client pages, late arrivals, the audit ground truth),
 costs/usage, the access log, signals and argument errors.  Prints TAP via
-tests/lib/tap.py; the throughput figure is a '# ' diagnostic, not a check.
+tests/lib/tap.py; throughput and start-up figures are '# ' diagnostics, not
+checks.
 
 Run: python3 tests/sim/test_oasim.py   (ORGAUDIT_TEST_FILTER=name runs a subset)
 """
+import hashlib
 import http.client
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +48,7 @@ HOSTILE = ("<script>alert(1)</script>", "\"O'Brien & <Co>\"", "\u202e",
 class Sim:
     """One simulator subprocess."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, log=True):
         self.name = name
         self.port_file = os.path.join(TMP, name + ".port")
         self.truth_file = os.path.join(TMP, name + ".truth.json")
@@ -52,7 +57,8 @@ class Sim:
             if os.path.exists(f):
                 os.unlink(f)
         cmd = [sys.executable, str(SIM), "--port", "0", "--port-file", self.port_file,
-               "--now", str(NOW), "--truth", self.truth_file, "--log", self.log_file]
+               "--now", str(NOW), "--truth", self.truth_file] + \
+            (["--log", self.log_file] if log else [])
         self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         try:
@@ -114,7 +120,14 @@ SIM_ARGS = {
     "cli": ("--forbid", "users", "--missing", "invites", "--stuck-cursor", "projects",
             "--audit-logging", "off", "--admin-key", "sk-admin-second-key-0000wxyz",
             "--admin-key", ADMIN, "--org-id", "org-clitest", "--retry-after", "7",
-            "--retry-after-ms", "1500", "--email-domain", "other.example"),
+            "--retry-after-ms", "1500", "--email-domain", "other.example",
+            "--events", "500", "--events-per-request", "2"),
+    # audit history: interleaved with the org's (400 days), dense with ties
+    # (about 2.3 events a second), and one whose history grows during the tests
+    "events": ("--events", "3000", "--events-days", "400"),
+    "events_twin": ("--events", "3000", "--events-days", "400"),
+    "dense": ("--events", "40000", "--events-days", "0.2", "--seed", "5"),
+    "live": ("--events", "2000", "--events-days", "2"),
 }
 
 
@@ -328,6 +341,91 @@ def timed_get(s, path):
     t0 = time.monotonic()
     st, _, _ = s.request(path)
     return st, time.monotonic() - t0
+
+
+AUDIT = "/v1/organization/audit_logs"
+
+
+def audit_key(e):
+    return e["effective_at"], e["id"]
+
+
+def walk_after(s, limit=100, extra=""):
+    """Every audit entry, newest first, following after=last_id; checks order."""
+    entries = crawl(s, AUDIT, limit, extra)
+    keys = [audit_key(e) for e in entries]
+    assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
+    return entries
+
+
+def walk_before(s, start, limit=100, extra=""):
+    """Every entry newer than `start`, oldest first, following before=first_id."""
+    out, cursor, pages = [], start, 0
+    while True:
+        page = s.get("%s?limit=%d&before=%s%s" % (AUDIT, limit, cursor, extra))
+        check_envelope(page)
+        keys = [audit_key(e) for e in page["data"]]
+        assert keys == sorted(keys, reverse=True) and len(keys) <= limit
+        out += reversed(page["data"])
+        pages += 1
+        assert pages < 10000, "runaway before-paging"
+        if not page["has_more"]:
+            return out
+        cursor = page["first_id"]
+
+
+def audit_ids(s):
+    doc = s.get("/_sim/audit/ids", key=None)
+    assert set(doc) == {"count", "ids"} and doc["count"] == len(doc["ids"])
+    return doc["ids"]
+
+
+def sha256_lines(ids):
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+class RawClient:
+    """A lean keep-alive HTTP/1.1 client, so that throughput figures measure
+    the simulator rather than urllib / http.client."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+        self.auth = ("Authorization: Bearer %s\r\n" % ADMIN).encode()
+
+    def get(self, path):
+        """(status, body) of one GET."""
+        self.sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: sim\r\n" +
+                          self.auth + b"\r\n")
+        while b"\r\n\r\n" not in self.buf:
+            self._recv()
+        end = self.buf.index(b"\r\n\r\n")
+        head = bytes(self.buf[:end]).decode("latin-1").lower().split("\r\n")
+        size = next(int(h.split(":", 1)[1]) for h in head if h.startswith("content-length:"))
+        while len(self.buf) < end + 4 + size:
+            self._recv()
+        body = bytes(self.buf[end + 4:end + 4 + size])
+        del self.buf[:end + 4 + size]
+        return int(head[0].split()[1]), body
+
+    def _recv(self):
+        chunk = self.sock.recv(1 << 18)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buf += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process (Linux), or None."""
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -753,6 +851,329 @@ def audit_logs_newest_first_paging_and_filters():
 
 
 @test
+def audit_merged_walks_after_and_before():
+    s = sim("dense")
+    truth = audit_ids(s)
+    assert len(truth) > 40000 and len(set(truth)) == len(truth)
+    newest_first = walk_after(s, 100)
+    assert ids(newest_first) == truth[::-1]
+    ties = sum(a["effective_at"] == b["effective_at"]
+               for a, b in zip(newest_first, newest_first[1:]))
+    assert ties > 10000, ties         # many entries share a second: ids break the ties
+    oldest_first = walk_before(s, truth[0], 100)
+    assert ids(oldest_first) == truth[1:]
+    assert oldest_first == newest_first[-2::-1]
+    digest = s.get("/_sim/audit/digest", key=None)
+    assert digest == {"count": len(truth), "sha256": sha256_lines(truth)}
+    first = s.get(AUDIT + "?limit=100")
+    assert first["has_more"] and ids(first["data"]) == truth[:-101:-1]
+    last = s.get(AUDIT + "?limit=100&after=" + truth[100])
+    assert not last["has_more"] and ids(last["data"]) == truth[99::-1]
+    top = s.get(AUDIT + "?limit=100&before=" + truth[-101])
+    assert not top["has_more"] and ids(top["data"]) == truth[:-101:-1]
+    assert s.get(AUDIT + "?before=" + truth[-1])["data"] == []
+    e = s.get(AUDIT + "?after=" + truth[0])
+    assert e["data"] == [] and not e["has_more"] and e["last_id"] is None
+    diag("audit walk: %d entries, %d share a second with the next" % (len(truth), ties))
+
+
+@test
+def audit_merged_with_org_history():
+    s = sim("events")
+    t = s.truth()
+    truth = audit_ids(s)
+    entries = walk_after(s, 37)
+    assert ids(entries) == truth[::-1] and len(entries) > 3000
+    assert ids(walk_before(s, truth[0], 41)) == truth[1:]
+    org = [n for n, e in enumerate(entries) if len(e["id"]) == len("audit_log-") + 24]
+    gen = [n for n, e in enumerate(entries) if len(e["id"]) == len("audit_log-") + 14]
+    assert len(org) + len(gen) == len(entries) and len(gen) == 3000
+    assert sum(min(gen) < n < max(gen) for n in org) >= 5       # interleaved, not stacked
+    assert all(NOW - 400 * DAY <= entries[n]["effective_at"] < NOW for n in gen)
+    org_types = [entries[n]["type"] for n in org]
+    assert org_types.count("api_key.created") == len(t["api_keys"])
+    assert org_types.count("project.created") == len(t["projects"])
+    for e in entries[::50]:
+        assert s.get("/_sim/audit/event/" + e["id"], key=None) == e
+    error_of(s.request("/_sim/audit/event/audit_log-nope", key=None), 404)
+    assert s.get("/_sim/audit/digest", key=None)["sha256"] == sha256_lines(truth)
+
+
+@test
+def audit_effective_at_filters_with_cursors():
+    s = sim("events")
+    full = walk_after(s, 100)
+    t_lo, t_hi = full[len(full) * 3 // 4]["effective_at"], full[len(full) // 5]["effective_at"]
+    cases = {"&effective_at[gte]=%d&effective_at[lt]=%d" % (t_lo, t_hi):
+             lambda a: t_lo <= a < t_hi,
+             "&effective_at%%5Bgt%%5D=%d&effective_at%%5Blte%%5D=%d" % (t_lo, t_hi):
+             lambda a: t_lo < a <= t_hi,
+             "&effective_at[gte]=%d" % t_hi: lambda a: a >= t_hi,
+             "&effective_at[lt]=%d" % t_lo: lambda a: a < t_lo,
+             "&effective_at[gt]=%d&effective_at[lt]=%d" % (t_hi, t_lo): lambda a: False}
+    for q, keep in cases.items():
+        want = [e for e in full if keep(e["effective_at"])]
+        assert walk_after(s, 23, q) == want, q
+        if want:
+            assert walk_before(s, want[-1]["id"], 29, q) == want[-2::-1], q
+    # a cursor outside the bounds still positions the page
+    inside = [e for e in full if t_lo <= e["effective_at"] < t_hi]
+    q = "&effective_at[gte]=%d&effective_at[lt]=%d" % (t_lo, t_hi)
+    page = s.get(AUDIT + "?limit=10&after=" + full[0]["id"] + q)
+    assert page["data"] == inside[:10] and page["has_more"]
+    page = s.get(AUDIT + "?limit=10&before=" + full[-1]["id"] + q)
+    assert page["data"] == inside[-10:] and page["has_more"]
+    mid = inside[len(inside) // 2]["id"]
+    page = s.get(AUDIT + "?limit=5&before=" + mid + q)
+    k = inside.index(next(e for e in inside if e["id"] == mid))
+    assert page["data"] == inside[k - 5:k]
+    logins = [e for e in inside if e["type"] == "login.succeeded"]
+    assert walk_after(s, 17, q + "&event_types[]=login.succeeded") == logins
+
+
+@test
+def audit_filters_over_synthetic_history():
+    s = sim("events")
+    full = walk_after(s, 100)
+    t = s.truth()
+    sa = next(e["actor"]["api_key"] for e in full if e["actor"]["type"] == "api_key"
+              and e["actor"]["api_key"]["type"] == "service_account")
+    email = next(e["actor"]["session"]["user"]["email"] for e in full
+                 if e["actor"]["type"] == "session")
+    key_made = next(e for e in full if e["type"] == "api_key.created" and len(e["id"]) < 30)
+
+    def actor_ids(e):
+        a = e["actor"]
+        who = a.get("session") or a.get("api_key")
+        return {who.get("user", {}).get("id"), who.get("service_account", {}).get("id"),
+                a.get("api_key", {}).get("id")} - {None}
+
+    def actor_email(e):
+        a = e["actor"]
+        return (a.get("session") or a.get("api_key")).get("user", {}).get("email")
+    pid = t["active_projects"][-1]
+    cases = [("event_types[]=resource.deleted&event_types[]=invite.sent",
+              lambda e: e["type"] in ("resource.deleted", "invite.sent")),
+             ("event_types[]=tenant.workspace.ghost_mode.enabled",
+              lambda e: e["type"] == "tenant.workspace.ghost_mode.enabled"),
+             ("project_ids[]=" + pid, lambda e: e.get("project", {}).get("id") == pid),
+             ("actor_ids[]=" + sa["service_account"]["id"],
+              lambda e: sa["service_account"]["id"] in actor_ids(e)),
+             ("actor_ids[]=" + sa["id"], lambda e: sa["id"] in actor_ids(e)),
+             ("actor_emails[]=" + email, lambda e: actor_email(e) == email),
+             ("resource_ids[]=" + key_made["api_key.created"]["id"],
+              lambda e: e[e["type"]].get("id") == key_made["api_key.created"]["id"]),
+             ("event_types[]=login.failed&actor_emails[]=" + email,
+              lambda e: e["type"] == "login.failed" and actor_email(e) == email)]
+    for q, keep in cases:
+        want = [e for e in full if keep(e)]
+        assert want, q
+        assert walk_after(s, 19, "&" + q) == want, q
+    assert crawl(s, AUDIT, 100, "&event_types[]=no.such.type") == []
+
+
+@test
+def audit_unknown_types_fields_and_both_actor_kinds():
+    s = sim("events")
+    full = walk_after(s, 100)
+    emails = set(s.truth()["emails"])
+    gen = [e for e in full if len(e["id"]) == len("audit_log-") + 14]
+    gen_ids = set(ids(gen))
+    types = {e["type"] for e in gen}
+    assert {"tenant.workspace.ghost_mode.enabled", "resource.deleted"} <= types
+    assert {"login.succeeded", "login.failed", "api_key.created", "api_key.updated",
+            "api_key.deleted", "project.created", "project.archived", "user.added",
+            "user.updated", "user.deleted", "invite.sent", "service_account.created",
+            "rate_limit.updated", "role.assignment.created"} <= types
+    counts = {t: sum(e["type"] == t for e in gen) for t in types}
+    assert max(counts, key=counts.get) == "login.succeeded"
+    known = {"id", "object", "type", "effective_at", "project", "actor"}
+    extra = [e for e in gen if set(e) - known - {e["type"]}]
+    assert 20 <= len(extra) <= 120 and all(set(e) - known - {e["type"]} == {"source"}
+                                           for e in extra), len(extra)
+    kinds = set()
+    for e in full:
+        assert e["object"] == "organization.audit_log" and isinstance(e[e["type"]], dict)
+        a = e["actor"]
+        if a["type"] == "session":
+            ss = a["session"]
+            assert ss["user"]["email"] in emails
+            if e["id"] in gen_ids:
+                assert set(ss) == {"user", "ip_address", "user_agent", "ja3", "ja4",
+                                   "ip_address_details"}
+                d = ss["ip_address_details"]
+                assert set(d) == {"country", "city", "region", "region_code", "asn",
+                                  "latitude", "longitude"}
+                assert all(isinstance(v, str) for v in d.values())
+            kinds.add("session")
+        else:
+            k = a["api_key"]
+            assert a["type"] == "api_key" and k["id"].startswith("key_")
+            assert set(k) == {"id", "type", k["type"]}
+            if k["type"] == "user":
+                assert k["user"]["email"] in emails
+            else:
+                assert set(k["service_account"]) == {"id"}
+            kinds.add("api_key:" + k["type"])
+        if "project" in e:
+            assert set(e["project"]) == {"id", "name"}
+    assert kinds == {"session", "api_key:user", "api_key:service_account"}, kinds
+    failed = [e["login.failed"] for e in gen if e["type"] == "login.failed"]
+    assert all(set(f) == {"error_code", "error_message"} for f in failed)
+    assert any("@" in f["error_message"] and f["error_message"].split()[-1].rstrip(".")
+               in emails for f in failed)
+    for e in gen:
+        if e["type"] == "invite.sent":
+            assert e["invite.sent"]["data"]["email"] in emails
+        if e["type"].startswith(("api_key.", "project.", "service_account.", "rate_limit.",
+                                 "role.")):
+            assert "project" in e, e
+        if e["type"].startswith(("login.", "logout.")):
+            assert e["actor"]["type"] == "session"
+
+
+@test
+def audit_history_is_deterministic():
+    a, b = sim("events"), sim("events_twin")
+    ids_a = audit_ids(a)
+    paths = [AUDIT + "?limit=100", AUDIT + "?limit=100&after=" + ids_a[1500],
+             AUDIT + "?limit=100&before=" + ids_a[700],
+             AUDIT + "?limit=50&event_types[]=login.failed",
+             AUDIT + "?limit=50&effective_at[lt]=%d" % (NOW - 100 * DAY),
+             "/_sim/audit/digest", "/_sim/audit/ids", "/_sim/audit/event/" + ids_a[2000]]
+    for p in paths:
+        ra, rb = a.request(p), b.request(p)
+        assert ra[0] == 200 and ra[2] == rb[2], p
+    c = Sim("events_seed2", "--events", "3000", "--events-days", "400", "--seed", "2")
+    try:
+        assert c.get("/_sim/audit/digest", key=None) != a.get("/_sim/audit/digest", key=None)
+    finally:
+        c.stop()
+
+
+@test
+def audit_events_per_request_shift_pages():
+    s = sim("live")
+    before = audit_ids(s)
+    try:
+        cfg = s.post("/_sim/config", {"events_per_request": 3})
+        assert cfg["events_per_request"] == 3
+        s.post("/_sim/stats/reset", {})
+        entries = walk_after(s, 50)
+        requests = s.get("/_sim/stats", key=None)["by_stream"]["audit_logs"]
+    finally:
+        s.post("/_sim/config", {"events_per_request": 0})
+    got = ids(entries)
+    assert len(got) == len(set(got)) == len(before) + 3
+    assert set(before) <= set(got)
+    assert ids(entries[3:]) == before[::-1]        # the first page saw 3 new ones on top
+    after = audit_ids(s)
+    assert len(after) == len(before) + 3 * requests and set(before) <= set(after)
+    new = [i for i in after if i not in set(before)]
+    assert after[-len(new):] == new                # wall-clock now: newer than all
+    st = s.get(AUDIT + "?limit=1")                 # knob off: nothing added any more
+    assert st["data"][0]["id"] == new[-1] and len(audit_ids(s)) == len(after)
+
+
+@test
+def audit_events_added_and_late_arrivals():
+    s = sim("live")
+    old = audit_ids(s)
+    target = s.get("/_sim/audit/event/" + old[len(old) // 2], key=None)["effective_at"]
+    age = int(time.time()) - target
+    added = s.post("/_sim/events", {"count": 4, "age_seconds": age})["added"]
+    assert len(added) == 4 and len(set(added)) == 4
+    now = s.post("/_sim/events", {"count": 2})["added"]
+    assert s.post("/_sim/events", {"count": 0}) == {"added": []}
+    every = audit_ids(s)
+    assert len(every) == len(old) + 6 and every[-2:] == now
+    at = {i: s.get("/_sim/audit/event/" + i, key=None)["effective_at"] for i in added + now}
+    assert all(abs(at[i] - target) <= 2 for i in added), (at, target)
+    assert all(abs(at[i] - time.time()) <= 5 for i in now)
+    pos = [every.index(i) for i in added]
+    assert pos == list(range(pos[0], pos[0] + 4)) and 0 < pos[0] < len(every) - 6
+    walked = walk_after(s, 100)
+    assert ids(walked) == every[::-1]
+    for i in added:
+        n = ids(walked).index(i)
+        assert walked[n - 1]["effective_at"] >= at[i] >= walked[n + 1]["effective_at"]
+    assert s.get("/_sim/audit/digest", key=None)["sha256"] == sha256_lines(every)
+    for body in ({"count": -1}, {"count": "3"}, {"count": 1, "age_seconds": -5},
+                 {"count": True}, {"count": 1, "nope": 1}, [1], {"count": 2000000}):
+        st, _, _ = s.request("/_sim/events", key=None, method="POST",
+                             body=json.dumps(body).encode())
+        assert st == 400, body
+    st, h, _ = s.request("/_sim/events", key=None)
+    assert st == 405 and h["allow"] == "POST"
+
+
+@test
+def audit_concurrent_writers_and_readers():
+    s = sim("live")
+    start = len(audit_ids(s))
+    errors = []
+
+    def writer():
+        try:
+            for _ in range(20):
+                assert len(s.post("/_sim/events", {"count": 5, "age_seconds": 3600})["added"]) == 5
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    def reader():
+        try:
+            walk_after(s, 100)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=f) for f in (writer, writer, writer, reader, reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    every = audit_ids(s)
+    assert len(every) == len(set(every)) == start + 300
+    assert ids(walk_after(s, 100)) == every[::-1]
+
+
+@test
+def audit_cursor_errors_and_knobs():
+    s = sim("live")
+    ids_ = audit_ids(s)
+    fake = "audit_log-zzzzzzzz" + ids_[-1][-6:]
+    for cursor in ("audit_log-zzzzzzzzzzzzzz", fake, ids_[-1][:-1] + "!", "x"):
+        for param in ("after", "before"):
+            e = error_of(s.request("%s?%s=%s" % (AUDIT, param, cursor)), 400)
+            assert e["param"] == param, e
+    error_of(s.request(AUDIT + "?effective_at[lt]=soon"), 400)
+    try:
+        s.post("/_sim/config", {"forbid": ["audit_logs"]})
+        e = error_of(s.request(AUDIT), 403)
+        assert e["code"] == "insufficient_permissions"
+        s.post("/_sim/config", {"forbid": [], "audit_logging": "off"})
+        assert s.get(AUDIT)["data"] == []
+        assert audit_ids(s) == ids_                # the recorded history is unchanged
+    finally:
+        s.post("/_sim/config", {"forbid": [], "audit_logging": "on"})
+    for bad in ({"events_per_request": -1}, {"events_per_request": 1.5},
+                {"events_per_request": "3"}):
+        st, _, _ = s.request("/_sim/config", key=None, method="POST",
+                             body=json.dumps(bad).encode())
+        assert st == 400, bad
+
+
+@test
+def audit_events_per_request_from_the_command_line():
+    s = sim("cli")
+    assert s.get("/_sim/config", key=None)["events_per_request"] == 2
+    n = len(audit_ids(s))
+    assert n > 500
+    for _ in range(3):
+        assert s.get(AUDIT)["data"] == []          # --audit-logging off still answers []
+    assert len(audit_ids(s)) == n + 6
+
+
+@test
 def costs_and_usage_buckets():
     s = sim("main")
     start = NOW - 10 * DAY
@@ -881,7 +1302,8 @@ def stats_count_streams_and_statuses():
 @test
 def bad_arguments_exit_2():
     for args in (["--users", "abc"], ["--forbid", "nonsense"], ["--rate-429", "2"],
-                 ["--retry-after", "0"], ["--archived-projects", "6"], ["--bogus"]):
+                 ["--retry-after", "0"], ["--archived-projects", "6"], ["--bogus"],
+                 ["--events", "-1"], ["--events-days", "0"], ["--events-per-request", "x"]):
         r = subprocess.run([sys.executable, str(SIM)] + args, capture_output=True, timeout=20)
         assert r.returncode == 2, (args, r.returncode)
         assert b"usage:" in r.stderr
@@ -943,6 +1365,49 @@ def keep_alive_concurrency_and_throughput():
     rate4 = sum(counts) / (time.monotonic() - t0)
     diag("throughput (python client, keep-alive, 0 ms latency): %.0f req/s with 1 "
          "connection, %.0f req/s with 4" % (rate1, rate4))
+
+
+@test
+def audit_million_events_startup_and_throughput():
+    t0 = time.monotonic()
+    s = Sim("million", "--events", "1000000", log=False)
+    startup = time.monotonic() - t0
+    try:
+        e = error_of(s.request("/_sim/audit/ids", key=None), 413)
+        assert e["code"] == "too_many_entries" and "/_sim/audit/digest" in e["message"]
+        t0 = time.monotonic()
+        digest = s.get("/_sim/audit/digest", key=None)
+        digest_s = time.monotonic() - t0
+        assert digest["count"] > 1000000 and len(digest["sha256"]) == 64
+        t0 = time.monotonic()
+        deep = s.get(AUDIT + "?limit=100&effective_at[lt]=%d" % (NOW - 29 * DAY))
+        assert len(deep["data"]) == 100 and deep["has_more"]
+        back = s.get(AUDIT + "?limit=100&before=" + deep["data"][-1]["id"])
+        assert ids(back["data"][1:]) == ids(deep["data"][:-1]) and back["has_more"]
+        assert back["data"][0]["effective_at"] >= NOW - 29 * DAY
+        logins = s.get(AUDIT + "?limit=100&event_types[]=login.failed")
+        assert {x["type"] for x in logins["data"]} == {"login.failed"}
+        jumps = time.monotonic() - t0
+        c = RawClient(s.port)
+        cpu0, pages, after, t0 = cpu_seconds(s.proc.pid), 0, None, time.monotonic()
+        try:
+            while time.monotonic() - t0 < 2.0:
+                st, body = c.get(AUDIT + "?limit=100" + ("&after=" + after if after else ""))
+                assert st == 200
+                i = body.rindex(b'"last_id":"') + 11
+                after = body[i:body.index(b'"', i)].decode()
+                pages += 1
+        finally:
+            c.close()
+        took, cpu1 = time.monotonic() - t0, cpu_seconds(s.proc.pid)
+    finally:
+        s.stop()
+    per_cpu = " (%.0f per second of simulator CPU)" % (pages / (cpu1 - cpu0)) \
+        if cpu0 is not None and cpu1 > cpu0 else ""
+    diag("--events 1000000: ready in %.2fs; digest %.2fs; 3 deep/filtered pages %.3fs"
+         % (startup, digest_s, jumps))
+    diag("audit pages of 100, one keep-alive connection, 0 ms latency: %.0f pages/s%s"
+         % (pages / took, per_cpu))
 
 
 if __name__ == "__main__":
