@@ -30,7 +30,7 @@ ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 
 BINS	 = build/orgaudit build/orgaudit-collect cgi-bin/orgaudit.fcgi
 UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd
+	     api token mustache mustache-spec session passwd audit
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)

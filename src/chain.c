@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit.h"
 #include "chain.h"
 #include "util.h"
@@ -25,6 +27,28 @@ broken(struct walk *w, int64_t seq, const char *id, const char *why)
 	w->rep->bad_seq = seq;
 	snprintf(w->rep->bad_id, sizeof(w->rep->bad_id), "%s", id);
 	snprintf(w->rep->reason, sizeof(w->rep->reason), "%s", why);
+}
+
+/*
+ * The id, type and effective_at columns serve lookups and filters; they
+ * must say what the hashed body says.
+ */
+static bool
+columns_match(const struct db_row *r)
+{
+	json_t		*e = json_loadb(r->v[2], r->len[2], 0, NULL);
+	const char	*id, *type;
+	bool		 ok;
+
+	id = json_string_value(json_object_get(e, "id"));
+	type = json_string_value(json_object_get(e, "type"));
+	ok = id != NULL && type != NULL &&
+	    strcmp(id, db_row_str(r, 1)) == 0 &&
+	    strcmp(type, db_row_str(r, 5)) == 0 &&
+	    json_integer_value(json_object_get(e, "effective_at")) ==
+	    db_row_int(r, 6);
+	json_decref(e);
+	return ok;
 }
 
 static int
@@ -58,6 +82,11 @@ chain_row(const struct db_row *r, void *arg)
 	if (memcmp(r->v[4], want, AUDIT_HASH_LEN) != 0) {
 		broken(w, seq, id, "its content does not match its hash (the "
 		    "row was edited)");
+		return 1;
+	}
+	if (!columns_match(r)) {
+		broken(w, seq, id, "its id, type or time columns do not match "
+		    "its hashed content (the row was edited)");
 		return 1;
 	}
 	memcpy(w->hash, want, AUDIT_HASH_LEN);

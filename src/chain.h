@@ -3,7 +3,8 @@
  * sequence order, one at a time (memory stays flat), and each is checked:
  * its number follows the previous one, its prev_hash is the previous
  * row's hash (the first row's is 32 zero bytes), and its hash is
- * SHA-256(prev_hash || body).  At the end the chain must reach the head
+ * SHA-256(prev_hash || body), and its id, type and time columns agree
+ * with that body.  At the end the chain must reach the head
  * recorded in audit_state.  The first row that fails is named.
  */
 #ifndef ORGAUDIT_CHAIN_H

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "collect-int.h"
@@ -137,6 +138,24 @@ audit_stream_free(struct stream *st)
 
 /* -- the write thread ------------------------------------------------ */
 
+/*
+ * For the crash tests only: ORGAUDIT_TEST_AUDIT_TX_PAUSE_MS makes each
+ * page's transaction wait that long before it commits, so a test can
+ * kill the collector inside it.  Unset in production.
+ */
+static void
+fault_pause(void)
+{
+	static int64_t	 ms = -1;
+	const char	*v;
+
+	if (ms < 0)
+		ms = (v = getenv("ORGAUDIT_TEST_AUDIT_TX_PAUSE_MS")) != NULL &&
+		    parse_i64(v, 0, 60000, &ms) == 0 ? ms : 0;
+	if (ms > 0)
+		usleep((useconds_t)ms * 1000);
+}
+
 static int
 id_row(const struct db_row *r, void *arg)
 {
@@ -232,6 +251,7 @@ audit_store(struct db *db, void *arg)
 	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(k > 0),
 	    DV_I(run->org), DV_I(h->seq)) != 0)
 		goto txerr;
+	fault_pause();
 	/* Someone else moved the head: never fork the chain. */
 	if (db_affected(db) != 1) {
 		db_rollback(db);
@@ -502,7 +522,7 @@ on_forward(struct stream *st, struct page *pg)
 	else
 		free(rows);
 	/* Entries newer than the run's start are the next run's. */
-	if (pg->has_more && at < run->now && n > 0)
+	if (pg->has_more && at <= run->now && n > 0)
 		forward(st);
 	else
 		overlap(run, st);

@@ -422,7 +422,11 @@ db_fetch_init(struct db_fetch *f, size_t ncol)
 	}
 }
 
-/* Fetches the columns that did not fit, after growing their buffers. */
+/*
+ * Fetches the columns that did not fit, after growing their buffers.  A
+ * buffer always has one byte more than its buffer_length, for the NUL
+ * db_query puts after the value.
+ */
 static int
 db_fetch_long(MYSQL_STMT *st, struct db_fetch *f)
 {
@@ -434,7 +438,7 @@ db_fetch_long(MYSQL_STMT *st, struct db_fetch *f)
 		free(f->row.v[i]);
 		f->row.v[i] = xmalloc(f->row.len[i] + 1);
 		f->b[i].buffer = f->row.v[i];
-		f->b[i].buffer_length = f->row.len[i] + 1;
+		f->b[i].buffer_length = f->row.len[i];
 		if (mysql_stmt_fetch_column(st, &f->b[i], (unsigned)i, 0) != 0)
 			return -1;
 	}

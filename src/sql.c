@@ -468,8 +468,8 @@ static const struct {
 	    " WHERE tenant_id = ? AND org_id = ? AND seq > ?"
 	    " ORDER BY seq LIMIT ?"),
 	STMT(SQL_AUDIT_CHAIN,
-	    "SELECT seq, id, body, prev_hash, hash FROM audit_event"
-	    " WHERE org_id = ? ORDER BY seq"),
+	    "SELECT seq, id, body, prev_hash, hash, type, effective_at"
+	    " FROM audit_event WHERE org_id = ? ORDER BY seq"),
 };
 
 const char *

@@ -18,7 +18,8 @@ S = {}
 def setup():
     st.start_db()
     st.start_sim("--users", "20", "--projects", "5", "--keys-per-project",
-                 "6", "--seed", "31", "--hostile-names")
+                 "6", "--seed", "31", "--hostile-names",
+                 "--events", "700")
     st.write_conf(collect_concurrency=4, retry_max_attempts=20)
     st.init_orgaudit()
     st.start_web()
@@ -81,7 +82,8 @@ def cli_paths_are_clean():
     for args in (("keys", "--org", str(S["org"])),
                  ("keys", "--org", str(S["org"]), "--stale", "--orphan"),
                  ("orgs",), ("tenant", "list"),
-                 ("token", "list", "--tenant", str(S["tenant"]))):
+                 ("token", "list", "--tenant", str(S["tenant"])),
+                 ("events", "verify", "--org", str(S["org"]))):
         st.cli(*args)
     for args in (("keys",), ("keys", "--org", "x"), ("nothing",),
                  ("token", "add", "--tenant", "nobody", "--name", "n")):
@@ -110,6 +112,33 @@ def api_paths_are_clean():
         assert 400 <= status < 500, (path, status)
     st.http("GET", "/api/v1/openai/orgs", headers={
         "Authorization": "Bearer oat_" + "\u00e9" * 10})
+    no_reports()
+
+
+@test
+def audit_paths_are_clean():
+    org = S["org"]
+    st.sim_post("/_sim/events", {"count": 150, "age_seconds": 600})
+    st.write_conf(page_limit=7)
+    r = st.collect("--org", str(org))
+    st.write_conf(page_limit=100)
+    assert r.returncode == 0, r.stderr
+    for path in ("events?limit=5", "events?type=api_key.created&since=1",
+                 "events?actor_email=a%40example.com&limit=2",
+                 "events.jsonl?after_seq=3"):
+        status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
+            org, path), token=S["tok"])
+        assert status == 200, (path, status)
+    for path in ("events?type=%00", "events?cursor=zz", "events?until=-",
+                 "events.jsonl?after_seq=-1"):
+        status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
+            org, path), token=S["tok"])
+        assert status == 400, (path, status)
+    st.sql("DROP TRIGGER IF EXISTS audit_event_no_update")
+    st.sql("UPDATE audit_event SET body = CONCAT(body, ' ') WHERE org_id = %d"
+           " AND seq = 9" % org)
+    r = st.cli("events", "verify", "--org", str(org), check=False)
+    assert r.returncode == 1 and "9" in r.stdout, r.stdout
     no_reports()
 
 

@@ -1,0 +1,225 @@
+/*
+ * test-audit.c: unit tests for src/audit.h: which fields are kept, how
+ * addresses are replaced, the canonical bytes and the chain's hash.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+
+#define ALICE_SHA256 \
+	"ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t	 e;
+	json_t		*o = json_loads(text, 0, &e);
+
+	if (o == NULL)
+		fail_msg("bad test JSON: %s", e.text);
+	return o;
+}
+
+/* Prepares text; returns 0 or -1 like audit_prepare. */
+static int
+prepare(const char *text, struct audit_row *r)
+{
+	json_t	*o = parse(text);
+	char	 err[256];
+	int	 rc;
+
+	rc = audit_prepare(o, r, err, sizeof(err));
+	json_decref(o);
+	return rc;
+}
+
+static void
+test_audit_session_actor_columns(void **state)
+{
+	struct audit_row	 r;
+
+	(void)state;
+	assert_int_equal(prepare("{\"id\":\"audit_log-1\",\"type\":"
+	    "\"api_key.created\",\"effective_at\":1700000000,\"project\":"
+	    "{\"id\":\"proj_a\",\"name\":\"A\"},\"actor\":{\"type\":"
+	    "\"session\",\"session\":{\"user\":{\"id\":\"user_1\",\"email\":"
+	    "\"alice@example.com\"},\"ip_address\":\"10.0.0.1\"}},"
+	    "\"api_key.created\":{\"id\":\"key_9\",\"data\":{\"scopes\":"
+	    "[\"/v1/*\"]}}}", &r), 0);
+	assert_string_equal(r.id, "audit_log-1");
+	assert_string_equal(r.type, "api_key.created");
+	assert_int_equal(r.effective_at, 1700000000);
+	assert_string_equal(r.actor_type, "session");
+	assert_string_equal(r.actor_id, "user_1");
+	assert_null(r.actor_key_id);
+	assert_string_equal(r.actor_email_sha256, ALICE_SHA256);
+	assert_string_equal(r.actor_email_prefix, "alic");
+	assert_string_equal(r.project_id, "proj_a");
+	assert_string_equal(r.target_id, "key_9");
+	assert_null(strstr(r.body, "alice@"));
+	assert_non_null(strstr(r.body, "\"email\":\"sha256:" ALICE_SHA256
+	    "\""));
+	assert_non_null(strstr(r.body, "\"email_prefix\":\"alic\""));
+	assert_non_null(strstr(r.body, "\"ip_address\":\"10.0.0.1\""));
+	audit_row_free(&r);
+}
+
+static void
+test_audit_api_key_actor_service_account(void **state)
+{
+	struct audit_row	 r;
+
+	(void)state;
+	assert_int_equal(prepare("{\"id\":\"audit_log-2\",\"type\":"
+	    "\"project.updated\",\"effective_at\":5,\"actor\":{\"type\":"
+	    "\"api_key\",\"api_key\":{\"id\":\"key_x\",\"type\":"
+	    "\"service_account\",\"service_account\":{\"id\":\"svc_1\"}}}}",
+	    &r), 0);
+	assert_string_equal(r.actor_type, "api_key");
+	assert_string_equal(r.actor_id, "svc_1");
+	assert_string_equal(r.actor_key_id, "key_x");
+	assert_string_equal(r.actor_email_sha256, "");
+	assert_null(r.project_id);
+	assert_null(r.target_id);
+	audit_row_free(&r);
+}
+
+/*
+ * Unknown types and fields are kept; keys sorted; compact; ASCII only,
+ * with jansson's upper-case \u escapes.
+ */
+static void
+test_audit_canonical_bytes(void **state)
+{
+	struct audit_row	 r;
+
+	(void)state;
+	assert_int_equal(prepare("{ \"z\" : [3, 2.5, null, true],"
+	    "\"type\": \"tenant.ghost.enabled\", \"effective_at\": 7,"
+	    "\"id\": \"audit_log-3\", \"a\": {\"y\": \"caf\\u00e9 \\u2603\","
+	    "\"b\": {}} }", &r), 0);
+	assert_string_equal(r.body, "{\"a\":{\"b\":{},\"y\":\"caf\\u00E9 "
+	    "\\u2603\"},\"effective_at\":7,\"id\":\"audit_log-3\",\"type\":"
+	    "\"tenant.ghost.enabled\",\"z\":[3,2.5,null,true]}");
+	assert_int_equal(r.body_len, strlen(r.body));
+	audit_row_free(&r);
+}
+
+/* The same entry, written differently, gives the same bytes. */
+static void
+test_audit_canonical_is_stable(void **state)
+{
+	struct audit_row	 a, b;
+
+	(void)state;
+	assert_int_equal(prepare("{\"id\":\"audit_log-4\",\"type\":\"t\","
+	    "\"effective_at\":9,\"x\":{\"q\":1,\"p\":\"\\u00e9\"}}", &a), 0);
+	assert_int_equal(prepare("{\"x\":{\"p\":\"\xc3\xa9\",\"q\":1},"
+	    "\"effective_at\":9,\"type\":\"t\",\"id\":\"audit_log-4\"}", &b),
+	    0);
+	assert_string_equal(a.body, b.body);
+	audit_row_free(&a);
+	audit_row_free(&b);
+}
+
+/* Addresses anywhere: values, arrays, free text; keys and ids untouched. */
+static void
+test_audit_scrub_everywhere(void **state)
+{
+	json_t	*o;
+	char	*s;
+
+	(void)state;
+	o = parse("{\"invite.sent\":{\"data\":{\"email\":\"Bob@Corp.io\","
+	    "\"cc\":[\"carol@corp.io\",\"not an address\"],\"note\":"
+	    "\"ask dave@corp.io now\",\"key\":\"sk-proj-abcdefghij"
+	    "klmnopqrstuvwxyz1234\"}},\"id\":\"user@id-like\"}");
+	audit_scrub(o);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_null(strstr(s, "Bob@"));
+	assert_null(strstr(s, "carol@"));
+	assert_null(strstr(s, "dave@"));
+	assert_null(strstr(s, "abcdefghijklmnop"));
+	assert_non_null(strstr(s, "\"email_prefix\":\"bob\""));
+	assert_non_null(strstr(s, "\"not an address\""));
+	assert_non_null(strstr(s, "ask "));
+	free(s);
+	json_decref(o);
+}
+
+static void
+test_audit_refuses_unusable_entries(void **state)
+{
+	struct audit_row	 r;
+	json_t			*big;
+	char			*pad, err[256];
+
+	(void)state;
+	assert_int_equal(prepare("[]", &r), -1);
+	assert_int_equal(prepare("{\"type\":\"t\",\"effective_at\":1}", &r),
+	    -1);
+	assert_int_equal(prepare("{\"id\":\"a b\",\"type\":\"t\","
+	    "\"effective_at\":1}", &r), -1);
+	assert_int_equal(prepare("{\"id\":\"x\",\"effective_at\":1}", &r), -1);
+	assert_int_equal(prepare("{\"id\":\"x\",\"type\":\"\","
+	    "\"effective_at\":1}", &r), -1);
+	assert_int_equal(prepare("{\"id\":\"x\",\"type\":\"t\","
+	    "\"effective_at\":\"1\"}", &r), -1);
+	assert_int_equal(prepare("{\"id\":\"x\",\"type\":\"t\","
+	    "\"effective_at\":0}", &r), -1);
+	/* Over the size limit. */
+	pad = malloc(AUDIT_BODY_MAX + 1);
+	memset(pad, 'a', AUDIT_BODY_MAX);
+	pad[AUDIT_BODY_MAX] = '\0';
+	big = json_pack("{s:s, s:s, s:i, s:s}", "id", "x", "type", "t",
+	    "effective_at", 1, "pad", pad);
+	assert_int_equal(audit_prepare(big, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too large"));
+	assert_null(r.id);
+	json_decref(big);
+	free(pad);
+}
+
+/* hash = SHA-256(prev || body), checked against an independent value. */
+static void
+test_audit_hash_vector(void **state)
+{
+	static const unsigned char	 zero[AUDIT_HASH_LEN];
+	unsigned char			 out[AUDIT_HASH_LEN], out2[AUDIT_HASH_LEN];
+	char				 hex[2 * AUDIT_HASH_LEN + 1];
+	size_t				 i;
+
+	(void)state;
+	audit_hash(zero, "{}", 2, out);
+	for (i = 0; i < AUDIT_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	assert_string_equal(hex, "fb1634c4e6cd4b1f1afe3ce2d6ef080f"
+	    "7ac5d1f357d723ad4dfca782733b62db");
+	/* Chained: a different predecessor, a different hash. */
+	audit_hash(out, "{}", 2, out2);
+	assert_memory_not_equal(out, out2, AUDIT_HASH_LEN);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_audit_session_actor_columns),
+		cmocka_unit_test(test_audit_api_key_actor_service_account),
+		cmocka_unit_test(test_audit_canonical_bytes),
+		cmocka_unit_test(test_audit_canonical_is_stable),
+		cmocka_unit_test(test_audit_scrub_everywhere),
+		cmocka_unit_test(test_audit_refuses_unusable_entries),
+		cmocka_unit_test(test_audit_hash_vector),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
