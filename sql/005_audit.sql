@@ -22,17 +22,14 @@ CREATE TABLE audit_event (
   actor_email_prefix  VARCHAR(16)  NULL,
   project_id          VARCHAR(128) NULL,
   target_id           VARCHAR(128) NULL,
-  body                MEDIUMTEXT   NOT NULL,
+  body                MEDIUMBLOB   NOT NULL,
   prev_hash           BINARY(32)   NOT NULL,
   hash                BINARY(32)   NOT NULL,
   stored_at           BIGINT       NOT NULL,
   PRIMARY KEY (org_id, seq),
   UNIQUE KEY audit_event_id (org_id, id),
   KEY audit_event_time (org_id, effective_at),
-  KEY audit_event_type (org_id, type, seq),
-  KEY audit_event_actor (org_id, actor_id, seq),
-  KEY audit_event_target (org_id, target_id, seq),
-  KEY audit_event_tenant (tenant_id, org_id, seq)
+  KEY audit_event_target (org_id, target_id, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- The chain's head, and where the collector's walk has reached: the

@@ -2,6 +2,7 @@
  * audit.c: see audit.h.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +91,235 @@ audit_scrub(json_t *v)
 	}
 }
 
-static char *
-dup_id(json_t *v)
-{
-	const char	*s = json_string_value(v);
+/* -- canonical bytes ------------------------------------------------ */
 
-	return ingest_id_ok(s) ? xstrdup(s) : NULL;
+struct member {
+	const char	*key;
+	size_t		 len;
+	json_t		*v;
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member	*x = a, *y = b;
+	int			 c = memcmp(x->key, y->key, x->len < y->len ?
+	    x->len : y->len);
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
+
+/* Decodes one UTF-8 sequence at s; its length, or 0 if malformed. */
+static size_t
+utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t	 len, i;
+	uint32_t c = s[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* The two-character escape of cp, or NULL. */
+static const char *
+short_escape(uint32_t cp)
+{
+	switch (cp) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	return NULL;
+}
+
+/* \uXXXX, upper-case hex as jansson writes it. */
+static void
+put_u(struct buf *b, uint32_t u)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			 e[6] = { '\\', 'u', hex[(u >> 12) & 15],
+	    hex[(u >> 8) & 15], hex[(u >> 4) & 15], hex[u & 15] };
+
+	buf_add(b, e, sizeof(e));
+}
+
+/* A string, ASCII only: escapes as jansson's JSON_ENSURE_ASCII. */
+static int
+canon_string(const char *str, size_t n, struct buf *b)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	const char		*esc;
+	size_t			 i = 0, run, len;
+	uint32_t		 cp;
+
+	buf_addc(b, '"');
+	while (i < n) {
+		/* Plain ASCII goes out in runs. */
+		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 &&
+		    s[run] != '"' && s[run] != '\\'; run++)
+			;
+		if (run > i)
+			buf_add(b, s + i, run - i);
+		if ((i = run) >= n)
+			break;
+		if ((len = utf8_next(s + i, n - i, &cp)) == 0)
+			return -1;
+		i += len;
+		if ((esc = short_escape(cp)) != NULL)
+			buf_add(b, esc, 2);
+		else if (cp >= 0x10000) {
+			/* Beyond the BMP: a UTF-16 surrogate pair. */
+			put_u(b, 0xd800 | ((cp - 0x10000) >> 10));
+			put_u(b, 0xdc00 | ((cp - 0x10000) & 0x3ff));
+		} else
+			put_u(b, cp);
+	}
+	buf_addc(b, '"');
+	return 0;
+}
+
+int
+audit_canon(json_t *v, struct buf *b)
+{
+	struct member	 small[32], *m;
+	json_t		*x;
+	void		*it;
+	char		 num[64];
+	size_t		 n, i;
+	int		 rc = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		n = json_object_size(v);
+		m = n <= 32 ? small : xcalloc(n, sizeof(*m));
+		i = 0;
+		for (it = json_object_iter(v); it != NULL && i < n;
+		    it = json_object_iter_next(v, it), i++) {
+			m[i].key = json_object_iter_key(it);
+			m[i].len = json_object_iter_key_len(it);
+			m[i].v = json_object_iter_value(it);
+		}
+		qsort(m, i, sizeof(*m), member_cmp);
+		buf_addc(b, '{');
+		for (n = i, i = 0; i < n && rc == 0; i++) {
+			if (i > 0)
+				buf_addc(b, ',');
+			if ((rc = canon_string(m[i].key, m[i].len, b)) == 0) {
+				buf_addc(b, ':');
+				rc = audit_canon(m[i].v, b);
+			}
+		}
+		buf_addc(b, '}');
+		if (m != small)
+			free(m);
+		return rc;
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i > 0)
+				buf_addc(b, ',');
+			if (audit_canon(x, b) != 0)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		return canon_string(json_string_value(v), json_string_length(v),
+		    b);
+	case JSON_INTEGER:
+		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		/* Rare in the log: jansson's own format, to the byte. */
+		n = json_dumpb(v, num, sizeof(num), JSON_ENCODE_ANY);
+		if (n == 0 || n >= sizeof(num))
+			return -1;
+		buf_add(b, num, n);
+		return 0;
+	case JSON_TRUE:
+		buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+/* -- the row --------------------------------------------------------- */
+
+/*
+ * A row's strings are gathered in one buffer as offsets (+1; 0 is NULL)
+ * and moved into one allocation at the end: a row is one malloc and one
+ * free, which matters at a million entries.
+ */
+static size_t
+put(struct buf *s, const char *v)
+{
+	size_t	 off = s->len;
+
+	if (v == NULL)
+		return 0;
+	buf_add(s, v, strlen(v) + 1);
+	return off + 1;
+}
+
+static size_t
+put_id(struct buf *s, json_t *v)
+{
+	const char	*id = json_string_value(v);
+
+	return ingest_id_ok(id) ? put(s, id) : 0;
+}
+
+struct offs {
+	size_t	 id, type, actor_type, actor_id, actor_key_id, project_id,
+		 target_id;
+};
 
 /* The actor: session or API key, the user or service account behind it. */
 static void
-audit_actor(json_t *o, struct audit_row *r)
+audit_actor(json_t *o, struct audit_row *r, struct buf *s, struct offs *f)
 {
 	json_t		*actor = json_object_get(o, "actor"), *who, *user;
 	const char	*type = json_string_value(json_object_get(actor, "type"));
@@ -109,75 +328,92 @@ audit_actor(json_t *o, struct audit_row *r)
 	if (type == NULL || (strcmp(type, "session") != 0 &&
 	    strcmp(type, "api_key") != 0))
 		return;
-	r->actor_type = xstrdup(type);
+	f->actor_type = put(s, type);
 	who = json_object_get(actor, type);
 	user = json_object_get(who, "user");
 	if (user != NULL) {
-		r->actor_id = dup_id(json_object_get(user, "id"));
+		f->actor_id = put_id(s, json_object_get(user, "id"));
 		email = json_string_value(json_object_get(user, "email"));
 		if (email != NULL)
 			email_hash(email, r->actor_email_sha256,
 			    r->actor_email_prefix);
 	} else
-		r->actor_id = dup_id(json_object_get(json_object_get(who,
+		f->actor_id = put_id(s, json_object_get(json_object_get(who,
 		    "service_account"), "id"));
 	if (strcmp(type, "api_key") == 0)
-		r->actor_key_id = dup_id(json_object_get(who, "id"));
+		f->actor_key_id = put_id(s, json_object_get(who, "id"));
+}
+
+static char *
+at(char *mem, size_t off)
+{
+	return off == 0 ? NULL : mem + off - 1;
 }
 
 int
 audit_prepare(json_t *o, struct audit_row *r, char *err, size_t n)
 {
+	struct buf	 s = { 0 }, body = { 0 };
+	struct offs	 f = { 0 };
 	const char	*type;
-	json_t		*at;
+	json_t		*t;
 
 	memset(r, 0, sizeof(*r));
-	if (!json_is_object(o) || (r->id = dup_id(json_object_get(o,
-	    "id"))) == NULL) {
+	if (!json_is_object(o) || (f.id = put_id(&s, json_object_get(o,
+	    "id"))) == 0) {
 		snprintf(err, n, "audit log entry without a usable id");
 		goto fail;
 	}
 	type = json_string_value(json_object_get(o, "type"));
-	at = json_object_get(o, "effective_at");
+	t = json_object_get(o, "effective_at");
 	if (type == NULL || *type == '\0' || strlen(type) > 128 ||
-	    !json_is_integer(at) || json_integer_value(at) <= 0) {
+	    !json_is_integer(t) || json_integer_value(t) <= 0) {
 		snprintf(err, n, "audit log entry %s has no type or time",
-		    r->id);
+		    s.p);
 		goto fail;
 	}
-	r->type = xstrdup(type);
-	r->effective_at = json_integer_value(at);
+	f.type = put(&s, type);
+	r->effective_at = json_integer_value(t);
 	/* Identifiers first: the actor's address is hashed below. */
-	audit_actor(o, r);
-	r->project_id = dup_id(json_object_get(json_object_get(o, "project"),
+	audit_actor(o, r, &s, &f);
+	f.project_id = put_id(&s, json_object_get(json_object_get(o,
+	    "project"), "id"));
+	f.target_id = put_id(&s, json_object_get(json_object_get(o, type),
 	    "id"));
-	r->target_id = dup_id(json_object_get(json_object_get(o, type), "id"));
 	audit_scrub(o);
-	r->body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_ENSURE_ASCII);
-	if (r->body == NULL || (r->body_len = strlen(r->body)) >
-	    AUDIT_BODY_MAX) {
-		snprintf(err, n, "audit log entry %s is too large to keep",
-		    r->id);
+	if (audit_canon(o, &body) != 0 || body.len > AUDIT_BODY_MAX) {
+		snprintf(err, n, "audit log entry %s is %s", s.p,
+		    body.len > AUDIT_BODY_MAX ? "too large to keep" :
+		    "not valid UTF-8");
 		goto fail;
 	}
+	r->mem = xmalloc(s.len + body.len + 1);
+	memcpy(r->mem, s.p, s.len);
+	memcpy(r->mem + s.len, body.p, body.len);
+	r->mem[s.len + body.len] = '\0';
+	r->id = at(r->mem, f.id);
+	r->type = at(r->mem, f.type);
+	r->actor_type = at(r->mem, f.actor_type);
+	r->actor_id = at(r->mem, f.actor_id);
+	r->actor_key_id = at(r->mem, f.actor_key_id);
+	r->project_id = at(r->mem, f.project_id);
+	r->target_id = at(r->mem, f.target_id);
+	r->body = r->mem + s.len;
+	r->body_len = body.len;
+	free(s.p);
+	free(body.p);
 	return 0;
 fail:
-	audit_row_free(r);
+	free(s.p);
+	free(body.p);
+	memset(r, 0, sizeof(*r));
 	return -1;
 }
 
 void
 audit_row_free(struct audit_row *r)
 {
-	free(r->id);
-	free(r->type);
-	free(r->actor_type);
-	free(r->actor_id);
-	free(r->actor_key_id);
-	free(r->project_id);
-	free(r->target_id);
-	free(r->body);
+	free(r->mem);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -17,12 +17,17 @@
 #include <jansson.h>
 
 #include "redact.h"
+#include "util.h"
 
 #define AUDIT_BODY_MAX	(1024 * 1024)	/* larger entries are refused */
 #define AUDIT_HASH_LEN	32
 
-/* One entry, ready to store.  Strings are owned: audit_row_free(). */
+/*
+ * One entry, ready to store.  Its strings all live in mem, one
+ * allocation: audit_row_free().
+ */
 struct audit_row {
+	char	*mem;
 	char	*id;
 	char	*type;
 	int64_t	 effective_at;
@@ -44,6 +49,15 @@ struct audit_row {
  */
 int	 audit_prepare(json_t *o, struct audit_row *r, char *err, size_t n);
 void	 audit_row_free(struct audit_row *r);
+
+/*
+ * Appends v's canonical bytes to b: keys sorted bytewise, no spaces,
+ * non-ASCII as \uXXXX (upper-case hex, surrogate pairs beyond the BMP),
+ * numbers as jansson writes them; the same bytes as json_dumps() with
+ * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII, without its
+ * per-object bookkeeping.  -1 for a string that is not UTF-8.
+ */
+int	 audit_canon(json_t *v, struct buf *b);
 
 /* Replaces every address under v, recursively (see above). */
 void	 audit_scrub(json_t *v);

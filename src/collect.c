@@ -230,7 +230,7 @@ stream_hand_over(struct run *run, struct stream *st)
 	e->stale = st->stale;
 	e->orphan = st->orphan;
 	memcpy(e->error, st->error, sizeof(e->error));
-	wq_call(run->wq, stream_finish, e);
+	wq_call(run->wq, stream_finish, e, sizeof(*e));
 }
 
 static void	stream_settled(struct run *run, struct stream *st);

@@ -12,6 +12,10 @@
  *      stored oldest first; the anchor moves with the page, in the same
  *      transaction (a crash resumes exactly where the last commit was);
  *      the walk stops at entries newer than the run's start;
+ *   2a. when a forward page shows that much more is left than a few pages
+ *      (a first run, or a long gap), the rest up to the run's start is
+ *      cut into time windows read in parallel (see "windows" below) and
+ *      stored window by window, oldest first, the anchor moving as before;
  *   3. re-read the overlap window (audit_overlap_seconds) before the
  *      anchor the run started from, for entries that arrived late; those
  *      already stored are skipped, so nothing is stored twice.
@@ -21,6 +25,8 @@
  * them, and moves the head and the anchor: the cursor moves only with the
  * rows it covers.
  */
+#include <sys/queue.h>
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +41,34 @@
 
 #define AUDIT_NCOLS	17
 
-enum phase { PH_NEWEST, PH_BISECT, PH_FIRST, PH_FORWARD, PH_OVERLAP };
+/*
+ * Windows: WIN_TARGET entries expected per window when they are planned;
+ * a window that passes WIN_SPLIT entries is cut short and the rest of its
+ * time split again, so memory stays bounded (about WIN_AHEAD windows of
+ * at most WIN_SPLIT entries are held).  JOB_ROWS entries per transaction.
+ */
+#define WIN_TARGET	1500
+#define WIN_SPLIT	2500
+#define WIN_MAX		4096
+#define JOB_ROWS	1000
+
+enum phase {
+	PH_NEWEST, PH_BISECT, PH_FIRST, PH_FORWARD, PH_WINDOWS, PH_OVERLAP
+};
+
+enum win_state { WIN_IDLE, WIN_RUNNING, WIN_DONE };
+
+/* A window: every entry with lo <= effective_at <= hi, listed newest first. */
+struct window {
+	TAILQ_ENTRY(window)	 link;
+	struct stream		*st;
+	int64_t			 lo, hi;
+	enum win_state		 state;
+	struct audit_row	*rows;		/* as listed: newest first */
+	size_t			 n, cap;
+	struct page_chain	 seen;
+};
+TAILQ_HEAD(windows, window);
 
 /* The network loop's side of the walk. */
 struct audit_walk {
@@ -49,6 +82,10 @@ struct audit_walk {
 	struct audit_row *first;	/* the oldest second's entries */
 	size_t		 nfirst;
 	struct page_chain seen;
+	struct windows	 wins;		/* oldest first */
+	int		 nwins, running;
+	int		 par;		/* windows read at once */
+	int		 cuts;		/* windows cut short */
 };
 
 /* The write thread's side: where the stored chain ends. */
@@ -97,6 +134,9 @@ audit_stream_prepare(struct run *run, struct stream *st)
 
 	st->walk = xcalloc(1, sizeof(*st->walk));
 	st->head = xcalloc(1, sizeof(*st->head));
+	TAILQ_INIT(&st->walk->wins);
+	st->walk->par = run->conf->collect_concurrency < 16 ?
+	    (int)run->conf->collect_concurrency : 16;
 	st->walk->ch.run = run;
 	st->walk->ch.st = st;
 	if (DB_EXEC(run->db, SQL_AUDIT_STATE_INIT, DV_I(run->tenant),
@@ -119,6 +159,20 @@ audit_stream_prepare(struct run *run, struct stream *st)
 	st->walk->start_at = s.anchor_at;
 }
 
+static void
+window_free(struct audit_walk *w, struct window *win)
+{
+	size_t	 i;
+
+	TAILQ_REMOVE(&w->wins, win, link);
+	w->nwins--;
+	for (i = 0; i < win->n; i++)
+		audit_row_free(&win->rows[i]);
+	free(win->rows);
+	page_chain_free(&win->seen);
+	free(win);
+}
+
 void
 audit_stream_free(struct stream *st)
 {
@@ -129,6 +183,8 @@ audit_stream_free(struct stream *st)
 			audit_row_free(&st->walk->first[i]);
 		free(st->walk->first);
 		page_chain_free(&st->walk->seen);
+		while (!TAILQ_EMPTY(&st->walk->wins))
+			window_free(st->walk, TAILQ_FIRST(&st->walk->wins));
 	}
 	free(st->walk);
 	free(st->head);
@@ -299,26 +355,48 @@ audit_stream_end(struct db *db, struct stream *st, enum stream_state s)
 /* -- the network loop ------------------------------------------------ */
 
 static void	audit_page(struct oa *oa, struct oa_call *call, void *arg);
+static void	window_page(struct oa *oa, struct oa_call *call, void *arg);
 
 static void
-audit_get(struct stream *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-/* Queues GET /organization/audit_logs?<query>. */
-static void
-audit_get(struct stream *st, const char *fmt, ...)
+audit_getv(struct stream *st, oa_done_cb cb, void *arg, const char *fmt,
+    va_list ap)
 {
 	struct buf	 path = { 0 };
 	char		*q;
-	va_list		 ap;
 
-	va_start(ap, fmt);
 	if (vasprintf(&q, fmt, ap) < 0)
 		q = NULL;
-	va_end(ap);
 	buf_printf(&path, "%s?%s", st->def->path, q != NULL ? q : "limit=1");
-	oa_get(st->run->oa, path.p, true, audit_page, &st->walk->ch);
+	oa_get(st->run->oa, path.p, true, cb, arg);
 	free(q);
 	buf_free(&path);
+}
+
+static void
+audit_get(struct stream *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void
+window_get(struct window *win, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Queues GET /organization/audit_logs?<query> for the walk. */
+static void
+audit_get(struct stream *st, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	audit_getv(st, audit_page, &st->walk->ch, fmt, ap);
+	va_end(ap);
+}
+
+/* The same for a window's page. */
+static void
+window_get(struct window *win, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	audit_getv(win->st, window_page, win, fmt, ap);
+	va_end(ap);
 }
 
 /* The stream's fetching is over: its end goes after its pages. */
@@ -335,10 +413,13 @@ audit_queue(struct stream *st, struct audit_row *rows, size_t n,
     const struct audit_row *anchor)
 {
 	struct audit_job	*j = xcalloc(1, sizeof(*j));
+	size_t			 bytes = sizeof(*j), i;
 
 	j->st = st;
 	j->rows = rows;
 	j->n = n;
+	for (i = 0; i < n; i++)
+		bytes += sizeof(*rows) + rows[i].body_len + 256;
 	if (anchor != NULL) {
 		snprintf(j->anchor, sizeof(j->anchor), "%s", anchor->id);
 		j->anchor_at = anchor->effective_at;
@@ -347,7 +428,7 @@ audit_queue(struct stream *st, struct audit_row *rows, size_t n,
 		st->walk->anchor_at = anchor->effective_at;
 	}
 	st->rows += (long)n;
-	wq_call(st->run->wq, audit_store, j);
+	wq_call(st->run->wq, audit_store, j, bytes);
 }
 
 /*
@@ -460,6 +541,221 @@ next_after(struct stream *st, struct page *pg, const char *fmt)
 	return true;
 }
 
+/* -- windows --------------------------------------------------------- */
+
+/*
+ * Windows cut [from, to] by time and are read at once, each newest first
+ * under its own effective_at filter and its own cursors, so no cursor is
+ * ever used under a filter other than the one that made it.  Entries can
+ * be chained only oldest first, so a finished window waits until every
+ * older one is stored; then its entries go to the write thread in
+ * transactions of JOB_ROWS, each moving the anchor to its newest entry.
+ *
+ * A window that passes WIN_SPLIT entries at a page whose oldest entry is
+ * at second t stops there: what it holds is complete down to part of
+ * second t.  Its rest becomes a window of second t alone (read whole;
+ * the entries the cut window also holds are found stored when it follows
+ * and skipped) and the seconds before t, split in two.
+ */
+static void	windows_pump(struct stream *st);
+
+static struct window *
+window_new(struct stream *st, int64_t lo, int64_t hi, struct window *before)
+{
+	struct audit_walk	*w = st->walk;
+	struct window		*win = xcalloc(1, sizeof(*win));
+
+	win->st = st;
+	win->lo = lo;
+	win->hi = hi;
+	if (before != NULL)
+		TAILQ_INSERT_BEFORE(before, win, link);
+	else
+		TAILQ_INSERT_TAIL(&w->wins, win, link);
+	w->nwins++;
+	return win;
+}
+
+/*
+ * Plans windows over [from, to] for about est entries, and starts them.
+ * Windows are whole seconds, at least one each.
+ */
+static void
+windows_start(struct stream *st, int64_t from, int64_t to, double est)
+{
+	int64_t	 span = to - from + 1, k, i, lo, hi;
+
+	st->walk->phase = PH_WINDOWS;
+	k = (int64_t)(est / WIN_TARGET) + 1;
+	if (k < st->walk->par)
+		k = st->walk->par;
+	if (k > WIN_MAX)
+		k = WIN_MAX;
+	if (k > span)
+		k = span;
+	for (i = 0, lo = from; i < k; i++, lo = hi + 1) {
+		hi = from + span * (i + 1) / k - 1;
+		window_new(st, lo, hi, NULL);
+	}
+	log_info("collect: org %" PRId64 ": audit_logs: about %.0f entries "
+	    "to read; %" PRId64 " windows, %d at once", st->run->org, est, k,
+	    st->walk->par);
+	windows_pump(st);
+}
+
+static void
+window_request(struct window *win, const char *after)
+{
+	win->state = WIN_RUNNING;
+	win->st->walk->running++;
+	window_get(win, "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%" PRId64
+	    "&effective_at%%5Blte%%5D=%" PRId64 "%s%s",
+	    win->st->run->conf->page_limit, win->lo, win->hi,
+	    after != NULL ? "&after=" : "", after != NULL ? after : "");
+}
+
+/* Hands the oldest finished windows' entries to the write thread. */
+static void
+windows_flush(struct stream *st)
+{
+	struct audit_walk	*w = st->walk;
+	struct window		*win;
+	struct audit_row	*rows;
+	size_t			 k, i;
+
+	while ((win = TAILQ_FIRST(&w->wins)) != NULL &&
+	    win->state == WIN_DONE) {
+		/* Oldest first: the window holds them newest first. */
+		while (win->n > 0) {
+			k = win->n < JOB_ROWS ? win->n : JOB_ROWS;
+			rows = xcalloc(k, sizeof(*rows));
+			for (i = 0; i < k; i++)
+				rows[i] = win->rows[win->n - 1 - i];
+			win->n -= k;
+			audit_queue(st, rows, k, &rows[k - 1]);
+		}
+		window_free(w, win);
+	}
+}
+
+/* Stores what it can, starts what it may; the phase's end follows. */
+static void
+windows_pump(struct stream *st)
+{
+	struct audit_walk	*w = st->walk;
+	struct window		*win;
+	int			 pos = 0;
+
+	if (st->state != SS_RUNNING)
+		return;
+	windows_flush(st);
+	if (TAILQ_EMPTY(&w->wins)) {
+		log_info("collect: org %" PRId64 ": audit_logs: windows read; "
+		    "%d cut short and split", st->run->org, w->cuts);
+		overlap(st->run, st);
+		return;
+	}
+	/* Only the oldest windows, so that few wait with their entries. */
+	TAILQ_FOREACH(win, &w->wins, link) {
+		if (w->running >= w->par || pos++ >= w->par + w->par / 2)
+			break;
+		if (win->state == WIN_IDLE)
+			window_request(win, NULL);
+	}
+}
+
+/* Appends a page's entries to the window as listed, newest first. */
+static void
+window_take(struct window *win, json_t *data)
+{
+	struct stream	*st = win->st;
+	size_t		 count = json_array_size(data), i;
+	char		 why[256];
+
+	if (win->n + count > win->cap) {
+		win->cap = win->n + count + win->cap / 2;
+		win->rows = xrealloc(win->rows, win->cap * sizeof(*win->rows));
+	}
+	for (i = 0; i < count; i++) {
+		if (audit_prepare(json_array_get(data, i), &win->rows[win->n],
+		    why, sizeof(why)) == 0)
+			win->n++;
+		else if (st->bad_rows++ < 5)
+			log_warn("collect: org %" PRId64 ": audit_logs: skipped "
+			    "an entry: %s", st->run->org, why);
+	}
+}
+
+/* Cuts win at second t (see above); win is then done. */
+static void
+window_split(struct window *win, int64_t t)
+{
+	struct stream	*st = win->st;
+	int64_t		 mid;
+
+	st->walk->cuts++;
+	window_new(st, t, t, win);
+	if (t - 1 >= win->lo) {
+		mid = win->lo + (t - 1 - win->lo) / 2;
+		window_new(st, win->lo, mid, TAILQ_PREV(win, windows, link));
+		if (mid + 1 <= t - 1)
+			window_new(st, mid + 1, t - 1, TAILQ_PREV(win, windows,
+			    link));
+	}
+	win->state = WIN_DONE;
+}
+
+static void
+window_page(struct oa *oa, struct oa_call *call, void *arg)
+{
+	struct window	*win = arg;
+	struct stream	*st = win->st;
+	struct run	*run = st->run;
+	struct page	 pg;
+	json_t		*oldest;
+	int64_t		 t;
+	char		 err[256];
+
+	(void)oa;
+	st->walk->running--;
+	if (st->state != SS_RUNNING)
+		return;
+	st->requests += call->attempts;
+	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
+	if (!oa_ok(call)) {
+		if (call->status == 403 || call->status == 404)
+			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
+			    "cannot read this stream: %s", call->err);
+		else
+			stream_stop(run, st, SS_FAILED, call->status, "%s",
+			    call->err);
+		return;
+	}
+	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	    err, sizeof(err)) != 0) {
+		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
+		    st->pages + 1, err);
+		return;
+	}
+	st->pages++;
+	window_take(win, pg.data);
+	oldest = json_array_get(pg.data, json_array_size(pg.data) - 1);
+	t = json_integer_value(json_object_get(oldest, "effective_at"));
+	if (!pg.has_more)
+		win->state = WIN_DONE;
+	else if (win->n >= WIN_SPLIT && t > win->lo && t <= win->hi)
+		window_split(win, t);
+	else if (page_chain_follow(&win->seen, pg.next, err,
+	    sizeof(err)) != 0) {
+		page_free(&pg);
+		stream_stop(run, st, SS_FAILED, 200, "%s", err);
+		return;
+	} else
+		window_request(win, pg.next);
+	page_free(&pg);
+	windows_pump(st);
+}
+
 static void
 on_first(struct stream *st, struct page *pg)
 {
@@ -504,7 +800,8 @@ on_forward(struct stream *st, struct page *pg)
 	const char		*id = json_string_value(json_object_get(newest,
 	    "id"));
 	int64_t			 at = json_integer_value(json_object_get(newest,
-	    "effective_at"));
+	    "effective_at")), oldest = at;
+	double			 est;
 	char			 err[256];
 	size_t			 n;
 
@@ -517,15 +814,22 @@ on_forward(struct stream *st, struct page *pg)
 		return;
 	}
 	rows = page_rows(st, pg->data, &n);
-	if (n > 0)
+	if (n > 0) {
+		oldest = rows[0].effective_at;
 		audit_queue(st, rows, n, &rows[n - 1]);
-	else
+	} else
 		free(rows);
 	/* Entries newer than the run's start are the next run's. */
-	if (pg->has_more && at <= run->now && n > 0)
-		forward(st);
-	else
+	if (!pg->has_more || at > run->now || n == 0) {
 		overlap(run, st);
+		return;
+	}
+	/* Much more to come: read the rest in parallel windows. */
+	est = (double)n * (double)(run->now - at) / (double)(at - oldest + 1);
+	if (est > 4.0 * (double)run->conf->page_limit)
+		windows_start(st, at, run->now, est);
+	else
+		forward(st);
 }
 
 static void
@@ -619,6 +923,8 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	case PH_OVERLAP:
 		on_overlap(st, &pg);
 		break;
+	case PH_WINDOWS:
+		break;		/* windows have their own callback */
 	}
 	page_free(&pg);
 }

@@ -150,13 +150,13 @@ wq_rows(struct wq *q, enum sql_stmt id, const struct db_val *v,
 }
 
 void
-wq_call(struct wq *q, wq_fn fn, void *arg)
+wq_call(struct wq *q, wq_fn fn, void *arg, size_t bytes)
 {
 	struct job	*j = xcalloc(1, sizeof(*j));
 
 	j->fn = fn;
 	j->arg = arg;
-	j->bytes = sizeof(*j);
+	j->bytes = sizeof(*j) + bytes;
 	wq_push(q, j);
 }
 

@@ -3,8 +3,8 @@
  * thread over its own connection, so a network loop never waits for
  * storage.  Rows are copied in; the caller's buffers may go at once.
  *
- * The queue is bounded: wq_rows() waits while more than WQ_MAX_BYTES are
- * queued, so a fast network cannot outrun a slow database without limit.
+ * The queue is bounded: wq_rows() and wq_call() wait while more than
+ * WQ_MAX_BYTES are queued, so a fast network cannot outrun a slow database without limit.
  */
 #ifndef ORGAUDIT_WQ_H
 #define ORGAUDIT_WQ_H
@@ -35,8 +35,11 @@ struct wq	*wq_start(const struct conf *c, char *err, size_t errlen);
 void		 wq_rows(struct wq *q, enum sql_stmt id, const struct db_val *v,
 		    size_t nrows, size_t ncols, wq_error_fn on_error,
 		    void *arg);
-/* Queues fn(db, arg). */
-void		 wq_call(struct wq *q, wq_fn fn, void *arg);
+/*
+ * Queues fn(db, arg); bytes is what arg holds, counted against the
+ * queue's bound until fn has run.
+ */
+void		 wq_call(struct wq *q, wq_fn fn, void *arg, size_t bytes);
 /* Runs everything queued, stops the thread, closes its connection. */
 void		 wq_finish(struct wq *q);
 

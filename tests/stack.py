@@ -265,8 +265,9 @@ class Stack:
 
     # -- the OpenAI simulator -----------------------------------------------
 
-    def start_sim(self, *args, admin_key=None):
-        """Starts the simulator; args are its command-line options."""
+    def start_sim(self, *args, admin_key=None, access_log=True):
+        """Starts the simulator; args are its command-line options.  A
+        benchmark turns the access log off, as it would be in use."""
         self.admin_key = admin_key or \
             "sk-admin-" + secrets.token_urlsafe(36).replace("-", "x") + "Zq9w"
         port_file = self.path("sim.port")
@@ -277,8 +278,9 @@ class Stack:
             proc = subprocess.Popen(
                 [sys.executable, SIM, "--port", "0", "--port-file", port_file,
                  "--admin-key", self.admin_key,
-                 "--truth", self.path("truth.json"),
-                 "--log", self.path("logs", "sim-access.log")] + list(args),
+                 "--truth", self.path("truth.json")] +
+                (["--log", self.path("logs", "sim-access.log")]
+                 if access_log else []) + list(args),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.sim_proc = proc
         wait_for("the OpenAI simulator", lambda: os.path.exists(port_file),

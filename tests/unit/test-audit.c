@@ -188,6 +188,112 @@ test_audit_refuses_unusable_entries(void **state)
 	free(pad);
 }
 
+/* Random values, from a fixed seed, for the differential test below. */
+static uint32_t	 rng_state = 12345;
+
+static uint32_t
+rng(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+static json_t *
+random_string(void)
+{
+	static const char *const	 parts[] = { "a", "Z", "/", "\"",
+	    "\\", "\n", "\t", "\b", "\f", "\r", "\x01", "\x1f", "\x7f",
+	    "\xc3\xa9", "\xe2\x98\x83", "\xf0\x9f\x98\x80",
+	    "\xef\xbf\xbf", "\xe2\x80\xa8", "key", "sha256:", " " };
+	char				 s[128];
+	size_t				 i, n = rng() % 8;
+
+	s[0] = '\0';
+	for (i = 0; i < n; i++)
+		strcat(s, parts[rng() % (sizeof(parts) / sizeof(parts[0]))]);
+	return json_string(s);
+}
+
+static json_t *
+random_value(int depth)
+{
+	json_t	*v, *k;
+	size_t	 i, n;
+
+	switch (depth > 3 ? rng() % 5 : rng() % 7) {
+	case 0:
+		return json_integer((json_int_t)rng() - (1 << 23));
+	case 1:
+		return json_real((double)(int32_t)rng() / ((rng() % 1000) +
+		    1));
+	case 2:
+		return random_string();
+	case 3:
+		return rng() % 2 ? json_true() : json_false();
+	case 4:
+		return json_null();
+	case 5:
+		v = json_array();
+		for (i = 0, n = rng() % 5; i < n; i++)
+			json_array_append_new(v, random_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		for (i = 0, n = rng() % 40; i < n; i++) {
+			k = random_string();
+			json_object_set_new(v, json_string_value(k),
+			    random_value(depth + 1));
+			json_decref(k);
+		}
+		return v;
+	}
+}
+
+/* audit_canon writes exactly what jansson's sorted ASCII dump writes. */
+static void
+test_audit_canon_matches_jansson(void **state)
+{
+	struct buf	 b = { 0 };
+	json_t		*v;
+	char		*want;
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		v = json_object();
+		json_object_set_new(v, "v", random_value(0));
+		json_object_set_new(v, "w", random_value(0));
+		want = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENSURE_ASCII);
+		buf_reset(&b);
+		assert_int_equal(audit_canon(v, &b), 0);
+		assert_non_null(b.p);
+		assert_string_equal(b.p, want);
+		free(want);
+		json_decref(v);
+	}
+	buf_free(&b);
+}
+
+/* A string that is not UTF-8 (only possible when built unchecked). */
+static void
+test_audit_canon_refuses_bad_utf8(void **state)
+{
+	static const char *const	 bad[] = { "\xff", "a\xc3", "\xc0\xaf",
+	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x98" };
+	struct buf			 b = { 0 };
+	json_t				*v;
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = json_string_nocheck(bad[i]);
+		assert_int_equal(audit_canon(v, &b), -1);
+		json_decref(v);
+	}
+	buf_free(&b);
+}
+
 /* hash = SHA-256(prev || body), checked against an independent value. */
 static void
 test_audit_hash_vector(void **state)
@@ -218,6 +324,8 @@ main(void)
 		cmocka_unit_test(test_audit_canonical_is_stable),
 		cmocka_unit_test(test_audit_scrub_everywhere),
 		cmocka_unit_test(test_audit_refuses_unusable_entries),
+		cmocka_unit_test(test_audit_canon_matches_jansson),
+		cmocka_unit_test(test_audit_canon_refuses_bad_utf8),
 		cmocka_unit_test(test_audit_hash_vector),
 	};
 
