@@ -24,13 +24,13 @@ LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
 	   db.c sql.c migrate.c oa.c ingest.c strset.c vault.c collect.c \
 	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
 	   passwd.c session.c lists.c web.c mustache.c audit.c \
-	   collect_audit.c chain.c
+	   collect_audit.c chain.c jscan.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 
 BINS	 = build/orgaudit build/orgaudit-collect cgi-bin/orgaudit.fcgi
 UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd audit
+	     api token mustache mustache-spec session passwd audit jscan
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)

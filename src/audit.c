@@ -2,149 +2,79 @@
  * audit.c: see audit.h.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "audit.h"
 #include "ingest.h"
 #include "util.h"
 
-/* Is the whole of s one email address? */
+/* Is the whole of s[0..n) one email address? */
 static bool
-is_address(const char *s)
+is_address(const char *s, size_t n)
 {
-	const char	*at = strchr(s, '@');
+	const char	*at = memchr(s, '@', n), *end = s + n;
 	size_t		 i;
 
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
-	    strchr(at + 1, '.') == NULL || strlen(s) > 320)
+	if (at == NULL || at == s || n > 320 ||
+	    memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL ||
+	    memchr(at + 1, '.', (size_t)(end - at - 1)) == NULL)
 		return false;
-	for (i = 0; s[i] != '\0'; i++)
+	for (i = 0; i < n; i++)
 		if (isspace((unsigned char)s[i]) || s[i] == '<' || s[i] == '>' ||
 		    s[i] == '"' || s[i] == ',')
 			return false;
 	return true;
 }
 
-/* The replacement of a string value; NULL to keep it as it is. */
-static json_t *
-scrub_string(const char *s, char prefix[EMAIL_PREFIX_MAX])
+/* Could s[0..n) hold an address or a key?  One pass, no copies. */
+static bool
+suspect(const char *s, size_t n)
 {
-	char		 hex[EMAIL_HASH_HEX];
-	struct buf	 b = { 0 };
-	json_t		*v;
+	size_t	 i;
 
-	prefix[0] = '\0';
-	if (is_address(s)) {
-		email_hash(s, hex, prefix);
-		b.p = xasprintf("sha256:%s", hex);
-		v = json_string(b.p);
-		free(b.p);
-		return v;
-	}
-	if (strchr(s, '@') == NULL && strstr(s, "sk-") == NULL)
-		return NULL;
-	redact_text(s, &b);
-	v = strcmp(b.p, s) == 0 ? NULL : json_string(b.p);
-	buf_free(&b);
-	return v;
+	for (i = 0; i < n; i++)
+		if (s[i] == '@' || (s[i] == 's' && i + 2 < n &&
+		    s[i + 1] == 'k' && s[i + 2] == '-'))
+			return true;
+	return false;
 }
 
-void
-audit_scrub(json_t *v)
+/*
+ * The scrubbed form of s[0..n) in out (NUL-terminated): an address
+ * becomes "sha256:<hex>" and its prefix is set; anything else has its
+ * addresses and key-like tokens redacted.  Returns false when s stays as
+ * it is (out untouched, prefix empty).
+ */
+static bool
+scrub(const char *s, size_t n, struct buf *out, char prefix[EMAIL_PREFIX_MAX])
 {
-	char		 prefix[EMAIL_PREFIX_MAX], key[160];
-	const char	*k;
-	json_t		*x, *rep;
-	size_t		 i;
-	void		*tmp;
+	char	 hex[EMAIL_HASH_HEX], *c;
+	bool	 changed;
 
-	if (json_is_object(v)) {
-		json_object_foreach_safe(v, tmp, k, x) {
-			if (json_is_string(x)) {
-				rep = scrub_string(json_string_value(x), prefix);
-				if (rep == NULL)
-					continue;
-				/* Where an address sat under a key, keep whose. */
-				if (prefix[0] != '\0' && strlen(k) < 100) {
-					snprintf(key, sizeof(key), "%s_prefix", k);
-					json_object_set_new(v, key,
-					    json_string(prefix));
-				}
-				json_object_set_new(v, k, rep);
-			} else
-				audit_scrub(x);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			if (json_is_string(x)) {
-				rep = scrub_string(json_string_value(x), prefix);
-				if (rep != NULL)
-					json_array_set_new(v, i, rep);
-			} else
-				audit_scrub(x);
-		}
+	prefix[0] = '\0';
+	if (!suspect(s, n))
+		return false;
+	c = xmalloc(n + 1);
+	memcpy(c, s, n);
+	c[n] = '\0';
+	buf_reset(out);
+	if (is_address(s, n)) {
+		email_hash(c, hex, prefix);
+		buf_printf(out, "sha256:%s", hex);
+		changed = true;
+	} else {
+		redact_text(c, out);
+		changed = out->len != n || memcmp(out->p, s, n) != 0;
 	}
+	free(c);
+	return changed;
 }
 
 /* -- canonical bytes ------------------------------------------------ */
-
-struct member {
-	const char	*key;
-	size_t		 len;
-	json_t		*v;
-};
-
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct member	*x = a, *y = b;
-	int			 c = memcmp(x->key, y->key, x->len < y->len ?
-	    x->len : y->len);
-
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Decodes one UTF-8 sequence at s; its length, or 0 if malformed. */
-static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t	 len, i;
-	uint32_t c = s[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* The two-character escape of cp, or NULL. */
 static const char *
@@ -199,7 +129,7 @@ canon_string(const char *str, size_t n, struct buf *b)
 			buf_add(b, s + i, run - i);
 		if ((i = run) >= n)
 			break;
-		if ((len = utf8_next(s + i, n - i, &cp)) == 0)
+		if ((len = jscan_utf8(s + i, n - i, &cp)) == 0)
 			return -1;
 		i += len;
 		if ((esc = short_escape(cp)) != NULL)
@@ -215,75 +145,176 @@ canon_string(const char *str, size_t n, struct buf *b)
 	return 0;
 }
 
-int
-audit_canon(json_t *v, struct buf *b)
+/*
+ * An object's member as written: a node's key and value, or one made by
+ * scrubbing ("<key>_prefix"), whose strings are owned.
+ */
+struct member {
+	const char	*key;
+	size_t		 len;
+	uint32_t	 val;		/* the value's node, or JSCAN_NONE */
+	uint32_t	 order;		/* later wins; made members last */
+	char		*own_key, *own_val;
+};
+
+static int
+member_cmp(const void *a, const void *b)
 {
-	struct member	 small[32], *m;
-	json_t		*x;
-	void		*it;
-	char		 num[64];
-	size_t		 n, i;
+	const struct member	*x = a, *y = b;
+	int			 c = memcmp(x->key, y->key, x->len < y->len ?
+	    x->len : y->len);
+
+	if (c != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int	canon_node(const struct jdoc *d, uint32_t k, struct buf *b,
+		    struct buf *tmp);
+
+/* A string, scrubbed, then escaped. */
+static int
+canon_value_string(const char *s, size_t n, struct buf *b, struct buf *tmp)
+{
+	char	 prefix[EMAIL_PREFIX_MAX];
+
+	if (scrub(s, n, tmp, prefix))
+		return canon_string(tmp->p, tmp->len, b);
+	return canon_string(s, n, b);
+}
+
+static int
+canon_object(const struct jdoc *d, uint32_t k, struct buf *b, struct buf *tmp)
+{
+	struct member	 small[16], *m;
+	const struct jnode *v = d->v;
+	char		 prefix[EMAIL_PREFIX_MAX];
+	size_t		 cap = v[k].n * 2, n = 0, i, w;
+	uint32_t	 c;
 	int		 rc = 0;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		n = json_object_size(v);
-		m = n <= 32 ? small : xcalloc(n, sizeof(*m));
-		i = 0;
-		for (it = json_object_iter(v); it != NULL && i < n;
-		    it = json_object_iter_next(v, it), i++) {
-			m[i].key = json_object_iter_key(it);
-			m[i].len = json_object_iter_key_len(it);
-			m[i].v = json_object_iter_value(it);
+	m = cap <= 16 ? small : xcalloc(cap, sizeof(*m));
+	for (c = JSCAN_FIRST(k); c < v[k].end; c = v[c + 1].end) {
+		m[n] = (struct member){ v[c].s, v[c].len, c + 1, (uint32_t)n,
+		    NULL, NULL };
+		/* A key that holds an address or a key is redacted too. */
+		if (scrub(v[c].s, v[c].len, tmp, prefix)) {
+			m[n].own_key = xstrdup(tmp->p);
+			m[n].key = m[n].own_key;
+			m[n].len = tmp->len;
 		}
-		qsort(m, i, sizeof(*m), member_cmp);
-		buf_addc(b, '{');
-		for (n = i, i = 0; i < n && rc == 0; i++) {
-			if (i > 0)
-				buf_addc(b, ',');
-			if ((rc = canon_string(m[i].key, m[i].len, b)) == 0) {
-				buf_addc(b, ':');
-				rc = audit_canon(m[i].v, b);
-			}
+		n++;
+		/* Where an address sits under a key, keep whose it was. */
+		if (v[c + 1].type == J_STR && v[c].len < 100 &&
+		    is_address(v[c + 1].s, v[c + 1].len) &&
+		    scrub(v[c + 1].s, v[c + 1].len, tmp, prefix)) {
+			m[n] = (struct member){ NULL, 0, JSCAN_NONE,
+			    UINT32_MAX, NULL, xstrdup(prefix) };
+			m[n].own_key = xasprintf("%.*s_prefix",
+			    (int)m[n - 1].len, m[n - 1].key);
+			m[n].key = m[n].own_key;
+			m[n].len = strlen(m[n].key);
+			n++;
 		}
-		buf_addc(b, '}');
-		if (m != small)
-			free(m);
-		return rc;
-	case JSON_ARRAY:
+	}
+	qsort(m, n, sizeof(*m), member_cmp);
+	buf_addc(b, '{');
+	for (i = 0, w = 0; i < n && rc == 0; i++) {
+		/* Of equal keys the last wins, as in jansson. */
+		if (i + 1 < n && m[i + 1].len == m[i].len &&
+		    memcmp(m[i + 1].key, m[i].key, m[i].len) == 0)
+			continue;
+		if (w++ > 0)
+			buf_addc(b, ',');
+		if ((rc = canon_string(m[i].key, m[i].len, b)) != 0)
+			break;
+		buf_addc(b, ':');
+		rc = m[i].val != JSCAN_NONE ? canon_node(d, m[i].val, b, tmp) :
+		    canon_string(m[i].own_val, strlen(m[i].own_val), b);
+	}
+	buf_addc(b, '}');
+	for (i = 0; i < n; i++) {
+		free(m[i].own_key);
+		free(m[i].own_val);
+	}
+	if (m != small)
+		free(m);
+	return rc;
+}
+
+/* A real number, as jansson writes it (they are rare in the log). */
+static int
+canon_real(const struct jnode *x, struct buf *b)
+{
+	char	 text[64], out[64];
+	json_t	*r;
+	size_t	 n;
+
+	if (x->len >= sizeof(text))
+		return -1;
+	memcpy(text, x->s, x->len);
+	text[x->len] = '\0';
+	r = json_real(strtod(text, NULL));
+	n = r != NULL ? json_dumpb(r, out, sizeof(out), JSON_ENCODE_ANY) : 0;
+	json_decref(r);
+	if (n == 0 || n >= sizeof(out))
+		return -1;
+	buf_add(b, out, n);
+	return 0;
+}
+
+static int
+canon_node(const struct jdoc *d, uint32_t k, struct buf *b, struct buf *tmp)
+{
+	const struct jnode	*x = &d->v[k];
+	uint32_t		 c;
+	char			 num[24];
+
+	switch (x->type) {
+	case J_OBJ:
+		return canon_object(d, k, b, tmp);
+	case J_ARR:
 		buf_addc(b, '[');
-		json_array_foreach(v, i, x) {
-			if (i > 0)
+		for (c = JSCAN_FIRST(k); c < x->end; c = d->v[c].end) {
+			if (c > JSCAN_FIRST(k))
 				buf_addc(b, ',');
-			if (audit_canon(x, b) != 0)
+			if (canon_node(d, c, b, tmp) != 0)
 				return -1;
 		}
 		buf_addc(b, ']');
 		return 0;
-	case JSON_STRING:
-		return canon_string(json_string_value(v), json_string_length(v),
-		    b);
-	case JSON_INTEGER:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case J_STR:
+		return canon_value_string(x->s, x->len, b, tmp);
+	case J_INT:
+		buf_add(b, num, (size_t)snprintf(num, sizeof(num), "%" PRId64,
+		    x->i));
 		return 0;
-	case JSON_REAL:
-		/* Rare in the log: jansson's own format, to the byte. */
-		n = json_dumpb(v, num, sizeof(num), JSON_ENCODE_ANY);
-		if (n == 0 || n >= sizeof(num))
-			return -1;
-		buf_add(b, num, n);
-		return 0;
-	case JSON_TRUE:
+	case J_REAL:
+		return canon_real(x, b);
+	case J_TRUE:
 		buf_adds(b, "true");
 		return 0;
-	case JSON_FALSE:
+	case J_FALSE:
 		buf_adds(b, "false");
 		return 0;
-	case JSON_NULL:
+	case J_NULL:
 		buf_adds(b, "null");
 		return 0;
 	}
 	return -1;
+}
+
+int
+audit_canon(const struct jdoc *d, uint32_t k, struct buf *b)
+{
+	struct buf	 tmp = { 0 };
+	int		 rc;
+
+	rc = canon_node(d, k, b, &tmp);
+	free(tmp.p);
+	return rc;
 }
 
 /* -- the row --------------------------------------------------------- */
@@ -294,22 +325,27 @@ audit_canon(json_t *v, struct buf *b)
  * free, which matters at a million entries.
  */
 static size_t
-put(struct buf *s, const char *v)
+put(struct buf *s, const char *v, size_t n)
 {
 	size_t	 off = s->len;
 
-	if (v == NULL)
-		return 0;
-	buf_add(s, v, strlen(v) + 1);
+	buf_add(s, v, n);
+	buf_addc(s, '\0');
 	return off + 1;
 }
 
+/* An identifier at node k, if it is a usable one. */
 static size_t
-put_id(struct buf *s, json_t *v)
+put_id(struct buf *s, const struct jdoc *d, uint32_t k)
 {
-	const char	*id = json_string_value(v);
+	char	 id[129];
 
-	return ingest_id_ok(id) ? put(s, id) : 0;
+	if (k == JSCAN_NONE || d->v[k].type != J_STR || d->v[k].len == 0 ||
+	    d->v[k].len >= sizeof(id))
+		return 0;
+	memcpy(id, d->v[k].s, d->v[k].len);
+	id[d->v[k].len] = '\0';
+	return ingest_id_ok(id) ? put(s, id, d->v[k].len) : 0;
 }
 
 struct offs {
@@ -319,29 +355,34 @@ struct offs {
 
 /* The actor: session or API key, the user or service account behind it. */
 static void
-audit_actor(json_t *o, struct audit_row *r, struct buf *s, struct offs *f)
+audit_actor(const struct jdoc *d, uint32_t o, struct audit_row *r,
+    struct buf *s, struct offs *f)
 {
-	json_t		*actor = json_object_get(o, "actor"), *who, *user;
-	const char	*type = json_string_value(json_object_get(actor, "type"));
-	const char	*email;
+	uint32_t	 actor = jscan_get(d, o, "actor"), who, user;
+	const char	*type;
+	char		*email;
 
-	if (type == NULL || (strcmp(type, "session") != 0 &&
-	    strcmp(type, "api_key") != 0))
+	if (jscan_streq(d, jscan_get(d, actor, "type"), "session"))
+		type = "session";
+	else if (jscan_streq(d, jscan_get(d, actor, "type"), "api_key"))
+		type = "api_key";
+	else
 		return;
-	f->actor_type = put(s, type);
-	who = json_object_get(actor, type);
-	user = json_object_get(who, "user");
-	if (user != NULL) {
-		f->actor_id = put_id(s, json_object_get(user, "id"));
-		email = json_string_value(json_object_get(user, "email"));
-		if (email != NULL)
+	f->actor_type = put(s, type, strlen(type));
+	who = jscan_get(d, actor, type);
+	if ((user = jscan_get(d, who, "user")) != JSCAN_NONE) {
+		f->actor_id = put_id(s, d, jscan_get(d, user, "id"));
+		if ((email = jscan_strdup(d, jscan_get(d, user,
+		    "email"))) != NULL) {
 			email_hash(email, r->actor_email_sha256,
 			    r->actor_email_prefix);
+			free(email);
+		}
 	} else
-		f->actor_id = put_id(s, json_object_get(json_object_get(who,
+		f->actor_id = put_id(s, d, jscan_get(d, jscan_get(d, who,
 		    "service_account"), "id"));
 	if (strcmp(type, "api_key") == 0)
-		f->actor_key_id = put_id(s, json_object_get(who, "id"));
+		f->actor_key_id = put_id(s, d, jscan_get(d, who, "id"));
 }
 
 static char *
@@ -351,40 +392,42 @@ at(char *mem, size_t off)
 }
 
 int
-audit_prepare(json_t *o, struct audit_row *r, char *err, size_t n)
+audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
+    char *err, size_t n)
 {
 	struct buf	 s = { 0 }, body = { 0 };
 	struct offs	 f = { 0 };
-	const char	*type;
-	json_t		*t;
+	uint32_t	 t, ty;
+	char		 type[129];
 
 	memset(r, 0, sizeof(*r));
-	if (!json_is_object(o) || (f.id = put_id(&s, json_object_get(o,
-	    "id"))) == 0) {
+	if (k >= d->n || d->v[k].type != J_OBJ ||
+	    (f.id = put_id(&s, d, jscan_get(d, k, "id"))) == 0) {
 		snprintf(err, n, "audit log entry without a usable id");
 		goto fail;
 	}
-	type = json_string_value(json_object_get(o, "type"));
-	t = json_object_get(o, "effective_at");
-	if (type == NULL || *type == '\0' || strlen(type) > 128 ||
-	    !json_is_integer(t) || json_integer_value(t) <= 0) {
+	ty = jscan_get(d, k, "type");
+	t = jscan_get(d, k, "effective_at");
+	if (ty == JSCAN_NONE || d->v[ty].type != J_STR || d->v[ty].len == 0 ||
+	    d->v[ty].len >= sizeof(type) || memchr(d->v[ty].s, '\0',
+	    d->v[ty].len) != NULL || t == JSCAN_NONE ||
+	    d->v[t].type != J_INT || d->v[t].i <= 0) {
 		snprintf(err, n, "audit log entry %s has no type or time",
 		    s.p);
 		goto fail;
 	}
-	f.type = put(&s, type);
-	r->effective_at = json_integer_value(t);
-	/* Identifiers first: the actor's address is hashed below. */
-	audit_actor(o, r, &s, &f);
-	f.project_id = put_id(&s, json_object_get(json_object_get(o,
-	    "project"), "id"));
-	f.target_id = put_id(&s, json_object_get(json_object_get(o, type),
+	memcpy(type, d->v[ty].s, d->v[ty].len);
+	type[d->v[ty].len] = '\0';
+	f.type = put(&s, type, d->v[ty].len);
+	r->effective_at = d->v[t].i;
+	audit_actor(d, k, r, &s, &f);
+	f.project_id = put_id(&s, d, jscan_get(d, jscan_get(d, k, "project"),
 	    "id"));
-	audit_scrub(o);
-	if (audit_canon(o, &body) != 0 || body.len > AUDIT_BODY_MAX) {
+	f.target_id = put_id(&s, d, jscan_get(d, jscan_get(d, k, type), "id"));
+	if (audit_canon(d, k, &body) != 0 || body.len > AUDIT_BODY_MAX) {
 		snprintf(err, n, "audit log entry %s is %s", s.p,
 		    body.len > AUDIT_BODY_MAX ? "too large to keep" :
-		    "not valid UTF-8");
+		    "not valid JSON text");
 		goto fail;
 	}
 	r->mem = xmalloc(s.len + body.len + 1);
@@ -421,12 +464,5 @@ void
 audit_hash(const unsigned char prev[AUDIT_HASH_LEN], const char *body,
     size_t len, unsigned char out[AUDIT_HASH_LEN])
 {
-	EVP_MD_CTX	*ctx = EVP_MD_CTX_new();
-	unsigned int	 n = AUDIT_HASH_LEN;
-
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, prev, AUDIT_HASH_LEN);
-	EVP_DigestUpdate(ctx, body, len);
-	EVP_DigestFinal_ex(ctx, out, &n);
-	EVP_MD_CTX_free(ctx);
+	sha256_2(prev, AUDIT_HASH_LEN, body, len, out);
 }

@@ -4,18 +4,18 @@
  * An entry is kept whole (unknown types and fields included) except for
  * email addresses: a string that is an address becomes "sha256:<hex>",
  * with its first characters beside it in "<key>_prefix" when it sat under
- * a key; any other string is scrubbed of addresses and key-like tokens
- * (redact_text).  The result is serialised canonically (keys sorted,
- * compact, ASCII with \u escapes), and those bytes are what the chain
- * hashes: hash = SHA-256(prev_hash || body).
+ * a key (that member replaces any the entry had); any other string, keys
+ * included, is scrubbed of addresses and key-like tokens (redact_text).
+ * The result is serialised canonically (keys sorted, compact, ASCII with
+ * \u escapes), and those bytes are what the chain hashes:
+ * hash = SHA-256(prev_hash || body).
  */
 #ifndef ORGAUDIT_AUDIT_H
 #define ORGAUDIT_AUDIT_H
 
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "jscan.h"
 #include "redact.h"
 #include "util.h"
 
@@ -43,24 +43,22 @@ struct audit_row {
 };
 
 /*
- * Prepares entry o (which it modifies: addresses are replaced in place).
- * Returns 0, or -1 with the reason in err (no usable id, type or time; a
- * body over AUDIT_BODY_MAX).
+ * Prepares the entry at node k of d.  Returns 0, or -1 with the reason in
+ * err (no usable id, type or time; a body over AUDIT_BODY_MAX).
  */
-int	 audit_prepare(json_t *o, struct audit_row *r, char *err, size_t n);
+int	 audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
+	    char *err, size_t n);
 void	 audit_row_free(struct audit_row *r);
 
 /*
- * Appends v's canonical bytes to b: keys sorted bytewise, no spaces,
- * non-ASCII as \uXXXX (upper-case hex, surrogate pairs beyond the BMP),
- * numbers as jansson writes them; the same bytes as json_dumps() with
- * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII, without its
- * per-object bookkeeping.  -1 for a string that is not UTF-8.
+ * Appends the canonical bytes of node k, scrubbed, to b: keys sorted
+ * bytewise (of repeated keys the last), no spaces, non-ASCII as \uXXXX
+ * (upper-case hex, surrogate pairs beyond the BMP), numbers as jansson
+ * writes them.  For a text without addresses or key-like tokens these
+ * are the bytes of jansson's json_dumps() with JSON_COMPACT |
+ * JSON_SORT_KEYS | JSON_ENSURE_ASCII.  -1 on a number it cannot write.
  */
-int	 audit_canon(json_t *v, struct buf *b);
-
-/* Replaces every address under v, recursively (see above). */
-void	 audit_scrub(json_t *v);
+int	 audit_canon(const struct jdoc *d, uint32_t k, struct buf *b);
 
 /* hash = SHA-256(prev || body). */
 void	 audit_hash(const unsigned char prev[AUDIT_HASH_LEN], const char *body,

@@ -431,27 +431,43 @@ audit_queue(struct stream *st, struct audit_row *rows, size_t n,
 	wq_call(st->run->wq, audit_store, j, bytes);
 }
 
+/* An entry's effective_at, or 0. */
+static int64_t
+entry_time(const struct jdoc *d, uint32_t e)
+{
+	uint32_t	 t = jscan_get(d, e, "effective_at");
+
+	return t != JSCAN_NONE && d->v[t].type == J_INT ? d->v[t].i : 0;
+}
+
 /*
  * Prepares a page's entries, newest first as listed, into rows oldest
  * first.  Entries that cannot be kept are logged and left out.
  */
 static struct audit_row *
-page_rows(struct stream *st, json_t *data, size_t *n)
+page_rows(struct stream *st, const struct jpage *pg, size_t *n)
 {
 	struct audit_row	*rows;
-	size_t			 count = json_array_size(data), i;
+	const struct jdoc	*d = &pg->doc;
+	uint32_t		*item, c;
+	size_t			 count = pg->count, i = 0;
 	char			 why[256];
 
+	/* Listed newest first: walk them back to front. */
+	item = xcalloc(count + 1, sizeof(*item));
+	for (c = JSCAN_FIRST(pg->data); c < d->v[pg->data].end && i < count;
+	    c = d->v[c].end)
+		item[i++] = c;
 	rows = xcalloc(count + 1, sizeof(*rows));
 	*n = 0;
-	for (i = count; i-- > 0; ) {
-		if (audit_prepare(json_array_get(data, i), &rows[*n], why,
-		    sizeof(why)) == 0)
+	while (i-- > 0) {
+		if (audit_prepare(d, item[i], &rows[*n], why, sizeof(why)) == 0)
 			(*n)++;
 		else if (st->bad_rows++ < 5)
 			log_warn("collect: org %" PRId64 ": audit_logs: skipped "
 			    "an entry: %s", st->run->org, why);
 	}
+	free(item);
 	return rows;
 }
 
@@ -528,7 +544,7 @@ audit_stream_start(struct run *run, struct stream *st)
 
 /* Follows an 'after' cursor within a phase; false when it stalls. */
 static bool
-next_after(struct stream *st, struct page *pg, const char *fmt)
+next_after(struct stream *st, struct jpage *pg, const char *fmt)
 {
 	char	 err[256];
 
@@ -666,19 +682,22 @@ windows_pump(struct stream *st)
 
 /* Appends a page's entries to the window as listed, newest first. */
 static void
-window_take(struct window *win, json_t *data)
+window_take(struct window *win, const struct jpage *pg)
 {
-	struct stream	*st = win->st;
-	size_t		 count = json_array_size(data), i;
-	char		 why[256];
+	struct stream		*st = win->st;
+	const struct jdoc	*d = &pg->doc;
+	size_t			 count = pg->count;
+	uint32_t		 c;
+	char			 why[256];
 
 	if (win->n + count > win->cap) {
 		win->cap = win->n + count + win->cap / 2;
 		win->rows = xrealloc(win->rows, win->cap * sizeof(*win->rows));
 	}
-	for (i = 0; i < count; i++) {
-		if (audit_prepare(json_array_get(data, i), &win->rows[win->n],
-		    why, sizeof(why)) == 0)
+	for (c = JSCAN_FIRST(pg->data); c < d->v[pg->data].end;
+	    c = d->v[c].end) {
+		if (audit_prepare(d, c, &win->rows[win->n], why,
+		    sizeof(why)) == 0)
 			win->n++;
 		else if (st->bad_rows++ < 5)
 			log_warn("collect: org %" PRId64 ": audit_logs: skipped "
@@ -711,8 +730,8 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct window	*win = arg;
 	struct stream	*st = win->st;
 	struct run	*run = st->run;
-	struct page	 pg;
-	json_t		*oldest;
+	struct jpage	 pg;
+	uint32_t	 c, oldest = JSCAN_NONE;
 	int64_t		 t;
 	char		 err[256];
 
@@ -731,40 +750,42 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 			    call->err);
 		return;
 	}
-	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	if (page_scan(call->body.p ? call->body.p : "", call->body.len, &pg,
 	    err, sizeof(err)) != 0) {
 		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
 		    st->pages + 1, err);
 		return;
 	}
 	st->pages++;
-	window_take(win, pg.data);
-	oldest = json_array_get(pg.data, json_array_size(pg.data) - 1);
-	t = json_integer_value(json_object_get(oldest, "effective_at"));
+	window_take(win, &pg);
+	for (c = JSCAN_FIRST(pg.data); c < pg.doc.v[pg.data].end;
+	    c = pg.doc.v[c].end)
+		oldest = c;
+	t = entry_time(&pg.doc, oldest);
 	if (!pg.has_more)
 		win->state = WIN_DONE;
 	else if (win->n >= WIN_SPLIT && t > win->lo && t <= win->hi)
 		window_split(win, t);
 	else if (page_chain_follow(&win->seen, pg.next, err,
 	    sizeof(err)) != 0) {
-		page_free(&pg);
+		jpage_free(&pg);
 		stream_stop(run, st, SS_FAILED, 200, "%s", err);
 		return;
 	} else
 		window_request(win, pg.next);
-	page_free(&pg);
+	jpage_free(&pg);
 	windows_pump(st);
 }
 
 static void
-on_first(struct stream *st, struct page *pg)
+on_first(struct stream *st, struct jpage *pg)
 {
 	struct audit_walk	*w = st->walk;
 	struct audit_row	*rows;
 	size_t			 n, i;
 	char			 q[160];
 
-	rows = page_rows(st, pg->data, &n);
+	rows = page_rows(st, pg, &n);
 	/* Pages come newest first: keep the older ones in front. */
 	w->first = xrealloc(w->first, (w->nfirst + n + 1) * sizeof(*rows));
 	memmove(w->first + n, w->first, w->nfirst * sizeof(*rows));
@@ -792,15 +813,15 @@ on_first(struct stream *st, struct page *pg)
 }
 
 static void
-on_forward(struct stream *st, struct page *pg)
+on_forward(struct stream *st, struct jpage *pg)
 {
 	struct run		*run = st->run;
 	struct audit_row	*rows;
-	json_t			*newest = json_array_get(pg->data, 0);
-	const char		*id = json_string_value(json_object_get(newest,
-	    "id"));
-	int64_t			 at = json_integer_value(json_object_get(newest,
-	    "effective_at")), oldest = at;
+	uint32_t		 newest = pg->count > 0 ?
+	    JSCAN_FIRST(pg->data) : JSCAN_NONE;
+	char			*id = jscan_strdup(&pg->doc, jscan_get(&pg->doc,
+	    newest, "id"));
+	int64_t			 at = entry_time(&pg->doc, newest), oldest = at;
 	double			 est;
 	char			 err[256];
 	size_t			 n;
@@ -810,10 +831,12 @@ on_forward(struct stream *st, struct page *pg)
 		return;
 	}
 	if (page_chain_follow(&st->walk->seen, id, err, sizeof(err)) != 0) {
+		free(id);
 		stream_stop(run, st, SS_FAILED, 200, "%s", err);
 		return;
 	}
-	rows = page_rows(st, pg->data, &n);
+	free(id);
+	rows = page_rows(st, pg, &n);
 	if (n > 0) {
 		oldest = rows[0].effective_at;
 		audit_queue(st, rows, n, &rows[n - 1]);
@@ -833,13 +856,13 @@ on_forward(struct stream *st, struct page *pg)
 }
 
 static void
-on_overlap(struct stream *st, struct page *pg)
+on_overlap(struct stream *st, struct jpage *pg)
 {
 	struct audit_row	*rows;
 	size_t			 n;
 	char			 q[160];
 
-	rows = page_rows(st, pg->data, &n);
+	rows = page_rows(st, pg, &n);
 	if (n > 0)
 		audit_queue(st, rows, n, NULL);
 	else
@@ -862,7 +885,7 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct stream		*st = ch->st;
 	struct run		*run = ch->run;
 	struct audit_walk	*w = st->walk;
-	struct page		 pg;
+	struct jpage		 pg;
 	char			 err[256];
 	bool			 any;
 
@@ -886,14 +909,14 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 			    call->err);
 		return;
 	}
-	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	if (page_scan(call->body.p ? call->body.p : "", call->body.len, &pg,
 	    err, sizeof(err)) != 0) {
 		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
 		    st->pages + 1, err);
 		return;
 	}
 	st->pages++;
-	any = json_array_size(pg.data) > 0;
+	any = pg.count > 0;
 	switch (w->phase) {
 	case PH_NEWEST:
 		if (!any) {
@@ -901,8 +924,7 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 			break;
 		}
 		w->lo = w->floor;
-		w->hi = json_integer_value(json_object_get(json_array_get(
-		    pg.data, 0), "effective_at")) + 1;
+		w->hi = entry_time(&pg.doc, JSCAN_FIRST(pg.data)) + 1;
 		if (w->hi <= w->lo)
 			w->hi = w->lo + 1;
 		bisect(st);
@@ -926,5 +948,5 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	case PH_WINDOWS:
 		break;		/* windows have their own callback */
 	}
-	page_free(&pg);
+	jpage_free(&pg);
 }

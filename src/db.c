@@ -257,7 +257,9 @@ db_run(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 			b[i].buffer = &ints[i];
 			break;
 		case DBT_STR:
-			b[i].buffer_type = MYSQL_TYPE_STRING;
+		case DBT_BIN:
+			b[i].buffer_type = p[i].t == DBT_BIN ? MYSQL_TYPE_BLOB :
+			    MYSQL_TYPE_STRING;
 			b[i].buffer = (void *)(p[i].s != NULL ? p[i].s : "");
 			b[i].buffer_length = p[i].len;
 			break;
@@ -348,8 +350,9 @@ db_exec_bulk(struct db *db, enum sql_stmt id, const struct db_val *v,
 			lens[k] = x->len;
 		}
 		b[c].u.indicator = ind + c * nrows;
-		if (t == DBT_STR) {
-			b[c].buffer_type = MYSQL_TYPE_STRING;
+		if (t == DBT_STR || t == DBT_BIN) {
+			b[c].buffer_type = t == DBT_BIN ? MYSQL_TYPE_BLOB :
+			    MYSQL_TYPE_STRING;
 			b[c].buffer = (void *)(strs + c * nrows);
 			b[c].length = lens + c * nrows;
 		} else {

@@ -16,7 +16,8 @@
 
 struct db;
 
-enum db_type { DBT_NULL, DBT_INT, DBT_STR };
+/* DBT_BIN: bytes for a binary column, sent without character set. */
+enum db_type { DBT_NULL, DBT_INT, DBT_STR, DBT_BIN };
 
 /* A bound parameter.  Strings are borrowed for the call only. */
 struct db_val {
@@ -29,7 +30,7 @@ struct db_val {
 #define DV_NULL		((struct db_val){ DBT_NULL, 0, NULL, 0 })
 #define DV_I(x)		((struct db_val){ DBT_INT, (int64_t)(x), NULL, 0 })
 #define DV_S(x)		db_val_str(x)
-#define DV_B(p, n)	((struct db_val){ DBT_STR, 0, (const char *)(p), (n) })
+#define DV_B(p, n)	((struct db_val){ DBT_BIN, 0, (const char *)(p), (n) })
 
 static inline struct db_val
 db_val_str(const char *s)

@@ -93,3 +93,61 @@ page_chain_free(struct page_chain *c)
 	c->seen = NULL;
 	c->n = 0;
 }
+
+int
+page_scan(const char *body, size_t len, struct jpage *pg, char *err,
+    size_t errlen)
+{
+	struct jdoc	*d = &pg->doc;
+	uint32_t	 more, last = JSCAN_NONE, c;
+	char		 why[200];
+
+	memset(pg, 0, sizeof(*pg));
+	if (jscan_parse(d, body, len, why, sizeof(why)) != 0) {
+		if (strstr(why, "end of file expected") != NULL)
+			snprintf(err, errlen, "response holds more than one "
+			    "JSON document (trailing data: %s)", why);
+		else
+			snprintf(err, errlen, "response is not JSON: %s", why);
+		goto fail;
+	}
+	pg->data = jscan_get(d, 0, "data");
+	if (pg->data == JSCAN_NONE || d->v[pg->data].type != J_ARR) {
+		snprintf(err, errlen, "response is not a list: no 'data' "
+		    "array");
+		goto fail;
+	}
+	pg->count = d->v[pg->data].n;
+	more = jscan_get(d, 0, "has_more");
+	if (more != JSCAN_NONE && d->v[more].type != J_TRUE &&
+	    d->v[more].type != J_FALSE) {
+		snprintf(err, errlen, "response 'has_more' is not a boolean");
+		goto fail;
+	}
+	pg->next = jscan_strdup(d, jscan_get(d, 0, "last_id"));
+	if ((pg->next == NULL || *pg->next == '\0') && pg->count > 0) {
+		free(pg->next);
+		for (c = JSCAN_FIRST(pg->data); c < d->v[pg->data].end;
+		    c = d->v[c].end)
+			last = c;
+		pg->next = jscan_strdup(d, jscan_get(d, last, "id"));
+	}
+	if (pg->next != NULL && *pg->next == '\0') {
+		free(pg->next);
+		pg->next = NULL;
+	}
+	pg->has_more = more != JSCAN_NONE && d->v[more].type == J_TRUE &&
+	    pg->count > 0 && pg->next != NULL;
+	return 0;
+fail:
+	jpage_free(pg);
+	return -1;
+}
+
+void
+jpage_free(struct jpage *pg)
+{
+	jscan_free(&pg->doc);
+	free(pg->next);
+	memset(pg, 0, sizeof(*pg));
+}

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "jscan.h"
+
 struct page {
 	json_t		*root;		/* owned; page_free() releases it */
 	json_t		*data;		/* borrowed from root: the array */
@@ -28,6 +30,22 @@ struct page {
 int	 page_parse(const char *body, size_t len, struct page *pg, char *err,
 	    size_t errlen);
 void	 page_free(struct page *pg);
+
+/*
+ * The same envelope read with jscan (see jscan.h), for pages read in
+ * bulk (the audit log): the same checks and the same cursor.
+ */
+struct jpage {
+	struct jdoc	 doc;		/* owned; jpage_free() releases it */
+	uint32_t	 data;		/* the array's node in doc */
+	uint32_t	 count;		/* its elements */
+	char		*next;		/* owned: cursor for after=, or NULL */
+	bool		 has_more;	/* true only when next is usable */
+};
+
+int	 page_scan(const char *body, size_t len, struct jpage *pg, char *err,
+	    size_t errlen);
+void	 jpage_free(struct jpage *pg);
 
 /* Cursors a stream has already followed; owned by the stream. */
 struct page_chain {

@@ -172,7 +172,7 @@ email_hash(const char *email, char hex[EMAIL_HASH_HEX],
 	for (i = 0; i < len; i++)
 		norm[i] = (char)tolower((unsigned char)email[i]);
 	norm[len] = '\0';
-	SHA256((const unsigned char *)norm, len, md);
+	sha256_2(norm, len, NULL, 0, md);
 	hex_encode(md, sizeof(md), hex);
 	/*
 	 * The first four characters, a UTF-8 sequence counting as one, and

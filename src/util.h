@@ -78,4 +78,8 @@ int	 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Reads a whole small file (at most maxlen bytes) into a buffer. */
 int	 file_read(const char *path, size_t maxlen, struct buf *out);
 
+/* out = SHA-256(a || b); b may be empty.  Aborts if OpenSSL cannot. */
+void	 sha256_2(const void *a, size_t alen, const void *b, size_t blen,
+	    unsigned char out[32]);
+
 #endif

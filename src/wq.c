@@ -125,7 +125,7 @@ wq_rows(struct wq *q, enum sql_stmt id, const struct db_val *v,
 	if (nrows == 0)
 		return;
 	for (i = 0; i < n; i++)
-		if (v[i].t == DBT_STR)
+		if (v[i].t == DBT_STR || v[i].t == DBT_BIN)
 			strbytes += v[i].len + 1;
 	/* One allocation: header, values, then their bytes. */
 	j = xcalloc(1, sizeof(*j) + n * sizeof(*j->v) + strbytes);
@@ -133,7 +133,7 @@ wq_rows(struct wq *q, enum sql_stmt id, const struct db_val *v,
 	p = (char *)(j->vals + n);
 	for (i = 0; i < n; i++) {
 		j->v[i] = v[i];
-		if (v[i].t == DBT_STR) {
+		if (v[i].t == DBT_STR || v[i].t == DBT_BIN) {
 			memcpy(p, v[i].s, v[i].len);
 			p[v[i].len] = '\0';
 			j->v[i].s = p;

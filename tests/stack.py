@@ -127,7 +127,7 @@ class Stack:
 
     # -- MariaDB ------------------------------------------------------------
 
-    def start_db(self):
+    def start_db(self, buffer_pool="256M"):
         """Initialises (once) and starts a private MariaDB server."""
         data = self.path("mysql", "data")
         log = self.path("logs", "mariadb.log")
@@ -145,7 +145,7 @@ class Stack:
             ["mariadbd", "--no-defaults", "--datadir=" + data,
              "--socket=" + self.db_socket, "--skip-networking",
              "--user=root", "--pid-file=" + pidfile, "--log-error=" + log,
-             "--innodb-buffer-pool-size=256M",
+             "--innodb-buffer-pool-size=" + buffer_pool,
              "--innodb-flush-log-at-trx-commit=2",
              "--character-set-server=utf8mb4",
              "--collation-server=utf8mb4_bin"],

@@ -381,6 +381,59 @@ test_page_chain_message_quotes_bounded_cursor(void **state)
 	assert_true(strlen(err) < 200);
 }
 
+/* page_scan reads every envelope as page_parse does. */
+static void
+test_page_scan_agrees_with_page_parse(void **state)
+{
+	static const char *const	 bodies[] = {
+		"{\"object\":\"list\",\"data\":[{\"id\":\"a\"},{\"id\":\"b\"}],"
+		    "\"first_id\":\"a\",\"last_id\":\"b\",\"has_more\":true}",
+		"{\"data\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"last_id\":\"z\","
+		    "\"has_more\":true}",
+		"{\"data\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"has_more\":true}",
+		"{\"data\":[{\"id\":\"a\"}],\"last_id\":null,\"has_more\":true}",
+		"{\"data\":[{\"id\":\"a\"}],\"last_id\":\"\",\"has_more\":true}",
+		"{\"data\":[{\"id\":\"a\"}],\"has_more\":false}",
+		"{\"data\":[{\"id\":\"a\"}]}",
+		"{\"data\":[],\"has_more\":true,\"last_id\":\"q\"}",
+		"{\"data\":[{\"name\":\"no id\"}],\"has_more\":true}",
+		"{\"data\":[{\"id\":7}],\"has_more\":true}",
+		"{\"data\":[1,2,{\"id\":\"c\"}],\"has_more\":true}",
+		"{\"data\":[],\"has_more\":\"yes\"}",
+		"{\"data\":{}}", "{\"items\":[]}", "[]", "", "not json",
+		"{\"data\":[]} {\"data\":[]}", "{\"data\":[]} x",
+		"{\"data\":[]}\n\t ", "{\"data\":[{\"id\":\"a\\u00e9\"}],"
+		    "\"has_more\":true}",
+		"{\"data\":[],\"has_more\":true,\"data\":[{\"id\":\"d\"}]}",
+	};
+	struct page			 a;
+	struct jpage			 b;
+	char				 ea[256], eb[256];
+	size_t				 i;
+	int				 ra, rb;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		ra = page_parse(bodies[i], strlen(bodies[i]), &a, ea,
+		    sizeof(ea));
+		rb = page_scan(bodies[i], strlen(bodies[i]), &b, eb,
+		    sizeof(eb));
+		if (ra != rb)
+			fail_msg("%s: page_parse %d (%s), page_scan %d (%s)",
+			    bodies[i], ra, ra ? ea : "", rb, rb ? eb : "");
+		if (ra == 0) {
+			assert_int_equal(a.has_more, b.has_more);
+			assert_int_equal(json_array_size(a.data), b.count);
+			if (a.next == NULL)
+				assert_null(b.next);
+			else
+				assert_string_equal(a.next, b.next);
+			page_free(&a);
+		}
+		jpage_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -404,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_page_parse_top_level_array),
 		cmocka_unit_test(test_page_parse_has_more_not_boolean),
 		cmocka_unit_test(test_page_parse_error_message_fits_buffer),
+		cmocka_unit_test(test_page_scan_agrees_with_page_parse),
 		cmocka_unit_test(test_page_chain_accepts_new_cursors),
 		cmocka_unit_test(test_page_chain_rejects_repeated_cursor),
 		cmocka_unit_test(test_page_chain_rejects_immediate_repeat),
