@@ -29,6 +29,9 @@ CREATE TABLE audit_event (
   PRIMARY KEY (org_id, seq),
   UNIQUE KEY audit_event_id (org_id, id),
   KEY audit_event_time (org_id, effective_at),
+  KEY audit_event_type (org_id, type, seq),
+  KEY audit_event_actor (org_id, actor_id, seq),
+  KEY audit_event_key (org_id, actor_key_id, seq),
   KEY audit_event_target (org_id, target_id, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

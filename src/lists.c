@@ -62,6 +62,7 @@ struct page_out {
 	json_t		*data;
 	json_t		*(*view)(const struct db_row *);
 	char		 kind;
+	int		 bcol;		/* the cursor's second key, or -1 */
 	int64_t		 limit;
 	int64_t		 now;
 	bool		 more;
@@ -80,9 +81,9 @@ page_row(const struct db_row *row, void *arg)
 	json_array_append_new(p->data, p->kind == 'k' ? view_key(row,
 	    p->now) : p->view(row));
 	snprintf(p->last_a, sizeof(p->last_a), "%s", db_row_str(row, 0));
-	if (p->kind == 'k')
+	if (p->bcol >= 0)
 		snprintf(p->last_b, sizeof(p->last_b), "%s",
-		    db_row_str(row, KC_STREAM));
+		    db_row_str(row, (size_t)p->bcol));
 	return 0;
 }
 
@@ -93,6 +94,7 @@ page_init(struct page_out *p, char kind, int64_t limit,
 	memset(p, 0, sizeof(*p));
 	p->data = json_array();
 	p->kind = kind;
+	p->bcol = kind == 'k' ? KC_STREAM : -1;
 	p->limit = limit;
 	p->view = view;
 	p->now = now_s();
@@ -106,7 +108,7 @@ page_done(struct page_out *p)
 	json_t	*next = json_null();
 
 	if (p->more) {
-		cursor_encode(p->kind, p->last_a, p->kind == 'k' ? p->last_b :
+		cursor_encode(p->kind, p->last_a, p->bcol >= 0 ? p->last_b :
 		    NULL, cursor, sizeof(cursor));
 		next = json_string(cursor);
 	}
@@ -393,28 +395,66 @@ event_view(const struct db_row *r)
 	return view_event(r);
 }
 
+/*
+ * The event list: by seq, or by time when a time range is asked for (see
+ * SQL_EVENT_PAGE_TIME); the cursor says which ('e': seq; 'T': seq and
+ * time).  An actor that is a key ID ("key_…") matches the key that
+ * acted, any other the user or service account.
+ */
 enum list_rc
 list_events(struct db *db, int64_t tenant, int64_t org,
     const struct event_filter *f, const char *cursor, int64_t limit,
     json_t **out)
 {
 	struct page_out	 p;
-	int64_t		 before = INT64_MAX;
+	bool		 timed = f->since > 0 || f->until > 0;
+	int64_t		 before = INT64_MAX, before_at = INT64_MAX;
 	char		 sha[EMAIL_HASH_HEX] = "", prefix[EMAIL_PREFIX_MAX];
+	char		 a[32], b[32];
+	const char	*user = NULL, *key = NULL;
+	struct db_val	 v[24];
+	size_t		 n = 0;
 
-	page_init(&p, 'e', limit, event_view);
-	if (cursor_int(cursor, 'e', &before) != 0)
+	page_init(&p, timed ? 'T' : 'e', limit, event_view);
+	if (timed) {
+		p.bcol = EC_EFFECTIVE_AT;
+		if (cursor != NULL && (cursor_decode(cursor, 'T', a, sizeof(a),
+		    b, sizeof(b)) != 0 || parse_i64(a, 1, INT64_MAX,
+		    &before) != 0 || parse_i64(b, 0, INT64_MAX,
+		    &before_at) != 0))
+			return page_fail(&p, LIST_BAD_CURSOR);
+	} else if (cursor_int(cursor, 'e', &before) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
+	if (f->actor != NULL && strncmp(f->actor, "key_", 4) == 0)
+		key = f->actor;
+	else
+		user = f->actor;
 	if (f->actor_email != NULL)
 		email_hash(f->actor_email, sha, prefix);
-	if (DB_QUERY(db, SQL_EVENT_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
-	    DV_I(before), DV_S(f->type), DV_S(f->type), DV_S(f->actor),
-	    DV_S(f->actor), DV_S(f->actor),
-	    f->actor_email ? DV_S(sha) : DV_NULL, DV_S(sha),
-	    DV_S(f->project), DV_S(f->project), DV_S(f->target),
-	    DV_S(f->target), f->since > 0 ? DV_I(f->since) : DV_NULL,
-	    DV_I(f->since), f->until > 0 ? DV_I(f->until) : DV_NULL,
-	    DV_I(f->until), DV_I(limit + 1)) < 0)
+	v[n++] = DV_I(tenant);
+	v[n++] = DV_I(org);
+	if (timed) {
+		v[n++] = DV_I(f->since);
+		v[n++] = DV_I(f->until > 0 ? f->until : INT64_MAX);
+		v[n++] = DV_I(before_at);
+		v[n++] = DV_I(before_at);
+	}
+	v[n++] = DV_I(before);
+	v[n++] = DV_S(f->type);
+	v[n++] = DV_S(f->type);
+	v[n++] = DV_S(user);
+	v[n++] = DV_S(user);
+	v[n++] = DV_S(key);
+	v[n++] = DV_S(key);
+	v[n++] = f->actor_email != NULL ? DV_S(sha) : DV_NULL;
+	v[n++] = DV_S(sha);
+	v[n++] = DV_S(f->project);
+	v[n++] = DV_S(f->project);
+	v[n++] = DV_S(f->target);
+	v[n++] = DV_S(f->target);
+	v[n++] = DV_I(limit + 1);
+	if (db_query(db, timed ? SQL_EVENT_PAGE_TIME : SQL_EVENT_PAGE, v, n,
+	    page_row, &p) < 0)
 		return page_fail(&p, LIST_DB);
 	*out = page_done(&p);
 	return LIST_OK;

@@ -41,6 +41,20 @@
 	"   AND e.target_id = " alias ".id AND e.type IN (" types ")" \
 	"   ORDER BY e.seq LIMIT 1)"
 
+/* An audit event as the API shows it (views.h: EC_*). */
+#define EVENT_COLS \
+	" seq, id, effective_at, type, actor_type, actor_id, actor_key_id," \
+	" actor_email_prefix, project_id, target_id, body, prev_hash, hash "
+
+/* The event filters, each optional; the actor is a user or a key. */
+#define EVENT_FILTERS \
+	" AND (? IS NULL OR type = ?)" \
+	" AND (? IS NULL OR actor_id = ?)" \
+	" AND (? IS NULL OR actor_key_id = ?)" \
+	" AND (? IS NULL OR actor_email_sha256 = ?)" \
+	" AND (? IS NULL OR project_id = ?)" \
+	" AND (? IS NULL OR target_id = ?)"
+
 /* The keys of an org with their project, owner and findings. */
 #define KEY_FROM \
 	" FROM oa_key k" CUR("k", "k.stream") \
@@ -448,20 +462,26 @@ static const struct {
 	    " actor_email_prefix, project_id, target_id, body, prev_hash, hash,"
 	    " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	    " ?, ?)"),
-	/* Newest first, each filter optional: (? IS NULL OR …). */
+	/*
+	 * Newest first, each filter optional: (? IS NULL OR …).  MariaDB
+	 * folds "? IS NULL" with the bound values when it plans each
+	 * execution, so a set filter drives its own index.
+	 */
 	STMT(SQL_EVENT_PAGE,
-	    "SELECT seq, id, effective_at, type, actor_type, actor_id,"
-	    " actor_key_id, actor_email_prefix, project_id, target_id, body,"
-	    " prev_hash, hash FROM audit_event"
-	    " WHERE tenant_id = ? AND org_id = ? AND seq < ?"
-	    " AND (? IS NULL OR type = ?)"
-	    " AND (? IS NULL OR actor_id = ? OR actor_key_id = ?)"
-	    " AND (? IS NULL OR actor_email_sha256 = ?)"
-	    " AND (? IS NULL OR project_id = ?)"
-	    " AND (? IS NULL OR target_id = ?)"
-	    " AND (? IS NULL OR effective_at >= ?)"
-	    " AND (? IS NULL OR effective_at < ?)"
+	    "SELECT" EVENT_COLS "FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ? AND seq < ?" EVENT_FILTERS
 	    " ORDER BY seq DESC LIMIT ?"),
+	/*
+	 * With a time range: newest first by time, so the time index both
+	 * bounds and orders the page (ordered by seq, a range in the distant
+	 * past would be found only after every newer row).
+	 */
+	STMT(SQL_EVENT_PAGE_TIME,
+	    "SELECT" EVENT_COLS "FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ?"
+	    " AND effective_at >= ? AND effective_at < ?"
+	    " AND effective_at <= ? AND (effective_at < ? OR seq < ?)"
+	    EVENT_FILTERS " ORDER BY effective_at DESC, seq DESC LIMIT ?"),
 	/* Oldest first from a position, for SIEMs; streamed. */
 	STMT(SQL_EVENT_EXPORT,
 	    "SELECT seq, body, prev_hash, hash FROM audit_event"

@@ -1056,11 +1056,26 @@ runs_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
 	    out);
 }
 
+/* t as YYYY-MM-DD (UTC) in out, for a date input's value. */
+static const char *
+utc_date(int64_t t, char out[16])
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, 16, "%s", "");
+	return out;
+}
+
 /* The timeline: the API's event list with the page's filters. */
 static enum list_rc
 events_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
 {
 	struct event_filter	 f;
+	enum list_rc		 rc;
+	char			 since[16], until[16];
 
 	memset(&f, 0, sizeof(f));
 	f.type = qstr(c, WP_ETYPE);
@@ -1069,8 +1084,16 @@ events_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
 	f.target = qstr(c, WP_TARGET);
 	f.since = c->q[WP_SINCE].set ? c->q[WP_SINCE].i : 0;
 	f.until = c->q[WP_UNTIL].set ? c->q[WP_UNTIL].i : 0;
-	return list_events(c->r->db, c->r->tenant, c->ids[0], &f, cursor,
+	rc = list_events(c->r->db, c->r->tenant, c->ids[0], &f, cursor,
 	    limit, out);
+	/* The form shows the filters in force. */
+	if (rc == LIST_OK)
+		json_object_set_new(*out, "filters", json_pack("{s:s?, s:s?,"
+		    " s:s?, s:s?, s:s?, s:s?}", "event_type", f.type,
+		    "actor", f.actor, "project", f.project, "target", f.target,
+		    "since", f.since ? utc_date(f.since, since) : NULL,
+		    "until", f.until ? utc_date(f.until, until) : NULL));
+	return rc;
 }
 
 static void

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from common import CANARY_DOMAIN, new_stack
+from common import CANARY_DOMAIN, grep_bytes, new_stack
 from tap import diag, run, test
 
 st = new_stack("it-audit")
@@ -339,6 +339,20 @@ def editing_deleting_inserting_or_reordering_is_named():
                                 mid + 1, S["org"]), mid, ["prev_hash"])
     tampered("DELETE FROM audit_event WHERE org_id = %d AND seq = %d" %
              (S["org"], n), n, ["recorded head"])
+    # The first rows and the last ones, each edit and deletion.
+    for seq in (1, 2, n - 1, n):
+        tampered("UPDATE audit_event SET body = REPLACE(body, '\"id\"',"
+                 " '\"Id\"') WHERE org_id = %d AND seq = %d" % (S["org"],
+                                                                seq),
+                 seq, ["content"])
+        tampered("UPDATE audit_event SET effective_at = effective_at + 1"
+                 " WHERE org_id = %d AND seq = %d" % (S["org"], seq), seq,
+                 ["columns"])
+        tampered("UPDATE audit_event SET hash = UNHEX(SHA2('x', 256))"
+                 " WHERE org_id = %d AND seq = %d" % (S["org"], seq), seq,
+                 ["content"])
+    tampered("DELETE FROM audit_event WHERE org_id = %d AND seq = 1" %
+             S["org"], 2, ["missing"])
     cleanup = st.sql("SELECT COUNT(*) FROM audit_event WHERE seq > 1000000")
     assert cleanup == [["0"]], "a forged row survived"
 
@@ -383,10 +397,47 @@ def api_lists_filters_and_pages_the_log():
     since = st.api("/api/v1/openai/orgs/%d/events?since=%d&limit=200" % (
         org, t0), S["tok"])["data"]
     assert since and all(e["effective_at"] >= t0 for e in since)
+    # A time range pages newest first by time, every event in it once.
+    # Bursts share a second: bound the range by distinct times.
+    times = [int(r[0]) for r in st.sql(
+        "SELECT DISTINCT effective_at FROM audit_event WHERE org_id = %d"
+        " ORDER BY effective_at" % org)]
+    t0, t1 = times[len(times) // 4], times[len(times) // 2]
+    want = [r[0] for r in st.sql(
+        "SELECT id FROM audit_event WHERE org_id = %d AND effective_at >= %d"
+        " AND effective_at < %d ORDER BY effective_at DESC, seq DESC" % (
+            org, t0, t1))]
+    got, cursor = [], None
+    while True:
+        page = st.api("/api/v1/openai/orgs/%d/events?since=%d&until=%d"
+                      "&limit=37%s" % (org, t0, t1, "&cursor=" + cursor
+                                       if cursor else ""), S["tok"])
+        got += [e["id"] for e in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(want) > 100 and got == want, (len(got), len(want))
+    # A cursor of one order is refused by the other.
+    st.api("/api/v1/openai/orgs/%d/events?cursor=%s" % (org, cursor or
+           page_cursor(org, t0)), S["tok"], expect=400)
+    # A key that acted, and a user: each by its own column.
+    key = st.sql("SELECT actor_key_id, COUNT(*) FROM audit_event WHERE"
+                 " org_id = %d AND actor_key_id IS NOT NULL GROUP BY"
+                 " actor_key_id ORDER BY 2 DESC LIMIT 1" % org)[0]
+    by_key = st.api("/api/v1/openai/orgs/%d/events?actor=%s&limit=200" % (
+        org, key[0]), S["tok"])["data"]
+    assert len(by_key) == min(int(key[1]), 200)
+    assert all(e["actor"]["key_id"] == key[0] for e in by_key)
     for bad in ("type=Not%20A%20Type", "since=yesterday", "actor=a%2Fb",
                 "actor_email=nope"):
         st.api("/api/v1/openai/orgs/%d/events?%s" % (org, bad), S["tok"],
                expect=400)
+
+
+def page_cursor(org, since):
+    """A cursor from a time-ordered page."""
+    return st.api("/api/v1/openai/orgs/%d/events?since=%d&limit=1" % (
+        org, since), S["tok"])["next_cursor"]
 
 
 @test
@@ -532,6 +583,23 @@ def windows_replayed_from_the_start_change_nothing():
     after = st.sql("SELECT seq, id, HEX(hash) FROM audit_event WHERE"
                    " org_id = %d ORDER BY seq" % org)
     assert after == before, "a replay through windows changed the chain"
+
+
+@test
+def no_address_in_the_database_files_the_logs_or_the_export():
+    """Every simulated address uses the canary domain: after all of the
+    above, it is in none of MariaDB's files, our logs, or the exports."""
+    st.sql("FLUSH TABLES")
+    assert not grep_bytes(st.path("mysql", "data"), CANARY_DOMAIN), \
+        "an address is in MariaDB's files"
+    for log in os.listdir(st.path("logs")):
+        if not log.startswith("sim"):
+            assert not grep_bytes(st.path("logs", log), CANARY_DOMAIN), log
+    for org in (S["org"], S["org_long"]):
+        status, _, body = st.http("GET", "/api/v1/openai/orgs/%d/"
+                                  "events.jsonl" % org, token=S["tok"])
+        assert status == 200 and body.count(b"\n") > 1000
+        assert CANARY_DOMAIN.encode() not in body
 
 
 if __name__ == "__main__":

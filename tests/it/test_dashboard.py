@@ -10,6 +10,7 @@ import html
 import json
 import os
 import re
+import subprocess
 import urllib.parse
 
 from common import (CANARY_DOMAIN, admin_canary, grep_bytes, new_stack,
@@ -332,6 +333,42 @@ def sign_in_is_throttled_per_login_and_per_address():
 
 
 @test
+def the_production_nginx_config_is_valid():
+    """nginx/orgaudit.conf as installed (paths moved into a scratch
+    directory, a throwaway certificate) passes 'nginx -t', and its access
+    log leaves out query strings."""
+    d = st.path("nginx-prod")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "nginx")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                        "-keyout", os.path.join(d, "privkey.pem"), "-out",
+                        os.path.join(d, "fullchain.pem")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(src, "orgaudit.conf")) as f:
+        conf = f.read()
+    for a, b in (("/etc/nginx/snippets/orgaudit-app.conf",
+                  os.path.abspath(os.path.join(src, "orgaudit-app.conf"))),
+                 ("/etc/ssl/orgaudit", d),
+                 ("/var/log/nginx", d)):
+        assert a in conf, a
+        conf = conf.replace(a, b)
+    assert "$uri" in conf and "$request " not in conf and \
+        "$request_uri '" not in conf, "the log format shows query strings"
+    with open(os.path.join(d, "orgaudit.conf"), "w") as f:
+        f.write(conf)
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write("pid %s/nginx.pid;\nerror_log %s/error.log;\n"
+                "events {}\nhttp {\n include /etc/nginx/mime.types;\n"
+                " include %s/orgaudit.conf;\n}\n" % (d, d, d))
+    r = subprocess.run(["nginx", "-t", "-p", d, "-c",
+                        os.path.join(d, "nginx.conf")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@test
 def pages_carry_security_headers():
     c = owner_a()
     for path in ("/login", "/orgs", "/orgs/%d/keys" % S["org_a"],
@@ -351,7 +388,8 @@ def hostile_names_are_escaped_everywhere():
     c = owner_a()
     org = S["org_a"]
     pages = ["/orgs", "/orgs/%d" % org, "/orgs/%d/users" % org,
-             "/orgs/%d/projects" % org, "/orgs/%d/runs" % org]
+             "/orgs/%d/projects" % org, "/orgs/%d/runs" % org,
+             "/orgs/%d/events" % org]
     for p in range(1, 4):
         pages.append("/orgs/%d/keys?page=%d" % (org, p))
     escaped = 0
@@ -420,6 +458,51 @@ def keys_page_filters_sorts_and_pages():
     assert status == 400
     status, _, body = c.get("/orgs/%d/keys?stale=&type=&project=" % org)
     assert status == 200, "an empty filter means any"
+
+
+@test
+def the_timeline_pages_filters_and_keeps_its_filters():
+    c = owner_a()
+    org = S["org_a"]
+    tok = st.token(S["ta"], "timeline")
+    every, cursor = [], None
+    while True:
+        page = st.api("/api/v1/openai/orgs/%d/events?limit=200%s" % (
+            org, "&cursor=" + cursor if cursor else ""), tok)
+        every += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(every) > 60, "too few events to page: %d" % len(every)
+    seqs, href = [], "/orgs/%d/events" % org
+    while href:
+        status, _, body = c.get(html.unescape(href))
+        assert status == 200, (href, status)
+        seqs += [int(x) for x in re.findall(r'<td class="num">(\d+)</td>',
+                                            body)]
+        m = re.search(r'<a href="([^"]+)" rel="next">', body)
+        href = m.group(1) if m else None
+    assert seqs == [e["seq"] for e in every], "the pages differ from the API"
+    # A filter: the form shows it, every row matches, the next page keeps it.
+    types = [e["type"] for e in every]
+    typ = max(set(types), key=types.count)
+    status, _, body = c.get("/orgs/%d/events?event_type=%s&since=2020-01-01"
+                            % (org, typ))
+    assert status == 200
+    assert 'name="event_type" placeholder="api_key.created" maxlength="128"' \
+        ' value="%s"' % typ in body, "the form lost the filter"
+    assert 'name="since" value="2020-01-01"' in body
+    shown = re.findall(r"<td><code>([^<]+)</code>", body)
+    assert shown and set(shown) == {typ}, set(shown)
+    m = re.search(r'<a href="([^"]+)" rel="next">', body)
+    if types.count(typ) > len(shown):
+        assert m and "event_type=" + typ in html.unescape(m.group(1))
+    # Users and projects link to their history.
+    _, _, body = c.get("/orgs/%d/users" % org)
+    assert re.search(r'/orgs/%d/events\?target=user-' % org, body)
+    status, _, _ = c.get("/orgs/%d/events?event_type=Not%%20A%%20Type" % org)
+    assert status == 400
+    diag("%d events over %d pages" % (len(seqs), (len(seqs) + 49) // 50))
 
 
 @test
