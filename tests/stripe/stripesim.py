@@ -1395,6 +1395,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return [("Request-Id", rid), ("Stripe-Version", version),
                 ("Cache-Control", "no-cache, no-store")]
 
+    def answer(self, rec, t0, status, body, method, headers=()):
+        """Logs and counts the request, then replies: a client that has its
+        answer always finds the request in /_stripe/log and the counts."""
+        self.server.sim.log_end(rec, status, t0)
+        return self.reply(status, body, method, headers)
+
     def reply(self, status, body, method, headers=()):
         """Writes one whole response with a single write; returns status."""
         head = ["HTTP/1.1 %d %s\r\nServer: stripesim\r\nContent-Type: application/json\r\n"
@@ -1476,8 +1482,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         headers = self.std_headers(rid, stored.version) + [
                             ("Idempotency-Key", idem), ("Idempotent-Replayed", "true"),
                             ("Original-Request", stored.request_id)]
-                        return sim.log_end(rec, self.reply(stored.status, stored.body, method,
-                                                           headers), t0)
+                        return self.answer(rec, t0, stored.status, stored.body, method, headers)
                     claimed = idem
                 delay()
                 if fault == "500":
@@ -1500,7 +1505,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     headers.append(("Idempotency-Key", idem))
                 if err is not None:
                     headers.extend(err.headers)
-                return sim.log_end(rec, self.reply(status, out, method, headers), t0)
+                return self.answer(rec, t0, status, out, method, headers)
             except StripeError as e:
                 if claimed:
                     sim.release(api_key, claimed)
@@ -1509,7 +1514,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 headers = self.std_headers(rid, version) + list(e.headers)
                 if idem is not None and method == "POST":
                     headers.append(("Idempotency-Key", idem))
-                return sim.log_end(rec, self.reply(e.status, e.body(rid), method, headers), t0)
+                return self.answer(rec, t0, e.status, e.body(rid), method, headers)
         except Dropped as d:
             if claimed:
                 sim.release(api_key, claimed)
@@ -1521,8 +1526,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 sim.release(api_key, claimed)
             traceback.print_exc()
             err = StripeError(500, MSG_500, "api_error")
-            return sim.log_end(rec, self.reply(500, err.body(rid), method,
-                                               self.std_headers(rid, version)), t0)
+            return self.answer(rec, t0, 500, err.body(rid), method,
+                               self.std_headers(rid, version))
 
     def parse_params(self, method, qs, body):
         if method != "POST":
