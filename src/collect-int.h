@@ -140,6 +140,14 @@ struct run {
 void	 stream_stop(struct run *run, struct stream *st,
 	    enum stream_state state, long http_status, const char *fmt, ...)
 	    PRINTF_LIKE(5, 6);
+/* Adds a call's attempts and retries to the stream's account. */
+void	 stream_count_call(struct stream *st, const struct oa_call *call);
+/*
+ * Ends st after a call that failed: skipped when the key may not read it
+ * (403/404), else failed; where (or NULL) prefixes the error.
+ */
+void	 stream_call_failed(struct run *run, struct stream *st,
+	    const struct oa_call *call, const char *where);
 /* Hands the stream's ending to the write thread, after its rows. */
 void	 stream_hand_over(struct run *run, struct stream *st);
 /* The write thread: a batch of this stream's rows did not store. */

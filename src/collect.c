@@ -244,6 +244,26 @@ chain_of(void *arg, void *st)
 }
 
 void
+stream_count_call(struct stream *st, const struct oa_call *call)
+{
+	st->requests += call->attempts;
+	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
+}
+
+void
+stream_call_failed(struct run *run, struct stream *st,
+    const struct oa_call *call, const char *where)
+{
+	if (call->status == 403 || call->status == 404)
+		stream_stop(run, st, SS_SKIPPED, call->status, "the key cannot "
+		    "read this stream: %s", call->err);
+	else
+		stream_stop(run, st, SS_FAILED, call->status, "%s%s%s",
+		    where != NULL ? where : "", where != NULL ? ": " : "",
+		    call->err);
+}
+
+void
 stream_stop(struct run *run, struct stream *st, enum stream_state state,
     long http_status, const char *fmt, ...)
 {
@@ -435,16 +455,9 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	/* A stream that has ended keeps no account of late answers. */
 	if (st->state != SS_RUNNING)
 		goto end;
-	st->requests += call->attempts;
-	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
+	stream_count_call(st, call);
 	if (!oa_ok(call)) {
-		if (call->status == 403 || call->status == 404)
-			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
-			    "cannot read this stream: %s", call->err);
-		else
-			stream_stop(run, st, SS_FAILED, call->status, "%s%s%s",
-			    ch->project ? ch->project : "",
-			    ch->project ? ": " : "", call->err);
+		stream_call_failed(run, st, call, ch->project);
 		goto end;
 	}
 	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,

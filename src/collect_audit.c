@@ -724,6 +724,23 @@ window_split(struct window *win, int64_t t)
 	win->state = WIN_DONE;
 }
 
+/* Counts an answer and reads its page; -1 (the stream stopped) if bad. */
+static int
+read_page(struct stream *st, struct oa_call *call, struct jpage *pg)
+{
+	char	 err[256];
+
+	stream_count_call(st, call);
+	if (page_scan(call->body.p ? call->body.p : "", call->body.len, pg,
+	    err, sizeof(err)) != 0) {
+		stream_stop(st->run, st, SS_FAILED, call->status, "page %ld: %s",
+		    st->pages + 1, err);
+		return -1;
+	}
+	st->pages++;
+	return 0;
+}
+
 static void
 window_page(struct oa *oa, struct oa_call *call, void *arg)
 {
@@ -739,24 +756,13 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 	st->walk->running--;
 	if (st->state != SS_RUNNING)
 		return;
-	st->requests += call->attempts;
-	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
 	if (!oa_ok(call)) {
-		if (call->status == 403 || call->status == 404)
-			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
-			    "cannot read this stream: %s", call->err);
-		else
-			stream_stop(run, st, SS_FAILED, call->status, "%s",
-			    call->err);
+		stream_count_call(st, call);
+		stream_call_failed(run, st, call, NULL);
 		return;
 	}
-	if (page_scan(call->body.p ? call->body.p : "", call->body.len, &pg,
-	    err, sizeof(err)) != 0) {
-		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
-		    st->pages + 1, err);
+	if (read_page(st, call, &pg) != 0)
 		return;
-	}
-	st->pages++;
 	window_take(win, &pg);
 	for (c = JSCAN_FIRST(pg.data); c < pg.doc.v[pg.data].end;
 	    c = pg.doc.v[c].end)
@@ -886,36 +892,26 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct run		*run = ch->run;
 	struct audit_walk	*w = st->walk;
 	struct jpage		 pg;
-	char			 err[256];
 	bool			 any;
 
 	(void)oa;
 	if (st->state != SS_RUNNING)
 		return;
-	st->requests += call->attempts;
-	st->retries += call->attempts > 0 ? call->attempts - 1 : 0;
+	if (!oa_ok(call) && call->status == 400 && w->phase == PH_FORWARD) {
+		/* The anchor is gone (retention): start after it. */
+		stream_count_call(st, call);
+		log_warn("collect: org %" PRId64 ": audit_logs: entry %s is "
+		    "gone; finding the next one by time", run->org, w->anchor);
+		find_first(st, w->anchor_at);
+		return;
+	}
 	if (!oa_ok(call)) {
-		if (call->status == 403 || call->status == 404)
-			stream_stop(run, st, SS_SKIPPED, call->status, "the key "
-			    "cannot read this stream: %s", call->err);
-		else if (call->status == 400 && w->phase == PH_FORWARD) {
-			/* The anchor is gone (retention): start after it. */
-			log_warn("collect: org %" PRId64 ": audit_logs: entry "
-			    "%s is gone; finding the next one by time",
-			    run->org, w->anchor);
-			find_first(st, w->anchor_at);
-		} else
-			stream_stop(run, st, SS_FAILED, call->status, "%s",
-			    call->err);
+		stream_count_call(st, call);
+		stream_call_failed(run, st, call, NULL);
 		return;
 	}
-	if (page_scan(call->body.p ? call->body.p : "", call->body.len, &pg,
-	    err, sizeof(err)) != 0) {
-		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
-		    st->pages + 1, err);
+	if (read_page(st, call, &pg) != 0)
 		return;
-	}
-	st->pages++;
 	any = pg.count > 0;
 	switch (w->phase) {
 	case PH_NEWEST:
