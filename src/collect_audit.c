@@ -724,13 +724,20 @@ window_split(struct window *win, int64_t t)
 	win->state = WIN_DONE;
 }
 
-/* Counts an answer and reads its page; -1 (the stream stopped) if bad. */
+/*
+ * Counts an answer and reads its page; -1 when the call failed or the page
+ * is bad, the stream then stopped.
+ */
 static int
 read_page(struct stream *st, struct oa_call *call, struct jpage *pg)
 {
 	char	 err[256];
 
 	stream_count_call(st, call);
+	if (!oa_ok(call)) {
+		stream_call_failed(st->run, st, call, NULL);
+		return -1;
+	}
 	if (page_scan(call->body.p ? call->body.p : "", call->body.len, pg,
 	    err, sizeof(err)) != 0) {
 		stream_stop(st->run, st, SS_FAILED, call->status, "page %ld: %s",
@@ -756,11 +763,6 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 	st->walk->running--;
 	if (st->state != SS_RUNNING)
 		return;
-	if (!oa_ok(call)) {
-		stream_count_call(st, call);
-		stream_call_failed(run, st, call, NULL);
-		return;
-	}
 	if (read_page(st, call, &pg) != 0)
 		return;
 	window_take(win, &pg);
@@ -903,11 +905,6 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 		log_warn("collect: org %" PRId64 ": audit_logs: entry %s is "
 		    "gone; finding the next one by time", run->org, w->anchor);
 		find_first(st, w->anchor_at);
-		return;
-	}
-	if (!oa_ok(call)) {
-		stream_count_call(st, call);
-		stream_call_failed(run, st, call, NULL);
 		return;
 	}
 	if (read_page(st, call, &pg) != 0)
