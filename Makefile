@@ -24,13 +24,15 @@ LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
 	   db.c sql.c migrate.c oa.c ingest.c strset.c vault.c collect.c \
 	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
 	   passwd.c session.c lists.c web.c mustache.c audit.c \
-	   collect_audit.c chain.c jscan.c
+	   collect_audit.c chain.c jscan.c bill.c \
+	   stripe.c billing.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 
-BINS	 = build/orgaudit build/orgaudit-collect cgi-bin/orgaudit.fcgi
+BINS	 = build/orgaudit build/orgaudit-collect build/orgaudit-bill \
+	   cgi-bin/orgaudit.fcgi
 UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd audit jscan
+	     api token mustache mustache-spec session passwd audit jscan bill
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)
@@ -59,11 +61,15 @@ build/orgaudit: build/main-cli.o build/liborgaudit.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 build/orgaudit-collect: build/main-collect.o build/liborgaudit.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+build/orgaudit-bill: build/main-bill.o build/liborgaudit.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 cgi-bin/orgaudit.fcgi: build/main-fcgi.o build/liborgaudit.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Sanitizer builds of the binaries, used by the integration tests' ASan pass.
 build/asan/orgaudit-collect: build/asan/main-collect.o build/asan/liborgaudit.a
+	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS)
+build/asan/orgaudit-bill: build/asan/main-bill.o build/asan/liborgaudit.a
 	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS)
 build/asan/orgaudit: build/asan/main-cli.o build/asan/liborgaudit.a
 	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS)
@@ -75,7 +81,8 @@ build/test-%: tests/unit/test-%.c build/liborgaudit.a
 build/asan/test-%: tests/unit/test-%.c build/asan/liborgaudit.a
 	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
 
-asan: build/asan/orgaudit build/asan/orgaudit-collect build/asan/orgaudit.fcgi
+asan: build/asan/orgaudit build/asan/orgaudit-collect build/asan/orgaudit-bill \
+	build/asan/orgaudit.fcgi
 
 deps:
 	@tests/deps.sh

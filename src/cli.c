@@ -1,6 +1,7 @@
 /*
  * cli.c: see cli.h.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,35 +24,6 @@
 #include "util.h"
 #include "vault.h"
 #include "views.h"
-
-/* Prints s for a terminal: control and bidi characters become '?'. */
-static void
-term_put(FILE *f, const char *s, size_t width)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 chars = 0;
-
-	for (; *p != '\0' && chars < width; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			fputc('?', f);
-		} else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa &&
-		    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 &&
-		    p[2] <= 0xa9))) {
-			fputc('?', f);	/* U+202A..E, U+2066..9 */
-			p += 2;
-		} else {
-			fputc(*p, f);
-			/* Only a character's first byte counts for width. */
-			if ((*p & 0xc0) == 0x80)
-				continue;
-		}
-		chars++;
-	}
-	if (*p != '\0')
-		fputs("\xe2\x80\xa6", f);
-	for (chars += *p != '\0'; chars < width; chars++)
-		fputc(' ', f);
-}
 
 static int
 open_db(struct cli_ctx *x, struct db **db)
@@ -196,6 +168,46 @@ tenant_list_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
+/* Sets (or clears, "none") the Stripe customer a tenant is billed as. */
+static int
+tenant_customer(struct cli_ctx *x, const char *tenant, const char *cus)
+{
+	struct tenant_hit	 t;
+	struct db		*db;
+	const char		*p;
+	bool			 none = strcmp(cus, "none") == 0;
+	int			 rc = EXIT_FAIL;
+
+	for (p = cus + 4; !none && *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p))
+			break;
+	if (!none && (strncmp(cus, "cus_", 4) != 0 || *p != '\0' ||
+	    strlen(cus) < 5 || strlen(cus) > 255)) {
+		fprintf(stderr, "orgaudit: a Stripe customer ID looks like "
+		    "cus_ followed by letters and digits (or 'none')\n");
+		return EXIT_USAGE;
+	}
+	if (open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	if (tenant_resolve(db, tenant, &t) != 0)
+		goto out;
+	if (DB_EXEC(db, SQL_TENANT_SET_CUSTOMER, DV_S(none ? NULL : cus),
+	    DV_I(t.id)) != 0) {
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		goto out;
+	}
+	if (none)
+		printf("tenant %" PRId64 " is no longer billed through "
+		    "Stripe\n", t.id);
+	else
+		printf("tenant %" PRId64 " is billed as Stripe customer %s\n",
+		    t.id, cus);
+	rc = EXIT_OK;
+out:
+	db_close(db);
+	return rc;
+}
+
 int
 cli_tenant(struct cli_ctx *x, int argc, char **argv)
 {
@@ -216,9 +228,13 @@ cli_tenant(struct cli_ctx *x, int argc, char **argv)
 		db_close(db);
 		return rc;
 	}
+	if (argc == 4 && strcmp(argv[1], "stripe-customer") == 0)
+		return tenant_customer(x, argv[2], argv[3]);
 	if (argc != 3 || strcmp(argv[1], "add") != 0) {
 		fprintf(stderr, "usage: orgaudit tenant add NAME\n"
-		    "       orgaudit tenant list\n");
+		    "       orgaudit tenant list\n"
+		    "       orgaudit tenant stripe-customer TENANT "
+		    "(cus_… | none)\n");
 		return EXIT_USAGE;
 	}
 	if (argv[2][0] == '\0' || strlen(argv[2]) > 200) {
@@ -467,7 +483,7 @@ org_disconnect(struct cli_ctx *x, const char *tenant, const char *org)
 	struct tenant_hit	 t;
 	struct db		*db;
 	int64_t			 id;
-	int			 rc = EXIT_FAIL;
+	int			 r, rc = EXIT_FAIL;
 
 	if (need_id(org, "--org", &id) != 0)
 		return EXIT_USAGE;
@@ -475,12 +491,11 @@ org_disconnect(struct cli_ctx *x, const char *tenant, const char *org)
 		return EXIT_FAIL;
 	if (tenant_resolve(db, tenant, &t) != 0)
 		goto out;
-	if (DB_EXEC(db, SQL_ORG_DISCONNECT, DV_I(now_s()), DV_I(id),
-	    DV_I(t.id)) != 0) {
+	if ((r = connect_disconnect(db, t.id, id, now_s())) < 0) {
 		fprintf(stderr, "orgaudit: %s\n", db_error(db));
 		goto out;
 	}
-	if (db_affected(db) != 1) {
+	if (r == 0) {
 		fprintf(stderr, "orgaudit: tenant %" PRId64 " has no connected "
 		    "org %" PRId64 "\n", t.id, id);
 		goto out;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect.h"
@@ -818,6 +819,26 @@ run_tally(struct run *run, struct collect_result *res)
 	    "partial" : "failed";
 }
 
+/*
+ * Records the day's billing snapshot: the user and project counts now
+ * current, under the UTC day the run started.
+ */
+static void
+day_put(struct run *run)
+{
+	time_t		 t = (time_t)run->now;
+	struct tm	 tm;
+	char		 day[16];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		return;
+	if (DB_EXEC(run->db, SQL_DAY_PUT, DV_S(day), DV_I(run->run_id),
+	    DV_I(run->now), DV_I(run->org)) != 0)
+		log_err("collect: org %" PRId64 ": the day's counts: %s",
+		    run->org, db_error(run->db));
+}
+
 int
 collect_org(struct db *db, const struct conf *c, int64_t org,
     struct collect_result *res)
@@ -885,6 +906,9 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	status = run_tally(&run, res);
 	res->requests = oa_requests(run.oa);
 	res->retries = oa_retries(run.oa);
+	if (run.st[ST_USERS].final == SS_OK ||
+	    run.st[ST_PROJECTS].final == SS_OK)
+		day_put(&run);
 	if (run.openai_org[0] != '\0')
 		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
 		    DV_S(run.openai_org));

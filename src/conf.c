@@ -56,6 +56,9 @@ static const struct conf_key keys[] = {
 	I(login_lock_seconds, 900, 1, 86400),
 	S(log_file, ""),
 	S(log_level, "info"),
+	S(stripe_base_url, "https://api.stripe.com"),
+	S(stripe_secret_key_file, "/etc/orgaudit/stripe.key"),
+	S(stripe_api_version, "2024-06-20"),
 };
 
 static void

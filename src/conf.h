@@ -42,6 +42,9 @@ struct conf {
 	int64_t	 login_lock_seconds;
 	char	*log_file;
 	char	*log_level;
+	char	*stripe_base_url;
+	char	*stripe_secret_key_file;
+	char	*stripe_api_version;
 };
 
 /* Sets every default; call before conf_load(). */

@@ -263,6 +263,9 @@ connect_store(struct db *db, const struct conf *c, int64_t tenant,
 		    " in this tenant", org_id);
 		goto out;
 	}
+	if (DB_EXEC(db, SQL_CONN_OPEN, DV_I(tenant), DV_I(org_id),
+	    DV_I(now_s()), DV_I(org_id)) != 0)
+		goto dberr;
 	if (vault_tenant_key(db, &master, tenant, &dk, why, sizeof(why)) != 0) {
 		snprintf(res->error, sizeof(res->error), "%s", why);
 		goto out;
@@ -289,6 +292,27 @@ out:
 	buf_free(&blob);
 	free(capstr);
 	return rc;
+}
+
+int
+connect_disconnect(struct db *db, int64_t tenant, int64_t org_id, int64_t now)
+{
+	if (db_begin(db) != 0)
+		return -1;
+	if (DB_EXEC(db, SQL_ORG_DISCONNECT, DV_I(now), DV_I(org_id),
+	    DV_I(tenant)) != 0)
+		goto fail;
+	if (db_affected(db) != 1) {
+		db_rollback(db);
+		return 0;
+	}
+	if (DB_EXEC(db, SQL_CONN_CLOSE, DV_I(now), DV_I(org_id),
+	    DV_I(tenant)) != 0 || db_commit(db) != 0)
+		goto fail;
+	return 1;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 int

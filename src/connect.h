@@ -63,6 +63,14 @@ int	 connect_org(struct db *db, const struct conf *c, int64_t tenant,
 	    int64_t org_id, const char *name, const char *key,
 	    struct connect_result *res);
 
+/*
+ * Disconnects tenant's org at time now: erases its sealed key and ends its
+ * connected stretch (billing counts no later day).  1 done, 0 when the
+ * tenant has no such connected org, -1 on a database error.
+ */
+int	 connect_disconnect(struct db *db, int64_t tenant, int64_t org_id,
+	    int64_t now);
+
 /* "users", "audit_logs"…, and a phrase for people. */
 const char	*cap_name(enum cap_id id);
 const char	*cap_label(enum cap_id id);

@@ -17,7 +17,8 @@ static const struct {
 	{ "migrate", cli_migrate, "apply the schema migrations (idempotent)" },
 	{ "master-key", cli_master_key, "create | rotate NEW-FILE: the key "
 	    "that wraps tenant data keys" },
-	{ "tenant", cli_tenant, "add NAME | list: customers" },
+	{ "tenant", cli_tenant, "add NAME | list | stripe-customer T "
+	    "(cus_… | none): customers" },
 	{ "token", cli_token, "add --tenant T --name N | list --tenant T | "
 	    "revoke ID: API tokens" },
 	{ "org", cli_org, "connect --tenant T --key-file F [--name N] "

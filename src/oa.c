@@ -45,8 +45,7 @@ oa_write(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
-/* Copies a header's value if its name matches. */
-static void
+void
 oa_hdr(const char *line, size_t len, const char *name, char *out,
     size_t outlen)
 {
@@ -256,10 +255,10 @@ oa_start(struct oa *oa, struct oa_call *call)
 	return 0;
 }
 
-static bool
-oa_transport_retryable(CURLcode rc)
+bool
+oa_transport_retryable(int code)
 {
-	switch (rc) {
+	switch ((CURLcode)code) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:

@@ -69,6 +69,15 @@ long		 oa_retries(const struct oa *oa);
 /* Percent-encodes s for a query value or path segment into out. */
 void		 oa_escape(const char *s, struct buf *out);
 
+/*
+ * For libcurl header callbacks: copies the value of the header line
+ * (len bytes, not terminated) into out when its name is 'name'.
+ */
+void		 oa_hdr(const char *line, size_t len, const char *name,
+		    char *out, size_t outlen);
+/* Is the CURLcode a transport failure worth another attempt? */
+bool		 oa_transport_retryable(int code);
+
 /* Is status a success? */
 static inline bool
 oa_ok(const struct oa_call *c)

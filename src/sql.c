@@ -490,6 +490,96 @@ static const struct {
 	STMT(SQL_AUDIT_CHAIN,
 	    "SELECT seq, id, body, prev_hash, hash, type, effective_at"
 	    " FROM audit_event WHERE org_id = ? ORDER BY seq"),
+
+	/* Billing: when an org was connected, and its counts per day. */
+	STMT(SQL_CONN_OPEN,
+	    "INSERT INTO org_connection (tenant_id, org_id, connected_at)"
+	    " SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM"
+	    " org_connection WHERE org_id = ? AND disconnected_at IS NULL)"
+	    " ON DUPLICATE KEY UPDATE disconnected_at = NULL"),
+	STMT(SQL_CONN_CLOSE,
+	    "UPDATE org_connection SET disconnected_at = ?"
+	    " WHERE org_id = ? AND tenant_id = ? AND disconnected_at IS NULL"),
+	/*
+	 * The counts the users and projects streams hold as current, as the
+	 * day's snapshot; a later pull of the same day replaces it.
+	 */
+	STMT(SQL_DAY_PUT,
+	    "INSERT INTO org_day (tenant_id, org_id, day, users, projects,"
+	    " run_id, pulled_at)"
+	    " SELECT u.tenant_id, u.org_id, ?, u.humans, p.active, ?, ?"
+	    " FROM org_stream u JOIN org_stream p ON p.org_id = u.org_id"
+	    " AND p.stream = 'projects'"
+	    " WHERE u.org_id = ? AND u.stream = 'users'"
+	    " AND u.humans IS NOT NULL AND p.active IS NOT NULL"
+	    " ON DUPLICATE KEY UPDATE"
+	    " users = IF(VALUES(pulled_at) >= org_day.pulled_at,"
+	    "  VALUES(users), org_day.users),"
+	    " projects = IF(VALUES(pulled_at) >= org_day.pulled_at,"
+	    "  VALUES(projects), org_day.projects),"
+	    " run_id = IF(VALUES(pulled_at) >= org_day.pulled_at,"
+	    "  VALUES(run_id), org_day.run_id),"
+	    " pulled_at = GREATEST(org_day.pulled_at, VALUES(pulled_at))"),
+	STMT(SQL_TENANT_SET_CUSTOMER,
+	    "UPDATE tenant SET stripe_customer = ? WHERE id = ?"),
+	STMT(SQL_BILL_LOCK, "SELECT GET_LOCK('orgaudit.bill', 0)"),
+	STMT(SQL_BILL_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.bill')"),
+	STMT(SQL_BILL_TENANTS,
+	    "SELECT id, name, stripe_customer FROM tenant"
+	    " WHERE ? = 0 OR id = ? ORDER BY id"),
+	STMT(SQL_BILL_CONNS,
+	    "SELECT c.tenant_id, c.org_id, c.connected_at, c.disconnected_at,"
+	    " o.name, o.openai_org"
+	    " FROM org_connection c JOIN org o ON o.id = c.org_id"
+	    " WHERE c.connected_at < ?"
+	    " AND (c.disconnected_at IS NULL OR c.disconnected_at >= ?)"
+	    " AND (? = 0 OR c.tenant_id = ?)"
+	    " ORDER BY c.tenant_id, c.org_id, c.connected_at"),
+	STMT(SQL_BILL_DAYS,
+	    "SELECT org_id, DAYOFMONTH(day), users, projects FROM org_day"
+	    " WHERE day BETWEEN ? AND ? AND (? = 0 OR tenant_id = ?)"),
+	/* Each org's last snapshot before the month, to carry into it. */
+	STMT(SQL_BILL_CARRY,
+	    "SELECT d.org_id, d.users, d.projects FROM org_day d"
+	    " JOIN (SELECT org_id, MAX(day) AS day FROM org_day"
+	    "  WHERE day < ? AND (? = 0 OR tenant_id = ?) GROUP BY org_id) m"
+	    " ON m.org_id = d.org_id AND m.day = d.day"),
+	/* The ledger. */
+	STMT(SQL_BILL_INV_GET,
+	    "SELECT customer, orgs, amount_cents, invoice_started_at,"
+	    " invoice_id, items_started_at, finalized_at, number, status"
+	    " FROM bill_invoice WHERE tenant_id = ? AND month = ?"),
+	STMT(SQL_BILL_INV_ADD,
+	    "INSERT INTO bill_invoice (tenant_id, month, customer, orgs,"
+	    " amount_cents, planned_at) VALUES (?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_BILL_INV_STARTED,
+	    "UPDATE bill_invoice SET invoice_started_at = ?"
+	    " WHERE tenant_id = ? AND month = ? AND invoice_started_at IS NULL"),
+	/* Until the invoice exists, the tenant's customer may be corrected. */
+	STMT(SQL_BILL_INV_SET_CUSTOMER,
+	    "UPDATE bill_invoice SET customer = ?"
+	    " WHERE tenant_id = ? AND month = ? AND invoice_id IS NULL"),
+	STMT(SQL_BILL_INV_SET_ID,
+	    "UPDATE bill_invoice SET invoice_id = ?"
+	    " WHERE tenant_id = ? AND month = ? AND invoice_id IS NULL"),
+	STMT(SQL_BILL_ITEMS_STARTED,
+	    "UPDATE bill_invoice SET items_started_at = ?"
+	    " WHERE tenant_id = ? AND month = ? AND items_started_at IS NULL"),
+	STMT(SQL_BILL_INV_FINAL,
+	    "UPDATE bill_invoice SET finalized_at = ?, number = ?, status = ?"
+	    " WHERE tenant_id = ? AND month = ?"),
+	STMT(SQL_BILL_ITEM_ADD,
+	    "INSERT INTO bill_item (tenant_id, month, org_id, openai_org, days,"
+	    " month_days, user_days, project_days, amount_cents, description)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_BILL_ITEMS,
+	    "SELECT org_id, openai_org, days, month_days, user_days,"
+	    " project_days, amount_cents, description, item_id"
+	    " FROM bill_item WHERE tenant_id = ? AND month = ? ORDER BY org_id"),
+	STMT(SQL_BILL_ITEM_SET_ID,
+	    "UPDATE bill_item SET item_id = ?, created_at = ?"
+	    " WHERE tenant_id = ? AND month = ? AND org_id = ?"
+	    " AND item_id IS NULL"),
 };
 
 const char *

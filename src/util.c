@@ -426,3 +426,32 @@ sha256_2(const void *a, size_t alen, const void *b, size_t blen,
 	}
 	EVP_MD_CTX_free(ctx);
 }
+
+/* Prints s for a terminal: control and bidi characters become '?'. */
+void
+term_put(FILE *f, const char *s, size_t width)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 chars = 0;
+
+	for (; *p != '\0' && chars < width; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+		} else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa &&
+		    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 &&
+		    p[2] <= 0xa9))) {
+			fputc('?', f);	/* U+202A..E, U+2066..9 */
+			p += 2;
+		} else {
+			fputc(*p, f);
+			/* Only a character's first byte counts for width. */
+			if ((*p & 0xc0) == 0x80)
+				continue;
+		}
+		chars++;
+	}
+	if (*p != '\0')
+		fputs("\xe2\x80\xa6", f);
+	for (chars += *p != '\0'; chars < width; chars++)
+		fputc(' ', f);
+}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -15,6 +16,12 @@
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)
+/*
+ * Prints s for a terminal in a column of width characters (padded, or
+ * cut with an ellipsis): control and bidi characters become '?'.
+ */
+void	 term_put(FILE *f, const char *s, size_t width);
+
 #endif
 
 /* Allocation wrappers: on exhaustion they log and abort, never return NULL. */
@@ -81,5 +88,11 @@ int	 file_read(const char *path, size_t maxlen, struct buf *out);
 /* out = SHA-256(a || b); b may be empty.  Aborts if OpenSSL cannot. */
 void	 sha256_2(const void *a, size_t alen, const void *b, size_t blen,
 	    unsigned char out[32]);
+
+/*
+ * Prints s for a terminal in a column of width characters (padded, or
+ * cut with an ellipsis): control and bidi characters become '?'.
+ */
+void	 term_put(FILE *f, const char *s, size_t width);
 
 #endif

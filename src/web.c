@@ -723,8 +723,8 @@ w_disconnect(struct wcall *c)
 {
 	char	 loc[64];
 
-	if (DB_EXEC(c->r->db, SQL_ORG_DISCONNECT, DV_I(now_s()),
-	    DV_I(c->ids[0]), DV_I(c->r->tenant)) != 0) {
+	if (connect_disconnect(c->r->db, c->r->tenant, c->ids[0],
+	    now_s()) < 0) {
 		web_db_error(c, "disconnect");
 		return;
 	}

@@ -31,6 +31,7 @@ import urllib.request
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(SRC, "build")
 SIM = os.path.join(SRC, "tests", "sim", "oasim.py")
+STRIPE_SIM = os.path.join(SRC, "tests", "stripe", "stripesim.py")
 DEMO_DIR = os.path.join(SRC, "run", "demo")
 
 
@@ -319,6 +320,58 @@ class Stack:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
+    # -- the Stripe test server ---------------------------------------------
+
+    def start_stripe(self, *args):
+        """Starts stripesim with a secret key of its own, written where
+        orgaudit-bill reads it; args are stripesim's options."""
+        self.stripe_key = "sk_test_" + secrets.token_hex(16)
+        key_file = self.path("etc", "stripe.key")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.stripe_key + "\n")
+        port_file = self.path("stripe.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        log = self.path("logs", "stripe.log")
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, STRIPE_SIM, "--port", "0", "--port-file",
+                 port_file, "--api-key", self.stripe_key, "--log",
+                 self.path("logs", "stripe-access.log")] + list(args),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.stripe_proc = proc
+        wait_for("the Stripe test server", lambda: os.path.exists(port_file),
+                 30, proc, log)
+        with open(port_file) as f:
+            self.stripe_port = int(f.read().strip())
+        self._record("stripe", proc.pid, "stripesim.py")
+        self.write_conf(stripe_base_url="http://127.0.0.1:%d"
+                        % self.stripe_port, stripe_secret_key_file=key_file)
+        return proc
+
+    def stop_stripe(self):
+        info = self.pids.pop("stripe", None)
+        if info and pid_alive(info["pid"], info["needle"]):
+            os.kill(info["pid"], signal.SIGTERM)
+        proc = getattr(self, "stripe_proc", None)
+        if proc:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            self.stripe_proc = None
+
+    def stripe(self, path, body=None):
+        """GET (body None) or POST JSON to a /_stripe control path."""
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (self.stripe_port, path),
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
     # -- orgaudit itself ----------------------------------------------------
 
     def cli(self, *args, check=True, input=None):
@@ -339,6 +392,18 @@ class Stack:
             f.write(r.stderr)
         if check and r.returncode != 0:
             raise StackError("orgaudit-collect %s: exit %d\n%s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def bill(self, *args, env=None):
+        """Runs orgaudit-bill; returns the CompletedProcess."""
+        e = self.env()
+        e.update(env or {})
+        r = subprocess.run([self.bin("orgaudit-bill")] + list(args), env=e,
+                           text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        with open(self.path("logs", "bill.log"), "a") as f:
+            f.write("$ orgaudit-bill %s -> %d\n%s%s" % (
                 " ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
@@ -476,6 +541,7 @@ class Stack:
         """Stops every process this stack started."""
         self.stop_web()
         self.stop_sim()
+        self.stop_stripe()
         self.stop_db()
         for name, info in list(self.pids.items()):
             if pid_alive(info["pid"], info["needle"]):

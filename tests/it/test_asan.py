@@ -143,6 +143,43 @@ def audit_paths_are_clean():
 
 
 @test
+def billing_paths_are_clean():
+    st.start_stripe()
+    st.stripe("/_stripe/customers", {"id": "cus_sanitized", "name": "S"})
+    org = S["org"]
+    # Connected since a year ago, with counts for every day of last month.
+    st.sql("UPDATE org_connection SET connected_at = UNIX_TIMESTAMP() -"
+           " 86400 * 365 WHERE org_id = %d" % org)
+    month = st.sql("SELECT DATE_FORMAT(UTC_DATE() - INTERVAL 1 MONTH,"
+                   " '%Y-%m')")[0][0]
+    st.sql("INSERT IGNORE INTO org_day (tenant_id, org_id, day, users,"
+           " projects, run_id, pulled_at) SELECT %d, %d, d, 20, 4, 0, 0 FROM"
+           " (SELECT LAST_DAY(UTC_DATE() - INTERVAL 1 MONTH) - INTERVAL seq"
+           " DAY AS d FROM seq_0_to_40) x WHERE DATE_FORMAT(d, '%%Y-%%m') ="
+           " '%s'" % (S["tenant"], org, month))
+    r = st.bill("--dry-run")
+    assert r.returncode == 0 and "\u20ac" in r.stdout, r.stdout + r.stderr
+    r = st.bill("--month", month)
+    assert r.returncode == 1 and "no Stripe customer" in r.stdout, r.stdout
+    st.cli("tenant", "stripe-customer", str(S["tenant"]), "cus_nobody")
+    r = st.bill("--month", month)
+    assert r.returncode == 1 and "resource_missing" in r.stdout, r.stdout
+    # Corrected: the planned month goes to the new customer.
+    st.cli("tenant", "stripe-customer", str(S["tenant"]), "cus_sanitized")
+    st.stripe("/_stripe/config", {"next_faults": ["429", "drop_after_commit",
+                                                  "drop", "500"]})
+    r = st.bill("--month", month, env={"ORGAUDIT_TEST_BILL_KILL_AFTER": "2"})
+    st.stripe("/_stripe/config", {"next_faults": []})
+    assert r.returncode == -9, (r.returncode, r.stdout, r.stderr)
+    st.stripe("/_stripe/forget-idempotency", {})
+    r = st.bill("--month", month)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = st.bill("--month", month)
+    assert r.returncode == 0 and "nothing sent" in r.stdout, r.stdout
+    no_reports()
+
+
+@test
 def web_processes_survived():
     alive = [n for n, i in st.pids.items() if n.startswith("fcgi") and
              os.path.exists("/proc/%d" % i["pid"])]

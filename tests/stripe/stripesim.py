@@ -1486,9 +1486,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     claimed = idem
                 delay()
                 if fault == "500":
-                    err = StripeError(500, MSG_500, "api_error",
-                                      headers=[("Stripe-Should-Retry", "false")])
-                    if claimed and cfg.store_500:
+                    # Stripe-Should-Retry says whether trying again can help:
+                    # not when the 500 is stored and would be replayed.
+                    stored500 = bool(claimed and cfg.store_500)
+                    err = StripeError(500, MSG_500, "api_error", headers=[
+                        ("Stripe-Should-Retry", "false" if stored500 else "true")])
+                    if stored500:
                         sim.settle(api_key, claimed, 500, err.body(rid), rid,
                                    version or sim.o.api_version)
                         claimed = None
