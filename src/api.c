@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include "api.h"
+#include "billing.h"
 #include "lists.h"
 #include "log.h"
 #include "query.h"
@@ -80,6 +81,7 @@ static void	api_projects(struct call *);
 static void	api_runs(struct call *);
 static void	api_events(struct call *);
 static void	api_export(struct call *);
+static void	api_billing(struct call *);
 
 #define PARAMS(a)	a, sizeof(a) / sizeof(a[0])
 
@@ -103,6 +105,7 @@ static const struct route {
 	    0 },
 	{ "openai/orgs/:org/events.jsonl", api_export, true,
 	    PARAMS(export_params), INT64_MAX },
+	{ "billing", api_billing, true, NULL, 0, 0 },
 };
 
 /* Answers a database failure: 503 when it is away, else 500. */
@@ -155,6 +158,19 @@ api_health(struct call *c)
 		return;
 	}
 	http_json(c->r, 200, json_pack("{s:s}", "status", "ok"), NULL);
+}
+
+/* The tenant's current month's estimate and its invoices. */
+static void
+api_billing(struct call *c)
+{
+	json_t	*out;
+
+	if (billing_view(c->r->db, c->r->tenant, now_s(), &out) != 0) {
+		db_failed_req(c->r, "billing");
+		return;
+	}
+	http_json(c->r, 200, out, NULL);
 }
 
 static void

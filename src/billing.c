@@ -297,6 +297,52 @@ billing_json(const struct bill_set *set, const struct bill_tenant *t)
 	    0), "amount", eur);
 }
 
+static int
+invoice_row(const struct db_row *r, void *arg)
+{
+	char	 eur[32], when[21] = "";
+
+	bill_euros(db_row_int(r, 2), eur, sizeof(eur));
+	if (!db_row_null(r, 6))
+		fmt_rfc3339(db_row_int(r, 6), when);
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I, s:s, s:s?, "
+	    "s:s?, s:s?, s:s?}", "month", db_row_str(r, 0),
+	    "orgs", (json_int_t)db_row_int(r, 1),
+	    "amount_cents", (json_int_t)db_row_int(r, 2), "amount", eur,
+	    "invoice_id", db_row_null(r, 3) ? NULL : db_row_str(r, 3),
+	    "number", db_row_null(r, 4) ? NULL : db_row_str(r, 4),
+	    "status", db_row_null(r, 5) ? "pending" : db_row_str(r, 5),
+	    "finalized_at", db_row_null(r, 6) ? NULL : when));
+	return 0;
+}
+
+int
+billing_view(struct db *db, int64_t tenant, int64_t now, json_t **out)
+{
+	struct bill_month	 m;
+	struct bill_set		 set;
+	json_t			*est, *inv;
+	char			 err[256];
+
+	*out = NULL;
+	bill_month_of(now, &m);
+	if (billing_load(db, &m, tenant, &set, err, sizeof(err)) != 0)
+		return -1;
+	est = billing_json(&set, set.ntenants > 0 ? &set.tenants[0] : NULL);
+	billing_free(&set);
+	json_object_set_new(est, "day", json_integer(bill_day_index(&m,
+	    now) + 1));
+	inv = json_array();
+	if (DB_QUERY(db, SQL_BILL_INVOICES, invoice_row, inv,
+	    DV_I(tenant)) < 0) {
+		json_decref(est);
+		json_decref(inv);
+		return -1;
+	}
+	*out = json_pack("{s:o, s:o}", "estimate", est, "invoices", inv);
+	return 0;
+}
+
 /* ---- the push */
 
 struct ledger {

@@ -65,6 +65,14 @@ void	 billing_print(FILE *f, const struct bill_set *set);
 /* One tenant's month as JSON (new reference), for the API and pages. */
 json_t	*billing_json(const struct bill_set *set, const struct bill_tenant *t);
 
+/*
+ * What a tenant sees: the current month's estimate (days still to come
+ * count today's numbers) and its last invoices from the ledger, as
+ * {"estimate":{…}, "invoices":[…]}.  0, or -1 on a database error.
+ */
+int	 billing_view(struct db *db, int64_t tenant, int64_t now,
+	    json_t **out);
+
 struct bill_push_result {
 	int	 invoiced;	/* tenants whose invoice is final (now or before) */
 	int	 failed;	/* tenants a Stripe or database error stopped */

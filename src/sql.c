@@ -580,6 +580,10 @@ static const struct {
 	    "UPDATE bill_item SET item_id = ?, created_at = ?"
 	    " WHERE tenant_id = ? AND month = ? AND org_id = ?"
 	    " AND item_id IS NULL"),
+	STMT(SQL_BILL_INVOICES,
+	    "SELECT month, orgs, amount_cents, invoice_id, number, status,"
+	    " finalized_at FROM bill_invoice WHERE tenant_id = ?"
+	    " ORDER BY month DESC LIMIT 24"),
 };
 
 const char *

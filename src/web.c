@@ -8,6 +8,7 @@
 
 #include <openssl/sha.h>
 
+#include "billing.h"
 #include "connect.h"
 #include "lists.h"
 #include "log.h"
@@ -95,6 +96,7 @@ static void	w_account_delete(struct wcall *);
 static void	w_tokens(struct wcall *);
 static void	w_token_add(struct wcall *);
 static void	w_token_revoke(struct wcall *);
+static void	w_billing(struct wcall *);
 
 static const struct wroute wroutes[] = {
 	{ "GET", "", NEED_NONE, 0, w_root },
@@ -131,6 +133,7 @@ static const struct wroute wroutes[] = {
 	{ "POST", "tokens", NEED_OWNER, P(WP_CSRF) | P(WP_NAME), w_token_add },
 	{ "POST", "tokens/:id/revoke", NEED_OWNER, P(WP_CSRF),
 	    w_token_revoke },
+	{ "GET", "billing", NEED_OWNER, 0, w_billing },
 };
 
 /* Messages after a redirect: ?done=<code>, never text from the URL. */
@@ -1338,6 +1341,27 @@ w_token_revoke(struct wcall *c)
 		return;
 	}
 	http_redirect(c->r, "/tokens?done=token_revoked");
+}
+
+/*
+ * This month's estimate, with the numbers orgaudit-bill --dry-run prints,
+ * and the invoices made so far.
+ */
+static void
+w_billing(struct wcall *c)
+{
+	json_t	*view;
+
+	if (billing_view(c->r->db, c->r->tenant, now_s(), &view) != 0) {
+		web_db_error(c, "billing");
+		return;
+	}
+	json_object_set_new(json_object_get(view, "estimate"), "has_orgs",
+	    json_boolean(json_array_size(json_object_get(json_object_get(view,
+	    "estimate"), "orgs")) > 0));
+	json_object_set_new(view, "has_invoices", json_boolean(
+	    json_array_size(json_object_get(view, "invoices")) > 0));
+	web_page(c, 200, "billing", "Billing", view);
 }
 
 /* -- dispatch -------------------------------------------------------- */

@@ -226,6 +226,7 @@ class Stack:
         "account": "INSERT, UPDATE, DELETE",
         "api_token": "INSERT, UPDATE",
         "org": "INSERT, UPDATE",
+        "org_connection": "INSERT, UPDATE",
     }
 
     def grant_web(self):

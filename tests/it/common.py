@@ -5,8 +5,10 @@ simulator's ground truth.
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -95,3 +97,52 @@ def run_streams(st, token, org, run_id=None):
 
 def jdump(o):
     return json.dumps(o, indent=1, sort_keys=True)[:2000]
+
+
+class WebClient:
+    """A browser without a browser: one cookie jar, forms with CSRF.  Every
+    body is appended to seen (a list), when given, for canary checks."""
+
+    def __init__(self, st, seen=None):
+        self.st = st
+        self.seen = seen
+        self.cookie = None
+
+    def req(self, method, path, form=None, origin=True, headers=None):
+        h = dict(headers or {})
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+            if origin is True:
+                h["Origin"] = "http://127.0.0.1:%d" % self.st.nginx_port
+            elif origin:
+                h["Origin"] = origin
+        status, hdr, data = self.st.http(method, path, body=body, headers=h)
+        if self.seen is not None:
+            self.seen.append(data)
+        c = hdr.get("set-cookie", "")
+        if c.startswith("__Host-orgaudit="):
+            v = c.split(";")[0]
+            self.cookie = None if v.endswith("=") else v
+        return status, hdr, data.decode("utf-8", "replace")
+
+    def get(self, path, **kw):
+        return self.req("GET", path, **kw)
+
+    def post(self, path, form, **kw):
+        return self.req("POST", path, form=form, **kw)
+
+    def login(self, email, password):
+        status, h, _ = self.post("/login", {"email": email,
+                                            "password": password})
+        assert status == 303 and h["location"] == "/orgs", (status, h)
+        return self
+
+    def csrf(self, path="/orgs"):
+        _, _, body = self.get(path)
+        m = re.search(r'name="csrf" value="([^"]+)"', body)
+        assert m, "no CSRF token on " + path
+        return m.group(1)

@@ -14,7 +14,7 @@ import signal
 import time
 from fractions import Fraction
 
-from common import new_stack
+from common import WebClient, new_stack
 from tap import diag, run, test
 
 st = new_stack("it-billing")
@@ -121,6 +121,7 @@ def setup():
     st.write_conf(retry_base_ms=20, retry_cap_ms=200, retry_max_seconds=5)
     st.init_orgaudit()
     st.start_stripe()
+    st.start_web()
     S["acme"] = st.tenant("Acme")
     S["beta"] = st.tenant("Beta")
 
@@ -567,6 +568,67 @@ def every_tenant_at_once_and_nothing_twice():
     assert invs[0]["total"] == 700
     assert st.sql("SELECT customer FROM bill_invoice WHERE tenant_id = %d"
                   % gamma) == [["cus_gamma"]]
+
+
+@test
+def the_dashboard_shows_the_months_estimate_as_the_dry_run_does():
+    t = st.tenant("Epsilon")
+    _, pw = st.account(t, "owner@epsilon.example")
+    _, vpw = st.account(t, "viewer@epsilon.example", role="viewer")
+    tok = st.token(t)
+    y, m, today = [int(x) for x in
+                   st.sql("SELECT DATE_FORMAT(UTC_DATE(), '%Y %m %d')")[0][0]
+                   .split()]
+    month = "%04d-%02d" % (y, m)
+    a = add_org(t, "Estimated <b>org</b>", ts(y, m, 1))
+    b = add_org(t, "Long connected", ts(y, m, 1) - 86400 * 40)
+    # a: 12 users on the 1st, 13 since (no pull on the other days: carried
+    # to the end of the month); b: a pull on the 1st only.
+    put_days(t, a, y, m, [(12, 2)])
+    if today > 1:
+        put_days(t, a, y, m, [(13, 3)], first=today)
+    put_days(t, b, y, m, [(4, 1)])
+    out = dry(month, "--tenant", str(t))
+    rows = {o: table_row(out, o) for o in (a, b)}
+    n = month_days(y, m)
+    daily = [(12, 2)] + ([(12, 2)] * (today - 2) + [(13, 3)] *
+                         (n - today + 1) if today > 1 else [(12, 2)] * (n - 1))
+    ua, pa, ca = expect(daily, y, m)
+    assert rows[a] == (n, tenths(ua), tenths(pa), ca), (rows[a], today)
+    # Through the API, the same numbers.
+    view = st.api("/api/v1/billing", tok)
+    est = view["estimate"]
+    assert est["month"] == month and est["day"] == today, est
+    got = {o["org_id"]: (o["days"], o["avg_users"], o["avg_projects"],
+                         o["amount_cents"]) for o in est["orgs"]}
+    assert got == rows, (got, rows)
+    assert est["amount_cents"] == sum(r[3] for r in rows.values())
+    assert view["invoices"] == []
+    # On the owner's page, the same numbers, escaped.
+    c = WebClient(st).login("owner@epsilon.example", pw)
+    status, _, body = c.get("/billing")
+    assert status == 200, body
+    assert "Estimated &lt;b&gt;org&lt;/b&gt;" in body and "<b>org" not in body
+    for o, (days, u, p, cents) in rows.items():
+        cells = "<td class=\"num\">%d</td><td class=\"num\">%s</td><td " \
+            "class=\"num\">%s</td><td class=\"num\">%s%d.%02d</td>" % (
+                days, u, p, EURO, cents // 100, cents % 100)
+        assert cells in body, (cells, body)
+    total = est["amount_cents"]
+    assert "<strong>%s%d.%02d</strong>" % (EURO, total // 100, total % 100) \
+        in body
+    # A viewer does not see billing.
+    v = WebClient(st).login("viewer@epsilon.example", vpw)
+    status, _, _ = v.get("/billing")
+    assert status == 403, status
+    # After a month is invoiced, the page lists it.
+    c = WebClient(st).login("owner@epsilon.example", pw)
+    st.sql("INSERT INTO bill_invoice (tenant_id, month, customer, orgs,"
+           " amount_cents, planned_at, invoice_id, number, status,"
+           " finalized_at) VALUES (%d, '2026-01', 'cus_e', 2, 4250, 0,"
+           " 'in_x', 'ORG-0042', 'open', 1)" % t)
+    _, _, body = c.get("/billing")
+    assert "ORG-0042" in body and EURO + "42.50" in body, body
 
 
 def teardown():

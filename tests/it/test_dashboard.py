@@ -13,8 +13,8 @@ import re
 import subprocess
 import urllib.parse
 
-from common import (CANARY_DOMAIN, admin_canary, grep_bytes, new_stack,
-                    truth)
+from common import (CANARY_DOMAIN, WebClient, admin_canary, grep_bytes,
+                    new_stack, truth)
 from tap import diag, run, test
 
 st = new_stack("it-dashboard")
@@ -22,49 +22,9 @@ S = {}
 seen = []                   # every body, for the canary check
 
 
-class Client:
-    """A browser without a browser: one cookie jar, forms with CSRF."""
-
-    def __init__(self):
-        self.cookie = None
-
-    def req(self, method, path, form=None, origin=True, headers=None):
-        h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = self.cookie
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-            if origin is True:
-                h["Origin"] = "http://127.0.0.1:%d" % st.nginx_port
-            elif origin:
-                h["Origin"] = origin
-        status, hdr, data = st.http(method, path, body=body, headers=h)
-        seen.append(data)
-        c = hdr.get("set-cookie", "")
-        if c.startswith("__Host-orgaudit="):
-            v = c.split(";")[0]
-            self.cookie = None if v.endswith("=") else v
-        return status, hdr, data.decode("utf-8", "replace")
-
-    def get(self, path, **kw):
-        return self.req("GET", path, **kw)
-
-    def post(self, path, form, **kw):
-        return self.req("POST", path, form=form, **kw)
-
-    def login(self, email, password):
-        status, h, _ = self.post("/login", {"email": email,
-                                            "password": password})
-        assert status == 303 and h["location"] == "/orgs", (status, h)
-        return self
-
-    def csrf(self, path="/orgs"):
-        _, _, body = self.get(path)
-        m = re.search(r'name="csrf" value="([^"]+)"', body)
-        assert m, "no CSRF token on " + path
-        return m.group(1)
+def Client():
+    """A browser without a browser, keeping every body for the canaries."""
+    return WebClient(st, seen)
 
 
 def setup():
