@@ -17,7 +17,8 @@ CREATE TABLE org_day (
   run_id     BIGINT  NOT NULL,
   pulled_at  BIGINT  NOT NULL,
   PRIMARY KEY (org_id, day),
-  KEY org_day_day (day, org_id),
+  -- Covers a month's read: the day range alone answers it.
+  KEY org_day_day (day, org_id, tenant_id, users, projects),
   KEY org_day_tenant (tenant_id, org_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

@@ -13,6 +13,9 @@
 
 /* ---- loading a month */
 
+/* More orgs than this to carry in: read the month before at once. */
+#define CARRY_DIVES_MAX	64
+
 struct org_ix {
 	int64_t	 org;
 	size_t	 line;
@@ -121,15 +124,81 @@ day_row(const struct db_row *r, void *arg)
 static int
 carry_row(const struct db_row *r, void *arg)
 {
+	struct bill_day	*carry = arg;
+
+	carry->has = true;
+	carry->users = (int)db_row_int(r, 0);
+	carry->projects = (int)db_row_int(r, 1);
+	return 1;
+}
+
+/*
+ * Does a connected day come before the month's first snapshot?  Only
+ * then does the last snapshot before the month count.
+ */
+static bool
+needs_carry(const struct bill_day *d, int days)
+{
+	int	 i;
+
+	for (i = 0; i < days; i++) {
+		if (d[i].has)
+			return false;
+		if (d[i].connected)
+			return true;
+	}
+	return false;
+}
+
+static int
+recent_row(const struct db_row *r, void *arg)
+{
 	struct loader	*ld = arg;
 	struct bill_day	*carry;
 
-	if (line_days(ld, db_row_int(r, 0), &carry) == NULL)
-		return 0;
-	carry->has = true;
-	carry->users = (int)db_row_int(r, 1);
-	carry->projects = (int)db_row_int(r, 2);
+	/* Oldest first: the last row of an org is its last snapshot. */
+	if (line_days(ld, db_row_int(r, 0), &carry) != NULL) {
+		carry->has = true;
+		carry->users = (int)db_row_int(r, 1);
+		carry->projects = (int)db_row_int(r, 2);
+	}
 	return 0;
+}
+
+/*
+ * Fetches the carried-in counts of the lines that need them: a few with
+ * one primary-key dive each; many (a day without pulls on the 1st) with
+ * one read of the month before, then dives for what is older still.
+ */
+static int
+load_carry(struct db *db, struct loader *ld, int64_t tenant)
+{
+	const struct bill_month	*m = &ld->set->m;
+	struct bill_month	 prev;
+	size_t			 i, n = 0;
+	bool			*need;
+	int			 rc = -1;
+
+	need = xcalloc(ld->set->nlines ? ld->set->nlines : 1, sizeof(*need));
+	for (i = 0; i < ld->set->nlines; i++)
+		n += need[i] = needs_carry(&ld->days[i * (size_t)m->days],
+		    m->days);
+	if (n > CARRY_DIVES_MAX) {
+		bill_month_prev(m, &prev);
+		if (DB_QUERY(db, SQL_BILL_CARRY_RECENT, recent_row, ld,
+		    DV_S(prev.first), DV_S(m->first), DV_I(tenant),
+		    DV_I(tenant)) < 0)
+			goto out;
+	}
+	for (i = 0; i < ld->set->nlines; i++)
+		if (need[i] && !ld->carry[i].has &&
+		    DB_QUERY(db, SQL_BILL_CARRY, carry_row, &ld->carry[i],
+		    DV_I(ld->set->lines[i].org), DV_S(m->first)) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(need);
+	return rc;
 }
 
 /* The tenants that have lines, in order, with their totals. */
@@ -188,8 +257,7 @@ billing_load(struct db *db, const struct bill_month *m, int64_t tenant,
 	if (set->nlines > 0 &&
 	    (DB_QUERY(db, SQL_BILL_DAYS, day_row, &ld, DV_S(m->first),
 	    DV_S(m->last), DV_I(tenant), DV_I(tenant)) < 0 ||
-	    DB_QUERY(db, SQL_BILL_CARRY, carry_row, &ld, DV_S(m->first),
-	    DV_I(tenant), DV_I(tenant)) < 0))
+	    load_carry(db, &ld, tenant) != 0))
 		goto dberr;
 	for (i = 0; i < set->nlines; i++)
 		bill_usage(m, &ld.days[i * (size_t)m->days], ld.carry[i].has,

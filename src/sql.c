@@ -538,12 +538,18 @@ static const struct {
 	STMT(SQL_BILL_DAYS,
 	    "SELECT org_id, DAYOFMONTH(day), users, projects FROM org_day"
 	    " WHERE day BETWEEN ? AND ? AND (? = 0 OR tenant_id = ?)"),
-	/* Each org's last snapshot before the month, to carry into it. */
+	/*
+	 * An org's last snapshot before the month, to carry into it: one
+	 * dive into the primary key, asked only for the orgs that need it.
+	 */
 	STMT(SQL_BILL_CARRY,
-	    "SELECT d.org_id, d.users, d.projects FROM org_day d"
-	    " JOIN (SELECT org_id, MAX(day) AS day FROM org_day"
-	    "  WHERE day < ? AND (? = 0 OR tenant_id = ?) GROUP BY org_id) m"
-	    " ON m.org_id = d.org_id AND m.day = d.day"),
+	    "SELECT users, projects FROM org_day WHERE org_id = ? AND day < ?"
+	    " ORDER BY day DESC LIMIT 1"),
+	/* The month before, oldest first: for many orgs at once. */
+	STMT(SQL_BILL_CARRY_RECENT,
+	    "SELECT org_id, users, projects FROM org_day"
+	    " WHERE day >= ? AND day < ? AND (? = 0 OR tenant_id = ?)"
+	    " ORDER BY day"),
 	/* The ledger. */
 	STMT(SQL_BILL_INV_GET,
 	    "SELECT customer, orgs, amount_cents, invoice_started_at,"

@@ -326,11 +326,16 @@ class Stack:
     def start_stripe(self, *args):
         """Starts stripesim with a secret key of its own, written where
         orgaudit-bill reads it; args are stripesim's options."""
-        self.stripe_key = "sk_test_" + secrets.token_hex(16)
         key_file = self.path("etc", "stripe.key")
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(self.stripe_key + "\n")
+        if os.path.exists(key_file):            # a restarted demo keeps it
+            with open(key_file) as f:
+                self.stripe_key = f.read().strip()
+        else:
+            self.stripe_key = "sk_test_" + secrets.token_hex(16)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                         0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(self.stripe_key + "\n")
         port_file = self.path("stripe.port")
         if os.path.exists(port_file):
             os.unlink(port_file)
@@ -622,6 +627,13 @@ def demo_start(port):
                        password=state["password"])
             state["token"] = st.token(state["tenant"], "demo")
             state["org"] = st.connect(state["tenant"], name="Simulated org")
+        print("demo: starting the Stripe test server ...", flush=True)
+        st.start_stripe("--state-file", st.path("stripe-state.json"))
+        if not any(c["id"] == "cus_demo" for c in
+                   st.stripe("/_stripe/state")["customers"]):
+            st.stripe("/_stripe/customers", {"id": "cus_demo",
+                                             "name": "Demo Co"})
+        st.cli("tenant", "stripe-customer", str(state["tenant"]), "cus_demo")
         print("demo: collecting ...", flush=True)
         r = st.collect("--org", str(state["org"]))
         sys.stdout.write(r.stdout)
@@ -673,11 +685,17 @@ orgaudit is running at %(base)s/
     ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
     ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
 
+  billing (the Stripe test server stands in for Stripe; the Billing page
+  shows the same estimate):
+    ORGAUDIT_CONF=%(conf)s build/orgaudit-bill --month %(month)s --dry-run
+    curl -s -H 'Authorization: Bearer %(tok)s' %(base)s/api/v1/billing
+
   the simulated OpenAI Admin API: %(sim)s
   its admin key (to connect it again from the dashboard): run/demo/etc/admin.key
   logs: run/demo/logs/      stop everything: make demo-stop
 """ % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"],
-           email=state.get("email", "-"), pw=state.get("password", "-")))
+           email=state.get("email", "-"), pw=state.get("password", "-"),
+           month=time.strftime("%Y-%m", time.gmtime())))
 
 
 def main():

@@ -213,6 +213,28 @@ def a_day_without_a_pull_carries_the_day_before():
 
 
 @test
+def many_orgs_without_a_pull_on_the_1st_carry_theirs_in():
+    # More orgs than orgaudit-bill looks up one by one: it reads August at
+    # once, then looks further back for those without an August snapshot.
+    t = st.tenant("Zeta")
+    want = {}
+    for k in range(70):
+        o = add_org(t, "Zeta %d" % k, ts(2026, 1, 1))
+        if k % 10 == 0:
+            put_days(t, o, 2026, 6, [(100 + k, 3)], first=5)   # older
+            carried = (100 + k, 3)
+        else:
+            put_days(t, o, 2026, 8, [(k, 2)], first=1 + k % 28)
+            put_days(t, o, 2026, 8, [(k + 1, 2)], first=29)    # the last
+            carried = (k + 1, 2)
+        put_days(t, o, 2026, 9, [(1, 1)] * 29, first=2)
+        want[o] = expect([carried] + [(1, 1)] * 29, 2026, 9)
+    out = dry("2026-09", "--tenant", str(t))
+    for o, (u, p, cents) in want.items():
+        assert table_row(out, o) == (30, tenths(u), tenths(p), cents), o
+
+
+@test
 def months_of_28_30_and_31_days():
     org = add_org(S["beta"], "Lengths", ts(2026, 1, 1))
     for (y, m) in ((2026, 2), (2026, 4), (2026, 10)):
@@ -560,7 +582,7 @@ def every_tenant_at_once_and_nothing_twice():
     gamma = S["gamma"]
     customer("cus_gamma", "Gamma")
     st.cli("tenant", "stripe-customer", str(gamma), "cus_gamma")
-    r = st.bill("--month", "2026-10")
+    r = st.bill("--month", "2026-10", "--tenant", str(gamma))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "now cus_gamma (was cus_nobody)" in r.stdout, r.stdout
     invs, items = invoices_of("cus_gamma", "2026-10")
