@@ -11,7 +11,10 @@ import json
 import os
 import re
 import signal
+import threading
 import time
+import urllib.parse
+import urllib.request
 from fractions import Fraction
 
 from common import WebClient, new_stack
@@ -503,6 +506,49 @@ def rate_limits_are_waited_out():
     statuses = [p["status"] for p in posts_since(before)]
     assert statuses.count(429) == 3 and statuses.count(200) == 5, statuses
     assert "(3 retries)" in r.stdout, r.stdout
+
+
+@test
+def a_key_in_flight_is_waited_for():
+    # Another client sends orgaudit's own invoice request (same key, same
+    # parameters) and Stripe takes a second over it: orgaudit-bill's
+    # request gets 409 idempotency_key_in_use, waits, and is then given
+    # the same invoice.
+    month = delta_month(2026, 3, (1, 1))
+    t = delta()
+    ref = "t%d:%s" % (t, month)
+    params = [("customer", "cus_delta"), ("auto_advance", "false"),
+              ("currency", "eur"), ("pending_invoice_items_behavior", "exclude"),
+              ("description", "orgaudit OpenAI Audit, %s" % month),
+              ("metadata[orgaudit_ref]", ref), ("metadata[tenant]", str(t)),
+              ("metadata[month]", month)]
+    other = {}
+
+    def send():
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/invoices" % st.stripe_port, method="POST",
+            data=urllib.parse.urlencode(params).encode(), headers={
+                "Authorization": "Bearer " + st.stripe_key,
+                "Idempotency-Key": "orgaudit:%s:cus_delta:invoice" % ref})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            other["id"] = json.load(r)["id"]
+    clear = faults(latency_ms=1000, fail_path="^/v1/invoices$")
+    try:
+        before = log_seq()
+        th = threading.Thread(target=send)
+        th.start()
+        time.sleep(0.3)
+        r = st.bill("--month", month, "--tenant", str(t))
+        th.join()
+    finally:
+        clear()
+        st.stripe("/_stripe/config", {"latency_ms": 0, "fail_path": None})
+    assert r.returncode == 0, r.stdout + r.stderr
+    ours = [p for p in posts_since(before) if p["path"] == "/v1/invoices"]
+    assert [p["status"] for p in ours] == [200, 409, 200], ours
+    assert ours[2]["replayed"], ours
+    invs, items = invoices_of("cus_delta", month)
+    assert [i["id"] for i in invs] == [other["id"]] and len(items) == 3
 
 
 @test
