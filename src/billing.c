@@ -37,10 +37,7 @@ tenant_row(const struct db_row *r, void *arg)
 	struct loader		*ld = arg;
 	struct bill_tenant	*t;
 
-	if (ld->nall == ld->capall) {
-		ld->capall = ld->capall ? ld->capall * 2 : 64;
-		ld->all = xrealloc(ld->all, ld->capall * sizeof(*ld->all));
-	}
+	ld->all = xgrow(ld->all, ld->nall, &ld->capall, sizeof(*ld->all), 64);
 	t = &ld->all[ld->nall++];
 	memset(t, 0, sizeof(*t));
 	t->id = db_row_int(r, 0);
@@ -60,9 +57,8 @@ conn_row(const struct db_row *r, void *arg)
 
 	if (set->nlines == 0 || set->lines[set->nlines - 1].org != org) {
 		if (set->nlines == ld->cap) {
-			ld->cap = ld->cap ? ld->cap * 2 : 256;
-			set->lines = xrealloc(set->lines, ld->cap *
-			    sizeof(*set->lines));
+			set->lines = xgrow(set->lines, set->nlines, &ld->cap,
+			    sizeof(*set->lines), 256);
 			ld->days = xrealloc(ld->days, ld->cap * days *
 			    sizeof(*ld->days));
 			ld->carry = xrealloc(ld->carry, ld->cap *
@@ -475,10 +471,7 @@ litem_row(const struct db_row *r, void *arg)
 	struct litems	*li = arg;
 	struct litem	*it;
 
-	if (li->n == li->cap) {
-		li->cap = li->cap ? li->cap * 2 : 16;
-		li->v = xrealloc(li->v, li->cap * sizeof(*li->v));
-	}
+	li->v = xgrow(li->v, li->n, &li->cap, sizeof(*li->v), 16);
 	it = &li->v[li->n++];
 	memset(it, 0, sizeof(*it));
 	it->org = db_row_int(r, 0);

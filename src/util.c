@@ -95,6 +95,17 @@ xasprintf(const char *fmt, ...)
 	return b.p;
 }
 
+void *
+xgrow(void *p, size_t n, size_t *cap, size_t sz, size_t first)
+{
+	if (n < *cap)
+		return p;
+	if (*cap > SIZE_MAX / 2 / sz)
+		oom(0);
+	*cap = *cap ? *cap * 2 : first;
+	return xrealloc(p, *cap * sz);
+}
+
 static void
 buf_grow(struct buf *b, size_t need)
 {

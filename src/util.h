@@ -31,6 +31,11 @@ void	*xrealloc(void *p, size_t n);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/*
+ * Room for one more element in array p of *cap elements of size sz that
+ * holds n: when full, *cap doubles (or becomes first).  Returns the array.
+ */
+void	*xgrow(void *p, size_t n, size_t *cap, size_t sz, size_t first);
 
 /*
  * A growable byte buffer.  'p' is always NUL-terminated once anything was
