@@ -465,12 +465,9 @@ def a_lost_answer_is_replayed_not_repeated():
     clear = faults(next_faults=["none", "drop_after_commit"])
     try:
         before = log_seq()
-        r = st.bill("--month", month, "--tenant", str(delta()))
+        billed_once(month)
     finally:
         clear()
-    assert r.returncode == 0, r.stdout + r.stderr
-    invs, items = invoices_of("cus_delta", month)
-    assert len(invs) == 1 and len(items) == 3, (invs, items)
     posts = posts_since(before)
     assert [p["replayed"] for p in posts].count(True) == 1, posts
 
