@@ -375,6 +375,7 @@ def a_month_is_pushed_once():
     assert [p["route"] for p in posts] == ["POST /v1/invoices"] + \
         ["POST /v1/invoiceitems"] * 3 + ["POST /v1/invoices/:id/finalize"], posts
     assert all(p["status"] == 200 and p["idempotency_key"] for p in posts)
+    assert {p["stripe_version"] for p in posts} == {"2024-06-20"}, posts
     inv = posts[0]["params"]
     assert inv["customer"] == "cus_acme" and inv["auto_advance"] == "false"
     assert inv["currency"] == "eur"
