@@ -111,8 +111,8 @@ put_u(struct buf *b, uint32_t u)
 }
 
 /* A string, ASCII only: escapes as jansson's JSON_ENSURE_ASCII. */
-static int
-canon_string(const char *str, size_t n, struct buf *b)
+int
+audit_json_string(const char *str, size_t n, struct buf *b)
 {
 	const unsigned char	*s = (const unsigned char *)str;
 	const char		*esc;
@@ -181,8 +181,8 @@ canon_value_string(const char *s, size_t n, struct buf *b, struct buf *tmp)
 	char	 prefix[EMAIL_PREFIX_MAX];
 
 	if (scrub(s, n, tmp, prefix))
-		return canon_string(tmp->p, tmp->len, b);
-	return canon_string(s, n, b);
+		return audit_json_string(tmp->p, tmp->len, b);
+	return audit_json_string(s, n, b);
 }
 
 static int
@@ -228,11 +228,11 @@ canon_object(const struct jdoc *d, uint32_t k, struct buf *b, struct buf *tmp)
 			continue;
 		if (w++ > 0)
 			buf_addc(b, ',');
-		if ((rc = canon_string(m[i].key, m[i].len, b)) != 0)
+		if ((rc = audit_json_string(m[i].key, m[i].len, b)) != 0)
 			break;
 		buf_addc(b, ':');
 		rc = m[i].val != JSCAN_NONE ? canon_node(d, m[i].val, b, tmp) :
-		    canon_string(m[i].own_val, strlen(m[i].own_val), b);
+		    audit_json_string(m[i].own_val, strlen(m[i].own_val), b);
 	}
 	buf_addc(b, '}');
 	for (i = 0; i < n; i++) {

@@ -61,6 +61,11 @@ void	 audit_row_free(struct audit_row *r);
 int	 audit_canon(const struct jdoc *d, uint32_t k, struct buf *b);
 
 /* hash = SHA-256(prev || body). */
+/*
+ * Appends str (n bytes of UTF-8) as a JSON string, ASCII only, escaped
+ * as the canonical bytes are; -1 when it is not valid UTF-8.
+ */
+int	 audit_json_string(const char *str, size_t n, struct buf *b);
 void	 audit_hash(const unsigned char prev[AUDIT_HASH_LEN], const char *body,
 	    size_t len, unsigned char out[AUDIT_HASH_LEN]);
 

@@ -5,16 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "audit.h"
 #include "chain.h"
+#include "jscan.h"
 #include "util.h"
 
 struct walk {
 	struct chain_report	*rep;
 	int64_t			 expect;
 	unsigned char		 hash[AUDIT_HASH_LEN];
+	chain_row_cb		 fn;
+	void			*arg;
+	bool			 stopped;	/* fn said so */
 };
 
 /* Marks the first break; later ones are not reported. */
@@ -29,26 +31,35 @@ broken(struct walk *w, int64_t seq, const char *id, const char *why)
 	snprintf(w->rep->reason, sizeof(w->rep->reason), "%s", why);
 }
 
-/*
- * The id, type and effective_at columns serve lookups and filters; they
- * must say what the hashed body says.
- */
+bool
+chain_columns_match(const char *body, size_t len, const char *id,
+    const char *type, int64_t effective_at)
+{
+	struct jdoc	 d;
+	uint32_t	 t;
+	char		 err[128];
+	bool		 ok;
+
+	memset(&d, 0, sizeof(d));
+	if (jscan_parse(&d, body, len, err, sizeof(err)) != 0 ||
+	    d.v[0].type != J_OBJ) {
+		jscan_free(&d);
+		return false;
+	}
+	t = jscan_get(&d, 0, "effective_at");
+	ok = jscan_streq(&d, jscan_get(&d, 0, "id"), id) &&
+	    jscan_streq(&d, jscan_get(&d, 0, "type"), type) &&
+	    t != JSCAN_NONE && d.v[t].type == J_INT &&
+	    d.v[t].i == effective_at;
+	jscan_free(&d);
+	return ok;
+}
+
 static bool
 columns_match(const struct db_row *r)
 {
-	json_t		*e = json_loadb(r->v[2], r->len[2], 0, NULL);
-	const char	*id, *type;
-	bool		 ok;
-
-	id = json_string_value(json_object_get(e, "id"));
-	type = json_string_value(json_object_get(e, "type"));
-	ok = id != NULL && type != NULL &&
-	    strcmp(id, db_row_str(r, 1)) == 0 &&
-	    strcmp(type, db_row_str(r, 5)) == 0 &&
-	    json_integer_value(json_object_get(e, "effective_at")) ==
-	    db_row_int(r, 6);
-	json_decref(e);
-	return ok;
+	return chain_columns_match(r->v[2], r->len[2], db_row_str(r, 1),
+	    db_row_str(r, 5), db_row_int(r, 6));
 }
 
 static int
@@ -89,6 +100,15 @@ chain_row(const struct db_row *r, void *arg)
 		    "its hashed content (the row was edited)");
 		return 1;
 	}
+	if (w->fn != NULL) {
+		struct chain_row	 row = { seq, r->v[2], r->len[2],
+		    (const unsigned char *)r->v[3], want, db_row_int(r, 6) };
+
+		if (w->fn(&row, w->arg) != 0) {
+			w->stopped = true;
+			return 1;
+		}
+	}
 	memcpy(w->hash, want, AUDIT_HASH_LEN);
 	w->expect++;
 	return 0;
@@ -113,6 +133,13 @@ head_row(const struct db_row *r, void *arg)
 int
 chain_verify(struct db *db, int64_t org, struct chain_report *rep)
 {
+	return chain_walk(db, org, rep, NULL, NULL);
+}
+
+int
+chain_walk(struct db *db, int64_t org, struct chain_report *rep,
+    chain_row_cb fn, void *arg)
+{
 	struct walk	 w;
 	struct head	 h = { 0, { 0 } };
 	char		 why[200];
@@ -122,11 +149,15 @@ chain_verify(struct db *db, int64_t org, struct chain_report *rep)
 	rep->ok = true;
 	w.rep = rep;
 	w.expect = 1;
+	w.fn = fn;
+	w.arg = arg;
 	if (DB_QUERY(db, SQL_AUDIT_STATE_GET, head_row, &h, DV_I(org),
 	    DV_I(org)) < 0 || DB_QUERY(db, SQL_AUDIT_CHAIN, chain_row, &w,
 	    DV_I(org)) < 0)
 		return -1;
 	rep->head_seq = h.seq;
+	if (w.stopped)
+		return -2;
 	if (rep->ok && (w.expect - 1 != h.seq || memcmp(w.hash, h.hash,
 	    AUDIT_HASH_LEN) != 0)) {
 		snprintf(why, sizeof(why), "the chain ends at row %" PRId64

@@ -25,7 +25,33 @@ struct chain_report {
 	char	 reason[256];
 };
 
+/*
+ * Do the id, type and effective_at columns (they serve lookups and
+ * filters) say what the hashed body says?
+ */
+bool	 chain_columns_match(const char *body, size_t len, const char *id,
+	    const char *type, int64_t effective_at);
+
 /* 0 when the chain could be read (see rep->ok), -1 on a database error. */
 int	 chain_verify(struct db *db, int64_t org, struct chain_report *rep);
+
+/* A row that has passed every check so far, for chain_walk()'s caller. */
+struct chain_row {
+	int64_t			 seq;
+	const char		*body;		/* canonical bytes, as hashed */
+	size_t			 len;
+	const unsigned char	*prev_hash;	/* 32 bytes */
+	const unsigned char	*hash;
+	int64_t			 effective_at;
+};
+typedef int (*chain_row_cb)(const struct chain_row *row, void *arg);
+
+/*
+ * chain_verify() that also hands each good row, in order, to fn (until
+ * the first broken one).  fn returns non-zero to stop: chain_walk() then
+ * returns -2.
+ */
+int	 chain_walk(struct db *db, int64_t org, struct chain_report *rep,
+	    chain_row_cb fn, void *arg);
 
 #endif

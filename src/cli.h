@@ -22,5 +22,7 @@ int	 cli_orgs(struct cli_ctx *, int, char **);
 int	 cli_keys(struct cli_ctx *, int, char **);
 int	 cli_account(struct cli_ctx *, int, char **);
 int	 cli_events(struct cli_ctx *, int, char **);
+int	 cli_keygen(struct cli_ctx *, int, char **);
+int	 cli_pack(struct cli_ctx *, int, char **);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bill.h"
 #include "collect.h"
 #include "findings.h"
 #include "ingest.h"
@@ -94,7 +95,10 @@ ts_val(int64_t t)
 	return t > 0 ? DV_I(t) : DV_NULL;
 }
 
-/* Deletes every generation of the stream but keep; db is the caller's. */
+/*
+ * Deletes every generation of the stream but keep and those kept as a
+ * month's last pull; db is the caller's.
+ */
 static int
 stream_purge(struct db *db, struct run *run, const struct stream_def *d,
     int64_t keep)
@@ -103,9 +107,10 @@ stream_purge(struct db *db, struct run *run, const struct stream_def *d,
 
 	if (d->purge == SQL_KEY_PURGE)
 		rc = DB_EXEC(db, SQL_KEY_PURGE, DV_I(run->org), DV_S(d->name),
-		    DV_I(keep));
+		    DV_I(keep), DV_I(run->org), DV_S(d->name));
 	else
-		rc = DB_EXEC(db, d->purge, DV_I(run->org), DV_I(keep));
+		rc = DB_EXEC(db, d->purge, DV_I(run->org), DV_I(keep),
+		    DV_I(run->org), DV_S(d->name));
 	if (rc != 0)
 		log_err("collect: org %" PRId64 ": %s: purge: %s", run->org,
 		    d->name, db_error(db));
@@ -160,6 +165,7 @@ static void
 stream_finish(struct db *db, void *arg)
 {
 	struct ending	*e = arg;
+	struct bill_month month;
 	struct stream	*st = e->st;
 	struct run	*run = st->run;
 	const char	*error = e->error[0] ? e->error : NULL;
@@ -175,7 +181,11 @@ stream_finish(struct db *db, void *arg)
 		/* The chain needs no flip: each page committed as it came. */
 		rows = audit_stream_end(db, st, st->final);
 	} else {
-		if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_SET,
+		bill_month_of(run->now, &month);
+		if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_KEEP,
+		    DV_I(run->org), DV_S(st->def->name),
+		    DV_I(month.start)) != 0 ||
+		    DB_EXEC(db, SQL_STREAM_SET,
 		    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
 		    DV_I(e->gen), DV_I(run->now), DV_I(run->run_id),
 		    DV_I(e->rows),

@@ -59,6 +59,8 @@ static const struct conf_key keys[] = {
 	S(stripe_base_url, "https://api.stripe.com"),
 	S(stripe_secret_key_file, "/etc/orgaudit/stripe.key"),
 	S(stripe_api_version, "2024-06-20"),
+	S(signing_key_file, "/etc/orgaudit/signing.key"),
+	S(pack_dir, "/var/lib/orgaudit/packs"),
 };
 
 static void

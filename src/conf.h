@@ -45,6 +45,8 @@ struct conf {
 	char	*stripe_base_url;
 	char	*stripe_secret_key_file;
 	char	*stripe_api_version;
+	char	*signing_key_file;
+	char	*pack_dir;
 };
 
 /* Sets every default; call before conf_load(). */

@@ -28,6 +28,11 @@ static const struct {
 	    "--password-file F | list --tenant T: dashboard accounts" },
 	{ "events", cli_events, "verify --org ID: recompute the org's audit "
 	    "chain, name the first broken row" },
+	{ "keygen", cli_keygen, "[--force]: the Ed25519 key that signs "
+	    "evidence packs" },
+	{ "pack", cli_pack, "create --org ID --start D --end D [--out F] | "
+	    "verify FILE\n              [--public-key PEM] [--previous FILE] "
+	    "| monthly [--month M]:\n              evidence packs" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
 };
@@ -89,6 +94,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "orgaudit: unknown verb '%s'\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/* Checking a pack needs no configuration: auditors run it too. */
+	if (strcmp(argv[optind], "pack") == 0 && optind + 1 < argc &&
+	    strcmp(argv[optind + 1], "verify") == 0) {
+		rc = cli_pack(&x, argc - optind, argv + optind);
+		return rc;
 	}
 	if (app_conf("orgaudit", x.conf_path, &x.conf) != 0)
 		return EXIT_USAGE;

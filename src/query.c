@@ -58,9 +58,8 @@ is_cursor(const char *s)
 	return i > 0 && i <= 400;
 }
 
-/* Unix seconds, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ", in UTC. */
-static int
-parse_time(const char *s, int64_t *out)
+int
+query_time(const char *s, int64_t *out)
 {
 	struct tm	 tm;
 	const char	*end;
@@ -199,7 +198,7 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		snprintf(msg, msglen, "%s is not an audit event type", sp->name);
 		return -1;
 	case Q_TIME:
-		if (parse_time(val, &v->i) == 0)
+		if (query_time(val, &v->i) == 0)
 			return 0;
 		snprintf(msg, msglen, "%s must be Unix seconds or a UTC date "
 		    "(2026-11-23 or 2026-11-23T10:00:00Z)", sp->name);

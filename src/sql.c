@@ -141,6 +141,23 @@
 	" LEFT JOIN oa_project pp ON pp.org_id = k.org_id" \
 	"   AND pp.gen = s_pp.gen AND pp.id = k.project_id"
 
+/*
+ * A purge spares the generations kept as a month's last pull; it takes
+ * the org and the stream once more.
+ */
+#define KEPT \
+	" AND gen NOT IN (SELECT gen FROM org_stream_kept" \
+	" WHERE org_id = ? AND stream = ?)"
+
+#define PACK_KEY_COLS \
+	" created_at, expires_at, id, last_used_at, name, orphan," \
+	" orphan_reason, owner_access, owner_id, owner_type, project_id," \
+	" redacted, stale, stale_reason, type "
+#define PACK_COLS \
+	" p.id, p.org_id, p.period_start, p.period_end, p.as_of, p.sha256," \
+	" p.manifest_sha256, p.previous_manifest_sha256, p.key_fingerprint," \
+	" p.bytes, p.events, p.path, p.made_by, p.created_at "
+
 #define STMT(id, text) [id] = { #id, text }
 
 static const struct {
@@ -258,6 +275,24 @@ static const struct {
 
 	STMT(SQL_STREAM_GEN,
 	    "SELECT gen FROM org_stream WHERE org_id = ? AND stream = ?"),
+	/*
+	 * Before a pull becomes current: the current one is kept if it was
+	 * made before the new pull's UTC month (its month's last pull).
+	 */
+	STMT(SQL_STREAM_KEEP,
+	    "INSERT IGNORE INTO org_stream_kept (tenant_id, org_id, stream,"
+	    " gen, pulled_at, run_id, row_count)"
+	    " SELECT tenant_id, org_id, stream, gen, pulled_at, run_id,"
+	    " row_count FROM org_stream"
+	    " WHERE org_id = ? AND stream = ? AND pulled_at < ?"),
+	/* The newest pull of a stream at or before a time. */
+	STMT(SQL_STREAM_AS_OF,
+	    "SELECT gen, pulled_at, run_id, row_count FROM"
+	    " (SELECT gen, pulled_at, run_id, row_count FROM org_stream"
+	    "  WHERE org_id = ? AND stream = ?"
+	    "  UNION ALL SELECT gen, pulled_at, run_id, row_count"
+	    "  FROM org_stream_kept WHERE org_id = ? AND stream = ?) g"
+	    " WHERE pulled_at <= ? ORDER BY pulled_at DESC LIMIT 1"),
 	STMT(SQL_STREAM_SET,
 	    "INSERT INTO org_stream (tenant_id, org_id, stream, gen,"
 	    " pulled_at, run_id, row_count, humans, active, stale, orphan)"
@@ -277,7 +312,8 @@ static const struct {
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_USER_PURGE,
-	    "DELETE FROM oa_user WHERE org_id = ? AND gen <> ?"),
+	    "DELETE FROM oa_user WHERE org_id = ? AND gen <> ?"
+	    KEPT),
 	STMT(SQL_USER_IDS,
 	    "SELECT u.id FROM oa_user u" CUR("u", "'users'")
 	    " WHERE u.org_id = ?"),
@@ -293,7 +329,8 @@ static const struct {
 	    " created_at, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_PROJECT_PURGE,
-	    "DELETE FROM oa_project WHERE org_id = ? AND gen <> ?"),
+	    "DELETE FROM oa_project WHERE org_id = ? AND gen <> ?"
+	    KEPT),
 	STMT(SQL_PROJECT_PAGE,
 	    "SELECT p.id, p.name, p.status, p.created_at, p.archived_at,"
 	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
@@ -316,7 +353,8 @@ static const struct {
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	    " ?) ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_KEY_PURGE,
-	    "DELETE FROM oa_key WHERE org_id = ? AND stream = ? AND gen <> ?"),
+	    "DELETE FROM oa_key WHERE org_id = ? AND stream = ? AND gen <> ?"
+	    KEPT),
 	STMT(SQL_KEY_PAGE,
 	    KEY_SELECT
 	    " AND (k.id > ? OR (k.id = ? AND k.stream > ?))"
@@ -327,21 +365,24 @@ static const struct {
 	    " project_id, name, role, created_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_SVCACCT_PURGE,
-	    "DELETE FROM oa_service_account WHERE org_id = ? AND gen <> ?"),
+	    "DELETE FROM oa_service_account WHERE org_id = ? AND gen <> ?"
+	    KEPT),
 	STMT(SQL_PROJUSER_INS,
 	    "INSERT INTO oa_project_user (tenant_id, org_id, gen, project_id,"
 	    " user_id, email_sha256, email_prefix, role, added_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE user_id = user_id"),
 	STMT(SQL_PROJUSER_PURGE,
-	    "DELETE FROM oa_project_user WHERE org_id = ? AND gen <> ?"),
+	    "DELETE FROM oa_project_user WHERE org_id = ? AND gen <> ?"
+	    KEPT),
 	STMT(SQL_INVITE_INS,
 	    "INSERT INTO oa_invite (tenant_id, org_id, gen, id, email_sha256,"
 	    " email_prefix, role, status, created_at, expires_at, accepted_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE id = id"),
 	STMT(SQL_INVITE_PURGE,
-	    "DELETE FROM oa_invite WHERE org_id = ? AND gen <> ?"),
+	    "DELETE FROM oa_invite WHERE org_id = ? AND gen <> ?"
+	    KEPT),
 
 	STMT(SQL_ACCOUNT_ADD,
 	    "INSERT INTO account (tenant_id, login_sha256, login_prefix, role,"
@@ -586,6 +627,71 @@ static const struct {
 	    "UPDATE bill_item SET item_id = ?, created_at = ?"
 	    " WHERE tenant_id = ? AND month = ? AND org_id = ?"
 	    " AND item_id IS NULL"),
+	/*
+	 * Evidence packs: one pull of each stream, columns in the order of
+	 * their JSON names (the lines are written with sorted keys).
+	 */
+	STMT(SQL_PACK_ORG,
+	    "SELECT name, openai_org FROM org WHERE tenant_id = ? AND id = ?"),
+	STMT(SQL_PACK_ORG_TENANT, "SELECT tenant_id FROM org WHERE id = ?"),
+	STMT(SQL_PACK_USERS,
+	    "SELECT added_at, email_prefix, email_sha256, id,"
+	    " is_service_account, role FROM oa_user"
+	    " WHERE org_id = ? AND gen = ? ORDER BY id"),
+	STMT(SQL_PACK_PROJECTS,
+	    "SELECT archived_at, created_at, id, name, status FROM oa_project"
+	    " WHERE org_id = ? AND gen = ? ORDER BY id"),
+	STMT(SQL_PACK_API_KEYS,
+	    "SELECT" PACK_KEY_COLS "FROM oa_key WHERE org_id = ?"
+	    " AND stream = 'api_keys' AND gen = ? ORDER BY id"),
+	STMT(SQL_PACK_ADMIN_KEYS,
+	    "SELECT" PACK_KEY_COLS "FROM oa_key WHERE org_id = ?"
+	    " AND stream = 'admin_api_keys' AND gen = ? ORDER BY id"),
+	STMT(SQL_PACK_SVCACCTS,
+	    "SELECT created_at, id, name, project_id, role"
+	    " FROM oa_service_account WHERE org_id = ? AND gen = ?"
+	    " ORDER BY id"),
+	/* Each stale or orphan key of the two key streams' pulls. */
+	STMT(SQL_PACK_FINDINGS,
+	    "SELECT finding, key_id, owner_id, project_id, reason, redacted,"
+	    " stream FROM ("
+	    " SELECT 'stale' AS finding, id AS key_id, owner_id, project_id,"
+	    "  stale_reason AS reason, redacted, stream FROM oa_key"
+	    "  WHERE org_id = ? AND stale = 1 AND ((stream = 'api_keys' AND"
+	    "  gen = ?) OR (stream = 'admin_api_keys' AND gen = ?))"
+	    " UNION ALL"
+	    " SELECT 'orphan', id, owner_id, project_id, orphan_reason,"
+	    "  redacted, stream FROM oa_key"
+	    "  WHERE org_id = ? AND orphan = 1 AND ((stream = 'api_keys' AND"
+	    "  gen = ?) OR (stream = 'admin_api_keys' AND gen = ?))) f"
+	    " ORDER BY stream, key_id, finding"),
+	/* The latest pack whose period ends at or before a start. */
+	STMT(SQL_PACK_PREVIOUS,
+	    "SELECT manifest_sha256 FROM evidence_pack"
+	    " WHERE org_id = ? AND period_end <= ?"
+	    " ORDER BY period_end DESC, id DESC LIMIT 1"),
+	STMT(SQL_PACK_ADD,
+	    "INSERT IGNORE INTO evidence_pack (tenant_id, org_id, period_start,"
+	    " period_end, as_of, sha256, manifest_sha256,"
+	    " previous_manifest_sha256, key_fingerprint, bytes, events, path,"
+	    " made_by, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_PACK_SAME,
+	    "SELECT id, path FROM evidence_pack WHERE org_id = ?"
+	    " AND period_start = ? AND period_end = ? AND sha256 = ?"),
+	STMT(SQL_PACK_GET,
+	    "SELECT" PACK_COLS "FROM evidence_pack p"
+	    " WHERE p.tenant_id = ? AND p.id = ?"),
+	STMT(SQL_PACK_PAGE,
+	    "SELECT" PACK_COLS "FROM evidence_pack p"
+	    " WHERE p.tenant_id = ? AND (? = 0 OR p.org_id = ?) AND p.id < ?"
+	    " ORDER BY p.id DESC LIMIT ?"),
+	/* Orgs connected at some time of a period, for the monthly packs. */
+	STMT(SQL_PACK_ORGS_IN,
+	    "SELECT DISTINCT c.tenant_id, c.org_id FROM org_connection c"
+	    " WHERE c.connected_at < ?"
+	    " AND (c.disconnected_at IS NULL OR c.disconnected_at >= ?)"
+	    " ORDER BY c.org_id"),
 	STMT(SQL_BILL_INVOICES,
 	    "SELECT month, orgs, amount_cents, invoice_id, number, status,"
 	    " finalized_at FROM bill_invoice WHERE tenant_id = ?"

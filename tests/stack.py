@@ -249,6 +249,8 @@ class Stack:
             "retry_cap_ms": "1000",
             "templates_dir": os.path.join(SRC, "templates"),
             "public_origin": "http://127.0.0.1:%d" % self.nginx_port,
+            "signing_key_file": self.path("etc", "signing.key"),
+            "pack_dir": self.path("packs"),
         }
         base.update({k: str(v) for k, v in self.extra_conf.items()})
         for path, user, pwfile, log in (
@@ -417,6 +419,8 @@ class Stack:
         """Master key and schema: what an operator does once."""
         if not os.path.exists(self.path("etc", "master.key")):
             self.cli("master-key", "create")
+        if not os.path.exists(self.path("etc", "signing.key")):
+            self.cli("keygen")
         self.cli("migrate")
         self.grant_web()
 

@@ -1,0 +1,303 @@
+/*
+ * cli_pack.c: the operator verbs for evidence packs: keygen, pack create,
+ * pack verify, pack monthly.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bill.h"
+#include "cli.h"
+#include "pack.h"
+#include "query.h"
+#include "sign.h"
+#include "util.h"
+
+int
+cli_keygen(struct cli_ctx *x, int argc, char **argv)
+{
+	struct signer	*sg;
+	char		 err[600];
+	bool		 force = argc == 2 && strcmp(argv[1], "--force") == 0;
+
+	if (argc > 2 || (argc == 2 && !force)) {
+		fprintf(stderr, "usage: orgaudit keygen [--force]\n"
+		    "Makes the Ed25519 key that signs evidence packs, at "
+		    "signing_key_file (mode 0600).\n");
+		return EXIT_USAGE;
+	}
+	if (sign_keygen(x->conf.signing_key_file, force, err,
+	    sizeof(err)) != 0 ||
+	    (sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "orgaudit: keygen: %s\n", err);
+		return EXIT_FAIL;
+	}
+	printf("signing key written to %s (keep it private; packs are "
+	    "verified with the public key below)\nfingerprint %s\n%s",
+	    x->conf.signing_key_file, sign_fingerprint(sg),
+	    sign_public_pem(sg));
+	sign_free(sg);
+	return EXIT_OK;
+}
+
+static int
+tenant_of_row(const struct db_row *r, void *arg)
+{
+	*(int64_t *)arg = db_row_int(r, 0);
+	return 1;
+}
+
+/* Copies a stored pack to out. */
+static int
+copy_file(const char *from, const char *to)
+{
+	FILE	*in, *out;
+	char	 b[65536];
+	size_t	 n;
+	int	 rc = 0;
+
+	if ((in = fopen(from, "rb")) == NULL)
+		return -1;
+	if ((out = fopen(to, "wb")) == NULL) {
+		fclose(in);
+		return -1;
+	}
+	while ((n = fread(b, 1, sizeof(b), in)) > 0)
+		if (fwrite(b, 1, n, out) != n)
+			rc = -1;
+	if (ferror(in) || fclose(out) != 0)
+		rc = -1;
+	fclose(in);
+	return rc;
+}
+
+static void
+print_result(int64_t org, const struct pack_result *res)
+{
+	printf("org %" PRId64 ": pack %" PRId64 "%s: %s\n  sha256 %s, %" PRId64
+	    " bytes, %" PRId64 " events, manifest %s\n", org, res->id,
+	    res->existed ? " (the same bytes were stored before)" : "",
+	    res->path, res->sha256, res->bytes, res->events,
+	    res->manifest_sha256);
+}
+
+static int
+pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'o' },
+		{ "start", required_argument, NULL, 's' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "out", required_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pack_req		 rq = { 0, 0, -1, -1, "cli" };
+	struct pack_result	 res;
+	struct signer		*sg;
+	struct db		*db;
+	const char		*out = NULL;
+	char			 err[600];
+	int			 ch, rc = EXIT_FAIL;
+
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'o':
+			if (parse_i64(optarg, 1, INT64_MAX, &rq.org) != 0)
+				goto usage;
+			break;
+		case 's':
+		case 'e':
+			if (query_time(optarg, ch == 's' ? &rq.start :
+			    &rq.end) != 0) {
+				fprintf(stderr, "orgaudit: --%s takes a date "
+				    "(2026-10-01) or a time "
+				    "(2026-10-01T00:00:00Z), UTC\n", ch == 's' ?
+				    "start" : "end");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'O':
+			out = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (rq.org == 0 || rq.start < 0 || rq.end < 0 || optind != argc)
+		goto usage;
+	if ((sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "orgaudit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if ((db = app_db(&x->conf)) == NULL) {
+		sign_free(sg);
+		return EXIT_FAIL;
+	}
+	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, tenant_of_row, &rq.tenant,
+	    DV_I(rq.org)) < 0 || rq.tenant == 0) {
+		fprintf(stderr, "orgaudit: no org %" PRId64 "\n", rq.org);
+		goto out;
+	}
+	if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {
+		fprintf(stderr, "orgaudit: pack create: %s\n", res.error);
+		rc = res.status >= 400 && res.status < 500 ? EXIT_USAGE :
+		    EXIT_FAIL;
+		goto out;
+	}
+	print_result(rq.org, &res);
+	if (out != NULL && copy_file(res.path, out) != 0) {
+		fprintf(stderr, "orgaudit: cannot write %s\n", out);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	db_close(db);
+	sign_free(sg);
+	return rc;
+usage:
+	fprintf(stderr, "usage: orgaudit pack create --org ID --start DATE "
+	    "--end DATE [--out FILE]\n");
+	return EXIT_USAGE;
+}
+
+struct org_list {
+	int64_t	*tenant, *org;
+	size_t	 n, cap;
+};
+
+static int
+org_in_row(const struct db_row *r, void *arg)
+{
+	struct org_list	*l = arg;
+	size_t		 cap = l->cap;
+
+	l->tenant = xgrow(l->tenant, l->n, &cap, sizeof(*l->tenant), 64);
+	l->org = xgrow(l->org, l->n, &l->cap, sizeof(*l->org), 64);
+	l->tenant[l->n] = db_row_int(r, 0);
+	l->org[l->n++] = db_row_int(r, 1);
+	return 0;
+}
+
+/* Last month's pack (or --month's) for every org connected in it. */
+static int
+pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
+{
+	struct bill_month	 m, cur;
+	struct org_list		 l = { 0 };
+	struct pack_result	 res;
+	struct signer		*sg;
+	struct db		*db;
+	char			 err[600];
+	size_t			 i;
+	int			 rc = EXIT_OK, failed = 0;
+
+	bill_month_of(now_s(), &cur);
+	if (argc == 2)
+		bill_month_prev(&cur, &m);
+	else if (argc != 4 || strcmp(argv[2], "--month") != 0 ||
+	    bill_month_parse(argv[3], &m) != 0 || m.end > now_s()) {
+		fprintf(stderr, "usage: orgaudit pack monthly [--month "
+		    "YYYY-MM]\nMakes the month's pack (default: last month, "
+		    "which must be over) for every\norg connected during "
+		    "it.\n");
+		return EXIT_USAGE;
+	}
+	if ((sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "orgaudit: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if ((db = app_db(&x->conf)) == NULL) {
+		sign_free(sg);
+		return EXIT_FAIL;
+	}
+	if (DB_QUERY(db, SQL_PACK_ORGS_IN, org_in_row, &l, DV_I(m.end),
+	    DV_I(m.start)) < 0) {
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	printf("%s: %zu orgs\n", m.name, l.n);
+	for (i = 0; i < l.n; i++) {
+		struct pack_req	 rq = { l.tenant[i], l.org[i], m.start, m.end,
+		    "monthly" };
+
+		fflush(stdout);
+		if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {
+			printf("org %" PRId64 ": no pack: %s\n", l.org[i],
+			    res.error);
+			failed++;
+			continue;
+		}
+		print_result(l.org[i], &res);
+	}
+	printf("%s: %zu packs made, %d orgs without one\n", m.name,
+	    l.n - (size_t)failed, failed);
+	if (failed > 0)
+		rc = EXIT_FAIL;
+out:
+	free(l.tenant);
+	free(l.org);
+	db_close(db);
+	sign_free(sg);
+	return rc;
+}
+
+static int
+pack_verify_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "public-key", required_argument, NULL, 'k' },
+		{ "previous", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pack_verify_opts	 o = { NULL, NULL };
+	int			 ch, r;
+
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'k':
+			o.public_key = optarg;
+			break;
+		case 'p':
+			o.previous = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if (optind != argc - 1)
+		goto usage;
+	r = pack_verify(argv[optind], &o, stdout);
+	return r == 0 ? EXIT_OK : EXIT_FAIL;
+usage:
+	fprintf(stderr, "usage: orgaudit pack verify FILE [--public-key PEM] "
+	    "[--previous FILE]\n"
+	    "Checks the signature, every file's SHA-256 and records, every "
+	    "event's hash and\nlink, and with --previous that this pack "
+	    "follows that one.  Exit 0 when it\nverifies, 1 naming what "
+	    "does not.\n");
+	return EXIT_USAGE;
+}
+
+int
+cli_pack(struct cli_ctx *x, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "create") == 0)
+		return pack_create_cmd(x, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return pack_verify_cmd(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "monthly") == 0)
+		return pack_monthly_cmd(x, argc, argv);
+	fprintf(stderr, "usage: orgaudit pack create --org ID --start DATE "
+	    "--end DATE [--out FILE]\n"
+	    "       orgaudit pack verify FILE [--public-key PEM] "
+	    "[--previous FILE]\n"
+	    "       orgaudit pack monthly [--month YYYY-MM]\n");
+	return EXIT_USAGE;
+}

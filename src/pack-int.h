@@ -1,0 +1,34 @@
+/*
+ * pack-int.h: what making and checking a pack share: the files and their
+ * order, and the layout of an events line.
+ */
+#ifndef ORGAUDIT_PACK_INT_H
+#define ORGAUDIT_PACK_INT_H
+
+#include <stddef.h>
+
+#include "sql.h"
+
+#define PACK_SNAPS	5
+#define PACK_DATA_FILES	7
+
+/* An events.jsonl line up to the entry's canonical bytes, then '}'. */
+#define PACK_EVENT_HEAD	\
+	"{\"seq\":%" PRId64 ",\"prev_hash\":\"%s\",\"hash\":\"%s\",\"entry\":"
+
+struct col;
+
+/* A snapshot file: one stream's pull, one row a line. */
+struct pack_snap {
+	const char		*file;
+	const char		*stream;
+	enum sql_stmt		 stmt;
+	const struct col	*cols;
+	size_t			 ncols;
+};
+
+extern const struct pack_snap	 pack_snaps[PACK_SNAPS];
+/* The data files, in archive order (after the four describing files). */
+extern const char *const	 pack_data_files[PACK_DATA_FILES];
+
+#endif

@@ -1,0 +1,809 @@
+/*
+ * pack.c: making evidence packs; see pack.h (pack_verify.c checks them).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "chain.h"
+#include "log.h"
+#include "pack.h"
+#include "pack-int.h"
+#include "util.h"
+
+#define COPY_CHUNK	(64 * 1024)
+
+/* ---- files written to the temporary directory */
+
+struct pfile {
+	const char	*name;
+	char		 path[1100];
+	FILE		*f;
+	EVP_MD_CTX	*md;
+	int64_t		 bytes, records;
+	char		 sha[65];
+	bool		 failed;
+};
+
+static int
+pf_open(struct pfile *pf, const char *dir, const char *name)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->name = name;
+	snprintf(pf->path, sizeof(pf->path), "%s/%s", dir, name);
+	if ((pf->f = fopen(pf->path, "wb")) == NULL)
+		return -1;
+	if ((pf->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(pf->md, EVP_sha256(), NULL) != 1) {
+		fclose(pf->f);
+		pf->f = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pf_write(struct pfile *pf, const void *p, size_t n)
+{
+	if (pf->failed)
+		return;
+	if (fwrite(p, 1, n, pf->f) != n || EVP_DigestUpdate(pf->md, p, n) != 1)
+		pf->failed = true;
+	pf->bytes += (int64_t)n;
+}
+
+/* One record: a line. */
+static void
+pf_line(struct pfile *pf, const struct buf *b)
+{
+	pf_write(pf, b->p, b->len);
+	pf_write(pf, "\n", 1);
+	pf->records++;
+}
+
+static int
+pf_close(struct pfile *pf)
+{
+	unsigned char	 md[32];
+	unsigned int	 n = 0;
+
+	if (pf->f == NULL)
+		return -1;
+	if (fclose(pf->f) != 0)
+		pf->failed = true;
+	pf->f = NULL;
+	if (EVP_DigestFinal_ex(pf->md, md, &n) != 1 || n != 32)
+		pf->failed = true;
+	EVP_MD_CTX_free(pf->md);
+	pf->md = NULL;
+	hex_encode(md, 32, pf->sha);
+	return pf->failed ? -1 : 0;
+}
+
+static void
+pf_abandon(struct pfile *pf)
+{
+	if (pf->f != NULL)
+		fclose(pf->f);
+	EVP_MD_CTX_free(pf->md);
+	pf->f = NULL;
+	pf->md = NULL;
+}
+
+/* ---- the snapshot files */
+
+enum ctype { C_STR, C_INT, C_BOOL };
+
+struct col {
+	const char	*name;
+	enum ctype	 t;
+};
+
+/* Each file's columns, in the order of their names (as selected). */
+static const struct col user_cols[] = {
+	{ "added_at", C_INT }, { "email_prefix", C_STR },
+	{ "email_sha256", C_STR }, { "id", C_STR },
+	{ "is_service_account", C_BOOL }, { "role", C_STR },
+};
+static const struct col project_cols[] = {
+	{ "archived_at", C_INT }, { "created_at", C_INT }, { "id", C_STR },
+	{ "name", C_STR }, { "status", C_STR },
+};
+static const struct col key_cols[] = {
+	{ "created_at", C_INT }, { "expires_at", C_INT }, { "id", C_STR },
+	{ "last_used_at", C_INT }, { "name", C_STR }, { "orphan", C_BOOL },
+	{ "orphan_reason", C_STR }, { "owner_access", C_STR },
+	{ "owner_id", C_STR }, { "owner_type", C_STR },
+	{ "project_id", C_STR }, { "redacted", C_STR }, { "stale", C_BOOL },
+	{ "stale_reason", C_STR }, { "type", C_STR },
+};
+static const struct col svcacct_cols[] = {
+	{ "created_at", C_INT }, { "id", C_STR }, { "name", C_STR },
+	{ "project_id", C_STR }, { "role", C_STR },
+};
+static const struct col finding_cols[] = {
+	{ "finding", C_STR }, { "key_id", C_STR }, { "owner_id", C_STR },
+	{ "project_id", C_STR }, { "reason", C_STR }, { "redacted", C_STR },
+	{ "stream", C_STR },
+};
+
+#define COLS(a)	a, sizeof(a) / sizeof(a[0])
+
+const struct pack_snap pack_snaps[PACK_SNAPS] = {
+	{ "users.jsonl", "users", SQL_PACK_USERS, COLS(user_cols) },
+	{ "projects.jsonl", "projects", SQL_PACK_PROJECTS,
+	    COLS(project_cols) },
+	{ "api_keys.jsonl", "api_keys", SQL_PACK_API_KEYS, COLS(key_cols) },
+	{ "admin_api_keys.jsonl", "admin_api_keys", SQL_PACK_ADMIN_KEYS,
+	    COLS(key_cols) },
+	{ "service_accounts.jsonl", "service_accounts", SQL_PACK_SVCACCTS,
+	    COLS(svcacct_cols) },
+};
+
+/* Files in archive order after the four that describe the pack. */
+const char *const pack_data_files[PACK_DATA_FILES] = {
+	"users.jsonl", "projects.jsonl", "api_keys.jsonl",
+	"admin_api_keys.jsonl", "service_accounts.jsonl", "findings.jsonl",
+	"events.jsonl",
+};
+
+struct rowctx {
+	struct pfile		*pf;
+	const struct col	*cols;
+	size_t			 ncols;
+	struct buf		 line;
+	bool			 bad;
+};
+
+/* One row as a JSON object with its keys in order. */
+static int
+snap_row(const struct db_row *r, void *arg)
+{
+	struct rowctx	*x = arg;
+	size_t		 i;
+
+	buf_reset(&x->line);
+	buf_addc(&x->line, '{');
+	for (i = 0; i < x->ncols; i++) {
+		if (i > 0)
+			buf_addc(&x->line, ',');
+		buf_printf(&x->line, "\"%s\":", x->cols[i].name);
+		if (db_row_null(r, i))
+			buf_adds(&x->line, "null");
+		else if (x->cols[i].t == C_INT)
+			buf_printf(&x->line, "%" PRId64, db_row_int(r, i));
+		else if (x->cols[i].t == C_BOOL)
+			buf_adds(&x->line, db_row_int(r, i) ? "true" : "false");
+		else if (audit_json_string(r->v[i], r->len[i], &x->line) != 0) {
+			x->bad = true;
+			return 1;
+		}
+	}
+	buf_addc(&x->line, '}');
+	pf_line(x->pf, &x->line);
+	return 0;
+}
+
+/* The pull of each stream a pack holds: its newest at or before end. */
+struct pull {
+	bool	 found;
+	int64_t	 gen, pulled_at, run_id;
+};
+
+static int
+pull_row(const struct db_row *r, void *arg)
+{
+	struct pull	*p = arg;
+
+	p->found = true;
+	p->gen = db_row_int(r, 0);
+	p->pulled_at = db_row_int(r, 1);
+	p->run_id = db_row_int(r, 2);
+	return 1;
+}
+
+/* ---- events */
+
+struct evctx {
+	struct pfile	*pf;
+	int64_t		 start, end;
+	struct buf	 line;
+	int64_t		 first_seq, last_seq;
+	char		 first_prev[65], first_hash[65], last_hash[65];
+};
+
+static int
+event_row(const struct chain_row *row, void *arg)
+{
+	struct evctx	*x = arg;
+	char		 prev[65], hash[65];
+
+	if (row->effective_at < x->start || row->effective_at >= x->end)
+		return 0;
+	hex_encode(row->prev_hash, 32, prev);
+	hex_encode(row->hash, 32, hash);
+	buf_reset(&x->line);
+	buf_printf(&x->line, PACK_EVENT_HEAD, row->seq, prev, hash);
+	buf_add(&x->line, row->body, row->len);
+	buf_addc(&x->line, '}');
+	pf_line(x->pf, &x->line);
+	if (x->first_seq == 0) {
+		x->first_seq = row->seq;
+		memcpy(x->first_prev, prev, sizeof(prev));
+		memcpy(x->first_hash, hash, sizeof(hash));
+	}
+	x->last_seq = row->seq;
+	memcpy(x->last_hash, hash, sizeof(hash));
+	return x->pf->failed ? 1 : 0;
+}
+
+/* ---- the archive */
+
+struct sink {
+	FILE		*f;
+	EVP_MD_CTX	*md;
+	int64_t		 bytes;
+	bool		 failed;
+};
+
+static la_ssize_t
+sink_write(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct sink	*s = arg;
+
+	(void)a;
+	if (fwrite(p, 1, n, s->f) != n || EVP_DigestUpdate(s->md, p, n) != 1) {
+		s->failed = true;
+		return -1;
+	}
+	s->bytes += (int64_t)n;
+	return (la_ssize_t)n;
+}
+
+static int
+add_entry(struct archive *a, const char *dir, const char *name,
+    const char *from, const void *mem, size_t memlen, int64_t mtime)
+{
+	struct archive_entry	*e;
+	struct stat		 sb;
+	char			 path[256], *chunk = NULL;
+	FILE			*f = NULL;
+	size_t			 n;
+	int			 rc = -1;
+
+	if (from != NULL && stat(from, &sb) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((e = archive_entry_new()) == NULL)
+		return -1;
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, from != NULL ? (la_int64_t)sb.st_size :
+	    (la_int64_t)memlen);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		goto out;
+	if (from == NULL) {
+		if (memlen > 0 && archive_write_data(a, mem, memlen) !=
+		    (la_ssize_t)memlen)
+			goto out;
+	} else {
+		if ((f = fopen(from, "rb")) == NULL)
+			goto out;
+		chunk = xmalloc(COPY_CHUNK);
+		while ((n = fread(chunk, 1, COPY_CHUNK, f)) > 0)
+			if (archive_write_data(a, chunk, n) != (la_ssize_t)n)
+				goto out;
+		if (ferror(f))
+			goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(chunk);
+	archive_entry_free(e);
+	return rc;
+}
+
+void
+pack_filename(int64_t org, int64_t start, int64_t end, char *out,
+    size_t outlen)
+{
+	char	 a[21], b[21];
+
+	fmt_rfc3339(start, a);
+	fmt_rfc3339(end, b);
+	/* 2026-10-01T00:00:00Z -> 20261001T000000Z */
+	snprintf(out, outlen, "orgaudit-pack-org%" PRId64 "-%.4s%.2s%.2sT%.2s"
+	    "%.2s%.2sZ-%.4s%.2s%.2sT%.2s%.2s%.2sZ.tar.gz", org, a, a + 5,
+	    a + 8, a + 11, a + 14, a + 17, b, b + 5, b + 8, b + 11, b + 14,
+	    b + 17);
+}
+
+static char *
+readme(const char *org_name, const char *openai_org, int64_t start,
+    int64_t end, int64_t as_of, const char *fp)
+{
+	char	 a[21], b[21], c[21];
+
+	fmt_rfc3339(start, a);
+	fmt_rfc3339(end, b);
+	fmt_rfc3339(as_of, c);
+	return xasprintf(
+	    "orgaudit evidence pack\n"
+	    "======================\n\n"
+	    "Organization: %s (%s)\n"
+	    "Period:       %s to %s (the end excluded)\n"
+	    "State as of:  %s (the last pull at or before the period's end)\n"
+	    "\n"
+	    "Files\n"
+	    "  users.jsonl, projects.jsonl, api_keys.jsonl, admin_api_keys."
+	    "jsonl,\n"
+	    "  service_accounts.jsonl  the state as of the time above, one "
+	    "JSON object\n"
+	    "                          a line (addresses only as SHA-256 and "
+	    "a prefix,\n"
+	    "                          keys only as type and last four "
+	    "characters)\n"
+	    "  findings.jsonl          keys unused too long (stale) or whose "
+	    "owner left\n"
+	    "                          (orphan), as of that time\n"
+	    "  events.jsonl            the audit log entries of the period, "
+	    "in chain order:\n"
+	    "                          hash = SHA-256(prev_hash bytes || "
+	    "entry bytes)\n"
+	    "  manifest.json           what is in the pack: every file's "
+	    "SHA-256, size and\n"
+	    "                          records, the period, the chain's "
+	    "positions, the\n"
+	    "                          previous pack's manifest SHA-256\n"
+	    "  manifest.sig            Ed25519 signature over manifest.json\n"
+	    "  public-key.pem          the signing key's public half\n"
+	    "  SHA256SUMS              every file's SHA-256\n"
+	    "\n"
+	    "Checking it with stock tools, in this directory\n"
+	    "  1. sha256sum -c SHA256SUMS\n"
+	    "  2. openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin "
+	    "\\\n"
+	    "       -in manifest.json -sigfile manifest.sig\n"
+	    "  3. the key must be the one orgaudit publishes "
+	    "(GET /api/v1/signing-key):\n"
+	    "       openssl pkey -pubin -in public-key.pem -outform DER | "
+	    "sha256sum\n"
+	    "     prints %s\n"
+	    "  4. the SHA-256 of each file in SHA256SUMS is the one "
+	    "manifest.json lists.\n"
+	    "'orgaudit pack verify FILE --public-key KEY [--previous FILE]' "
+	    "does all of\n"
+	    "this, checks every event's hash and link, and that this pack "
+	    "follows the\n"
+	    "previous one.\n", org_name, openai_org[0] ? openai_org :
+	    "OpenAI org unknown", a, b, c, fp);
+}
+
+struct org_info {
+	bool	 found;
+	char	 name[201];
+	char	 openai_org[129];
+};
+
+static int
+org_row(const struct db_row *r, void *arg)
+{
+	struct org_info	*o = arg;
+
+	o->found = true;
+	snprintf(o->name, sizeof(o->name), "%s", db_row_str(r, 0));
+	snprintf(o->openai_org, sizeof(o->openai_org), "%s",
+	    db_row_str(r, 1));
+	return 1;
+}
+
+static int
+same_row(const struct db_row *r, void *arg)
+{
+	struct pack_result	*res = arg;
+
+	res->id = db_row_int(r, 0);
+	snprintf(res->path, sizeof(res->path), "%s", db_row_str(r, 1));
+	return 1;
+}
+
+static int
+str_row(const struct db_row *r, void *arg)
+{
+	snprintf(arg, 65, "%s", db_row_str(r, 0));
+	return 1;
+}
+
+static int
+fail(struct pack_result *res, int status, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+
+static int
+fail(struct pack_result *res, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	res->status = status;
+	va_start(ap, fmt);
+	vsnprintf(res->error, sizeof(res->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* mkdir -p for the packs' directories, mode 0750. */
+static int
+mkdirs(const char *path)
+{
+	char	 p[1024], *s;
+
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return -1;
+	for (s = p + 1; *s != '\0'; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST)
+				return -1;
+			*s = '/';
+		}
+	return mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void
+rm_tmp(const char *dir, struct pfile *files, size_t n)
+{
+	char	 p[1200];
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (files[i].path[0] != '\0')
+			unlink(files[i].path);
+	snprintf(p, sizeof(p), "%s/archive", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+int
+pack_create(struct db *db, const struct conf *c, const struct signer *sg,
+    const struct pack_req *rq, struct pack_result *res)
+{
+	struct org_info		 org = { 0 };
+	struct pull		 pulls[PACK_SNAPS];
+	struct pfile		 files[PACK_DATA_FILES];
+	struct rowctx		 rx;
+	struct evctx		 ex;
+	struct chain_report	 rep;
+	struct sink		 sink = { 0 };
+	struct archive		*a = NULL;
+	json_t			*man = NULL, *jfiles, *jstreams, *ev;
+	char			 dir[1024], tmpl[1100], when[21], prev[65] = "";
+	char			 topdir[160], final[1200], *mtext = NULL;
+	char			*rtext = NULL, manhex[65];
+	unsigned char		 sig[SIGN_LEN], md[32];
+	unsigned int		 mdn = 0;
+	struct buf		 sums = { 0 };
+	int64_t			 as_of = 0, mtime;
+	size_t			 i, nfiles = 0;
+	int			 rc = -1, wrc;
+
+	memset(res, 0, sizeof(*res));
+	memset(files, 0, sizeof(files));
+	memset(&rx, 0, sizeof(rx));
+	memset(&ex, 0, sizeof(ex));
+	if (rq->start >= rq->end)
+		return fail(res, 400, "the period must end after it starts");
+	if (rq->end > now_s())
+		return fail(res, 400, "the period ends in the future; a pack "
+		    "covers only what has happened");
+	if (DB_QUERY(db, SQL_PACK_ORG, org_row, &org, DV_I(rq->tenant),
+	    DV_I(rq->org)) < 0)
+		goto dberr_early;
+	if (!org.found)
+		return fail(res, 404, "no org %" PRId64 " in this tenant",
+		    rq->org);
+	for (i = 0; i < PACK_SNAPS; i++) {
+		memset(&pulls[i], 0, sizeof(pulls[i]));
+		if (DB_QUERY(db, SQL_STREAM_AS_OF, pull_row, &pulls[i],
+		    DV_I(rq->org), DV_S(pack_snaps[i].stream), DV_I(rq->org),
+		    DV_S(pack_snaps[i].stream), DV_I(rq->end - 1)) < 0)
+			goto dberr_early;
+		if (pulls[i].found && pulls[i].pulled_at > as_of)
+			as_of = pulls[i].pulled_at;
+	}
+	if (as_of == 0)
+		return fail(res, 409, "nothing of org %" PRId64 " was pulled "
+		    "before the period's end", rq->org);
+	if (DB_QUERY(db, SQL_PACK_PREVIOUS, str_row, prev, DV_I(rq->org),
+	    DV_I(rq->start)) < 0)
+		goto dberr_early;
+
+	snprintf(dir, sizeof(dir), "%s/%" PRId64 "/%" PRId64, c->pack_dir,
+	    rq->tenant, rq->org);
+	snprintf(tmpl, sizeof(tmpl), "%s/.tmp-XXXXXX", dir);
+	if (mkdirs(dir) != 0 || mkdtemp(tmpl) == NULL) {
+		log_err("pack: cannot make %s: %s", tmpl, strerror(errno));
+		return fail(res, 500, "cannot write the pack (see the log)");
+	}
+
+	/* The snapshot files, then findings, then the events. */
+	for (i = 0; i < PACK_SNAPS; i++, nfiles++) {
+		if (pf_open(&files[i], tmpl, pack_snaps[i].file) != 0)
+			goto ioerr;
+		rx.pf = &files[i];
+		rx.cols = pack_snaps[i].cols;
+		rx.ncols = pack_snaps[i].ncols;
+		if (pulls[i].found && DB_QUERY(db, pack_snaps[i].stmt,
+		    snap_row, &rx, DV_I(rq->org), DV_I(pulls[i].gen)) < 0)
+			goto dberr;
+		if (rx.bad)
+			goto baddata;
+		if (pf_close(&files[i]) != 0)
+			goto ioerr;
+	}
+	if (pf_open(&files[nfiles], tmpl, "findings.jsonl") != 0)
+		goto ioerr;
+	rx.pf = &files[nfiles];
+	rx.cols = finding_cols;
+	rx.ncols = sizeof(finding_cols) / sizeof(finding_cols[0]);
+	if (DB_QUERY(db, SQL_PACK_FINDINGS, snap_row, &rx, DV_I(rq->org),
+	    DV_I(pulls[2].found ? pulls[2].gen : -1),
+	    DV_I(pulls[3].found ? pulls[3].gen : -1), DV_I(rq->org),
+	    DV_I(pulls[2].found ? pulls[2].gen : -1),
+	    DV_I(pulls[3].found ? pulls[3].gen : -1)) < 0)
+		goto dberr;
+	if (rx.bad)
+		goto baddata;
+	if (pf_close(&files[nfiles++]) != 0)
+		goto ioerr;
+	if (pf_open(&files[nfiles], tmpl, "events.jsonl") != 0)
+		goto ioerr;
+	ex.pf = &files[nfiles];
+	ex.start = rq->start;
+	ex.end = rq->end;
+	wrc = chain_walk(db, rq->org, &rep, event_row, &ex);
+	if (wrc == -1)
+		goto dberr;
+	if (wrc == -2 || files[nfiles].failed)
+		goto ioerr;
+	if (!rep.ok) {
+		log_err("pack: org %" PRId64 ": the audit chain does not verify "
+		    "at row %" PRId64 ": %s", rq->org, rep.bad_seq, rep.reason);
+		fail(res, 409, "the org's audit chain does not verify (row %"
+		    PRId64 ": %s); no pack is made from it", rep.bad_seq,
+		    rep.reason);
+		goto out;
+	}
+	if (pf_close(&files[nfiles++]) != 0)
+		goto ioerr;
+
+	/* The manifest. */
+	rtext = readme(org.name, org.openai_org, rq->start, rq->end, as_of,
+	    sign_fingerprint(sg));
+	jfiles = json_array();
+	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
+	    "name", "README.txt", "sha256", "", "bytes",
+	    (json_int_t)strlen(rtext), "records", (json_int_t)0));
+	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
+	    "name", "public-key.pem", "sha256", "", "bytes",
+	    (json_int_t)strlen(sign_public_pem(sg)), "records",
+	    (json_int_t)0));
+	{
+		/* Those two are in memory: hash them here. */
+		sha256_2(rtext, strlen(rtext), NULL, 0, md);
+		hex_encode(md, 32, manhex);
+		json_object_set_new(json_array_get(jfiles, 0), "sha256",
+		    json_string(manhex));
+		sha256_2(sign_public_pem(sg), strlen(sign_public_pem(sg)),
+		    NULL, 0, md);
+		hex_encode(md, 32, manhex);
+		json_object_set_new(json_array_get(jfiles, 1), "sha256",
+		    json_string(manhex));
+	}
+	for (i = 0; i < nfiles; i++)
+		json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
+		    "name", files[i].name, "sha256", files[i].sha, "bytes",
+		    (json_int_t)files[i].bytes, "records",
+		    (json_int_t)files[i].records));
+	jstreams = json_object();
+	for (i = 0; i < PACK_SNAPS; i++) {
+		if (!pulls[i].found) {
+			json_object_set_new(jstreams, pack_snaps[i].stream,
+			    json_null());
+			continue;
+		}
+		fmt_rfc3339(pulls[i].pulled_at, when);
+		json_object_set_new(jstreams, pack_snaps[i].stream,
+		    json_pack("{s:s, s:I}", "pulled_at", when, "run_id",
+		    (json_int_t)pulls[i].run_id));
+	}
+	ev = json_pack("{s:I}", "records", (json_int_t)files[nfiles - 1].records);
+	if (ex.first_seq > 0) {
+		json_object_set_new(ev, "first_seq", json_integer(ex.first_seq));
+		json_object_set_new(ev, "first_prev_hash",
+		    json_string(ex.first_prev));
+		json_object_set_new(ev, "first_hash", json_string(ex.first_hash));
+		json_object_set_new(ev, "last_seq", json_integer(ex.last_seq));
+		json_object_set_new(ev, "last_hash", json_string(ex.last_hash));
+	}
+	man = json_object();
+	json_object_set_new(man, "format", json_string(PACK_FORMAT));
+	json_object_set_new(man, "org", json_pack("{s:I, s:s, s:s?}", "id",
+	    (json_int_t)rq->org, "name", org.name, "openai_org",
+	    org.openai_org[0] ? org.openai_org : NULL));
+	fmt_rfc3339(rq->start, when);
+	json_object_set_new(man, "period", json_pack("{s:s}", "start", when));
+	fmt_rfc3339(rq->end, when);
+	json_object_set_new(json_object_get(man, "period"), "end",
+	    json_string(when));
+	fmt_rfc3339(as_of, when);
+	json_object_set_new(man, "as_of", json_string(when));
+	json_object_set_new(man, "streams", jstreams);
+	json_object_set_new(man, "files", jfiles);
+	json_object_set_new(man, "events", ev);
+	json_object_set_new(man, "previous_manifest_sha256", prev[0] ?
+	    json_string(prev) : json_null());
+	json_object_set_new(man, "signing_key", json_pack("{s:s, s:s}",
+	    "algorithm", "Ed25519", "fingerprint", sign_fingerprint(sg)));
+	if ((mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII)) == NULL)
+		goto ioerr;
+	{
+		/* A text file ends with a newline. */
+		size_t	 n = strlen(mtext);
+
+		mtext = xrealloc(mtext, n + 2);
+		mtext[n] = '\n';
+		mtext[n + 1] = '\0';
+	}
+	sha256_2(mtext, strlen(mtext), NULL, 0, md);
+	hex_encode(md, 32, res->manifest_sha256);
+	if (sign_message(sg, mtext, strlen(mtext), sig) != 0)
+		goto ioerr;
+
+	/* SHA256SUMS: every file but itself. */
+	buf_printf(&sums, "%s  README.txt\n",
+	    json_string_value(json_object_get(json_array_get(jfiles, 0),
+	    "sha256")));
+	buf_printf(&sums, "%s  manifest.json\n", res->manifest_sha256);
+	sha256_2(sig, SIGN_LEN, NULL, 0, md);
+	hex_encode(md, 32, manhex);
+	buf_printf(&sums, "%s  manifest.sig\n", manhex);
+	buf_printf(&sums, "%s  public-key.pem\n",
+	    json_string_value(json_object_get(json_array_get(jfiles, 1),
+	    "sha256")));
+	for (i = 0; i < nfiles; i++)
+		buf_printf(&sums, "%s  %s\n", files[i].sha, files[i].name);
+
+	/* The archive, hashed as it is written. */
+	pack_filename(rq->org, rq->start, rq->end, res->filename,
+	    sizeof(res->filename));
+	snprintf(topdir, sizeof(topdir), "%.*s", (int)(strlen(res->filename) -
+	    strlen(".tar.gz")), res->filename);
+	snprintf(final, sizeof(final), "%s/archive", tmpl);
+	mtime = rq->end;
+	if ((sink.f = fopen(final, "wb")) == NULL ||
+	    (sink.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(sink.md, EVP_sha256(), NULL) != 1 ||
+	    (a = archive_write_new()) == NULL ||
+	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    /* No padding after the gzip stream. */
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) !=
+	    ARCHIVE_OK ||
+	    archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		goto arerr;
+	if (add_entry(a, topdir, "README.txt", NULL, rtext, strlen(rtext),
+	    mtime) != 0 ||
+	    add_entry(a, topdir, "manifest.json", NULL, mtext, strlen(mtext),
+	    mtime) != 0 ||
+	    add_entry(a, topdir, "manifest.sig", NULL, sig, SIGN_LEN,
+	    mtime) != 0 ||
+	    add_entry(a, topdir, "public-key.pem", NULL, sign_public_pem(sg),
+	    strlen(sign_public_pem(sg)), mtime) != 0 ||
+	    add_entry(a, topdir, "SHA256SUMS", NULL, sums.p, sums.len,
+	    mtime) != 0)
+		goto arerr;
+	for (i = 0; i < nfiles; i++)
+		if (add_entry(a, topdir, files[i].name, files[i].path, NULL, 0,
+		    mtime) != 0)
+			goto arerr;
+	if (archive_write_close(a) != ARCHIVE_OK || sink.failed ||
+	    fflush(sink.f) != 0 || fsync(fileno(sink.f)) != 0)
+		goto arerr;
+	fclose(sink.f);
+	sink.f = NULL;
+	if (EVP_DigestFinal_ex(sink.md, md, &mdn) != 1)
+		goto ioerr;
+	hex_encode(md, 32, res->sha256);
+	res->bytes = sink.bytes;
+	res->events = files[nfiles - 1].records;
+
+	/* Stored once: the same bytes for the same period are one pack. */
+	if (DB_QUERY(db, SQL_PACK_SAME, same_row, res, DV_I(rq->org),
+	    DV_I(rq->start), DV_I(rq->end), DV_S(res->sha256)) < 0)
+		goto dberr;
+	if (res->id != 0) {
+		res->existed = true;
+		rc = 0;
+		goto out;
+	}
+	snprintf(res->path, sizeof(res->path), "%s/%s-%.16s.tar.gz", dir,
+	    topdir, res->sha256);
+	if (rename(final, res->path) != 0) {
+		log_err("pack: rename to %s: %s", res->path, strerror(errno));
+		goto ioerr;
+	}
+	if (DB_EXEC(db, SQL_PACK_ADD, DV_I(rq->tenant), DV_I(rq->org),
+	    DV_I(rq->start), DV_I(rq->end), DV_I(as_of), DV_S(res->sha256),
+	    DV_S(res->manifest_sha256), DV_S(prev[0] ? prev : NULL),
+	    DV_S(sign_fingerprint(sg)), DV_I(res->bytes), DV_I(res->events),
+	    DV_S(res->path), DV_S(rq->made_by), DV_I(now_s())) != 0) {
+		unlink(res->path);
+		goto dberr;
+	}
+	res->id = db_insert_id(db);
+	if (res->id == 0 && DB_QUERY(db, SQL_PACK_SAME, same_row, res,
+	    DV_I(rq->org), DV_I(rq->start), DV_I(rq->end),
+	    DV_S(res->sha256)) < 0)
+		goto dberr;
+	rc = 0;
+	goto out;
+
+arerr:
+	log_err("pack: org %" PRId64 ": archive: %s", rq->org, a != NULL &&
+	    archive_error_string(a) != NULL ? archive_error_string(a) :
+	    strerror(errno));
+	fail(res, 500, "cannot write the pack (see the log)");
+	goto out;
+baddata:
+	fail(res, 500, "a stored value is not valid UTF-8; no pack is made");
+	goto out;
+ioerr:
+	log_err("pack: org %" PRId64 ": writing in %s: %s", rq->org, tmpl,
+	    strerror(errno));
+	fail(res, 500, "cannot write the pack (see the log)");
+	goto out;
+dberr:
+	log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
+	fail(res, db_unavailable(db) ? 503 : 500, "database error (see the "
+	    "log)");
+out:
+	if (a != NULL)
+		archive_write_free(a);
+	if (sink.f != NULL)
+		fclose(sink.f);
+	EVP_MD_CTX_free(sink.md);
+	for (i = 0; i < PACK_DATA_FILES; i++)
+		pf_abandon(&files[i]);
+	rm_tmp(tmpl, files, PACK_DATA_FILES);
+	json_decref(man);
+	free(mtext);
+	free(rtext);
+	buf_free(&sums);
+	buf_free(&rx.line);
+	buf_free(&ex.line);
+	return rc;
+dberr_early:
+	log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
+	return fail(res, db_unavailable(db) ? 503 : 500, "database error "
+	    "(see the log)");
+}

@@ -1,0 +1,70 @@
+/*
+ * pack.h: evidence packs.  A pack is a gzipped tarball for one org and
+ * one period [start, end): the org's state as of the period's end (each
+ * stream's newest pull at or before it), the audit events within it with
+ * their chain links, findings, SHA256SUMS, a manifest signed with Ed25519,
+ * the public key, and a README that says how to check it all with
+ * sha256sum and openssl.  The same stored data gives the same bytes:
+ * fixed order, times, owners and modes, no gzip timestamp, no wall clock.
+ * Files are written to a temporary directory first, row by row, so memory
+ * stays flat however long the period is.
+ */
+#ifndef ORGAUDIT_PACK_H
+#define ORGAUDIT_PACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "db.h"
+#include "sign.h"
+
+#define PACK_FORMAT	"orgaudit-evidence-pack/1"
+
+struct pack_req {
+	int64_t		 tenant, org;
+	int64_t		 start, end;	/* Unix seconds; end excluded */
+	const char	*made_by;	/* "cli", "api", "web", "monthly" */
+};
+
+struct pack_result {
+	int64_t	 id;
+	bool	 existed;		/* the same bytes were stored before */
+	char	 sha256[65];		/* of the .tar.gz */
+	char	 manifest_sha256[65];
+	char	 path[1400];
+	char	 filename[128];		/* for downloads */
+	int64_t	 bytes, events;
+	int	 status;		/* on failure: 400, 404, 409, 500 */
+	char	 error[512];
+};
+
+/*
+ * Makes, stores and records a pack.  0, or -1 with res->status and a
+ * message for the caller in res->error (internals go to the log).
+ */
+int	 pack_create(struct db *db, const struct conf *c,
+	    const struct signer *sg, const struct pack_req *rq,
+	    struct pack_result *res);
+
+/* The file name a pack is downloaded as. */
+void	 pack_filename(int64_t org, int64_t start, int64_t end, char *out,
+	    size_t outlen);
+
+struct pack_verify_opts {
+	const char	*public_key;	/* a PEM file, or NULL: the pack's own */
+	const char	*previous;	/* the pack before it, or NULL */
+};
+
+/*
+ * Checks a pack file: every file against the manifest and SHA256SUMS,
+ * record counts, every event's hash and link, the signature, and with
+ * opts->previous the continuity with the pack before.  Prints each
+ * finding to out.  0 when it verifies, 1 when it does not, -1 when the
+ * file cannot be read as a pack at all.
+ */
+int	 pack_verify(const char *path, const struct pack_verify_opts *opts,
+	    FILE *out);
+
+#endif
