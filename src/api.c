@@ -10,6 +10,8 @@
 
 #include "api.h"
 #include "billing.h"
+#include "pack.h"
+#include "sign.h"
 #include "lists.h"
 #include "log.h"
 #include "query.h"
@@ -29,6 +31,7 @@ enum event_param {
 	EP_SINCE, EP_UNTIL, EP__MAX
 };
 enum export_param { XP_AFTER_SEQ = 2, XP__MAX };
+enum pack_param { PP_ORG = 2, PP__MAX };
 
 #define PARAMS_MAX	EP__MAX
 
@@ -65,9 +68,16 @@ static const struct qspec export_params[XP__MAX] = {
 	[XP_AFTER_SEQ] = { "after_seq", Q_SEQ },
 };
 
+static const struct qspec pack_params[PP__MAX] = {
+	[P_LIMIT] = { "limit", Q_LIMIT },
+	[P_CURSOR] = { "cursor", Q_CURSOR },
+	[PP_ORG] = { "org_id", Q_ID },
+};
+
 struct call {
 	struct req	*r;
 	int64_t		 org;
+	int64_t		 id;		/* a route's ":id" that is not an org */
 	struct qval	 q[PARAMS_MAX];
 	int64_t		 limit;
 };
@@ -82,6 +92,10 @@ static void	api_runs(struct call *);
 static void	api_events(struct call *);
 static void	api_export(struct call *);
 static void	api_billing(struct call *);
+static void	api_pack_create(struct call *);
+static void	api_packs(struct call *);
+static void	api_pack_get(struct call *);
+static void	api_signing_key(struct call *);
 
 #define PARAMS(a)	a, sizeof(a) / sizeof(a[0])
 
@@ -92,20 +106,33 @@ static const struct route {
 	const struct qspec	*params;
 	size_t			 nparams;
 	int64_t			 limit_max;	/* 0: api_page_max */
+	const char		*method;	/* NULL: GET (and HEAD) */
+	bool			 not_org;	/* the ":id" is not an org */
 } routes[] = {
-	{ "health", api_health, false, NULL, 0, 0 },
-	{ "openai/orgs", api_orgs, true, PARAMS(list_params), 0 },
-	{ "openai/orgs/:org", api_org, true, NULL, 0, 0 },
-	{ "openai/orgs/:org/keys", api_keys, true, PARAMS(key_params), 0 },
-	{ "openai/orgs/:org/users", api_users, true, PARAMS(list_params), 0 },
+	/* pattern, handler, auth, params, limit_max, method, not_org */
+	{ "health", api_health, false, NULL, 0, 0, NULL, false },
+	{ "openai/orgs", api_orgs, true, PARAMS(list_params), 0, NULL, false },
+	{ "openai/orgs/:org", api_org, true, NULL, 0, 0, NULL, false },
+	{ "openai/orgs/:org/keys", api_keys, true, PARAMS(key_params), 0,
+	    NULL, false },
+	{ "openai/orgs/:org/users", api_users, true, PARAMS(list_params), 0,
+	    NULL, false },
 	{ "openai/orgs/:org/projects", api_projects, true, PARAMS(list_params),
-	    0 },
-	{ "openai/orgs/:org/runs", api_runs, true, PARAMS(list_params), 0 },
+	    0, NULL, false },
+	{ "openai/orgs/:org/runs", api_runs, true, PARAMS(list_params), 0,
+	    NULL, false },
 	{ "openai/orgs/:org/events", api_events, true, PARAMS(event_params),
-	    0 },
+	    0, NULL, false },
 	{ "openai/orgs/:org/events.jsonl", api_export, true,
-	    PARAMS(export_params), INT64_MAX },
-	{ "billing", api_billing, true, NULL, 0, 0 },
+	    PARAMS(export_params), INT64_MAX, NULL, false },
+	{ "billing", api_billing, true, NULL, 0, 0, NULL, false },
+	{ "openai/evidence-packs", api_packs, true, PARAMS(pack_params), 0,
+	    NULL, false },
+	{ "openai/evidence-packs", api_pack_create, true, NULL, 0, 0, "POST",
+	    false },
+	{ "openai/evidence-packs/:pack", api_pack_get, true, NULL, 0, 0, NULL,
+	    true },
+	{ "signing-key", api_signing_key, false, NULL, 0, 0, NULL, false },
 };
 
 /* Answers a database failure: 503 when it is away, else 500. */
@@ -158,6 +185,158 @@ api_health(struct call *c)
 		return;
 	}
 	http_json(c->r, 200, json_pack("{s:s}", "status", "ok"), NULL);
+}
+
+/* Answers with a stored pack, headers naming it. */
+static void
+send_pack(struct req *r, int status, int64_t id, const char *path,
+    const char *filename, const char *sha256)
+{
+	char	 extra[512];
+
+	snprintf(extra, sizeof(extra), "Content-Disposition: attachment; "
+	    "filename=\"%s\"\r\nX-Pack-Id: %" PRId64 "\r\n"
+	    "X-Pack-SHA256: %s\r\nLocation: /api/v1/openai/evidence-packs/%"
+	    PRId64 "\r\n", filename, id, sha256, id);
+	if (http_file(r, status, "application/gzip", path, extra) != 0)
+		http_error(r, 500, "internal", NULL, "the pack's file cannot be "
+		    "read (request %s)", r->request_id);
+}
+
+/*
+ * POST …/evidence-packs {"org_id":N,"period_start":T,"period_end":T}:
+ * makes (or finds) the pack and answers with it.
+ */
+static void
+api_pack_create(struct call *c)
+{
+	struct req		*r = c->r;
+	struct pack_req		 rq = { r->tenant, 0, 0, 0, "api" };
+	struct pack_result	 res;
+	json_t			*body, *org;
+	json_error_t		 jerr;
+	const char		*s, *e;
+	int64_t			 owned = 0;
+
+	if (r->signer == NULL) {
+		http_error(r, 503, "not_configured", NULL, "evidence packs are "
+		    "off: this server has no signing key");
+		return;
+	}
+	if (http_read_body(r, 4096) != 0) {
+		http_error(r, 413, "body_too_large", NULL, "the request body "
+		    "is larger than 4 KiB");
+		return;
+	}
+	body = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &jerr);
+	org = json_object_get(body, "org_id");
+	s = json_string_value(json_object_get(body, "period_start"));
+	e = json_string_value(json_object_get(body, "period_end"));
+	if (!json_is_object(body) || !json_is_integer(org) ||
+	    json_integer_value(org) <= 0 || s == NULL || e == NULL ||
+	    json_object_size(body) != 3) {
+		json_decref(body);
+		http_error(r, 400, "invalid_body", NULL, "send a JSON object "
+		    "with org_id (a number), period_start and period_end "
+		    "(RFC 3339 dates or times, UTC), and nothing else");
+		return;
+	}
+	rq.org = (int64_t)json_integer_value(org);
+	if (query_time(s, &rq.start) != 0 || query_time(e, &rq.end) != 0) {
+		json_decref(body);
+		http_error(r, 400, "invalid_parameter", NULL, "period_start "
+		    "and period_end are dates (2026-10-01) or times "
+		    "(2026-10-01T00:00:00Z), UTC");
+		return;
+	}
+	json_decref(body);
+	if (DB_QUERY(r->db, SQL_ORG_OWNED, db_row_first_int, &owned,
+	    DV_I(r->tenant), DV_I(rq.org)) < 0) {
+		db_failed_req(r, "org lookup");
+		return;
+	}
+	if (!owned) {
+		http_error(r, 404, "not_found", NULL, "no org %" PRId64 " for "
+		    "this token", rq.org);
+		return;
+	}
+	if (pack_create(r->db, r->conf, r->signer, &rq, &res) != 0) {
+		http_error(r, res.status, res.status == 409 ? "conflict" :
+		    res.status == 400 ? "invalid_period" : res.status == 404 ?
+		    "not_found" : "internal", NULL, "%s", res.error);
+		return;
+	}
+	log_info("api: tenant %" PRId64 ": pack %" PRId64 " of org %" PRId64
+	    "%s", r->tenant, res.id, rq.org, res.existed ? " (existing)" : "");
+	send_pack(r, res.existed ? 200 : 201, res.id, res.path, res.filename,
+	    res.sha256);
+}
+
+static void
+api_packs(struct call *c)
+{
+	enum list_rc	 rc;
+	json_t		*out = NULL;
+
+	rc = list_packs(c->r->db, c->r->tenant, c->q[PP_ORG].set ?
+	    c->q[PP_ORG].i : 0, cursor_of(c), c->limit, &out);
+	list_send(c, rc, out, "evidence packs");
+}
+
+struct pack_row {
+	bool	 found;
+	int64_t	 org, start, end;
+	char	 sha[65], path[1024];
+};
+
+static int
+pack_row(const struct db_row *r, void *arg)
+{
+	struct pack_row	*p = arg;
+
+	p->found = true;
+	p->org = db_row_int(r, PK_ORG);
+	p->start = db_row_int(r, PK_START);
+	p->end = db_row_int(r, PK_END);
+	snprintf(p->sha, sizeof(p->sha), "%s", db_row_str(r, PK_SHA256));
+	snprintf(p->path, sizeof(p->path), "%s", db_row_str(r, PK_PATH));
+	return 1;
+}
+
+/* GET …/evidence-packs/{id}: the stored pack again. */
+static void
+api_pack_get(struct call *c)
+{
+	struct pack_row	 p;
+	char		 name[128];
+
+	memset(&p, 0, sizeof(p));
+	if (DB_QUERY(c->r->db, SQL_PACK_GET, pack_row, &p,
+	    DV_I(c->r->tenant), DV_I(c->id)) < 0) {
+		db_failed_req(c->r, "pack");
+		return;
+	}
+	if (!p.found) {
+		http_error(c->r, 404, "not_found", NULL, "no evidence pack %"
+		    PRId64 " for this token", c->id);
+		return;
+	}
+	pack_filename(p.org, p.start, p.end, name, sizeof(name));
+	send_pack(c->r, 200, c->id, p.path, name, p.sha);
+}
+
+/* GET /api/v1/signing-key: the public key packs are signed with. */
+static void
+api_signing_key(struct call *c)
+{
+	if (c->r->signer == NULL) {
+		http_error(c->r, 503, "not_configured", NULL, "this server has "
+		    "no signing key");
+		return;
+	}
+	http_json(c->r, 200, json_pack("{s:s, s:s, s:s}", "algorithm",
+	    "Ed25519", "fingerprint", sign_fingerprint(c->r->signer),
+	    "public_key_pem", sign_public_pem(c->r->signer)), NULL);
 }
 
 /* The tenant's current month's estimate and its invoices. */
@@ -396,8 +575,9 @@ api_handle(struct req *r)
 {
 	const struct route	*rt = NULL;
 	struct call		 c;
-	char			 msg[256];
-	int			 m = 0;
+	char			 msg[256], allow[64];
+	const char		*meth;
+	int			 m = 0, mm;
 	int64_t			 owned = 0;
 	size_t			 i;
 	enum query_err		 qe;
@@ -409,25 +589,41 @@ api_handle(struct req *r)
 		http_error(r, 404, "not_found", NULL, "no such resource");
 		return;
 	}
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if ((m = http_route_match(routes[i].pattern, r->path +
-		    strlen(API_PREFIX), &c.org, 1)) != 0) {
+	/* The path picks the routes; the method picks one of them. */
+	allow[0] = '\0';
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if ((mm = http_route_match(routes[i].pattern, r->path +
+		    strlen(API_PREFIX), &c.org, 1)) == 0)
+			continue;
+		m = mm;
+		meth = routes[i].method ? routes[i].method : "GET";
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+		    "%s%s%s", allow[0] ? ", " : "", meth,
+		    routes[i].method ? "" : ", HEAD");
+		if (strcmp(r->method, meth) == 0 || (routes[i].method == NULL &&
+		    strcmp(r->method, "HEAD") == 0))
 			rt = &routes[i];
-			break;
-		}
-	if (rt == NULL) {
+	}
+	if (m == 0) {
 		http_error(r, 404, "not_found", NULL, "no such resource");
 		return;
 	}
 	if (m < 0) {
-		http_error(r, 400, "invalid_id", NULL, "an org ID is a positive "
+		http_error(r, 400, "invalid_id", NULL, "an ID is a positive "
 		    "number");
 		return;
 	}
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		http_error(r, 405, "method_not_allowed", "Allow: GET, HEAD\r\n",
-		    "%.16s is not allowed here; use GET", r->method);
+	if (rt == NULL) {
+		char	 hdr[96];
+
+		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+		http_error(r, 405, "method_not_allowed", hdr, "%.16s is not "
+		    "allowed here; use %s", r->method, allow);
 		return;
+	}
+	if (rt->not_org) {
+		c.id = c.org;
+		c.org = 0;
 	}
 	if ((qe = query_parse(r->query, rt->params, rt->nparams,
 	    rt->limit_max ? rt->limit_max : r->conf->api_page_max, c.q, msg,

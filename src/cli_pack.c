@@ -259,6 +259,13 @@ pack_verify_cmd(int argc, char **argv)
 	struct pack_verify_opts	 o = { NULL, NULL };
 	int			 ch, r;
 
+	/* "verify FILE --opt…": the file goes last, after the options. */
+	if (argc > 3 && argv[2][0] != '-') {
+		char	*file = argv[2];
+
+		memmove(&argv[2], &argv[3], (size_t)(argc - 3) * sizeof(*argv));
+		argv[argc - 1] = file;
+	}
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
 		switch (ch) {

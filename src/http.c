@@ -1,6 +1,9 @@
 /*
  * http.c: see http.h.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +75,8 @@ http_req_free(struct req *r)
 }
 
 /* Writes the status line, the common headers and the queued ones. */
+#define HTTP_FILE_CHUNK	(64 * 1024)
+
 static void
 http_head(struct req *r, int status, const char *type, size_t len,
     const char *extra)
@@ -97,6 +102,33 @@ http_body(struct req *r, const char *p, size_t n)
 {
 	if (strcmp(r->method, "HEAD") != 0 && n > 0)
 		FCGX_PutStr(p, (int)n, r->fcgi->out);
+}
+
+int
+http_file(struct req *r, int status, const char *type, const char *path,
+    const char *extra)
+{
+	struct stat	 sb;
+	FILE		*f;
+	char		*chunk;
+	size_t		 n;
+
+	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &sb) != 0) {
+		log_err("http: %s: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	http_head(r, status, type, (size_t)sb.st_size, extra);
+	if (strcmp(r->method, "HEAD") != 0) {
+		chunk = xmalloc(HTTP_FILE_CHUNK);
+		while ((n = fread(chunk, 1, HTTP_FILE_CHUNK, f)) > 0)
+			if (FCGX_PutStr(chunk, (int)n, r->fcgi->out) < 0)
+				break;
+		free(chunk);
+	}
+	fclose(f);
+	return 0;
 }
 
 void

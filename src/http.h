@@ -20,12 +20,14 @@
 #include "util.h"
 
 struct mustache;
+struct signer;
 
 struct req {
 	FCGX_Request		*fcgi;
 	const struct conf	*conf;
 	struct db		*db;		/* NULL while MariaDB is away */
 	const struct mustache	*tpl;		/* the dashboard's templates */
+	const struct signer	*signer;	/* NULL: no signing key */
 	const char		*method;
 	const char		*path;
 	const char		*query;
@@ -64,6 +66,12 @@ void		 http_json(struct req *r, int status, json_t *body,
 void		 http_error(struct req *r, int status, const char *code,
 		    const char *extra_headers, const char *fmt, ...)
 		    PRINTF_LIKE(5, 6);
+/*
+ * Sends the file at path, in chunks, with its length; -1 (nothing sent)
+ * when it cannot be opened.
+ */
+int		 http_file(struct req *r, int status, const char *type,
+		    const char *path, const char *extra_headers);
 /* Sends an HTML page. */
 void		 http_html(struct req *r, int status, const struct buf *page);
 /* 303 See Other to a path of this site (it must start with '/'). */

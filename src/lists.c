@@ -358,6 +358,23 @@ list_runs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	return LIST_OK;
 }
 
+enum list_rc
+list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
+    int64_t limit, json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 before = INT64_MAX;
+
+	page_init(&p, 'e', limit, view_pack);
+	if (cursor_int(cursor, 'e', &before) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_PACK_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
+	    DV_I(org), DV_I(before), DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
 static const char *const age_labels[] = {
 	"never used", "under 7 days", "7 to 30 days", "30 to 90 days",
 	"90 days to 1 year", "over 1 year"

@@ -67,6 +67,10 @@ enum list_rc	 list_events(struct db *db, int64_t tenant, int64_t org,
 		    const struct event_filter *f, const char *cursor,
 		    int64_t limit, json_t **out);
 
+/* {"data":[pack…], "next_cursor": …}: newest first; org 0 is every org. */
+enum list_rc	 list_packs(struct db *db, int64_t tenant, int64_t org,
+		    const char *cursor, int64_t limit, json_t **out);
+
 /* Counts of keys by age of last use: [{"label","count"}…], six buckets. */
 enum list_rc	 list_key_ages(struct db *db, int64_t tenant, int64_t org,
 		    json_t **out);

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "http.h"
 #include "log.h"
+#include "sign.h"
 #include "mustache.h"
 #include "version.h"
 #include "web.h"
@@ -32,7 +33,7 @@ usage(FILE *f)
 
 static void
 serve(FCGX_Request *fr, const struct conf *c, const struct mustache *tpl,
-    struct db **db)
+    const struct signer *sg, struct db **db)
 {
 	struct req	 r;
 	char		 err[512];
@@ -46,6 +47,7 @@ serve(FCGX_Request *fr, const struct conf *c, const struct mustache *tpl,
 	r.request_id = FCGX_GetParam("REQUEST_ID", fr->envp);
 	r.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	r.tpl = tpl;
+	r.signer = sg;
 	if (r.method == NULL)
 		r.method = "";
 	if (r.path == NULL)
@@ -81,6 +83,7 @@ main(int argc, char **argv)
 	struct conf	 c;
 	struct db	*db = NULL;
 	struct mustache	*tpl;
+	struct signer	*sg;
 	char		 err[512];
 	const char	*conf_file = NULL;
 	int		 ch;
@@ -124,6 +127,9 @@ main(int argc, char **argv)
 		mustache_free(tpl);
 		return EXIT_USAGE;
 	}
+	/* Without a signing key the rest works; packs answer 503. */
+	if ((sg = sign_load(c.signing_key_file, err, sizeof(err))) == NULL)
+		log_warn("fcgi: evidence packs are off: %s", err);
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_err("fcgi: cannot initialise libfcgi");
@@ -131,11 +137,12 @@ main(int argc, char **argv)
 	}
 	log_info("fcgi: serving");
 	while (FCGX_Accept_r(&fr) >= 0) {
-		serve(&fr, &c, tpl, &db);
+		serve(&fr, &c, tpl, sg, &db);
 		FCGX_Finish_r(&fr);
 	}
 	db_close(db);
 	mustache_free(tpl);
+	sign_free(sg);
 	conf_free(&c);
 	return EXIT_OK;
 }

@@ -430,9 +430,37 @@ check_files(struct verify *v, json_t *man)
 		    "records)");
 }
 
-/* SHA256SUMS: every other file, once, with its SHA-256. */
+static void	check_sums_lines(struct verify *);
+
+/*
+ * SHA256SUMS: every other file, once, with its SHA-256, in the pack's
+ * order: the text must be exactly the one the pack's files give.
+ */
 static void
 check_sums(struct verify *v)
+{
+	struct buf	 want = { 0 };
+	size_t		 i;
+	bool		 same;
+
+	if (!v->f[F_SUMS].seen)
+		return;
+	for (i = 0; i < NFILES; i++)
+		if (i != F_SUMS)
+			buf_printf(&want, "%s  %s\n", v->f[i].seen ?
+			    v->f[i].sha : "", v->f[i].name);
+	same = want.len == v->f[F_SUMS].mem.len && memcmp(want.p,
+	    v->f[F_SUMS].mem.p, want.len) == 0;
+	buf_free(&want);
+	if (!same)
+		check_sums_lines(v);
+	else
+		okay(v, "SHA256SUMS lists every file with its SHA-256");
+}
+
+/* Says what is wrong with SHA256SUMS, line by line. */
+static void
+check_sums_lines(struct verify *v)
 {
 	struct vfile	*sums = &v->f[F_SUMS], *f;
 	const char	*p = sums->mem.p, *end = p + sums->mem.len, *nl;
@@ -480,7 +508,8 @@ check_sums(struct verify *v)
 			bad++;
 		}
 	if (bad == 0)
-		okay(v, "SHA256SUMS lists every file with its SHA-256");
+		problem(v, "SHA256SUMS: its lines are not the pack's (moved or "
+		    "changed)");
 }
 
 static void

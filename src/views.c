@@ -325,3 +325,29 @@ view_event(const struct db_row *r)
 	    "hash", jhex(r, EC_HASH),
 	    "entry", entry != NULL ? entry : json_null());
 }
+
+json_t *
+view_pack(const struct db_row *r)
+{
+	char	 href[96];
+
+	snprintf(href, sizeof(href), "/api/v1/openai/evidence-packs/%s",
+	    db_row_str(r, PK_ID));
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:o, s:o, s:o, s:o, s:s}",
+	    "id", jint(r, PK_ID),
+	    "object", "orgaudit.evidence_pack",
+	    "org_id", jint(r, PK_ORG),
+	    "period_start", jint(r, PK_START),
+	    "period_end", jint(r, PK_END),
+	    "as_of", jint(r, PK_AS_OF),
+	    "sha256", jstr(r, PK_SHA256),
+	    "manifest_sha256", jstr(r, PK_MANIFEST),
+	    "previous_manifest_sha256", jstr(r, PK_PREVIOUS),
+	    "signing_key_fingerprint", jstr(r, PK_KEY),
+	    "bytes", jint(r, PK_BYTES),
+	    "events", jint(r, PK_EVENTS),
+	    "made_by", jstr(r, PK_MADE_BY),
+	    "created_at", jint(r, PK_CREATED),
+	    "download", href);
+}

@@ -69,4 +69,12 @@ enum event_col {
 
 json_t	*view_event(const struct db_row *r);
 
+/* An evidence pack (SQL PACK_COLS). */
+enum pack_col {
+	PK_ID, PK_ORG, PK_START, PK_END, PK_AS_OF, PK_SHA256, PK_MANIFEST,
+	PK_PREVIOUS, PK_KEY, PK_BYTES, PK_EVENTS, PK_PATH, PK_MADE_BY,
+	PK_CREATED
+};
+json_t	*view_pack(const struct db_row *r);
+
 #endif

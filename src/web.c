@@ -8,8 +8,11 @@
 
 #include <openssl/sha.h>
 
+#include "bill.h"
 #include "billing.h"
 #include "connect.h"
+#include "pack.h"
+#include "sign.h"
 #include "lists.h"
 #include "log.h"
 #include "mustache.h"
@@ -18,6 +21,7 @@
 #include "query.h"
 #include "redact.h"
 #include "token.h"
+#include "views.h"
 #include "web.h"
 
 #define FORM_MAX	(64 * 1024)
@@ -97,6 +101,9 @@ static void	w_tokens(struct wcall *);
 static void	w_token_add(struct wcall *);
 static void	w_token_revoke(struct wcall *);
 static void	w_billing(struct wcall *);
+static void	w_packs(struct wcall *);
+static void	w_pack_create(struct wcall *);
+static void	w_pack_get(struct wcall *);
 
 static const struct wroute wroutes[] = {
 	{ "GET", "", NEED_NONE, 0, w_root },
@@ -122,6 +129,11 @@ static const struct wroute wroutes[] = {
 	{ "GET", "orgs/:org/events", NEED_SESSION, P(WP_CURSOR) | P(WP_ETYPE) |
 	    P(WP_ACTOR) | P(WP_PROJECT) | P(WP_TARGET) | P(WP_SINCE) |
 	    P(WP_UNTIL), w_events },
+	{ "GET", "orgs/:org/packs", NEED_SESSION, P(WP_CURSOR) | P(WP_DONE),
+	    w_packs },
+	{ "POST", "orgs/:org/packs", NEED_SESSION, P(WP_CSRF) | P(WP_SINCE) |
+	    P(WP_UNTIL), w_pack_create },
+	{ "GET", "orgs/:org/packs/:id", NEED_SESSION, 0, w_pack_get },
 	{ "GET", "accounts", NEED_OWNER, P(WP_DONE), w_accounts },
 	{ "POST", "accounts", NEED_OWNER, P(WP_CSRF) | P(WP_EMAIL) |
 	    P(WP_ROLE) | P(WP_PASSWORD), w_account_add },
@@ -150,6 +162,9 @@ static const struct {
 	{ "account_removed", "The account was removed and signed out." },
 	{ "role_changed", "The role was changed." },
 	{ "token_revoked", "The token was revoked." },
+	{ "pack_made", "The evidence pack is made; download it below." },
+	{ "pack_same", "A pack of that period with the same content was "
+	    "made before; it is below." },
 	{ "signed_out", "You are signed out." },
 };
 
@@ -336,7 +351,7 @@ org_tabs(int64_t org, const char *current)
 	static const char *const tabs[][2] = {
 		{ "", "Overview" }, { "/keys", "Keys" }, { "/users", "Users" },
 		{ "/projects", "Projects" }, { "/events", "Audit log" },
-		{ "/runs", "Runs" }
+		{ "/runs", "Runs" }, { "/packs", "Evidence packs" }
 	};
 	json_t	*a = json_array();
 	char	 href[64];
@@ -1341,6 +1356,118 @@ w_token_revoke(struct wcall *c)
 		return;
 	}
 	http_redirect(c->r, "/tokens?done=token_revoked");
+}
+
+static enum list_rc
+packs_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
+{
+	struct bill_month	 cur, last;
+	enum list_rc		 rc;
+	json_t			*o;
+	size_t			 i;
+	char			 d[16];
+
+	rc = list_packs(c->r->db, c->r->tenant, c->ids[0], cursor, limit, out);
+	if (rc != LIST_OK)
+		return rc;
+	json_array_foreach(json_object_get(*out, "data"), i, o) {
+		json_object_set_new(o, "start_on", json_string(utc_date(
+		    json_integer_value(json_object_get(o, "period_start")), d)));
+		json_object_set_new(o, "end_on", json_string(utc_date(
+		    json_integer_value(json_object_get(o, "period_end")), d)));
+		json_object_set_new(o, "as_of_on", json_string(utc_date(
+		    json_integer_value(json_object_get(o, "as_of")), d)));
+		json_object_set_new(o, "href", json_sprintf("/orgs/%" PRId64
+		    "/packs/%" JSON_INTEGER_FORMAT, c->ids[0],
+		    json_integer_value(json_object_get(o, "id"))));
+	}
+	if (c->r->signer != NULL)
+		json_object_set_new(*out, "signing_key", json_pack("{s:s, s:s}",
+		    "fingerprint", sign_fingerprint(c->r->signer), "pem",
+		    sign_public_pem(c->r->signer)));
+	bill_month_of(now_s(), &cur);
+	bill_month_prev(&cur, &last);
+	json_object_set_new(*out, "default_start", json_string(last.first));
+	json_object_set_new(*out, "default_end", json_string(cur.first));
+	return LIST_OK;
+}
+
+/* The org's packs, the form to make one, the key they are signed with. */
+static void
+w_packs(struct wcall *c)
+{
+	org_list(c, "/packs", "packs", "Evidence packs", packs_of);
+}
+
+static void
+w_pack_create(struct wcall *c)
+{
+	struct pack_req		 rq = { c->r->tenant, c->ids[0], 0, 0, "web" };
+	struct pack_result	 res;
+	char			 loc[96];
+
+	if (c->r->signer == NULL) {
+		web_error(c, 503, "Evidence packs are off: this server has no "
+		    "signing key. The operator makes one with 'orgaudit "
+		    "keygen'.");
+		return;
+	}
+	if (!c->q[WP_SINCE].set || !c->q[WP_UNTIL].set) {
+		web_error(c, 400, "Give the period's first day and the day "
+		    "after its last.");
+		return;
+	}
+	rq.start = c->q[WP_SINCE].i;
+	rq.end = c->q[WP_UNTIL].i;
+	if (pack_create(c->r->db, c->r->conf, c->r->signer, &rq, &res) != 0) {
+		web_error(c, res.status, res.error);
+		return;
+	}
+	snprintf(loc, sizeof(loc), "/orgs/%" PRId64 "/packs?done=%s",
+	    c->ids[0], res.existed ? "pack_same" : "pack_made");
+	http_redirect(c->r, loc);
+}
+
+static int
+pack_file_row(const struct db_row *r, void *arg)
+{
+	json_t	*o = arg;
+
+	json_object_set_new(o, "org", json_integer(db_row_int(r, PK_ORG)));
+	json_object_set_new(o, "start", json_integer(db_row_int(r, PK_START)));
+	json_object_set_new(o, "end", json_integer(db_row_int(r, PK_END)));
+	json_object_set_new(o, "sha", json_string(db_row_str(r, PK_SHA256)));
+	json_object_set_new(o, "path", json_string(db_row_str(r, PK_PATH)));
+	return 1;
+}
+
+static void
+w_pack_get(struct wcall *c)
+{
+	json_t	*p = json_object();
+	char	 name[128], extra[400];
+
+	if (DB_QUERY(c->r->db, SQL_PACK_GET, pack_file_row, p,
+	    DV_I(c->r->tenant), DV_I(c->ids[1])) < 0) {
+		json_decref(p);
+		web_db_error(c, "pack");
+		return;
+	}
+	if (json_integer_value(json_object_get(p, "org")) != c->ids[0]) {
+		json_decref(p);
+		web_error(c, 404, "There is no such evidence pack.");
+		return;
+	}
+	pack_filename(c->ids[0], json_integer_value(json_object_get(p,
+	    "start")), json_integer_value(json_object_get(p, "end")), name,
+	    sizeof(name));
+	snprintf(extra, sizeof(extra), "Content-Disposition: attachment; "
+	    "filename=\"%s\"\r\nX-Pack-SHA256: %s\r\n", name,
+	    json_string_value(json_object_get(p, "sha")));
+	if (http_file(c->r, 200, "application/gzip", json_string_value(
+	    json_object_get(p, "path")), extra) != 0)
+		web_error(c, 500, "The pack's file cannot be read.");
+	json_decref(p);
 }
 
 /*

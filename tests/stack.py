@@ -227,6 +227,7 @@ class Stack:
         "api_token": "INSERT, UPDATE",
         "org": "INSERT, UPDATE",
         "org_connection": "INSERT, UPDATE",
+        "evidence_pack": "INSERT",
     }
 
     def grant_web(self):
