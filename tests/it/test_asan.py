@@ -143,6 +143,49 @@ def audit_paths_are_clean():
 
 
 @test
+def pack_paths_are_clean():
+    import json
+    import time
+    org = S["org"]
+    time.sleep(1.1)                 # the period ends after the last pull
+    end = int(time.time())
+    out = st.path("pack.tar.gz")
+    # The audit test left row 9 edited: no pack from that chain.
+    r = st.cli("pack", "create", "--org", str(org), "--start",
+               str(end - 86400 * 60), "--end", str(end), check=False)
+    assert r.returncode == 2 and "does not verify" in r.stderr, r.stderr
+    st.sql("UPDATE audit_event SET body = TRIM(TRAILING ' ' FROM body)"
+           " WHERE org_id = %d AND seq = 9" % org)
+    r = st.cli("pack", "create", "--org", str(org), "--start",
+               str(end - 86400 * 60), "--end", str(end), "--out", out)
+    assert "pack" in r.stdout, r.stdout
+    r = st.cli("pack", "verify", out, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = bytearray(open(out, "rb").read())
+    data[len(data) // 2] ^= 0xff
+    bad = st.path("bad.tar.gz")
+    open(bad, "wb").write(bytes(data))
+    r = st.cli("pack", "verify", bad, "--previous", out, check=False)
+    assert r.returncode == 1, r.stdout
+    r = st.cli("pack", "create", "--org", str(org), "--start", "2020-01-01",
+               "--end", "2020-02-01", check=False)
+    assert r.returncode == 2
+    status, h, body = st.http("POST", "/api/v1/openai/evidence-packs",
+                              token=S["tok"], body=json.dumps({
+                                  "org_id": org, "period_start":
+                                  "2026-01-01", "period_end": time.strftime(
+                                      "%Y-%m-%dT%H:%M:%SZ",
+                                      time.gmtime(end))}))
+    assert status == 201 and h["content-type"] == "application/gzip", body
+    status, _, _ = st.http("POST", "/api/v1/openai/evidence-packs",
+                           token=S["tok"], body="[1,2")
+    assert status == 400
+    assert st.api("/api/v1/openai/evidence-packs", S["tok"])["data"]
+    assert st.api("/api/v1/signing-key", None)["algorithm"] == "Ed25519"
+    no_reports()
+
+
+@test
 def billing_paths_are_clean():
     st.start_stripe()
     st.stripe("/_stripe/customers", {"id": "cus_sanitized", "name": "S"})
