@@ -145,8 +145,8 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 	}
 	if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {
 		fprintf(stderr, "orgaudit: pack create: %s\n", res.error);
-		rc = res.status >= 400 && res.status < 500 ? EXIT_USAGE :
-		    EXIT_FAIL;
+		rc = res.status >= 400 && res.status < 500 &&
+		    !res.chain_broken ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
 	print_result(rq.org, &res);

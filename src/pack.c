@@ -585,6 +585,7 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	if (!rep.ok) {
 		log_err("pack: org %" PRId64 ": the audit chain does not verify "
 		    "at row %" PRId64 ": %s", rq->org, rep.bad_seq, rep.reason);
+		res->chain_broken = true;
 		fail(res, 409, "the org's audit chain does not verify (row %"
 		    PRId64 ": %s); no pack is made from it", rep.bad_seq,
 		    rep.reason);

@@ -31,6 +31,7 @@ struct pack_req {
 struct pack_result {
 	int64_t	 id;
 	bool	 existed;		/* the same bytes were stored before */
+	bool	 chain_broken;		/* refused: the chain does not verify */
 	char	 sha256[65];		/* of the .tar.gz */
 	char	 manifest_sha256[65];
 	char	 path[1400];

@@ -388,7 +388,7 @@ def refusals_are_clear():
            " '\"type\" ') WHERE org_id = %d AND seq = 5" % S["org"])
     try:
         r = create(S["t0"], S["t1"] + 1, check=False)
-        assert r.returncode == 2 and "does not verify" in r.stderr, r.stderr
+        assert r.returncode == 1 and "does not verify" in r.stderr, r.stderr
         status, _, body = api_post({"org_id": S["org"], "period_start":
                                     "2026-01-01", "period_end":
                                     time.strftime("%Y-%m-%d")})
