@@ -690,6 +690,10 @@ orgaudit is running at %(base)s/
     ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
     ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
 
+  evidence packs (also on each org's Evidence packs page):
+    ORGAUDIT_CONF=%(conf)s build/orgaudit pack create --org %(org)d --start %(start)s --end %(now)s --out /tmp/pack.tar.gz
+    build/orgaudit pack verify /tmp/pack.tar.gz
+
   billing (the Stripe test server stands in for Stripe; the Billing page
   shows the same estimate):
     ORGAUDIT_CONF=%(conf)s build/orgaudit-bill --month %(month)s --dry-run
@@ -700,7 +704,10 @@ orgaudit is running at %(base)s/
   logs: run/demo/logs/      stop everything: make demo-stop
 """ % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"],
            email=state.get("email", "-"), pw=state.get("password", "-"),
-           month=time.strftime("%Y-%m", time.gmtime())))
+           month=time.strftime("%Y-%m", time.gmtime()),
+           start=time.strftime("%Y-%m-%d", time.gmtime(time.time() -
+                                                       30 * 86400)),
+           now=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
 
 
 def main():
