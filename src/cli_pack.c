@@ -44,6 +44,24 @@ cli_keygen(struct cli_ctx *x, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The signing key and the database, or -1 having said why. */
+static int
+open_signer(struct cli_ctx *x, struct signer **sg, struct db **db)
+{
+	char	 err[600];
+
+	if ((*sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "orgaudit: %s\n", err);
+		return -1;
+	}
+	if ((*db = app_db(&x->conf)) == NULL) {
+		sign_free(*sg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tenant_of_row(const struct db_row *r, void *arg)
 {
@@ -100,7 +118,6 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 	struct signer		*sg;
 	struct db		*db;
 	const char		*out = NULL;
-	char			 err[600];
 	int			 ch, rc = EXIT_FAIL;
 
 	optind = 2;
@@ -129,15 +146,8 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 		}
 	if (rq.org == 0 || rq.start < 0 || rq.end < 0 || optind != argc)
 		goto usage;
-	if ((sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
-	    NULL) {
-		fprintf(stderr, "orgaudit: %s\n", err);
+	if (open_signer(x, &sg, &db) != 0)
 		return EXIT_FAIL;
-	}
-	if ((db = app_db(&x->conf)) == NULL) {
-		sign_free(sg);
-		return EXIT_FAIL;
-	}
 	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, tenant_of_row, &rq.tenant,
 	    DV_I(rq.org)) < 0 || rq.tenant == 0) {
 		fprintf(stderr, "orgaudit: no org %" PRId64 "\n", rq.org);
@@ -192,7 +202,6 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 	struct pack_result	 res;
 	struct signer		*sg;
 	struct db		*db;
-	char			 err[600];
 	size_t			 i;
 	int			 rc = EXIT_OK, failed = 0;
 
@@ -207,15 +216,8 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 		    "it.\n");
 		return EXIT_USAGE;
 	}
-	if ((sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
-	    NULL) {
-		fprintf(stderr, "orgaudit: %s\n", err);
+	if (open_signer(x, &sg, &db) != 0)
 		return EXIT_FAIL;
-	}
-	if ((db = app_db(&x->conf)) == NULL) {
-		sign_free(sg);
-		return EXIT_FAIL;
-	}
 	if (DB_QUERY(db, SQL_PACK_ORGS_IN, org_in_row, &l, DV_I(m.end),
 	    DV_I(m.start)) < 0) {
 		fprintf(stderr, "orgaudit: %s\n", db_error(db));

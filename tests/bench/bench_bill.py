@@ -15,12 +15,12 @@ one warm-up run.
 import datetime
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "it"))
 from common import new_stack  # noqa: E402
+from benchlib import timed  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TENANTS = 100
@@ -28,17 +28,9 @@ ORGS_PER_TENANT = 100
 MONTH = "2026-10"
 
 
-def timed(st, *args):
+def bill(st, *args):
     """orgaudit-bill under /usr/bin/time: (wall s, RSS KiB, stdout)."""
-    r = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M",
-                        st.bin("orgaudit-bill")] + list(args),
-                       env=st.env(), capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("bench: orgaudit-bill %s failed (%d):\n%s%s" % (
-            " ".join(args), r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
-    line = [x for x in r.stderr.splitlines() if x.startswith("BENCH ")][-1]
-    _, wall, rss = line.split()
-    return float(wall), int(rss), r.stdout
+    return timed([st.bin("orgaudit-bill")] + list(args), env=st.env())
 
 
 def populate(st):
@@ -74,8 +66,8 @@ def compute_row(st, label, rows):
     # purging: let it settle, and warm the buffer pool with one run.
     st.sql("ANALYZE TABLE org_day")
     time.sleep(5)
-    timed(st, "--month", MONTH, "--dry-run")
-    samples = [timed(st, "--month", MONTH, "--dry-run") for _ in range(RUNS)]
+    bill(st, "--month", MONTH, "--dry-run")
+    samples = [bill(st, "--month", MONTH, "--dry-run") for _ in range(RUNS)]
     wall = statistics.median(s[0] for s in samples)
     rss = max(s[1] for s in samples)
     out = samples[-1][2]
@@ -111,11 +103,11 @@ def main():
         st.stripe("/_stripe/customers", [
             {"id": "cus_bench%d" % i, "name": "Bench %d" % i}
             for i in range(1, TENANTS + 1)])
-        wall, rss, out = timed(st, "--month", MONTH)
+        wall, rss, out = bill(st, "--month", MONTH)
         state = st.stripe("/_stripe/state")
         posts = sum(v.get("200", 0) for k, v in state["counts"].items()
                     if k.startswith("POST"))
-        again, _, out2 = timed(st, "--month", MONTH)
+        again, _, out2 = bill(st, "--month", MONTH)
         state2 = st.stripe("/_stripe/state")
         extra = state2["requests"] - state["requests"]
         sim_cpu = sim_seconds(st)

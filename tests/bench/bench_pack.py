@@ -19,21 +19,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "it"))
 from common import new_stack  # noqa: E402
+from benchlib import timed  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 EVENTS = int(os.environ.get("BENCH_PACK_EVENTS", "1000000"))
-
-
-def timed(cmd, env=None, cwd=None):
-    """Runs cmd under /usr/bin/time: (wall s, peak RSS KiB, stdout)."""
-    r = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M"] + cmd,
-                       env=env, cwd=cwd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("bench: %s failed (%d):\n%s%s" % (" ".join(cmd[:3]),
-                 r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
-    line = [x for x in r.stderr.splitlines() if x.startswith("BENCH ")][-1]
-    _, wall, rss = line.split()
-    return float(wall), int(rss), r.stdout
 
 
 def main():
