@@ -6,7 +6,8 @@ set -eu
 
 PKGS="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjansson-dev
 libmariadb-dev libssl-dev libarchive-dev libargon2-dev libcmocka-dev
-mariadb-server mariadb-client spawn-fcgi python3 wrk time curl chromium"
+mariadb-server mariadb-client spawn-fcgi python3 wrk time curl chromium
+openssl tar gzip"
 
 missing=""
 for p in $PKGS; do
