@@ -32,7 +32,7 @@ ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 BINS	 = build/orgaudit build/orgaudit-collect build/orgaudit-bill \
 	   cgi-bin/orgaudit.fcgi
 UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd audit jscan bill
+	     api token mustache mustache-spec session passwd audit jscan bill sign
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)
