@@ -1,6 +1,8 @@
 /*
  * stripe.c: see stripe.h.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,12 +89,20 @@ struct stripe *
 stripe_new(const struct conf *c, char *err, size_t errlen)
 {
 	struct stripe	*s;
+	struct stat	 sb;
 	struct buf	 key = { 0 }, hdr = { 0 };
 	const char	*v;
 	size_t		 n;
 
 	if (c->stripe_secret_key_file[0] == '\0') {
 		snprintf(err, errlen, "stripe_secret_key_file is not set");
+		return NULL;
+	}
+	if (stat(c->stripe_secret_key_file, &sb) == 0 &&
+	    (sb.st_mode & 077) != 0) {
+		snprintf(err, errlen, "the Stripe secret key %s may be read by "
+		    "others (mode %03o); chmod 600 it",
+		    c->stripe_secret_key_file, (unsigned)(sb.st_mode & 0777));
 		return NULL;
 	}
 	if (file_read(c->stripe_secret_key_file, 4096, &key) != 0) {

@@ -602,6 +602,10 @@ def a_bad_secret_key_is_refused_clearly():
         r = st.bill("--month", "2026-04")
         assert r.returncode == 2 and "does not hold a Stripe secret key" \
             in r.stderr, r.stderr
+        os.chmod(st.path("etc", "stripe.key"), 0o644)
+        r = st.bill("--month", "2026-04")
+        assert r.returncode == 2 and "chmod 600" in r.stderr, r.stderr
+        os.chmod(st.path("etc", "stripe.key"), 0o600)
     finally:
         with open(st.path("etc", "stripe.key"), "w") as f:
             f.write(good)
