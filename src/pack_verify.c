@@ -611,6 +611,8 @@ check_previous(struct verify *v, json_t *man, const char *prev_path,
 	if (!check_signature(&p, key != NULL ? key : &p.f[F_PUBKEY].mem,
 	    key == NULL, fp))
 		problem(v, "--previous: its manifest is not signed by the key");
+	else if (p.problems > 0)
+		problem(v, "--previous: %s is damaged (see above)", prev_path);
 	sha256_2(p.f[F_MANIFEST].mem.p, p.f[F_MANIFEST].mem.len, NULL, 0, md);
 	hex_encode(md, 32, hex);
 	pm = json_loadb(p.f[F_MANIFEST].mem.p, p.f[F_MANIFEST].mem.len, 0,
