@@ -211,7 +211,7 @@ static void
 api_pack_create(struct call *c)
 {
 	struct req		*r = c->r;
-	struct pack_req		 rq = { r->tenant, 0, 0, 0, "api" };
+	struct pack_req		 rq = { r->tenant, 0, 0, 0, "api", NULL };
 	struct pack_result	 res;
 	json_t			*body, *org;
 	json_error_t		 jerr;

@@ -113,7 +113,7 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 		{ "out", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pack_req		 rq = { 0, 0, -1, -1, "cli" };
+	struct pack_req		 rq = { 0, 0, -1, -1, "cli", stdout };
 	struct pack_result	 res;
 	struct signer		*sg;
 	struct db		*db;
@@ -227,7 +227,7 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 	printf("%s: %zu orgs\n", m.name, l.n);
 	for (i = 0; i < l.n; i++) {
 		struct pack_req	 rq = { l.tenant[i], l.org[i], m.start, m.end,
-		    "monthly" };
+		    "monthly", stdout };
 
 		fflush(stdout);
 		if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {

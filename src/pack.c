@@ -218,6 +218,8 @@ pull_row(const struct db_row *r, void *arg)
 
 struct evctx {
 	struct pfile	*pf;
+	FILE		*progress;
+	int64_t		 org, rows;
 	int64_t		 start, end;
 	struct buf	 line;
 	int64_t		 first_seq, last_seq;
@@ -230,6 +232,12 @@ event_row(const struct chain_row *row, void *arg)
 	struct evctx	*x = arg;
 	char		 prev[65], hash[65];
 
+	if (x->progress != NULL && ++x->rows % PACK_PROGRESS == 0) {
+		fprintf(x->progress, "org %" PRId64 ": %" PRId64 " rows of the "
+		    "audit chain checked, %" PRId64 " events of the period "
+		    "written\n", x->org, x->rows, x->pf->records);
+		fflush(x->progress);
+	}
 	if (row->effective_at < x->start || row->effective_at >= x->end)
 		return 0;
 	hex_encode(row->prev_hash, 32, prev);
@@ -575,6 +583,8 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	if (pf_open(&files[nfiles], tmpl, "events.jsonl") != 0)
 		goto ioerr;
 	ex.pf = &files[nfiles];
+	ex.progress = rq->progress;
+	ex.org = rq->org;
 	ex.start = rq->start;
 	ex.end = rq->end;
 	wrc = chain_walk(db, rq->org, &rep, event_row, &ex);

@@ -26,7 +26,10 @@ struct pack_req {
 	int64_t		 tenant, org;
 	int64_t		 start, end;	/* Unix seconds; end excluded */
 	const char	*made_by;	/* "cli", "api", "web", "monthly" */
+	FILE		*progress;	/* a line every PACK_PROGRESS rows, or NULL */
 };
+
+#define PACK_PROGRESS	200000
 
 struct pack_result {
 	int64_t	 id;

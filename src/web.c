@@ -1402,7 +1402,8 @@ w_packs(struct wcall *c)
 static void
 w_pack_create(struct wcall *c)
 {
-	struct pack_req		 rq = { c->r->tenant, c->ids[0], 0, 0, "web" };
+	struct pack_req		 rq = { c->r->tenant, c->ids[0], 0, 0, "web",
+	    NULL };
 	struct pack_result	 res;
 	char			 loc[96];
 
