@@ -14,7 +14,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 	   -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
-PKGS	 = jansson libcurl openssl libmariadb libarchive
+PKGS	 = jansson libcurl openssl libmariadb libarchive zlib
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS	 = -lfcgi -largon2 -lpthread $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -25,14 +25,15 @@ LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
 	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
 	   passwd.c session.c lists.c web.c mustache.c audit.c \
 	   collect_audit.c chain.c jscan.c bill.c \
-	   stripe.c billing.c sign.c pack.c pack_verify.c cli_pack.c
+	   stripe.c billing.c sign.c pack.c pack_verify.c cli_pack.c gzpar.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 
 BINS	 = build/orgaudit build/orgaudit-collect build/orgaudit-bill \
 	   cgi-bin/orgaudit.fcgi
 UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd audit jscan bill sign
+	     api token mustache mustache-spec session passwd audit jscan bill sign \
+	     gzpar
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)

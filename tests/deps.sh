@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjansson-dev
-libmariadb-dev libssl-dev libarchive-dev libargon2-dev libcmocka-dev
+libmariadb-dev libssl-dev libarchive-dev zlib1g-dev libargon2-dev libcmocka-dev
 mariadb-server mariadb-client spawn-fcgi python3 wrk time curl chromium
 openssl tar gzip"
 
