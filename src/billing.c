@@ -932,7 +932,13 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 		    set->m.name);
 		if (tp.t->customer[0] == '\0') {
 			/* Planned lines keep their customer; new ones need one. */
-			if (tp_ledger(&tp) != 0 || !tp.lg.found) {
+			if (tp_ledger(&tp) != 0) {
+				fprintf(out, "tenant %" PRId64 ": not billed: "
+				    "%s\n", tp.t->id, tp.err);
+				res->failed++;
+				continue;
+			}
+			if (!tp.lg.found) {
 				fprintf(out, "tenant %" PRId64 ": no Stripe "
 				    "customer, not billed; set one with "
 				    "'orgaudit tenant stripe-customer %" PRId64

@@ -70,10 +70,15 @@ query_time(const char *s, int64_t *out)
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (end == NULL || tm.tm_year < 70)
 		return -1;
-	if (*end == 'T' && ((end = strptime(end + 1, "%H:%M:%S", &tm)) ==
-	    NULL || strcmp(end, "Z") != 0))
-		return -1;
-	else if (*end != '\0' && *end != 'Z')
+	if (*end == 'T') {
+		/* HH:MM (a browser's datetime-local) or HH:MM:SS, then Z. */
+		if ((end = strptime(end + 1, "%H:%M", &tm)) == NULL)
+			return -1;
+		if (*end == ':' && (end = strptime(end + 1, "%S", &tm)) == NULL)
+			return -1;
+		if (*end != '\0' && strcmp(end, "Z") != 0)
+			return -1;
+	} else if (*end != '\0')
 		return -1;
 	*out = (int64_t)timegm(&tm);
 	return 0;

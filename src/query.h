@@ -78,7 +78,10 @@ enum query_err	 query_parse(const char *qs, const struct qspec *spec,
 long		 query_decode(const char *s, size_t n, char *out,
 		    size_t outcap);
 
-/* Unix seconds, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC); 0 or -1. */
+/*
+ * Unix seconds, "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM[:SS][Z]", all UTC;
+ * 0 or -1.
+ */
 int	 query_time(const char *s, int64_t *out);
 
 #endif

@@ -1387,8 +1387,17 @@ packs_of(struct wcall *c, const char *cursor, int64_t limit, json_t **out)
 		    sign_public_pem(c->r->signer)));
 	bill_month_of(now_s(), &cur);
 	bill_month_prev(&cur, &last);
-	json_object_set_new(*out, "default_start", json_string(last.first));
-	json_object_set_new(*out, "default_end", json_string(cur.first));
+	json_object_set_new(*out, "default_start", json_sprintf("%sT00:00",
+	    last.first));
+	json_object_set_new(*out, "default_end", json_sprintf("%sT00:00",
+	    cur.first));
+	{
+		char	 now[21];
+
+		fmt_rfc3339(now_s(), now);
+		now[16] = '\0';	/* "2026-11-23T18:57" */
+		json_object_set_new(*out, "now", json_string(now));
+	}
 	return LIST_OK;
 }
 

@@ -187,6 +187,20 @@ try {
     });
   }
 
+  await step('evidence packs and billing pages', async () => {
+    await page.goto(`${base}${orgPath}/packs`);
+    assert(await page.$('input[type=datetime-local][name=since]'),
+      'no form to make a pack');
+    const key = await page.textContent('pre.pem');
+    assert(key.includes('BEGIN PUBLIC KEY'), 'no signing key shown');
+    await shot(page, '12-packs');
+    await page.goto(`${base}/billing`);
+    const est = await page.textContent('main');
+    assert(/Day \d+ of \d+/.test(est), 'no estimate on the billing page');
+    assert(await page.$('table.billing tbody tr'), 'no org in the estimate');
+    await shot(page, '13-billing');
+  });
+
   await step('accounts and tokens pages', async () => {
     await page.goto(`${base}/accounts`);
     await shot(page, '10-accounts');

@@ -538,6 +538,33 @@ test_query_message_never_longer_than_buffer(void **state)
 	assert_memory_equal(small + 12, "ZZZZZZZZ", 8);
 }
 
+static void
+test_query_time_forms(void **state)
+{
+	static const char *bad[] = {
+		"", "yesterday", "2026-13-01", "2026-10-01T", "2026-10-01T25:00",
+		"2026-10-01T10", "2026-10-01T10:00:00+02:00", "2026-10-01Zx",
+		"2026-10-01 10:00", "1969-12-31", "2026-10-01T10:00:00ZZ",
+	};
+	int64_t		 t;
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(query_time("1790812800", &t), 0);
+	assert_int_equal(t, 1790812800);
+	assert_int_equal(query_time("2026-10-01", &t), 0);
+	assert_int_equal(t, 1790812800);
+	assert_int_equal(query_time("2026-10-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 1790812800);
+	/* A browser's datetime-local: minutes, maybe seconds, no zone. */
+	assert_int_equal(query_time("2026-10-01T10:30", &t), 0);
+	assert_int_equal(t, 1790812800 + 10 * 3600 + 30 * 60);
+	assert_int_equal(query_time("2026-10-01T10:30:15", &t), 0);
+	assert_int_equal(t, 1790812800 + 10 * 3600 + 30 * 60 + 15);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(query_time(bad[i], &t), -1);
+}
+
 int
 main(void)
 {
@@ -583,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_query_exactly_max_len_accepted),
 		cmocka_unit_test(test_query_max_params),
 		cmocka_unit_test(test_query_message_never_longer_than_buffer),
+		cmocka_unit_test(test_query_time_forms),
 	};
 
 	return cmocka_run_group_tests_name("query", tests, NULL, NULL);
