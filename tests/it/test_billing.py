@@ -515,7 +515,7 @@ def rate_limits_are_waited_out():
 @test
 def a_key_in_flight_is_waited_for():
     # Another client sends orgaudit's own invoice request (same key, same
-    # parameters) and Stripe takes a second over it: orgaudit-bill's
+    # parameters) and Stripe takes two seconds over it: orgaudit-bill's
     # request gets 409 idempotency_key_in_use, waits, and is then given
     # the same invoice.
     month = delta_month(2026, 3, (1, 1))
@@ -536,7 +536,7 @@ def a_key_in_flight_is_waited_for():
                 "Idempotency-Key": "orgaudit:%s:cus_delta:invoice" % ref})
         with urllib.request.urlopen(req, timeout=30) as r:
             other["id"] = json.load(r)["id"]
-    clear = faults(latency_ms=1000, fail_path="^/v1/invoices$")
+    clear = faults(latency_ms=2000, fail_path="^/v1/invoices$")
     try:
         before = log_seq()
         th = threading.Thread(target=send)
