@@ -77,10 +77,10 @@ build/asan/orgaudit: build/asan/main-cli.o build/asan/liborgaudit.a
 build/asan/orgaudit.fcgi: build/asan/main-fcgi.o build/asan/liborgaudit.a
 	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS)
 
-build/test-%: tests/unit/test-%.c build/liborgaudit.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
-build/asan/test-%: tests/unit/test-%.c build/asan/liborgaudit.a
-	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
+build/test-%: tests/unit/test-%.c tests/unit/*.h build/liborgaudit.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter-out %.h,$^) -lcmocka $(LDLIBS)
+build/asan/test-%: tests/unit/test-%.c tests/unit/*.h build/asan/liborgaudit.a
+	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $(filter-out %.h,$^) -lcmocka $(LDLIBS)
 
 asan: build/asan/orgaudit build/asan/orgaudit-collect build/asan/orgaudit-bill \
 	build/asan/orgaudit.fcgi

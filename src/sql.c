@@ -55,9 +55,8 @@
 	" AND (? IS NULL OR project_id = ?)" \
 	" AND (? IS NULL OR target_id = ?)"
 
-/* The keys of an org with their project, owner and findings. */
-#define KEY_FROM \
-	" FROM oa_key k" CUR("k", "k.stream") \
+/* A key row's project and owner, from the current pulls. */
+#define KEY_JOINS \
 	" LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id" \
 	"   AND s_p.stream = 'projects'" \
 	" LEFT JOIN oa_project p ON p.org_id = k.org_id" \
@@ -70,7 +69,11 @@
 	"   AND s_s.stream = 'service_accounts'" \
 	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
-	"   AND k.owner_type = 'service_account'" \
+	"   AND k.owner_type = 'service_account'"
+
+/* The keys of an org with their project, owner and findings. */
+#define KEY_FROM \
+	" FROM oa_key k" CUR("k", "k.stream") KEY_JOINS \
 	" WHERE k.tenant_id = ? AND k.org_id = ?"
 
 #define KEY_SELECT \
@@ -116,20 +119,7 @@
 	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS \
 	" ORDER BY " order " LIMIT ? OFFSET ?) pick" \
 	" JOIN oa_key k ON k.org_id = pick.org_id AND k.stream = pick.stream" \
-	"   AND k.gen = pick.gen AND k.id = pick.id" \
-	" LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id" \
-	"   AND s_p.stream = 'projects'" \
-	" LEFT JOIN oa_project p ON p.org_id = k.org_id" \
-	"   AND p.gen = s_p.gen AND p.id = k.project_id" \
-	" LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id" \
-	"   AND s_u.stream = 'users'" \
-	" LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen" \
-	"   AND u.id = k.owner_id AND k.owner_type = 'user'" \
-	" LEFT JOIN org_stream s_s ON s_s.org_id = k.org_id" \
-	"   AND s_s.stream = 'service_accounts'" \
-	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
-	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
-	"   AND k.owner_type = 'service_account'" \
+	"   AND k.gen = pick.gen AND k.id = pick.id" KEY_JOINS \
 	" ORDER BY " outer
 
 #define KEY_SORTED(order) KEY_SORTED_FROM("", order, order)

@@ -8,14 +8,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <sys/wait.h>
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "util.h"
 
 /* Deterministic test bytes. */
@@ -29,38 +28,6 @@ fill(unsigned char *p, size_t n, unsigned seed)
 		x = x * 1664525u + 1013904223u;
 		p[i] = (unsigned char)(x >> 24);
 	}
-}
-
-/*
- * Runs fn in a child process, so that a crash or a sanitizer report
- * fails one test instead of ending the program.  The child writes its
- * result to fd; returns the child's wait status.
- */
-static int
-in_child(void (*fn)(int), char *res, size_t reslen)
-{
-	int	 p[2], status = -1;
-	pid_t	 pid;
-	ssize_t	 n;
-	size_t	 got = 0;
-
-	assert_int_equal(pipe(p), 0);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		fn(p[1]);
-		_exit(0);
-	}
-	close(p[1]);
-	while (got + 1 < reslen &&
-	    (n = read(p[0], res + got, reslen - 1 - got)) > 0)
-		got += (size_t)n;
-	res[got] = '\0';
-	close(p[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
 }
 
 /* ---- hex ---- */
