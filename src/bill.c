@@ -114,10 +114,11 @@ bill_connect(const struct bill_month *m, struct bill_day *day, int64_t from,
 
 void
 bill_usage(const struct bill_month *m, const struct bill_day *day,
-    bool carry, int carry_users, int carry_projects, struct bill_usage *u)
+    const struct bill_day *carry, struct bill_usage *u)
 {
-	int	 i, users = carry ? carry_users : 0;
-	int	 projects = carry ? carry_projects : 0;
+	bool	 has = carry != NULL && carry->has;
+	int	 i, users = has ? carry->users : 0;
+	int	 projects = has ? carry->projects : 0;
 
 	memset(u, 0, sizeof(*u));
 	u->month_days = m->days;
@@ -182,6 +183,6 @@ bill_description(const struct bill_usage *u, char *out, size_t outlen)
 	    sizeof(projects));
 	/* U+2014 EM DASH, U+00D7 MULTIPLICATION SIGN, U+20AC EURO SIGN */
 	snprintf(out, outlen, "orgaudit OpenAI Audit \xe2\x80\x94 %s users "
-	    "\xc3\x97 \xe2\x82\xac" "1 + %s projects \xc3\x97 \xe2\x82\xac"
-	    "5", users, projects);
+	    "\xc3\x97 \xe2\x82\xac%d + %s projects \xc3\x97 \xe2\x82\xac%d",
+	    users, BILL_USER_CENTS / 100, projects, BILL_PROJECT_CENTS / 100);
 }

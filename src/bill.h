@@ -66,13 +66,12 @@ void	 bill_connect(const struct bill_month *m, struct bill_day *day,
 	    int64_t from, int64_t to);
 
 /*
- * Sums m->days days.  carry says whether a snapshot before the month
- * exists (carry_users/carry_projects): a connected day without one of
- * its own counts the last snapshot before it.
+ * Sums m->days days.  carry (NULL, or one with has unset, when none) is
+ * the last snapshot before the month: a connected day without one of its
+ * own counts the last snapshot before it.
  */
 void	 bill_usage(const struct bill_month *m, const struct bill_day *day,
-	    bool carry, int carry_users, int carry_projects,
-	    struct bill_usage *u);
+	    const struct bill_day *carry, struct bill_usage *u);
 
 /* num / den rounded half up; num >= 0, den > 0. */
 int64_t	 bill_round(int64_t num, int64_t den);

@@ -27,24 +27,8 @@ struct loader {
 	struct bill_day		*days;		/* nlines * m.days */
 	struct bill_day		*carry;		/* one per line: has, users… */
 	struct org_ix		*ix;
-	struct bill_tenant	*all;		/* every tenant asked for */
-	size_t			 nall, capall;
+	size_t			 tcap;		/* of set->tenants */
 };
-
-static int
-tenant_row(const struct db_row *r, void *arg)
-{
-	struct loader		*ld = arg;
-	struct bill_tenant	*t;
-
-	ld->all = xgrow(ld->all, ld->nall, &ld->capall, sizeof(*ld->all), 64);
-	t = &ld->all[ld->nall++];
-	memset(t, 0, sizeof(*t));
-	t->id = db_row_int(r, 0);
-	snprintf(t->name, sizeof(t->name), "%s", db_row_str(r, 1));
-	snprintf(t->customer, sizeof(t->customer), "%s", db_row_str(r, 2));
-	return 0;
-}
 
 static int
 conn_row(const struct db_row *r, void *arg)
@@ -52,8 +36,24 @@ conn_row(const struct db_row *r, void *arg)
 	struct loader		*ld = arg;
 	struct bill_set		*set = ld->set;
 	struct bill_line	*l;
+	struct bill_tenant	*t;
+	int64_t			 tenant = db_row_int(r, 0);
 	int64_t			 org = db_row_int(r, 1);
 	size_t			 days = (size_t)set->m.days;
+
+	/* Rows come by tenant: a new tenant starts before its first org. */
+	if (set->ntenants == 0 ||
+	    set->tenants[set->ntenants - 1].id != tenant) {
+		set->tenants = xgrow(set->tenants, set->ntenants, &ld->tcap,
+		    sizeof(*set->tenants), 16);
+		t = &set->tenants[set->ntenants++];
+		memset(t, 0, sizeof(*t));
+		t->id = tenant;
+		snprintf(t->name, sizeof(t->name), "%s", db_row_str(r, 6));
+		snprintf(t->customer, sizeof(t->customer), "%s",
+		    db_row_str(r, 7));
+		t->first = set->nlines;
+	}
 
 	if (set->nlines == 0 || set->lines[set->nlines - 1].org != org) {
 		if (set->nlines == ld->cap) {
@@ -69,7 +69,7 @@ conn_row(const struct db_row *r, void *arg)
 		memset(&ld->days[set->nlines * days], 0, days *
 		    sizeof(*ld->days));
 		memset(&ld->carry[set->nlines], 0, sizeof(*ld->carry));
-		l->tenant = db_row_int(r, 0);
+		l->tenant = tenant;
 		l->org = org;
 		snprintf(l->name, sizeof(l->name), "%s", db_row_str(r, 4));
 		snprintf(l->openai_org, sizeof(l->openai_org), "%s",
@@ -197,33 +197,19 @@ out:
 	return rc;
 }
 
-/* The tenants that have lines, in order, with their totals. */
+/* Each tenant's count of lines and total. */
 static void
-group_tenants(struct loader *ld)
+tally_tenants(struct bill_set *set)
 {
-	struct bill_set		*set = ld->set;
-	struct bill_tenant	*t = NULL;
-	size_t			 i, j = 0;
+	struct bill_tenant	*t;
+	size_t			 i, j;
 
-	set->tenants = xcalloc(set->nlines ? set->nlines : 1,
-	    sizeof(*set->tenants));
-	for (i = 0; i < set->nlines; i++) {
-		if (t == NULL || t->id != set->lines[i].tenant) {
-			while (j < ld->nall && ld->all[j].id <
-			    set->lines[i].tenant)
-				j++;
-			t = &set->tenants[set->ntenants++];
-			if (j < ld->nall && ld->all[j].id ==
-			    set->lines[i].tenant)
-				*t = ld->all[j];
-			else
-				t->id = set->lines[i].tenant;
-			t->first = i;
-			t->n = 0;
-			t->cents = 0;
-		}
-		t->n++;
-		t->cents += set->lines[i].u.cents;
+	for (i = 0; i < set->ntenants; i++) {
+		t = &set->tenants[i];
+		t->n = (i + 1 < set->ntenants ? set->tenants[i + 1].first :
+		    set->nlines) - t->first;
+		for (j = 0; j < t->n; j++)
+			t->cents += set->lines[t->first + j].u.cents;
 	}
 }
 
@@ -239,9 +225,7 @@ billing_load(struct db *db, const struct bill_month *m, int64_t tenant,
 	memset(&ld, 0, sizeof(ld));
 	set->m = *m;
 	ld.set = set;
-	if (DB_QUERY(db, SQL_BILL_TENANTS, tenant_row, &ld, DV_I(tenant),
-	    DV_I(tenant)) < 0 ||
-	    DB_QUERY(db, SQL_BILL_CONNS, conn_row, &ld, DV_I(m->end),
+	if (DB_QUERY(db, SQL_BILL_CONNS, conn_row, &ld, DV_I(m->end),
 	    DV_I(m->start), DV_I(tenant), DV_I(tenant)) < 0)
 		goto dberr;
 	ld.ix = xcalloc(set->nlines ? set->nlines : 1, sizeof(*ld.ix));
@@ -256,10 +240,9 @@ billing_load(struct db *db, const struct bill_month *m, int64_t tenant,
 	    load_carry(db, &ld, tenant) != 0))
 		goto dberr;
 	for (i = 0; i < set->nlines; i++)
-		bill_usage(m, &ld.days[i * (size_t)m->days], ld.carry[i].has,
-		    ld.carry[i].users, ld.carry[i].projects,
+		bill_usage(m, &ld.days[i * (size_t)m->days], &ld.carry[i],
 		    &set->lines[i].u);
-	group_tenants(&ld);
+	tally_tenants(set);
 	rc = 0;
 	goto out;
 dberr:
@@ -270,7 +253,6 @@ out:
 	free(ld.days);
 	free(ld.carry);
 	free(ld.ix);
-	free(ld.all);
 	return rc;
 }
 
@@ -591,6 +573,7 @@ tp_list(struct tpush *tp, const char *path,
 			break;
 		}
 		data = json_object_get(res.json, "data");
+		last = NULL;
 		json_array_foreach(data, i, o) {
 			last = json_string_value(json_object_get(o, "id"));
 			if ((*stop = fn(tp, o)) != 0)
@@ -792,7 +775,7 @@ tp_items(struct tpush *tp)
 		missing += tp->items.v[i].item[0] == '\0';
 	if (missing == 0)
 		return 0;
-	qsort(tp->items.v, tp->items.n, sizeof(*tp->items.v), litem_cmp);
+	/* SQL_BILL_ITEMS orders them by org: find_item() bsearches. */
 	if (tp->lg.items_started) {
 		buf_adds(&path, "/v1/invoiceitems?invoice=");
 		oa_escape(tp->lg.invoice, &path);
@@ -837,7 +820,7 @@ static int
 tp_finalize(struct tpush *tp)
 {
 	struct stripe_resp	 res, got;
-	struct buf		 form = { 0 }, path = { 0 };
+	struct buf		 form = { 0 }, path = { 0 }, fin = { 0 };
 	char			 key[128];
 	const char		*st;
 	int			 rc;
@@ -845,9 +828,11 @@ tp_finalize(struct tpush *tp)
 	snprintf(key, sizeof(key), "orgaudit:%s:finalize", tp->ref);
 	buf_adds(&path, "/v1/invoices/");
 	oa_escape(tp->lg.invoice, &path);
-	buf_adds(&path, "/finalize");
 	stripe_form(&form, "auto_advance", "true");
-	rc = stripe_call(tp->s, path.p, &form, key, &res);
+	buf_adds(&fin, path.p);
+	buf_adds(&fin, "/finalize");
+	rc = stripe_call(tp->s, fin.p, &form, key, &res);
+	buf_free(&fin);
 	buf_free(&form);
 	if (rc == 0) {
 		rc = tp_record_final(tp, res.json);
@@ -858,9 +843,6 @@ tp_finalize(struct tpush *tp)
 		goto out;
 	}
 	/* Finalized by an earlier run whose answer was lost? */
-	buf_reset(&path);
-	buf_adds(&path, "/v1/invoices/");
-	oa_escape(tp->lg.invoice, &path);
 	if (stripe_call(tp->s, path.p, NULL, NULL, &got) != 0) {
 		rc = tp_stripe_err(tp, &got);
 	} else if ((st = json_string_value(json_object_get(got.json,
@@ -875,6 +857,43 @@ out:
 	return rc;
 }
 
+/*
+ * The tenant's customer was corrected before an invoice was recorded.  If
+ * an earlier run may have made one for the old customer, it is looked
+ * for there first and, when found, kept; otherwise the new one is billed.
+ */
+static int
+tp_switch_customer(struct tpush *tp)
+{
+	struct buf	 path = { 0 };
+	int		 stop = 0, rc = 0;
+
+	if (tp->lg.inv_started) {
+		buf_adds(&path, "/v1/invoices?customer=");
+		oa_escape(tp->lg.customer, &path);
+		rc = tp_list(tp, path.p, find_invoice, &stop);
+		buf_free(&path);
+		/* A customer Stripe does not know has no invoice. */
+		if (rc != 0 && tp->stripe_down)
+			return -1;
+		tp->err[0] = '\0';
+		if (stop) {
+			fprintf(tp->out, "tenant %" PRId64 ": invoice %s was made "
+			    "for %s before the customer was changed; it is "
+			    "kept\n", tp->t->id, tp->lg.invoice, tp->lg.customer);
+			return tp_record_invoice(tp);
+		}
+	}
+	if (DB_EXEC(tp->db, SQL_BILL_INV_SET_CUSTOMER, DV_S(tp->t->customer),
+	    DV_I(tp->t->id), DV_S(tp->set->m.name)) != 0)
+		return tp_dberr(tp, "changing the customer");
+	fprintf(tp->out, "tenant %" PRId64 ": the Stripe customer is now %s "
+	    "(was %s)\n", tp->t->id, tp->t->customer, tp->lg.customer);
+	snprintf(tp->lg.customer, sizeof(tp->lg.customer), "%s",
+	    tp->t->customer);
+	return 0;
+}
+
 static int
 tp_run(struct tpush *tp)
 {
@@ -885,18 +904,9 @@ tp_run(struct tpush *tp)
 	if ((tp->already = tp->lg.finalized))
 		return 0;
 	if (tp->lg.invoice[0] == '\0' && tp->t->customer[0] != '\0' &&
-	    strcmp(tp->lg.customer, tp->t->customer) != 0) {
-		/* Corrected before any invoice was made: bill the new one. */
-		if (DB_EXEC(tp->db, SQL_BILL_INV_SET_CUSTOMER,
-		    DV_S(tp->t->customer), DV_I(tp->t->id),
-		    DV_S(tp->set->m.name)) != 0)
-			return tp_dberr(tp, "changing the customer");
-		fprintf(tp->out, "tenant %" PRId64 ": the Stripe customer is now "
-		    "%s (was %s)\n", tp->t->id, tp->t->customer,
-		    tp->lg.customer);
-		snprintf(tp->lg.customer, sizeof(tp->lg.customer), "%s",
-		    tp->t->customer);
-	}
+	    strcmp(tp->lg.customer, tp->t->customer) != 0 &&
+	    tp_switch_customer(tp) != 0)
+		return -1;
 	if (tp_invoice(tp) != 0 || tp_items(tp) != 0)
 		return -1;
 	return tp_finalize(tp);
@@ -910,13 +920,17 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 	char		 eur[32];
 	int64_t		 locked = 0;
 	size_t		 i;
+	int		 rc;
 
 	memset(res, 0, sizeof(*res));
-	if (DB_QUERY(db, SQL_BILL_LOCK, db_row_first_int, &locked) < 0 ||
-	    locked != 1) {
-		fprintf(out, "orgaudit-bill: another orgaudit-bill is pushing "
-		    "(or the database failed: %s); nothing done\n",
-		    db_error(db));
+	if (DB_QUERY(db, SQL_BILL_LOCK, db_row_first_int, &locked) < 0) {
+		fprintf(out, "orgaudit-bill: cannot take the billing lock: %s; "
+		    "nothing done\n", db_error(db));
+		return -1;
+	}
+	if (locked != 1) {
+		fprintf(out, "orgaudit-bill: another orgaudit-bill is pushing; "
+		    "nothing done\n");
 		return -1;
 	}
 	memset(&tp, 0, sizeof(tp));
@@ -925,6 +939,16 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 	tp.set = set;
 	tp.out = out;
 	for (i = 0; i < set->ntenants; i++) {
+		/* A reconnect would have dropped the lock: stop, rerun. */
+		locked = 0;
+		if (DB_QUERY(db, SQL_BILL_LOCK_HELD, db_row_first_int,
+		    &locked) < 0 || locked != 1) {
+			fprintf(out, "orgaudit-bill: the database connection was "
+			    "lost, and the billing lock with it; stopped before "
+			    "tenant %" PRId64 ", run again\n", set->tenants[i].id);
+			res->failed++;
+			break;
+		}
 		tp.t = &set->tenants[i];
 		tp.err[0] = '\0';
 		tp.created = 0;
@@ -948,9 +972,10 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 				continue;
 			}
 		}
-		if (tp_run(&tp) != 0) {
+		rc = tp_run(&tp);
+		res->items += tp.created;
+		if (rc != 0) {
 			res->failed++;
-			res->items += tp.created;
 			fprintf(out, "tenant %" PRId64 ": not finished: %s; the "
 			    "ledger keeps what was done, run again to go "
 			    "on\n", tp.t->id, tp.err);
@@ -964,7 +989,6 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 			}
 			continue;
 		}
-		res->items += tp.created;
 		res->invoiced++;
 		bill_euros(tp.lg.cents, eur, sizeof(eur));
 		fprintf(out, "tenant %" PRId64 ": invoice %s %s (%s), %" PRId64

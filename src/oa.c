@@ -83,21 +83,14 @@ oa_new(const struct conf *c, const char *base_url, const char *admin_key)
 {
 	struct oa	*oa;
 	struct buf	 auth = { 0 };
-	size_t		 n;
 
 	oa = xcalloc(1, sizeof(*oa));
 	if ((oa->multi = curl_multi_init()) == NULL) {
 		free(oa);
 		return NULL;
 	}
-	oa->base = xstrdup(base_url);
-	n = strlen(oa->base);
-	while (n > 0 && oa->base[n - 1] == '/')
-		oa->base[--n] = '\0';
-	oa->policy.max_attempts = (int)c->retry_max_attempts;
-	oa->policy.max_ms = c->retry_max_seconds * 1000;
-	oa->policy.base_ms = c->retry_base_ms;
-	oa->policy.cap_ms = c->retry_cap_ms;
+	oa->base = url_base(base_url);
+	retry_policy_conf(c, &oa->policy);
 	oa->timeout = (long)c->http_timeout;
 	oa->connect_timeout = (long)c->connect_timeout;
 	oa->max_running = (int)c->collect_concurrency;

@@ -75,3 +75,12 @@ retry_delay(const struct retry_policy *p, int attempts, int64_t elapsed_ms,
 		return -1;
 	return d;
 }
+
+void
+retry_policy_conf(const struct conf *c, struct retry_policy *p)
+{
+	p->max_attempts = (int)c->retry_max_attempts;
+	p->max_ms = c->retry_max_seconds * 1000;
+	p->base_ms = c->retry_base_ms;
+	p->cap_ms = c->retry_cap_ms;
+}

@@ -8,12 +8,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 struct retry_policy {
 	int	 max_attempts;	/* attempts in all, first one included */
 	int64_t	 max_ms;	/* give up when the next wait would pass this */
 	int64_t	 base_ms;	/* first backoff */
 	int64_t	 cap_ms;	/* longest backoff */
 };
+
+/* The policy the configuration's retry_* keys describe. */
+void	 retry_policy_conf(const struct conf *c, struct retry_policy *p);
 
 /* 408, 409, 429 and every 5xx are worth another attempt. */
 bool	 retry_status(long status);

@@ -555,13 +555,13 @@ static const struct {
 	    "UPDATE tenant SET stripe_customer = ? WHERE id = ?"),
 	STMT(SQL_BILL_LOCK, "SELECT GET_LOCK('orgaudit.bill', 0)"),
 	STMT(SQL_BILL_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.bill')"),
-	STMT(SQL_BILL_TENANTS,
-	    "SELECT id, name, stripe_customer FROM tenant"
-	    " WHERE ? = 0 OR id = ? ORDER BY id"),
+	STMT(SQL_BILL_LOCK_HELD,
+	    "SELECT IS_USED_LOCK('orgaudit.bill') = CONNECTION_ID()"),
 	STMT(SQL_BILL_CONNS,
 	    "SELECT c.tenant_id, c.org_id, c.connected_at, c.disconnected_at,"
-	    " o.name, o.openai_org"
+	    " o.name, o.openai_org, t.name, t.stripe_customer"
 	    " FROM org_connection c JOIN org o ON o.id = c.org_id"
+	    " JOIN tenant t ON t.id = c.tenant_id"
 	    " WHERE c.connected_at < ?"
 	    " AND (c.disconnected_at IS NULL OR c.disconnected_at >= ?)"
 	    " AND (? = 0 OR c.tenant_id = ?)"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -25,7 +25,7 @@
 
 struct stripe {
 	CURL			*easy;
-	struct curl_slist	*auth;		/* holds the key: wiped on free */
+	char			*auth;		/* holds the key: wiped on free */
 	char			*base;
 	char			 version_hdr[96];
 	struct retry_policy	 policy;
@@ -92,7 +92,6 @@ stripe_new(const struct conf *c, char *err, size_t errlen)
 	struct stat	 sb;
 	struct buf	 key = { 0 }, hdr = { 0 };
 	const char	*v;
-	size_t		 n;
 
 	if (c->stripe_secret_key_file[0] == '\0') {
 		snprintf(err, errlen, "stripe_secret_key_file is not set");
@@ -108,6 +107,7 @@ stripe_new(const struct conf *c, char *err, size_t errlen)
 	if (file_read(c->stripe_secret_key_file, 4096, &key) != 0) {
 		snprintf(err, errlen, "cannot read the Stripe secret key from "
 		    "%s (stripe_secret_key_file)", c->stripe_secret_key_file);
+		buf_free(&key);		/* a part may have been read */
 		return NULL;
 	}
 	while (key.len > 0 && isspace((unsigned char)key.p[key.len - 1]))
@@ -115,34 +115,23 @@ stripe_new(const struct conf *c, char *err, size_t errlen)
 	if (key.p == NULL || !key_ok(key.p)) {
 		snprintf(err, errlen, "%s does not hold a Stripe secret key "
 		    "(sk_… or rk_…, one line)", c->stripe_secret_key_file);
-		wipe(key.p, key.len);
 		buf_free(&key);
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
 	if ((s->easy = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "libcurl cannot start");
-		wipe(key.p, key.len);
 		buf_free(&key);
 		free(s);
 		return NULL;
 	}
 	buf_printf(&hdr, "Authorization: Bearer %s", key.p);
-	s->auth = curl_slist_append(NULL, hdr.p);
-	wipe(hdr.p, hdr.len);
-	wipe(key.p, key.len);
-	buf_free(&hdr);
+	s->auth = buf_take(&hdr);
 	buf_free(&key);
-	s->base = xstrdup(c->stripe_base_url);
-	n = strlen(s->base);
-	while (n > 0 && s->base[n - 1] == '/')
-		s->base[--n] = '\0';
+	s->base = url_base(c->stripe_base_url);
 	snprintf(s->version_hdr, sizeof(s->version_hdr), "Stripe-Version: %s",
 	    c->stripe_api_version);
-	s->policy.max_attempts = (int)c->retry_max_attempts;
-	s->policy.max_ms = c->retry_max_seconds * 1000;
-	s->policy.base_ms = c->retry_base_ms;
-	s->policy.cap_ms = c->retry_cap_ms;
+	retry_policy_conf(c, &s->policy);
 	s->timeout = (long)c->http_timeout;
 	s->connect_timeout = (long)c->connect_timeout;
 	/*
@@ -159,15 +148,14 @@ stripe_new(const struct conf *c, char *err, size_t errlen)
 void
 stripe_free(struct stripe *s)
 {
-	struct curl_slist	*h;
-
 	if (s == NULL)
 		return;
 	if (s->easy != NULL)
 		curl_easy_cleanup(s->easy);
-	for (h = s->auth; h != NULL; h = h->next)
-		wipe(h->data, strlen(h->data));
-	curl_slist_free_all(s->auth);
+	if (s->auth != NULL) {
+		wipe(s->auth, strlen(s->auth));
+		free(s->auth);
+	}
 	free(s->base);
 	free(s);
 }
@@ -275,9 +263,8 @@ stripe_call(struct stripe *s, const char *path, const struct buf *form,
 	memset(&a, 0, sizeof(a));
 	buf_printf(&url, "%s%s", s->base, path);
 	snprintf(where, sizeof(where), "%s %.240s", what, path);
-	/* The key's header first, copied: the list is freed below. */
-	for (h = s->auth; h != NULL; h = h->next)
-		hdrs = curl_slist_append(hdrs, h->data);
+	/* The key's header is copied: the list is wiped and freed below. */
+	hdrs = curl_slist_append(NULL, s->auth);
 	hdrs = curl_slist_append(hdrs, s->version_hdr);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
 	hdrs = curl_slist_append(hdrs, "Expect:");
@@ -352,7 +339,12 @@ stripe_call(struct stripe *s, const char *path, const struct buf *form,
 		s->retries++;
 		log_info("stripe: %s; retry %d in %lld ms", res->err,
 		    res->attempts, (long long)delay);
-		usleep((useconds_t)delay * 1000);
+		{
+			struct timespec	 ts = { (time_t)(delay / 1000),
+			    (long)(delay % 1000) * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	for (h = hdrs; h != NULL; h = h->next)
 		wipe(h->data, strlen(h->data));

@@ -95,6 +95,16 @@ xasprintf(const char *fmt, ...)
 	return b.p;
 }
 
+char *
+url_base(const char *url)
+{
+	size_t	 n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
 void *
 xgrow(void *p, size_t n, size_t *cap, size_t sz, size_t first)
 {

@@ -16,12 +16,6 @@
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)
-/*
- * Prints s for a terminal in a column of width characters (padded, or
- * cut with an ellipsis): control and bidi characters become '?'.
- */
-void	 term_put(FILE *f, const char *s, size_t width);
-
 #endif
 
 /* Allocation wrappers: on exhaustion they log and abort, never return NULL. */
@@ -31,6 +25,8 @@ void	*xrealloc(void *p, size_t n);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* A copy of a base URL without its trailing slashes. */
+char	*url_base(const char *url);
 /*
  * Room for one more element in array p of *cap elements of size sz that
  * holds n: when full, *cap doubles (or becomes first).  Returns the array.

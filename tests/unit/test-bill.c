@@ -153,7 +153,7 @@ test_worked_example_4000(void **state)
 	(void)state;
 	bill_month_parse("2026-10", &m);
 	fill(d, m.days, true, 25, 3);
-	bill_usage(&m, d, false, 0, 0, &u);
+	bill_usage(&m, d, NULL, &u);
 	assert_int_equal(u.days, 31);
 	assert_int_equal(u.user_days, 775);
 	assert_int_equal(u.project_days, 93);
@@ -164,10 +164,10 @@ test_worked_example_4000(void **state)
 	    "\xe2\x82\xac" "5");
 	/* The same org in February and April: the same €40. */
 	bill_month_parse("2026-02", &m);
-	bill_usage(&m, d, false, 0, 0, &u);
+	bill_usage(&m, d, NULL, &u);
 	assert_int_equal(u.cents, 4000);
 	bill_month_parse("2026-04", &m);
-	bill_usage(&m, d, false, 0, 0, &u);
+	bill_usage(&m, d, NULL, &u);
 	assert_int_equal(u.cents, 4000);
 }
 
@@ -175,6 +175,7 @@ static void
 test_carry_forward(void **state)
 {
 	struct bill_month	 m;
+	struct bill_day		 march = { false, true, 4, 2 };
 	struct bill_day		 d[MAXD];
 	struct bill_usage	 u;
 
@@ -185,7 +186,7 @@ test_carry_forward(void **state)
 	d[0].has = false;
 	d[10].has = false;
 	d[11].users = d[12].users = 30;
-	bill_usage(&m, d, true, 4, 2, &u);
+	bill_usage(&m, d, &march, &u);
 	/* users: 4 + 9*10 + 10 (carried) + 30 + 30 + 17*10 = 334 */
 	assert_int_equal(u.user_days, 334);
 	/* projects: 2 + 29*1 = 31 */
@@ -193,7 +194,8 @@ test_carry_forward(void **state)
 	/* (100*334 + 500*31) / 30 = 48900/30 = 1630 exactly */
 	assert_int_equal(u.cents, 1630);
 	/* Without anything to carry, the first day counts 0. */
-	bill_usage(&m, d, false, 4, 2, &u);
+	march.has = false;
+	bill_usage(&m, d, &march, &u);
 	assert_int_equal(u.user_days, 330);
 	assert_int_equal(u.project_days, 29);
 }
@@ -211,7 +213,7 @@ test_disconnected_days_count_zero(void **state)
 	fill(d, m.days, false, 25, 3);
 	for (i = 15; i < m.days; i++)		/* connected on the 16th */
 		d[i].connected = true;
-	bill_usage(&m, d, false, 0, 0, &u);
+	bill_usage(&m, d, NULL, &u);
 	assert_int_equal(u.days, 16);
 	/* (100*400 + 500*48) / 31 = 64000/31 = 2064.52 -> 2065 */
 	assert_int_equal(u.cents, 2065);
@@ -221,7 +223,7 @@ test_disconnected_days_count_zero(void **state)
 	d[2].users = 6;
 	for (i = 5; i < 10; i++)
 		d[i].connected = true;
-	bill_usage(&m, d, false, 0, 0, &u);
+	bill_usage(&m, d, NULL, &u);
 	assert_int_equal(u.days, 5);
 	assert_int_equal(u.user_days, 30);
 }
