@@ -187,18 +187,20 @@ api_health(struct call *c)
 	http_json(c->r, 200, json_pack("{s:s}", "status", "ok"), NULL);
 }
 
+#define PACK_BODY_MAX	4096
+
 /* Answers with a stored pack, headers naming it. */
 static void
-send_pack(struct req *r, int status, int64_t id, const char *path,
-    const char *filename, const char *sha256)
+send_pack(struct req *r, int status, const struct pack_file *pf)
 {
-	char	 extra[512];
+	char	 extra[640];
+	size_t	 n;
 
-	snprintf(extra, sizeof(extra), "Content-Disposition: attachment; "
-	    "filename=\"%s\"\r\nX-Pack-Id: %" PRId64 "\r\n"
-	    "X-Pack-SHA256: %s\r\nLocation: /api/v1/openai/evidence-packs/%"
-	    PRId64 "\r\n", filename, id, sha256, id);
-	if (http_file(r, status, "application/gzip", path, extra) != 0)
+	pack_headers(pf, extra, sizeof(extra));
+	n = strlen(extra);
+	snprintf(extra + n, sizeof(extra) - n, "Location: "
+	    "/api/v1/openai/evidence-packs/%" PRId64 "\r\n", pf->id);
+	if (http_file(r, status, "application/gzip", pf->path, extra) != 0)
 		http_error(r, 500, "internal", NULL, "the pack's file cannot be "
 		    "read (request %s)", r->request_id);
 }
@@ -215,17 +217,22 @@ api_pack_create(struct call *c)
 	struct pack_result	 res;
 	json_t			*body, *org;
 	json_error_t		 jerr;
-	const char		*s, *e;
-	int64_t			 owned = 0;
+	const char		*s, *e, *len;
+	int64_t			 big;
 
 	if (r->signer == NULL) {
 		http_error(r, 503, "not_configured", NULL, "evidence packs are "
 		    "off: this server has no signing key");
 		return;
 	}
-	if (http_read_body(r, 4096) != 0) {
-		http_error(r, 413, "body_too_large", NULL, "the request body "
-		    "is larger than 4 KiB");
+	if (http_read_body(r, PACK_BODY_MAX) != 0) {
+		if ((len = http_param(r, "CONTENT_LENGTH")) != NULL &&
+		    parse_i64(len, PACK_BODY_MAX + 1, INT64_MAX, &big) == 0)
+			http_error(r, 413, "body_too_large", NULL, "the request "
+			    "body is larger than 4 KiB");
+		else
+			http_error(r, 400, "invalid_body", NULL, "the request "
+			    "body is not as long as its Content-Length says");
 		return;
 	}
 	body = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &jerr);
@@ -250,26 +257,24 @@ api_pack_create(struct call *c)
 		return;
 	}
 	json_decref(body);
-	if (DB_QUERY(r->db, SQL_ORG_OWNED, db_row_first_int, &owned,
-	    DV_I(r->tenant), DV_I(rq.org)) < 0) {
-		db_failed_req(r, "org lookup");
-		return;
-	}
-	if (!owned) {
-		http_error(r, 404, "not_found", NULL, "no org %" PRId64 " for "
-		    "this token", rq.org);
-		return;
-	}
 	if (pack_create(r->db, r->conf, r->signer, &rq, &res) != 0) {
 		http_error(r, res.status, res.status == 409 ? "conflict" :
 		    res.status == 400 ? "invalid_period" : res.status == 404 ?
-		    "not_found" : "internal", NULL, "%s", res.error);
+		    "not_found" : res.status == 503 ? "unavailable" :
+		    "internal", res.status == 503 ? "Retry-After: 5\r\n" : NULL,
+		    "%s", res.error);
 		return;
 	}
 	log_info("api: tenant %" PRId64 ": pack %" PRId64 " of org %" PRId64
 	    "%s", r->tenant, res.id, rq.org, res.existed ? " (existing)" : "");
-	send_pack(r, res.existed ? 200 : 201, res.id, res.path, res.filename,
-	    res.sha256);
+	{
+		struct pack_file	 pf = { res.id, rq.org, rq.start, rq.end,
+		    "", "" };
+
+		snprintf(pf.sha256, sizeof(pf.sha256), "%s", res.sha256);
+		snprintf(pf.path, sizeof(pf.path), "%s", res.path);
+		send_pack(r, res.existed ? 200 : 201, &pf);
+	}
 }
 
 static void
@@ -283,46 +288,23 @@ api_packs(struct call *c)
 	list_send(c, rc, out, "evidence packs");
 }
 
-struct pack_row {
-	bool	 found;
-	int64_t	 org, start, end;
-	char	 sha[65], path[1024];
-};
-
-static int
-pack_row(const struct db_row *r, void *arg)
-{
-	struct pack_row	*p = arg;
-
-	p->found = true;
-	p->org = db_row_int(r, PK_ORG);
-	p->start = db_row_int(r, PK_START);
-	p->end = db_row_int(r, PK_END);
-	snprintf(p->sha, sizeof(p->sha), "%s", db_row_str(r, PK_SHA256));
-	snprintf(p->path, sizeof(p->path), "%s", db_row_str(r, PK_PATH));
-	return 1;
-}
-
 /* GET …/evidence-packs/{id}: the stored pack again. */
 static void
 api_pack_get(struct call *c)
 {
-	struct pack_row	 p;
-	char		 name[128];
+	struct pack_file	 pf;
+	int			 found;
 
-	memset(&p, 0, sizeof(p));
-	if (DB_QUERY(c->r->db, SQL_PACK_GET, pack_row, &p,
-	    DV_I(c->r->tenant), DV_I(c->id)) < 0) {
+	if ((found = pack_lookup(c->r->db, c->r->tenant, c->id, &pf)) < 0) {
 		db_failed_req(c->r, "pack");
 		return;
 	}
-	if (!p.found) {
+	if (!found) {
 		http_error(c->r, 404, "not_found", NULL, "no evidence pack %"
 		    PRId64 " for this token", c->id);
 		return;
 	}
-	pack_filename(p.org, p.start, p.end, name, sizeof(name));
-	send_pack(c->r, 200, c->id, p.path, name, p.sha);
+	send_pack(c->r, 200, &pf);
 }
 
 /* GET /api/v1/signing-key: the public key packs are signed with. */

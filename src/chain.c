@@ -23,7 +23,7 @@ struct walk {
 static void
 broken(struct walk *w, int64_t seq, const char *id, const char *why)
 {
-	if (w->rep->bad_seq != 0 || !w->rep->ok)
+	if (!w->rep->ok)
 		return;
 	w->rep->ok = false;
 	w->rep->bad_seq = seq;
@@ -72,8 +72,6 @@ chain_row(const struct db_row *r, void *arg)
 	char		 why[200];
 
 	w->rep->rows++;
-	if (!w->rep->ok)
-		return 1;
 	if (seq != w->expect) {
 		snprintf(why, sizeof(why), seq > w->expect ? "rows %" PRId64
 		    " to %" PRId64 " are missing (deleted)" : "a row with "

@@ -62,13 +62,6 @@ open_signer(struct cli_ctx *x, struct signer **sg, struct db **db)
 	return 0;
 }
 
-static int
-tenant_of_row(const struct db_row *r, void *arg)
-{
-	*(int64_t *)arg = db_row_int(r, 0);
-	return 1;
-}
-
 /* Copies a stored pack to out. */
 static int
 copy_file(const char *from, const char *to)
@@ -148,8 +141,12 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 		goto usage;
 	if (open_signer(x, &sg, &db) != 0)
 		return EXIT_FAIL;
-	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, tenant_of_row, &rq.tenant,
-	    DV_I(rq.org)) < 0 || rq.tenant == 0) {
+	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, db_row_first_int, &rq.tenant,
+	    DV_I(rq.org)) < 0) {
+		fprintf(stderr, "orgaudit: %s\n", db_error(db));
+		goto out;
+	}
+	if (rq.tenant == 0) {
 		fprintf(stderr, "orgaudit: no org %" PRId64 "\n", rq.org);
 		goto out;
 	}
@@ -175,8 +172,11 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* The orgs of a month: tenant and org, in order. */
 struct org_list {
-	int64_t	*tenant, *org;
+	struct org_ref {
+		int64_t	 tenant, org;
+	}	*v;
 	size_t	 n, cap;
 };
 
@@ -184,12 +184,10 @@ static int
 org_in_row(const struct db_row *r, void *arg)
 {
 	struct org_list	*l = arg;
-	size_t		 cap = l->cap;
 
-	l->tenant = xgrow(l->tenant, l->n, &cap, sizeof(*l->tenant), 64);
-	l->org = xgrow(l->org, l->n, &l->cap, sizeof(*l->org), 64);
-	l->tenant[l->n] = db_row_int(r, 0);
-	l->org[l->n++] = db_row_int(r, 1);
+	l->v = xgrow(l->v, l->n, &l->cap, sizeof(*l->v), 64);
+	l->v[l->n].tenant = db_row_int(r, 0);
+	l->v[l->n++].org = db_row_int(r, 1);
 	return 0;
 }
 
@@ -226,25 +224,24 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 	}
 	printf("%s: %zu orgs\n", m.name, l.n);
 	for (i = 0; i < l.n; i++) {
-		struct pack_req	 rq = { l.tenant[i], l.org[i], m.start, m.end,
-		    "monthly", stdout };
+		struct pack_req	 rq = { l.v[i].tenant, l.v[i].org, m.start,
+		    m.end, "monthly", stdout };
 
 		fflush(stdout);
 		if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {
-			printf("org %" PRId64 ": no pack: %s\n", l.org[i],
+			printf("org %" PRId64 ": no pack: %s\n", l.v[i].org,
 			    res.error);
 			failed++;
 			continue;
 		}
-		print_result(l.org[i], &res);
+		print_result(l.v[i].org, &res);
 	}
 	printf("%s: %zu packs made, %d orgs without one\n", m.name,
 	    l.n - (size_t)failed, failed);
 	if (failed > 0)
 		rc = EXIT_FAIL;
 out:
-	free(l.tenant);
-	free(l.org);
+	free(l.v);
 	db_close(db);
 	sign_free(sg);
 	return rc;

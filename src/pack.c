@@ -23,6 +23,7 @@
 #include "pack.h"
 #include "pack-int.h"
 #include "util.h"
+#include "views.h"
 
 #define COPY_CHUNK	(64 * 1024)
 
@@ -142,13 +143,17 @@ static const struct col finding_cols[] = {
 
 #define COLS(a)	a, sizeof(a) / sizeof(a[0])
 
+/* The key streams' places in pack_snaps[], for the findings. */
+enum { SNAP_API_KEYS = 2, SNAP_ADMIN_KEYS = 3 };
+
 const struct pack_snap pack_snaps[PACK_SNAPS] = {
 	{ "users.jsonl", "users", SQL_PACK_USERS, COLS(user_cols) },
 	{ "projects.jsonl", "projects", SQL_PACK_PROJECTS,
 	    COLS(project_cols) },
-	{ "api_keys.jsonl", "api_keys", SQL_PACK_API_KEYS, COLS(key_cols) },
-	{ "admin_api_keys.jsonl", "admin_api_keys", SQL_PACK_ADMIN_KEYS,
+	[SNAP_API_KEYS] = { "api_keys.jsonl", "api_keys", SQL_PACK_API_KEYS,
 	    COLS(key_cols) },
+	[SNAP_ADMIN_KEYS] = { "admin_api_keys.jsonl", "admin_api_keys",
+	    SQL_PACK_ADMIN_KEYS, COLS(key_cols) },
 	{ "service_accounts.jsonl", "service_accounts", SQL_PACK_SVCACCTS,
 	    COLS(svcacct_cols) },
 };
@@ -332,6 +337,44 @@ pack_filename(int64_t org, int64_t start, int64_t end, char *out,
 	    b + 17);
 }
 
+static int
+pack_file_row(const struct db_row *r, void *arg)
+{
+	struct pack_file	*pf = arg;
+
+	pf->id = db_row_int(r, PK_ID);
+	pf->org = db_row_int(r, PK_ORG);
+	pf->start = db_row_int(r, PK_START);
+	pf->end = db_row_int(r, PK_END);
+	snprintf(pf->sha256, sizeof(pf->sha256), "%s",
+	    db_row_str(r, PK_SHA256));
+	snprintf(pf->path, sizeof(pf->path), "%s", db_row_str(r, PK_PATH));
+	return 1;
+}
+
+int
+pack_lookup(struct db *db, int64_t tenant, int64_t id, struct pack_file *pf)
+{
+	long	 n;
+
+	memset(pf, 0, sizeof(*pf));
+	if ((n = DB_QUERY(db, SQL_PACK_GET, pack_file_row, pf, DV_I(tenant),
+	    DV_I(id))) < 0)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+void
+pack_headers(const struct pack_file *pf, char *out, size_t outlen)
+{
+	char	 name[128];
+
+	pack_filename(pf->org, pf->start, pf->end, name, sizeof(name));
+	snprintf(out, outlen, "Content-Disposition: attachment; "
+	    "filename=\"%s\"\r\nX-Pack-Id: %" PRId64 "\r\n"
+	    "X-Pack-SHA256: %s\r\n", name, pf->id, pf->sha256);
+}
+
 static char *
 readme(const char *org_name, const char *openai_org, int64_t start,
     int64_t end, int64_t as_of, const char *fp)
@@ -476,8 +519,8 @@ rm_tmp(const char *dir, struct pfile *files, size_t n)
 	rmdir(dir);
 }
 
-int
-pack_create(struct db *db, const struct conf *c, const struct signer *sg,
+static int
+pack_make(struct db *db, const struct conf *c, const struct signer *sg,
     const struct pack_req *rq, struct pack_result *res)
 {
 	struct org_info		 org = { 0 };
@@ -490,12 +533,15 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	FILE			*af = NULL;
 	struct archive		*a = NULL;
 	json_t			*man = NULL, *jfiles, *jstreams, *ev;
-	char			 dir[1024], tmpl[1100], when[21], prev[65] = "";
+	char			 dir[1024], tmpl[1100], when[21], when2[21];
+	char			 prev[65] = "", readme_sha[65], pem_sha[65];
+	const char		*pem;
+	size_t			 rlen, plen, mlen;
 	char			 topdir[160], final[1200], *mtext = NULL;
 	char			*rtext = NULL, manhex[65];
 	unsigned char		 sig[SIGN_LEN], md[32];
 	struct buf		 sums = { 0 };
-	int64_t			 as_of = 0, mtime;
+	int64_t			 as_of = 0, keys, admin;
 	size_t			 i, nfiles = 0;
 	int			 rc = -1, wrc;
 
@@ -518,14 +564,14 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 		memset(&pulls[i], 0, sizeof(pulls[i]));
 		if (DB_QUERY(db, SQL_STREAM_AS_OF, pull_row, &pulls[i],
 		    DV_I(rq->org), DV_S(pack_snaps[i].stream), DV_I(rq->org),
-		    DV_S(pack_snaps[i].stream), DV_I(rq->end - 1)) < 0)
+		    DV_S(pack_snaps[i].stream), DV_I(rq->end)) < 0)
 			goto dberr_early;
 		if (pulls[i].found && pulls[i].pulled_at > as_of)
 			as_of = pulls[i].pulled_at;
 	}
 	if (as_of == 0)
 		return fail(res, 409, "nothing of org %" PRId64 " was pulled "
-		    "before the period's end", rq->org);
+		    "at or before the period's end", rq->org);
 	if (DB_QUERY(db, SQL_PACK_PREVIOUS, str_row, prev, DV_I(rq->org),
 	    DV_I(rq->start)) < 0)
 		goto dberr_early;
@@ -558,11 +604,11 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	rx.pf = &files[nfiles];
 	rx.cols = finding_cols;
 	rx.ncols = sizeof(finding_cols) / sizeof(finding_cols[0]);
+	keys = pulls[SNAP_API_KEYS].found ? pulls[SNAP_API_KEYS].gen : -1;
+	admin = pulls[SNAP_ADMIN_KEYS].found ? pulls[SNAP_ADMIN_KEYS].gen : -1;
 	if (DB_QUERY(db, SQL_PACK_FINDINGS, snap_row, &rx, DV_I(rq->org),
-	    DV_I(pulls[2].found ? pulls[2].gen : -1),
-	    DV_I(pulls[3].found ? pulls[3].gen : -1), DV_I(rq->org),
-	    DV_I(pulls[2].found ? pulls[2].gen : -1),
-	    DV_I(pulls[3].found ? pulls[3].gen : -1)) < 0)
+	    DV_I(keys), DV_I(admin), DV_I(rq->org), DV_I(keys),
+	    DV_I(admin)) < 0)
 		goto dberr;
 	if (rx.bad)
 		goto baddata;
@@ -595,26 +641,20 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	/* The manifest. */
 	rtext = readme(org.name, org.openai_org, rq->start, rq->end, as_of,
 	    sign_fingerprint(sg));
+	pem = sign_public_pem(sg);
+	rlen = strlen(rtext);
+	plen = strlen(pem);
+	sha256_2(rtext, rlen, NULL, 0, md);
+	hex_encode(md, 32, readme_sha);
+	sha256_2(pem, plen, NULL, 0, md);
+	hex_encode(md, 32, pem_sha);
 	jfiles = json_array();
 	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
-	    "name", "README.txt", "sha256", "", "bytes",
-	    (json_int_t)strlen(rtext), "records", (json_int_t)0));
+	    "name", "README.txt", "sha256", readme_sha, "bytes",
+	    (json_int_t)rlen, "records", (json_int_t)0));
 	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
-	    "name", "public-key.pem", "sha256", "", "bytes",
-	    (json_int_t)strlen(sign_public_pem(sg)), "records",
-	    (json_int_t)0));
-	{
-		/* Those two are in memory: hash them here. */
-		sha256_2(rtext, strlen(rtext), NULL, 0, md);
-		hex_encode(md, 32, manhex);
-		json_object_set_new(json_array_get(jfiles, 0), "sha256",
-		    json_string(manhex));
-		sha256_2(sign_public_pem(sg), strlen(sign_public_pem(sg)),
-		    NULL, 0, md);
-		hex_encode(md, 32, manhex);
-		json_object_set_new(json_array_get(jfiles, 1), "sha256",
-		    json_string(manhex));
-	}
+	    "name", "public-key.pem", "sha256", pem_sha, "bytes",
+	    (json_int_t)plen, "records", (json_int_t)0));
 	for (i = 0; i < nfiles; i++)
 		json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
 		    "name", files[i].name, "sha256", files[i].sha, "bytes",
@@ -647,10 +687,9 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	    (json_int_t)rq->org, "name", org.name, "openai_org",
 	    org.openai_org[0] ? org.openai_org : NULL));
 	fmt_rfc3339(rq->start, when);
-	json_object_set_new(man, "period", json_pack("{s:s}", "start", when));
-	fmt_rfc3339(rq->end, when);
-	json_object_set_new(json_object_get(man, "period"), "end",
-	    json_string(when));
+	fmt_rfc3339(rq->end, when2);
+	json_object_set_new(man, "period", json_pack("{s:s, s:s}", "start",
+	    when, "end", when2));
 	fmt_rfc3339(as_of, when);
 	json_object_set_new(man, "as_of", json_string(when));
 	json_object_set_new(man, "streams", jstreams);
@@ -663,30 +702,23 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	if ((mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS |
 	    JSON_ENSURE_ASCII)) == NULL)
 		goto ioerr;
-	{
-		/* A text file ends with a newline. */
-		size_t	 n = strlen(mtext);
-
-		mtext = xrealloc(mtext, n + 2);
-		mtext[n] = '\n';
-		mtext[n + 1] = '\0';
-	}
-	sha256_2(mtext, strlen(mtext), NULL, 0, md);
+	/* A text file ends with a newline. */
+	mlen = strlen(mtext);
+	mtext = xrealloc(mtext, mlen + 2);
+	mtext[mlen++] = '\n';
+	mtext[mlen] = '\0';
+	sha256_2(mtext, mlen, NULL, 0, md);
 	hex_encode(md, 32, res->manifest_sha256);
-	if (sign_message(sg, mtext, strlen(mtext), sig) != 0)
+	if (sign_message(sg, mtext, mlen, sig) != 0)
 		goto ioerr;
 
 	/* SHA256SUMS: every file but itself. */
-	buf_printf(&sums, "%s  README.txt\n",
-	    json_string_value(json_object_get(json_array_get(jfiles, 0),
-	    "sha256")));
+	buf_printf(&sums, "%s  README.txt\n", readme_sha);
 	buf_printf(&sums, "%s  manifest.json\n", res->manifest_sha256);
 	sha256_2(sig, SIGN_LEN, NULL, 0, md);
 	hex_encode(md, 32, manhex);
 	buf_printf(&sums, "%s  manifest.sig\n", manhex);
-	buf_printf(&sums, "%s  public-key.pem\n",
-	    json_string_value(json_object_get(json_array_get(jfiles, 1),
-	    "sha256")));
+	buf_printf(&sums, "%s  public-key.pem\n", pem_sha);
 	for (i = 0; i < nfiles; i++)
 		buf_printf(&sums, "%s  %s\n", files[i].sha, files[i].name);
 
@@ -696,7 +728,6 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	snprintf(topdir, sizeof(topdir), "%.*s", (int)(strlen(res->filename) -
 	    strlen(".tar.gz")), res->filename);
 	snprintf(final, sizeof(final), "%s/archive", tmpl);
-	mtime = rq->end;
 	if ((af = fopen(final, "wb")) == NULL ||
 	    (gz = gzpar_new(af, 6)) == NULL ||
 	    (a = archive_write_new()) == NULL ||
@@ -705,20 +736,20 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 	    archive_write_open2(a, gz, NULL, sink_write, NULL, NULL) !=
 	    ARCHIVE_OK)
 		goto arerr;
-	if (add_entry(a, topdir, "README.txt", NULL, rtext, strlen(rtext),
-	    mtime) != 0 ||
-	    add_entry(a, topdir, "manifest.json", NULL, mtext, strlen(mtext),
-	    mtime) != 0 ||
+	if (add_entry(a, topdir, "README.txt", NULL, rtext, rlen,
+	    rq->end) != 0 ||
+	    add_entry(a, topdir, "manifest.json", NULL, mtext, mlen,
+	    rq->end) != 0 ||
 	    add_entry(a, topdir, "manifest.sig", NULL, sig, SIGN_LEN,
-	    mtime) != 0 ||
-	    add_entry(a, topdir, "public-key.pem", NULL, sign_public_pem(sg),
-	    strlen(sign_public_pem(sg)), mtime) != 0 ||
+	    rq->end) != 0 ||
+	    add_entry(a, topdir, "public-key.pem", NULL, pem, plen,
+	    rq->end) != 0 ||
 	    add_entry(a, topdir, "SHA256SUMS", NULL, sums.p, sums.len,
-	    mtime) != 0)
+	    rq->end) != 0)
 		goto arerr;
 	for (i = 0; i < nfiles; i++)
 		if (add_entry(a, topdir, files[i].name, files[i].path, NULL, 0,
-		    mtime) != 0)
+		    rq->end) != 0)
 			goto arerr;
 	if (archive_write_close(a) != ARCHIVE_OK ||
 	    gzpar_close(gz, md, &res->bytes) != 0 || fflush(af) != 0 ||
@@ -752,11 +783,13 @@ pack_create(struct db *db, const struct conf *c, const struct signer *sg,
 		unlink(res->path);
 		goto dberr;
 	}
-	res->id = db_insert_id(db);
-	if (res->id == 0 && DB_QUERY(db, SQL_PACK_SAME, same_row, res,
-	    DV_I(rq->org), DV_I(rq->start), DV_I(rq->end),
-	    DV_S(res->sha256)) < 0)
-		goto dberr;
+	/* 0: the same pack was stored meanwhile (INSERT IGNORE). */
+	if ((res->id = db_insert_id(db)) == 0) {
+		res->existed = true;
+		if (DB_QUERY(db, SQL_PACK_SAME, same_row, res, DV_I(rq->org),
+		    DV_I(rq->start), DV_I(rq->end), DV_S(res->sha256)) < 0)
+			goto dberr;
+	}
 	rc = 0;
 	goto out;
 
@@ -798,4 +831,33 @@ dberr_early:
 	log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
 	return fail(res, db_unavailable(db) ? 503 : 500, "database error "
 	    "(see the log)");
+}
+
+/*
+ * Every read of a pack in one transaction: InnoDB's consistent snapshot
+ * keeps a pull from being purged between choosing it and reading it, and
+ * the chain's head from moving while the chain is read.
+ */
+int
+pack_create(struct db *db, const struct conf *c, const struct signer *sg,
+    const struct pack_req *rq, struct pack_result *res)
+{
+	int	 rc;
+
+	if (db_begin(db) != 0) {
+		memset(res, 0, sizeof(*res));
+		log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
+		return fail(res, db_unavailable(db) ? 503 : 500, "database "
+		    "error (see the log)");
+	}
+	if ((rc = pack_make(db, c, sg, rq, res)) == 0 && db_commit(db) != 0) {
+		log_err("pack: org %" PRId64 ": commit: %s", rq->org,
+		    db_error(db));
+		if (!res->existed)
+			unlink(res->path);
+		rc = fail(res, 500, "database error (see the log)");
+	}
+	if (rc != 0)
+		db_rollback(db);
+	return rc;
 }

@@ -56,6 +56,22 @@ int	 pack_create(struct db *db, const struct conf *c,
 void	 pack_filename(int64_t org, int64_t start, int64_t end, char *out,
 	    size_t outlen);
 
+/* A stored pack, as pack_lookup() finds it. */
+struct pack_file {
+	int64_t	 id, org, start, end;
+	char	 sha256[65];
+	char	 path[1400];
+};
+
+/* The tenant's pack id: 1 found, 0 none, -1 a database error. */
+int	 pack_lookup(struct db *db, int64_t tenant, int64_t id,
+	    struct pack_file *pf);
+/*
+ * The headers a pack is sent with (Content-Disposition with its file
+ * name, X-Pack-Id, X-Pack-SHA256), each ending in CRLF.
+ */
+void	 pack_headers(const struct pack_file *pf, char *out, size_t outlen);
+
 struct pack_verify_opts {
 	const char	*public_key;	/* a PEM file, or NULL: the pack's own */
 	const char	*previous;	/* the pack before it, or NULL */

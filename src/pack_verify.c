@@ -277,7 +277,22 @@ v_free(struct verify *v)
 	}
 }
 
-/* Reads the archive; -1 when it is not one. */
+/* Have the files that describe the pack been read? */
+static bool
+small_done(const struct verify *v)
+{
+	int	 i;
+
+	for (i = 0; i < F_DATA; i++)
+		if (!v->f[i].seen)
+			return false;
+	return true;
+}
+
+/*
+ * Reads the archive; -1 when it is not one.  only_small stops once the
+ * describing files are read (they come first): enough for --previous.
+ */
 static int
 read_pack(struct verify *v, const char *path, bool only_small)
 {
@@ -289,7 +304,7 @@ read_pack(struct verify *v, const char *path, bool only_small)
 	unsigned int		 mdn;
 	char			*chunk = xmalloc(CHUNK);
 	la_ssize_t		 n;
-	int			 r, rc = -1;
+	int			 r = ARCHIVE_OK, rc = -1;
 
 	if ((a = archive_read_new()) == NULL)
 		goto out;
@@ -299,7 +314,8 @@ read_pack(struct verify *v, const char *path, bool only_small)
 		fprintf(v->out, "FAIL  %s: %s\n", path, archive_error_string(a));
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	while ((!only_small || !small_done(v)) &&
+	    (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		name = archive_entry_pathname(e);
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
@@ -349,7 +365,7 @@ read_pack(struct verify *v, const char *path, bool only_small)
 		EVP_DigestFinal_ex(f->md, md, &mdn);
 		hex_encode(md, 32, f->sha);
 	}
-	if (r != ARCHIVE_EOF) {
+	if (r != ARCHIVE_EOF && r != ARCHIVE_OK) {
 		problem(v, "the archive is damaged or cut short: %s",
 		    archive_error_string(a));
 		rc = v->top_set ? 0 : -1;
@@ -546,15 +562,6 @@ check_events(struct verify *v, json_t *man)
 		okay(v, "no events in the period");
 }
 
-/* A file's whole content; -1 if it cannot be read. */
-static int
-slurp(const char *path, struct buf *b)
-{
-	if (file_read(path, SMALL_MAX, b) != 0)
-		return -1;
-	return 0;
-}
-
 /*
  * The signature over manifest.json.  pem is the key to trust; own says
  * it came from the pack itself.
@@ -665,7 +672,7 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 			problem(&v, "%s: line %" PRId64 ": %s (%" PRId64 " bad "
 			    "lines)", v.f[i].name, v.f[i].first_bad,
 			    v.f[i].first_why, v.f[i].bad_lines);
-	if (opts->public_key != NULL && slurp(opts->public_key, &key) != 0) {
+	if (opts->public_key != NULL && file_read(opts->public_key, SMALL_MAX, &key) != 0) {
 		fprintf(out, "FAIL  cannot read the public key %s\n",
 		    opts->public_key);
 		v_free(&v);

@@ -77,16 +77,23 @@ sign_keygen(const char *path, bool force, char *err, size_t errlen)
 		unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
-		    strerror(errno));
+	/* Without force, link() refuses a key made meanwhile. */
+	if ((force ? rename(tmp, path) : link(tmp, path)) != 0) {
+		if (errno == EEXIST)
+			snprintf(err, errlen, "%s exists (use --force to "
+			    "replace it)", path);
+		else
+			snprintf(err, errlen, "cannot move %s to %s: %s", tmp,
+			    path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
+	if (!force)
+		unlink(tmp);
 	rc = 0;
 out:
 	if (pem != NULL)
-		OPENSSL_cleanse(pem, (size_t)n > 0 ? (size_t)n : 0);
+		OPENSSL_cleanse(pem, n > 0 ? (size_t)n : 0);
 	BIO_free(b);
 	EVP_PKEY_free(k);
 	return rc;

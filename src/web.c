@@ -1438,46 +1438,24 @@ w_pack_create(struct wcall *c)
 	http_redirect(c->r, loc);
 }
 
-static int
-pack_file_row(const struct db_row *r, void *arg)
-{
-	json_t	*o = arg;
-
-	json_object_set_new(o, "org", json_integer(db_row_int(r, PK_ORG)));
-	json_object_set_new(o, "start", json_integer(db_row_int(r, PK_START)));
-	json_object_set_new(o, "end", json_integer(db_row_int(r, PK_END)));
-	json_object_set_new(o, "sha", json_string(db_row_str(r, PK_SHA256)));
-	json_object_set_new(o, "path", json_string(db_row_str(r, PK_PATH)));
-	return 1;
-}
-
 static void
 w_pack_get(struct wcall *c)
 {
-	json_t	*p = json_object();
-	char	 name[128], extra[400];
+	struct pack_file	 pf;
+	char			 extra[512];
+	int			 found;
 
-	if (DB_QUERY(c->r->db, SQL_PACK_GET, pack_file_row, p,
-	    DV_I(c->r->tenant), DV_I(c->ids[1])) < 0) {
-		json_decref(p);
+	if ((found = pack_lookup(c->r->db, c->r->tenant, c->ids[1], &pf)) < 0) {
 		web_db_error(c, "pack");
 		return;
 	}
-	if (json_integer_value(json_object_get(p, "org")) != c->ids[0]) {
-		json_decref(p);
+	if (!found || pf.org != c->ids[0]) {
 		web_error(c, 404, "There is no such evidence pack.");
 		return;
 	}
-	pack_filename(c->ids[0], json_integer_value(json_object_get(p,
-	    "start")), json_integer_value(json_object_get(p, "end")), name,
-	    sizeof(name));
-	snprintf(extra, sizeof(extra), "Content-Disposition: attachment; "
-	    "filename=\"%s\"\r\nX-Pack-SHA256: %s\r\n", name,
-	    json_string_value(json_object_get(p, "sha")));
-	if (http_file(c->r, 200, "application/gzip", json_string_value(
-	    json_object_get(p, "path")), extra) != 0)
+	pack_headers(&pf, extra, sizeof(extra));
+	if (http_file(c->r, 200, "application/gzip", pf.path, extra) != 0)
 		web_error(c, 500, "The pack's file cannot be read.");
-	json_decref(p);
 }
 
 /*

@@ -311,6 +311,7 @@ def a_chain_of_packs_reports_a_replaced_or_skipped_one():
     ends, paths = [], []
     start = S["t1"]
     for k in range(3):
+        time.sleep(1.1)         # each pull after the previous period's end
         r = st.collect("--org", str(S["org"]))
         assert r.returncode == 0
         time.sleep(1.2)
