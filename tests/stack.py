@@ -87,6 +87,7 @@ class Stack:
         self.login_rate = login_rate
         self.pids = {}
         self.sim_proc = None
+        self.stripe_proc = None
         self.sim_port = None
         self.admin_key = None
         for d in ("etc", "logs", "mysql", "nginx/tmp", "sock"):
@@ -270,45 +271,56 @@ class Stack:
 
     # -- the OpenAI simulator -----------------------------------------------
 
+    def _spawn(self, name, script, what, args):
+        """Starts a test server (a Python script taking --port 0 and
+        --port-file), waits for its port; returns (process, port)."""
+        port_file = self.path(name + ".port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        log = self.path("logs", name + ".log")
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, script, "--port", "0", "--port-file",
+                 port_file] + args,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(what, lambda: os.path.exists(port_file), 30, proc, log)
+        with open(port_file) as f:
+            port = int(f.read().strip())
+        self._record(name, proc.pid, os.path.basename(script))
+        return proc, port
+
+    def _stop(self, name, attr):
+        """Stops a server _spawn() started."""
+        info = self.pids.pop(name, None)
+        if info and pid_alive(info["pid"], info["needle"]):
+            os.kill(info["pid"], signal.SIGTERM)
+        proc = getattr(self, attr, None)
+        if proc:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            setattr(self, attr, None)
+
     def start_sim(self, *args, admin_key=None, access_log=True):
         """Starts the simulator; args are its command-line options.  A
         benchmark turns the access log off, as it would be in use."""
         self.admin_key = admin_key or \
             "sk-admin-" + secrets.token_urlsafe(36).replace("-", "x") + "Zq9w"
-        port_file = self.path("sim.port")
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        log = self.path("logs", "sim.log")
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, SIM, "--port", "0", "--port-file", port_file,
-                 "--admin-key", self.admin_key,
-                 "--truth", self.path("truth.json")] +
-                (["--log", self.path("logs", "sim-access.log")]
-                 if access_log else []) + list(args),
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        self.sim_proc = proc
-        wait_for("the OpenAI simulator", lambda: os.path.exists(port_file),
-                 30, proc, log)
-        with open(port_file) as f:
-            self.sim_port = int(f.read().strip())
-        self._record("sim", proc.pid, "oasim.py")
+        self.sim_proc, self.sim_port = self._spawn(
+            "sim", SIM, "the OpenAI simulator",
+            ["--admin-key", self.admin_key, "--truth",
+             self.path("truth.json")] +
+            (["--log", self.path("logs", "sim-access.log")]
+             if access_log else []) + list(args))
         key_file = self.path("etc", "admin.key")
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(self.admin_key + "\n")
-        return proc
+        return self.sim_proc
 
     def stop_sim(self):
-        info = self.pids.pop("sim", None)
-        if info and pid_alive(info["pid"], info["needle"]):
-            os.kill(info["pid"], signal.SIGTERM)
-        if self.sim_proc:
-            try:
-                self.sim_proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.sim_proc.kill()
-            self.sim_proc = None
+        self._stop("sim", "sim_proc")
 
     def sim_url(self, path):
         return "http://127.0.0.1:%d%s" % (self.sim_port, path)
@@ -339,37 +351,16 @@ class Stack:
                          0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(self.stripe_key + "\n")
-        port_file = self.path("stripe.port")
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        log = self.path("logs", "stripe.log")
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, STRIPE_SIM, "--port", "0", "--port-file",
-                 port_file, "--api-key", self.stripe_key, "--log",
-                 self.path("logs", "stripe-access.log")] + list(args),
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        self.stripe_proc = proc
-        wait_for("the Stripe test server", lambda: os.path.exists(port_file),
-                 30, proc, log)
-        with open(port_file) as f:
-            self.stripe_port = int(f.read().strip())
-        self._record("stripe", proc.pid, "stripesim.py")
+        self.stripe_proc, self.stripe_port = self._spawn(
+            "stripe", STRIPE_SIM, "the Stripe test server",
+            ["--api-key", self.stripe_key, "--log",
+             self.path("logs", "stripe-access.log")] + list(args))
         self.write_conf(stripe_base_url="http://127.0.0.1:%d"
                         % self.stripe_port, stripe_secret_key_file=key_file)
-        return proc
+        return self.stripe_proc
 
     def stop_stripe(self):
-        info = self.pids.pop("stripe", None)
-        if info and pid_alive(info["pid"], info["needle"]):
-            os.kill(info["pid"], signal.SIGTERM)
-        proc = getattr(self, "stripe_proc", None)
-        if proc:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            self.stripe_proc = None
+        self._stop("stripe", "stripe_proc")
 
     def stripe(self, path, body=None):
         """GET (body None) or POST JSON to a /_stripe control path."""
