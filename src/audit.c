@@ -460,6 +460,23 @@ audit_row_free(struct audit_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The creating types; migration 008 backfills the same list. */
+static const char *const origin_types[] = {
+	"api_key.created", "user.added", "project.created",
+	"service_account.created", "invite.sent"
+};
+
+bool
+audit_is_origin(const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(origin_types) / sizeof(origin_types[0]); i++)
+		if (strcmp(type, origin_types[i]) == 0)
+			return true;
+	return false;
+}
+
 void
 audit_hash(const unsigned char prev[AUDIT_HASH_LEN], const char *body,
     size_t len, unsigned char out[AUDIT_HASH_LEN])

@@ -13,6 +13,7 @@
 #ifndef ORGAUDIT_AUDIT_H
 #define ORGAUDIT_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "jscan.h"
@@ -49,6 +50,11 @@ struct audit_row {
 int	 audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
 	    char *err, size_t n);
 void	 audit_row_free(struct audit_row *r);
+/*
+ * Does an event of this type create or add its target (api_key.created,
+ * user.added, …)?  Its first such event is the target's origin.
+ */
+bool	 audit_is_origin(const char *type);
 
 /*
  * Appends the canonical bytes of node k, scrubbed, to b: keys sorted

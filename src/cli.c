@@ -14,6 +14,7 @@
 #include "chain.h"
 #include "cli.h"
 #include "connect.h"
+#include "lists.h"
 #include "log.h"
 #include "migrate.h"
 #include "passwd.h"
@@ -23,7 +24,6 @@
 #include "token.h"
 #include "util.h"
 #include "vault.h"
-#include "views.h"
 
 static int
 open_db(struct cli_ctx *x, struct db **db)
@@ -600,8 +600,7 @@ cli_orgs(struct cli_ctx *x, int argc, char **argv)
 
 struct keys_walk {
 	int64_t		 now;
-	char		 after_id[129], after_stream[33];
-	long		 n, stale, orphan, page;
+	long		 n, stale, orphan;
 	int64_t		 as_of;
 };
 
@@ -637,20 +636,15 @@ js(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static int
-keys_row(const struct db_row *r, void *arg)
+/* Prints one key of the view model as a table row. */
+static void
+keys_print(struct keys_walk *w, json_t *k)
 {
-	struct keys_walk	*w = arg;
-	json_t			*k = view_key(r, w->now), *f;
-	json_t			*owner = json_object_get(k, "owner");
+	json_t			*owner = json_object_get(k, "owner"), *f;
 	const char		*project, *prefix;
 	size_t			 i;
 	char			 who[160];
 
-	snprintf(w->after_id, sizeof(w->after_id), "%s", db_row_str(r, KC_ID));
-	snprintf(w->after_stream, sizeof(w->after_stream), "%s",
-	    db_row_str(r, KC_STREAM));
-	w->page++;
 	w->n++;
 	w->stale += json_is_true(json_object_get(k, "stale"));
 	w->orphan += json_is_true(json_object_get(k, "orphan"));
@@ -678,8 +672,6 @@ keys_row(const struct db_row *r, void *arg)
 		printf("%s%s: %s", i ? "; " : " ", js(f, "kind"),
 		    js(f, "reason"));
 	putchar('\n');
-	json_decref(k);
-	return 0;
 }
 
 int
@@ -694,12 +686,15 @@ cli_keys(struct cli_ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct keys_walk	 w;
+	struct key_filter	 f;
 	struct db		*db;
-	const char		*type = NULL, *project = NULL;
+	const char		*type = NULL, *project = NULL, *next;
+	char			*cursor = NULL;
+	json_t			*page, *k;
 	int64_t			 org = 0, tenant = 0;
 	int			 ch, stale = 0, orphan = 0, rc = EXIT_FAIL;
 	char			 asof[21];
-	long			 got;
+	size_t			 i;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
@@ -739,22 +734,28 @@ cli_keys(struct cli_ctx *x, int argc, char **argv)
 	}
 	memset(&w, 0, sizeof(w));
 	w.now = now_s();
+	f.stale = stale ? 1 : -1;
+	f.orphan = orphan ? 1 : -1;
+	f.type = type;
+	f.project = project;
 	printf("%-22s %-16s %-17s %-18s %-40s %-14s %-14s %s\n", "KEY ID",
 	    "TYPE", "KEY", "PROJECT", "OWNER", "CREATED", "LAST USED",
 	    "FINDINGS");
+	/* The API's pages, in its order: the same view model. */
 	do {
-		w.page = 0;
-		got = DB_QUERY(db, SQL_KEY_PAGE, keys_row, &w, DV_I(tenant),
-		    DV_I(org), DV_S(w.after_id), DV_S(w.after_id),
-		    DV_S(w.after_stream), stale ? DV_I(1) : DV_NULL,
-		    DV_I(1), orphan ? DV_I(1) : DV_NULL, DV_I(1),
-		    DV_S(type), DV_S(type), DV_S(project), DV_S(project),
-		    DV_I(500));
-		if (got < 0) {
+		if (list_keys(db, tenant, org, &f, cursor, 500, &page) !=
+		    LIST_OK) {
 			fprintf(stderr, "orgaudit: %s\n", db_error(db));
+			free(cursor);
 			goto out;
 		}
-	} while (got == 500);
+		json_array_foreach(json_object_get(page, "data"), i, k)
+			keys_print(&w, k);
+		free(cursor);
+		next = json_string_value(json_object_get(page, "next_cursor"));
+		cursor = next != NULL ? xstrdup(next) : NULL;
+		json_decref(page);
+	} while (cursor != NULL);
 	if (w.as_of > 0)
 		fmt_rfc3339(w.as_of, asof);
 	printf("%ld keys, %ld stale, %ld orphan%s%s\n", w.n, w.stale,

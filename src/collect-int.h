@@ -87,6 +87,7 @@ struct stream {
 	/* Network loop. */
 	enum stream_state	 state;
 	int64_t			 gen, prev_gen;
+	long			 prev_rows;	/* -1: never pulled */
 	int64_t			 started_ms;
 	long			 pages, rows, bad_rows, requests, retries;
 	long			 http_status;
@@ -164,6 +165,8 @@ void	 audit_stream_start(struct run *run, struct stream *st);
  */
 long	 audit_stream_end(struct db *db, struct stream *st,
 	    enum stream_state s);
+/* Did this run grow the chain by more than a tenth? */
+bool	 audit_stream_grown(const struct stream *st);
 /* Frees what the stream held. */
 void	 audit_stream_free(struct stream *st);
 

@@ -53,6 +53,7 @@ static int row_key(struct run *, struct stream *, json_t *, const char *,
 #define NCOLS_PROJUSER	9
 #define NCOLS_INVITE	11
 #define NCOLS_MAX	20
+#define NCOLS_KEY_COUNT	7
 #define KEY_BATCH	500
 
 static const struct stream_def defs[ST__MAX] = {
@@ -107,7 +108,10 @@ stream_purge(struct db *db, struct run *run, const struct stream_def *d,
 
 	if (d->purge == SQL_KEY_PURGE)
 		rc = DB_EXEC(db, SQL_KEY_PURGE, DV_I(run->org), DV_S(d->name),
-		    DV_I(keep), DV_I(run->org), DV_S(d->name));
+		    DV_I(keep), DV_I(run->org), DV_S(d->name)) != 0 ||
+		    (!d->per_project ? 0 : DB_EXEC(db, SQL_KEY_COUNT_PURGE,
+		    DV_I(run->org), DV_I(keep), DV_I(run->org),
+		    DV_S(d->name))) != 0 ? -1 : 0;
 	else
 		rc = DB_EXEC(db, d->purge, DV_I(run->org), DV_I(keep),
 		    DV_I(run->org), DV_S(d->name));
@@ -115,6 +119,16 @@ stream_purge(struct db *db, struct run *run, const struct stream_def *d,
 		log_err("collect: org %" PRId64 ": %s: purge: %s", run->org,
 		    d->name, db_error(db));
 	return rc;
+}
+
+static int
+stream_gen_row(const struct db_row *r, void *arg)
+{
+	struct stream	*st = arg;
+
+	st->prev_gen = db_row_int(r, 0);
+	st->prev_rows = db_row_int(r, 1);
+	return 1;
 }
 
 /*
@@ -129,7 +143,8 @@ stream_prepare(struct run *run, struct stream *st)
 		return;
 	}
 	st->prev_gen = 0;
-	if (DB_QUERY(run->db, SQL_STREAM_GEN, db_row_first_int, &st->prev_gen,
+	st->prev_rows = -1;
+	if (DB_QUERY(run->db, SQL_STREAM_GEN, stream_gen_row, st,
 	    DV_I(run->org), DV_S(st->def->name)) < 0 ||
 	    stream_purge(run->db, run, st->def, st->prev_gen) != 0) {
 		log_err("collect: org %" PRId64 ": %s: %s", run->org,
@@ -729,12 +744,62 @@ key_row_values(struct run *run, struct stream *st, const struct key_row *k,
 	v[19] = DV_I(run->now);
 }
 
+static int
+key_by_project(const void *a, const void *b)
+{
+	const struct key_row	*x = *(const struct key_row *const *)a;
+	const struct key_row	*y = *(const struct key_row *const *)b;
+
+	return strcmp(x->project_id, y->project_id);
+}
+
+/*
+ * Queues, under the stream's generation, each project's count of keys
+ * and of stale and orphan keys (oa_key_count): the projects page joins
+ * them instead of counting.  flags[i] holds key i's findings (1 stale,
+ * 2 orphan).
+ */
+static void
+key_counts(struct run *run, struct stream *st, const unsigned char *flags)
+{
+	const struct key_row	**by;
+	struct db_val		*v, *x = NULL;
+	size_t			 i, n = 0, nrows = 0;
+
+	by = xcalloc(st->nkeys + 1, sizeof(*by));
+	for (i = 0; i < st->nkeys; i++)
+		if (st->keys[i].project_id != NULL)
+			by[n++] = &st->keys[i];
+	qsort(by, n, sizeof(*by), key_by_project);
+	v = xcalloc(n + 1, NCOLS_KEY_COUNT * sizeof(*v));
+	for (i = 0; i < n; i++) {
+		size_t	 k = (size_t)(by[i] - st->keys);
+
+		if (i == 0 || strcmp(by[i]->project_id,
+		    by[i - 1]->project_id) != 0) {
+			x = v + nrows++ * NCOLS_KEY_COUNT;
+			row_head(run, st, x);
+			x[3] = DV_S(by[i]->project_id);
+			x[4] = x[5] = x[6] = DV_I(0);
+		}
+		x[4].i++;
+		x[5].i += (flags[k] & 1) != 0;
+		x[6].i += (flags[k] & 2) != 0;
+	}
+	if (nrows > 0)
+		wq_rows(run->wq, SQL_KEY_COUNT_INS, v, nrows, NCOLS_KEY_COUNT,
+		    stream_write_error, st);
+	free(v);
+	free(by);
+}
+
 /* Evaluates a fetched key stream and queues its rows, then its end. */
 static void
 keys_flush(struct run *run, struct stream *st)
 {
 	bool		 membership = users_for_findings(run);
 	struct rows	 rs = { 0 };
+	unsigned char	*flags = xcalloc(st->nkeys + 1, 1);
 	size_t		 i;
 
 	rs.ncols = NCOLS_KEY;
@@ -742,6 +807,8 @@ keys_flush(struct run *run, struct stream *st)
 	for (i = 0; i < st->nkeys; i++) {
 		key_row_values(run, st, &st->keys[i], membership,
 		    rs.v + rs.n * NCOLS_KEY, &rs);
+		flags[i] = (rs.v[rs.n * NCOLS_KEY + 15].i ? 1 : 0) |
+		    (rs.v[rs.n * NCOLS_KEY + 17].i ? 2 : 0);
 		if (++rs.n == KEY_BATCH || i + 1 == st->nkeys) {
 			wq_rows(run->wq, SQL_KEY_INS, rs.v, rs.n, NCOLS_KEY,
 			    stream_write_error, st);
@@ -751,6 +818,9 @@ keys_flush(struct run *run, struct stream *st)
 		}
 	}
 	rows_free(&rs);
+	if (st->def->per_project)
+		key_counts(run, st, flags);
+	free(flags);
 	stream_hand_over(run, st);
 }
 
@@ -827,6 +897,49 @@ run_tally(struct run *run, struct collect_result *res)
 	}
 	return res->failed == 0 ? "ok" : res->ok + res->skipped > 0 ?
 	    "partial" : "failed";
+}
+
+/*
+ * Did this pull change a table enough that the optimizer's statistics
+ * are out of date?  A first pull, or a stream whose rows moved by more
+ * than a tenth, or an audit log that grew by more than a tenth.
+ */
+static bool
+run_needs_analyze(const struct run *run)
+{
+	const struct stream	*st;
+	enum stream_id		 i;
+	long			 d;
+
+	for (i = 0; i < ST__MAX; i++) {
+		st = &run->st[i];
+		if (st->final != SS_OK)
+			continue;
+		if (st->def->append) {
+			if (audit_stream_grown(st))
+				return true;
+			continue;
+		}
+		d = st->rows - st->prev_rows;
+		if (st->prev_rows < 0 || (d < 0 ? -d : d) * 10 > st->prev_rows)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Recomputes the statistics of the tables a pull writes, so plans follow
+ * the data.  Pages do not depend on it (their joins are by primary key),
+ * but counts and ranges elsewhere do.
+ */
+static void
+run_analyze(struct run *run)
+{
+	if (!run_needs_analyze(run))
+		return;
+	if (DB_QUERY(run->db, SQL_ANALYZE_SNAPSHOTS, NULL, NULL) < 0)
+		log_warn("collect: org %" PRId64 ": analyze: %s", run->org,
+		    db_error(run->db));
 }
 
 /*
@@ -919,6 +1032,7 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	if (run.st[ST_USERS].final == SS_OK ||
 	    run.st[ST_PROJECTS].final == SS_OK)
 		day_put(&run);
+	run_analyze(&run);
 	if (run.openai_org[0] != '\0')
 		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
 		    DV_S(run.openai_org));

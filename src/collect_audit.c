@@ -40,6 +40,7 @@
 #include "util.h"
 
 #define AUDIT_NCOLS	17
+#define ORIGIN_NCOLS	10
 
 /*
  * Windows: WIN_TARGET entries expected per window when they are planned;
@@ -237,6 +238,25 @@ opt(const char *s)
 }
 
 /*
+ * An origin row (SQL_ORIGIN_INS) from an event's row x (SQL_AUDIT_INS):
+ * who created or added the event's target, and where the chain says so.
+ */
+static void
+origin_values(const struct db_val *x, struct db_val *o)
+{
+	o[0] = x[0];		/* tenant */
+	o[1] = x[1];		/* org */
+	o[2] = x[12];		/* target */
+	o[3] = x[5];		/* type */
+	o[4] = x[2];		/* seq */
+	o[5] = x[3];		/* event id */
+	o[6] = x[4];		/* effective_at */
+	o[7] = x[6];		/* actor type */
+	o[8] = x[7];		/* actor id */
+	o[9] = x[10];		/* actor email prefix */
+}
+
+/*
  * Stores one page: skips entries already in the chain, numbers and
  * hashes the others after the head, and moves the head (and the anchor)
  * in the same transaction.  The head moves in memory only after commit.
@@ -249,11 +269,11 @@ audit_store(struct db *db, void *arg)
 	struct run		*run = st->run;
 	struct audit_head	*h = st->head;
 	struct strset		 have = { 0 };
-	struct db_val		*v;
+	struct db_val		*v, *o;
 	unsigned char		 hashes[2][AUDIT_HASH_LEN];
 	unsigned char		*prev, *all;
 	int64_t			 lo = INT64_MAX, hi = 0, seq = h->seq, now;
-	size_t			 i, k = 0;
+	size_t			 i, k = 0, no = 0;
 
 	if (st->write_failed)
 		goto out;
@@ -268,6 +288,7 @@ audit_store(struct db *db, void *arg)
 	    id_row, &have, DV_I(run->org), DV_I(lo), DV_I(hi)) < 0)
 		goto dberr;
 	v = xcalloc(j->n + 1, AUDIT_NCOLS * sizeof(*v));
+	o = xcalloc(j->n + 1, ORIGIN_NCOLS * sizeof(*o));
 	all = xcalloc(j->n + 1, AUDIT_HASH_LEN);
 	prev = h->hash;
 	now = now_s();
@@ -296,12 +317,17 @@ audit_store(struct db *db, void *arg)
 		x[14] = DV_B(prev, AUDIT_HASH_LEN);
 		x[15] = DV_B(hash, AUDIT_HASH_LEN);
 		x[16] = DV_I(now);
+		if (r->target_id != NULL && *r->target_id != '\0' &&
+		    audit_is_origin(r->type))
+			origin_values(x, o + no++ * ORIGIN_NCOLS);
 		prev = hash;
 		k++;
 	}
 	memcpy(hashes[0], prev, AUDIT_HASH_LEN);
 	if (db_begin(db) != 0 ||
 	    (k > 0 && db_exec_bulk(db, SQL_AUDIT_INS, v, k, AUDIT_NCOLS) != 0) ||
+	    (no > 0 && db_exec_bulk(db, SQL_ORIGIN_INS, o, no,
+	    ORIGIN_NCOLS) != 0) ||
 	    DB_EXEC(db, SQL_AUDIT_STATE_HEAD, DV_I(seq),
 	    DV_B(hashes[0], AUDIT_HASH_LEN), opt(j->anchor),
 	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(k > 0),
@@ -327,6 +353,7 @@ txerr:
 	stream_write_error(st, db_error(db));
 done:
 	free(v);
+	free(o);
 	free(all);
 	strset_free(&have);
 out:
@@ -350,6 +377,15 @@ audit_stream_end(struct db *db, struct stream *st, enum stream_state s)
 			log_err("collect: org %" PRId64 ": audit_logs: %s",
 			    run->org, db_error(db));
 	return st->head != NULL ? st->head->stored : 0;
+}
+
+bool
+audit_stream_grown(const struct stream *st)
+{
+	const struct audit_head	*h = st->head;
+
+	return h != NULL && h->stored > 0 && h->stored * 10 > h->seq -
+	    h->stored;
 }
 
 /* -- the network loop ------------------------------------------------ */

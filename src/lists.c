@@ -200,6 +200,14 @@ list_org(struct db *db, int64_t tenant, int64_t org, json_t **out)
 	DV_S((f)->type), DV_S((f)->type), \
 	DV_S((f)->project), DV_S((f)->project)
 
+static int
+key_gens_row(const struct db_row *r, void *arg)
+{
+	((int64_t *)arg)[0] = db_row_int(r, 0);
+	((int64_t *)arg)[1] = db_row_int(r, 1);
+	return 1;
+}
+
 enum list_rc
 list_keys(struct db *db, int64_t tenant, int64_t org,
     const struct key_filter *f, const char *cursor, int64_t limit,
@@ -208,24 +216,27 @@ list_keys(struct db *db, int64_t tenant, int64_t org,
 	struct page_out	 p;
 	char		 after[129] = "", stream[33] = "";
 
+	int64_t		 gens[2] = { 0, 0 };
+
 	page_init(&p, 'k', limit, NULL);
 	if (cursor != NULL && cursor_decode(cursor, 'k', after, sizeof(after),
 	    stream, sizeof(stream)) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
-	if (DB_QUERY(db, SQL_KEY_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
-	    DV_S(after), DV_S(after), DV_S(stream), KEY_FILTER_ARGS(f),
-	    DV_I(limit + 1)) < 0)
+	/* One snapshot for the generations and the page. */
+	if (db_begin(db) != 0)
 		return page_fail(&p, LIST_DB);
+	if (DB_QUERY(db, SQL_KEY_GENS, key_gens_row, gens, DV_I(tenant),
+	    DV_I(org)) < 0 || DB_QUERY(db, f->project != NULL ?
+	    SQL_KEY_PAGE_PROJECT : SQL_KEY_PAGE, page_row, &p,
+	    DV_I(tenant), DV_I(org), DV_I(gens[0]), DV_I(gens[1]),
+	    DV_S(after), DV_S(after), DV_S(stream), KEY_FILTER_ARGS(f),
+	    DV_I(limit + 1)) < 0) {
+		db_rollback(db);
+		return page_fail(&p, LIST_DB);
+	}
+	db_commit(db);
 	*out = page_done(&p);
 	return LIST_OK;
-}
-
-static int
-key_gens_row(const struct db_row *r, void *arg)
-{
-	((int64_t *)arg)[0] = db_row_int(r, 0);
-	((int64_t *)arg)[1] = db_row_int(r, 1);
-	return 1;
 }
 
 static const struct {
@@ -280,22 +291,34 @@ dberr:
 	return page_fail(&p, LIST_DB);
 }
 
-/* Users and projects: the same paging over an OpenAI id. */
+/*
+ * Users and projects: the same paging over an OpenAI id, in the stream's
+ * current generation, read first and bound so that the primary key both
+ * bounds and orders the page.
+ */
 static enum list_rc
-list_by_id(struct db *db, enum sql_stmt stmt, char kind,
+list_by_id(struct db *db, enum sql_stmt stmt, const char *stream, char kind,
     json_t *(*view)(const struct db_row *), int64_t tenant, int64_t org,
     const char *cursor, int64_t limit, json_t **out)
 {
 	struct page_out	 p;
 	char		 after[129] = "";
+	int64_t		 gen = 0;
 
 	page_init(&p, kind, limit, view);
 	if (cursor != NULL && cursor_decode(cursor, kind, after, sizeof(after),
 	    NULL, 0) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
-	if (DB_QUERY(db, stmt, page_row, &p, DV_I(tenant), DV_I(org),
-	    DV_S(after), DV_I(limit + 1)) < 0)
+	if (db_begin(db) != 0)
 		return page_fail(&p, LIST_DB);
+	if (DB_QUERY(db, SQL_STREAM_GEN, db_row_first_int, &gen, DV_I(org),
+	    DV_S(stream)) < 0 || DB_QUERY(db, stmt, page_row, &p,
+	    DV_I(tenant), DV_I(org), DV_I(gen), DV_S(after),
+	    DV_I(limit + 1)) < 0) {
+		db_rollback(db);
+		return page_fail(&p, LIST_DB);
+	}
+	db_commit(db);
 	*out = page_done(&p);
 	return LIST_OK;
 }
@@ -304,16 +327,16 @@ enum list_rc
 list_users(struct db *db, int64_t tenant, int64_t org, const char *cursor,
     int64_t limit, json_t **out)
 {
-	return list_by_id(db, SQL_USER_PAGE, 'u', view_user, tenant, org,
-	    cursor, limit, out);
+	return list_by_id(db, SQL_USER_PAGE, "users", 'u', view_user, tenant,
+	    org, cursor, limit, out);
 }
 
 enum list_rc
 list_projects(struct db *db, int64_t tenant, int64_t org,
     const char *cursor, int64_t limit, json_t **out)
 {
-	return list_by_id(db, SQL_PROJECT_PAGE, 'p', view_project, tenant, org,
-	    cursor, limit, out);
+	return list_by_id(db, SQL_PROJECT_PAGE, "projects", 'p', view_project,
+	    tenant, org, cursor, limit, out);
 }
 
 /* Attaches each stream row to its run in the page. */

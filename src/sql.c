@@ -30,16 +30,19 @@
 	" LEFT JOIN audit_state a ON a.org_id = o.id "
 
 /*
- * Who did it: the first audit event of one of the given types whose
- * target is the row's id, as "actor_type TAB actor_id TAB email_prefix
- * TAB effective_at TAB event id", or NULL.
+ * Who did it: the row's origin (audit_origin, the first event of a
+ * creating type whose target is the row's id), joined by its primary key
+ * as alias o, and read as "actor_type TAB actor_id TAB email_prefix TAB
+ * effective_at TAB event id", or NULL (views.c: first_event()).
  */
-#define FIRST_EVENT(alias, types) \
-	" (SELECT CONCAT_WS('\\t', COALESCE(e.actor_type, ''), COALESCE(" \
-	"   e.actor_id, ''), COALESCE(e.actor_email_prefix, ''), e.effective_at," \
-	"   e.id) FROM audit_event e WHERE e.org_id = " alias ".org_id" \
-	"   AND e.target_id = " alias ".id AND e.type IN (" types ")" \
-	"   ORDER BY e.seq LIMIT 1)"
+#define ORIGIN_JOIN(o, alias, type) \
+	" LEFT JOIN audit_origin " o " ON " o ".org_id = " alias ".org_id" \
+	"   AND " o ".target_id = " alias ".id AND " o ".type = " type " "
+#define ORIGIN_COL(o) \
+	" IF(" o ".seq IS NULL, NULL, CONCAT_WS('\\t'," \
+	"   COALESCE(" o ".actor_type, ''), COALESCE(" o ".actor_id, '')," \
+	"   COALESCE(" o ".actor_email_prefix, ''), " o ".effective_at," \
+	"   " o ".event_id))"
 
 /* An audit event as the API shows it (views.h: EC_*). */
 #define EVENT_COLS \
@@ -71,17 +74,13 @@
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
 	"   AND k.owner_type = 'service_account'"
 
-/* The keys of an org with their project, owner and findings. */
-#define KEY_FROM \
-	" FROM oa_key k" CUR("k", "k.stream") KEY_JOINS \
-	" WHERE k.tenant_id = ? AND k.org_id = ?"
-
-#define KEY_SELECT \
-	"SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
+/* A key row as the API shows it (views.h: KC_*). */
+#define KEY_COLS \
+	" k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
 	" k.name, k.created_at, k.last_used_at, k.expires_at," \
 	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
 	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
-	" sa.name," FIRST_EVENT("k", "'api_key.created'") KEY_FROM
+	" sa.name," ORIGIN_COL("o")
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \
@@ -109,20 +108,30 @@
  * descending: never-used keys come first among the oldest.
  */
 #define KEY_SORTED_FROM(inner_join, order, outer) \
-	"SELECT k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
-	" k.name, k.created_at, k.last_used_at, k.expires_at," \
-	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
-	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
-	" sa.name," FIRST_EVENT("k", "'api_key.created'") \
+	"SELECT" KEY_COLS \
 	" FROM (SELECT k.org_id, k.stream, k.gen, k.id" \
 	" FROM oa_key k" inner_join \
 	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS \
 	" ORDER BY " order " LIMIT ? OFFSET ?) pick" \
 	" JOIN oa_key k ON k.org_id = pick.org_id AND k.stream = pick.stream" \
 	"   AND k.gen = pick.gen AND k.id = pick.id" KEY_JOINS \
-	" ORDER BY " outer
+	ORIGIN_JOIN("o", "k", "'api_key.created'") " ORDER BY " outer
 
 #define KEY_SORTED(order) KEY_SORTED_FROM("", order, order)
+
+/*
+ * A page of keys by id: the index is read in order from the cursor, the
+ * current generations bound (SQL_KEY_GENS), every join by a primary
+ * key, so a page reads its rows and the few it skips, whatever the
+ * statistics say.  oa_key_project serves the project filter.
+ */
+#define KEY_PAGE(index) \
+	"SELECT STRAIGHT_JOIN" KEY_COLS \
+	" FROM oa_key k FORCE INDEX (" index ")" KEY_JOINS \
+	ORIGIN_JOIN("o", "k", "'api_key.created'") \
+	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT \
+	" AND k.id >= ? AND (k.id > ? OR k.stream > ?)" KEY_FILTERS \
+	" ORDER BY k.id, k.stream LIMIT ?"
 
 /* Sorting by project name joins the projects inside. */
 #define KEY_BY_PROJECT \
@@ -264,7 +273,12 @@ static const struct {
 	    " AND run_id <= ? AND run_id >= ? ORDER BY run_id DESC, stream"),
 
 	STMT(SQL_STREAM_GEN,
-	    "SELECT gen FROM org_stream WHERE org_id = ? AND stream = ?"),
+	    "SELECT gen, row_count FROM org_stream"
+	    " WHERE org_id = ? AND stream = ?"),
+	STMT(SQL_ANALYZE_SNAPSHOTS,
+	    "ANALYZE TABLE oa_user, oa_project, oa_key, oa_key_count,"
+	    " oa_service_account, oa_project_user, oa_invite, audit_event,"
+	    " audit_origin, org_stream"),
 	/*
 	 * Before a pull becomes current: the current one is kept if it was
 	 * made before the new pull's UTC month (its month's last pull).
@@ -309,10 +323,11 @@ static const struct {
 	    " WHERE u.org_id = ?"),
 	STMT(SQL_USER_PAGE,
 	    "SELECT u.id, u.email_sha256, u.email_prefix, u.role, u.added_at,"
-	    " u.is_service_account, s_u.pulled_at,"
-	    FIRST_EVENT("u", "'user.added'")
-	    " FROM oa_user u" CUR("u", "'users'")
-	    " WHERE u.tenant_id = ? AND u.org_id = ? AND u.id > ?"
+	    " u.is_service_account, s_u.pulled_at," ORIGIN_COL("o")
+	    " FROM oa_user u JOIN org_stream s_u ON s_u.org_id = u.org_id"
+	    "   AND s_u.stream = 'users'"
+	    ORIGIN_JOIN("o", "u", "'user.added'")
+	    " WHERE u.tenant_id = ? AND u.org_id = ? AND u.gen = ? AND u.id > ?"
 	    " ORDER BY u.id LIMIT ?"),
 	STMT(SQL_PROJECT_INS,
 	    "INSERT INTO oa_project (tenant_id, org_id, gen, id, name, status,"
@@ -321,19 +336,19 @@ static const struct {
 	STMT(SQL_PROJECT_PURGE,
 	    "DELETE FROM oa_project WHERE org_id = ? AND gen <> ?"
 	    KEPT),
+	/* Key counts from the api_keys pull now current (oa_key_count). */
 	STMT(SQL_PROJECT_PAGE,
 	    "SELECT p.id, p.name, p.status, p.created_at, p.archived_at,"
-	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
-	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id),"
-	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
-	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id"
-	    "   AND k.stale = 1),"
-	    " (SELECT COUNT(*) FROM oa_key k" CUR("k", "k.stream")
-	    "   WHERE k.org_id = p.org_id AND k.project_id = p.id"
-	    "   AND k.orphan = 1), s_p.pulled_at,"
-	    FIRST_EVENT("p", "'project.created'")
-	    " FROM oa_project p" CUR("p", "'projects'")
-	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.id > ?"
+	    " COALESCE(kc.total, 0), COALESCE(kc.stale, 0),"
+	    " COALESCE(kc.orphan, 0), s_p.pulled_at," ORIGIN_COL("o")
+	    " FROM oa_project p JOIN org_stream s_p ON s_p.org_id = p.org_id"
+	    "   AND s_p.stream = 'projects'"
+	    " LEFT JOIN org_stream s_k ON s_k.org_id = p.org_id"
+	    "   AND s_k.stream = 'api_keys'"
+	    " LEFT JOIN oa_key_count kc ON kc.org_id = p.org_id"
+	    "   AND kc.gen = s_k.gen AND kc.project_id = p.id"
+	    ORIGIN_JOIN("o", "p", "'project.created'")
+	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.gen = ? AND p.id > ?"
 	    " ORDER BY p.id LIMIT ?"),
 	STMT(SQL_KEY_INS,
 	    "INSERT INTO oa_key (tenant_id, org_id, stream, gen, id,"
@@ -345,11 +360,16 @@ static const struct {
 	STMT(SQL_KEY_PURGE,
 	    "DELETE FROM oa_key WHERE org_id = ? AND stream = ? AND gen <> ?"
 	    KEPT),
-	STMT(SQL_KEY_PAGE,
-	    KEY_SELECT
-	    " AND (k.id > ? OR (k.id = ? AND k.stream > ?))"
-	    KEY_FILTERS
-	    " ORDER BY k.id, k.stream LIMIT ?"),
+	STMT(SQL_KEY_COUNT_INS,
+	    "INSERT INTO oa_key_count (tenant_id, org_id, gen, project_id,"
+	    " total, stale, orphan) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE project_id = project_id"),
+	/* The counts go with the api_keys pulls they describe. */
+	STMT(SQL_KEY_COUNT_PURGE,
+	    "DELETE FROM oa_key_count WHERE org_id = ? AND gen <> ?" KEPT),
+	STMT(SQL_KEY_PAGE, KEY_PAGE("oa_key_list")),
+	/* Filtered by project: that project's keys, in the same order. */
+	STMT(SQL_KEY_PAGE_PROJECT, KEY_PAGE("oa_key_project")),
 	STMT(SQL_SVCACCT_INS,
 	    "INSERT INTO oa_service_account (tenant_id, org_id, gen, id,"
 	    " project_id, name, role, created_at)"
@@ -493,6 +513,11 @@ static const struct {
 	    " actor_email_prefix, project_id, target_id, body, prev_hash, hash,"
 	    " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	    " ?, ?)"),
+	/* In chain order: of an object's creating events the first wins. */
+	STMT(SQL_ORIGIN_INS,
+	    "INSERT IGNORE INTO audit_origin (tenant_id, org_id, target_id,"
+	    " type, seq, event_id, effective_at, actor_type, actor_id,"
+	    " actor_email_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	/*
 	 * Newest first, each filter optional: (? IS NULL OR …).  MariaDB
 	 * folds "? IS NULL" with the bound values when it plans each
