@@ -20,20 +20,15 @@ LDLIBS	 = -lfcgi -largon2 -lpthread $(shell pkg-config --libs $(PKGS) 2>/dev/nul
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 
-LIB_SRCS = util.c log.c conf.c redact.c seal.c retry.c page.c findings.c \
-	   db.c sql.c migrate.c oa.c ingest.c strset.c vault.c collect.c \
-	   connect.c app.c cli.c views.c token.c query.c http.c api.c wq.c \
-	   passwd.c session.c lists.c web.c mustache.c audit.c \
-	   collect_audit.c chain.c jscan.c bill.c \
-	   stripe.c billing.c sign.c pack.c pack_verify.c cli_pack.c gzpar.c
+# Every src/*.c but the mains is the library; every tests/unit/test-*.c a
+# unit test.  Adding a file needs no edit here.
+LIB_SRCS = $(filter-out main-%.c,$(notdir $(wildcard src/*.c)))
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o) build/migrations.o
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o) build/asan/migrations.o
 
 BINS	 = build/orgaudit build/orgaudit-collect build/orgaudit-bill \
 	   cgi-bin/orgaudit.fcgi
-UNIT_TESTS = redact seal retry page findings conf query util ingest strset \
-	     api token mustache mustache-spec session passwd audit jscan bill sign \
-	     gzpar
+UNIT_TESTS = $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS = $(UNIT_TESTS:%=build/test-%) $(UNIT_TESTS:%=build/asan/test-%)
 
 all: $(BINS)
