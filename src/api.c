@@ -9,7 +9,7 @@
 #include <openssl/sha.h>
 
 #include "api.h"
-#include "billing.h"
+#include "bill-push.h"
 #include "pack.h"
 #include "sign.h"
 #include "lists.h"

@@ -7,7 +7,7 @@
 #ifndef ORGAUDIT_API_H
 #define ORGAUDIT_API_H
 
-#include "http.h"
+#include "fcgi.h"
 
 void	 api_handle(struct req *r);
 

@@ -11,7 +11,7 @@
 #include <openssl/sha.h>
 
 #include "app.h"
-#include "chain.h"
+#include "audit-chain.h"
 #include "cli.h"
 #include "connect.h"
 #include "lists.h"

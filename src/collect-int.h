@@ -1,5 +1,5 @@
 /*
- * collect-int.h: what collect.c and collect_audit.c share: the run, its
+ * collect-int.h: what collect.c and audit-collect.c share: the run, its
  * streams and the hand-over between the network loop and the write
  * thread.  Not for use outside the collector.
  */
@@ -14,8 +14,8 @@
 #include "conf.h"
 #include "db.h"
 #include "ingest.h"
-#include "oa.h"
-#include "page.h"
+#include "oa-client.h"
+#include "oa-page.h"
 #include "strset.h"
 #include "wq.h"
 
@@ -96,7 +96,7 @@ struct stream {
 	char			 error[320];
 	struct key_row		*keys;
 	size_t			 nkeys, capkeys;
-	/* The audit log's walk (network loop; see collect_audit.c). */
+	/* The audit log's walk (network loop; see audit-collect.c). */
 	struct audit_walk	*walk;
 	/* Write thread; read by the loop only after wq_finish(). */
 	bool			 write_failed;
@@ -119,7 +119,7 @@ struct chain {
 	struct run	*run;
 	struct stream	*st;
 	char		*project;
-	struct page_chain seen;
+	struct oa_chain seen;
 };
 
 struct run {
@@ -154,7 +154,7 @@ void	 stream_hand_over(struct run *run, struct stream *st);
 /* The write thread: a batch of this stream's rows did not store. */
 void	 stream_write_error(void *arg, const char *why);
 
-/* collect_audit.c: the audit log stream. */
+/* audit-collect.c: the audit log stream. */
 /* Before the pull: reads the chain's head and where the walk stands. */
 void	 audit_stream_prepare(struct run *run, struct stream *st);
 /* Starts the walk (called with the other org-level streams). */

@@ -16,13 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bill.h"
+#include "bill-calc.h"
 #include "collect.h"
 #include "findings.h"
 #include "ingest.h"
 #include "log.h"
-#include "oa.h"
-#include "page.h"
+#include "oa-client.h"
+#include "oa-page.h"
 #include "redact.h"
 #include "strset.h"
 #include "vault.h"
@@ -78,7 +78,7 @@ static const struct stream_def defs[ST__MAX] = {
 	[ST_PROJUSERS] = { "project_users", NULL, "/users", NULL,
 	    true, true, false, SQL_PROJUSER_INS, NCOLS_PROJUSER,
 	    SQL_PROJUSER_PURGE, row_projuser },
-	/* Not a snapshot: appended to the org's chain (collect_audit.c). */
+	/* Not a snapshot: appended to the org's chain (audit-collect.c). */
 	[ST_AUDIT] = { .name = "audit_logs", .path = "/organization/audit_logs",
 	    .append = true },
 };
@@ -348,7 +348,7 @@ chain_end(struct chain *ch)
 	struct stream	*st = ch->st;
 	struct run	*run = ch->run;
 
-	page_chain_free(&ch->seen);
+	oa_chain_free(&ch->seen);
 	free(ch->project);
 	free(ch);
 	stream_release(run, st);
@@ -471,7 +471,7 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct chain	*ch = arg;
 	struct stream	*st = ch->st;
 	struct run	*run = ch->run;
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256];
 
 	(void)oa;
@@ -486,7 +486,7 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 		stream_call_failed(run, st, call, ch->project);
 		goto end;
 	}
-	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	if (oa_page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
 	    err, sizeof(err)) != 0) {
 		stream_stop(run, st, SS_FAILED, call->status, "page %ld: %s",
 		    st->pages + 1, err);
@@ -495,17 +495,17 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	st->pages++;
 	page_store(ch, pg.data);
 	if (pg.has_more) {
-		if (page_chain_follow(&ch->seen, pg.next, err,
+		if (oa_chain_follow(&ch->seen, pg.next, err,
 		    sizeof(err)) != 0) {
 			stream_stop(run, st, SS_FAILED, call->status, "%s", err);
-			page_free(&pg);
+			oa_page_free(&pg);
 			goto end;
 		}
 		chain_request(ch, pg.next, true);
-		page_free(&pg);
+		oa_page_free(&pg);
 		return;
 	}
-	page_free(&pg);
+	oa_page_free(&pg);
 end:
 	chain_end(ch);
 }

@@ -7,8 +7,8 @@
 
 #include "connect.h"
 #include "log.h"
-#include "oa.h"
-#include "page.h"
+#include "oa-client.h"
+#include "oa-page.h"
 #include "seal.h"
 #include "vault.h"
 
@@ -64,11 +64,11 @@ static void		 probe_done(struct oa *, struct oa_call *, void *);
 static int
 body_populated(const struct oa_call *call)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[128];
 	int		 n;
 
-	if (page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
+	if (oa_page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
 	    err, sizeof(err)) != 0)
 		return -1;
 	n = json_array_size(pg.data) > 0;
@@ -82,7 +82,7 @@ body_populated(const struct oa_call *call)
 		json_array_foreach(pg.data, i, b)
 			n += json_array_size(json_object_get(b, "results")) > 0;
 	}
-	page_free(&pg);
+	oa_page_free(&pg);
 	return n > 0;
 }
 
@@ -92,12 +92,12 @@ probe_keys(struct oa *oa, struct connect_result *res,
     const struct oa_call *projects)
 {
 	struct capability	*cap = &res->caps[CAP_KEYS];
-	struct page		 pg;
+	struct oa_page		 pg;
 	struct buf		 path = { 0 };
 	const char		*id;
 	char			 err[128];
 
-	if (!oa_ok(projects) || page_parse(projects->body.p ?
+	if (!oa_ok(projects) || oa_page_parse(projects->body.p ?
 	    projects->body.p : "", projects->body.len, &pg, err,
 	    sizeof(err)) != 0) {
 		cap->status = CAP_UNKNOWN;
@@ -111,7 +111,7 @@ probe_keys(struct oa *oa, struct connect_result *res,
 		cap->status = CAP_EMPTY;
 		snprintf(cap->detail, sizeof(cap->detail), "no project to "
 		    "read keys from");
-		page_free(&pg);
+		oa_page_free(&pg);
 		return;
 	}
 	buf_adds(&path, "/organization/projects/");
@@ -119,7 +119,7 @@ probe_keys(struct oa *oa, struct connect_result *res,
 	buf_adds(&path, "/api_keys?limit=1&owner_project_access=any");
 	oa_get(oa, path.p, true, probe_done, probe_new(res, CAP_KEYS));
 	buf_free(&path);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void

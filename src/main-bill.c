@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "billing.h"
+#include "bill-push.h"
 #include "log.h"
 #include "util.h"
 #include "version.h"

@@ -13,7 +13,7 @@
 
 #include "api.h"
 #include "app.h"
-#include "http.h"
+#include "fcgi.h"
 #include "log.h"
 #include "sign.h"
 #include "mustache.h"

@@ -8,15 +8,15 @@
 
 #include <openssl/sha.h>
 
-#include "bill.h"
-#include "billing.h"
+#include "bill-calc.h"
+#include "bill-push.h"
 #include "connect.h"
 #include "pack.h"
 #include "sign.h"
 #include "lists.h"
 #include "log.h"
 #include "mustache.h"
-#include "oa.h"
+#include "oa-client.h"
 #include "passwd.h"
 #include "query.h"
 #include "redact.h"

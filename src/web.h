@@ -10,7 +10,7 @@
 #ifndef ORGAUDIT_WEB_H
 #define ORGAUDIT_WEB_H
 
-#include "http.h"
+#include "fcgi.h"
 
 void	 web_handle(struct req *r);
 

@@ -1,5 +1,5 @@
 /*
- * test-audit.c: unit tests for src/audit.h: which fields are kept, how
+ * test-audit.c: unit tests for src/audit-entry.h: which fields are kept, how
  * addresses are replaced, the canonical bytes and the chain's hash.
  */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "audit.h"
+#include "audit-entry.h"
 
 #define ALICE_SHA256 \
 	"ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"

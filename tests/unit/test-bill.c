@@ -1,5 +1,5 @@
 /*
- * test-bill.c: unit tests for src/bill.h (a month's amount from daily
+ * test-bill.c: unit tests for src/bill-calc.h (a month's amount from daily
  * counts).  Expected values are worked out by hand in the comments.
  */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bill.h"
+#include "bill-calc.h"
 
 #define MAXD 31
 

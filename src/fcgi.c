@@ -1,5 +1,5 @@
 /*
- * http.c: see http.h.
+ * fcgi.c: see fcgi.h.
  */
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "fcgi.h"
 #include "log.h"
 
 static const char *

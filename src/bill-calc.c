@@ -1,12 +1,12 @@
 /*
- * bill.c: see bill.h.
+ * bill-calc.c: see bill-calc.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "bill.h"
+#include "bill-calc.h"
 
 #define DAY	86400
 

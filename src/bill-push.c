@@ -1,14 +1,14 @@
 /*
- * billing.c: see billing.h.
+ * bill-push.c: see bill-push.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "billing.h"
+#include "bill-push.h"
 #include "log.h"
-#include "oa.h"
+#include "oa-client.h"
 #include "util.h"
 
 /* ---- loading a month */

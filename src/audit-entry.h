@@ -1,5 +1,5 @@
 /*
- * audit.h: OpenAI audit log entries, made ready for the chain.
+ * audit-entry.h: OpenAI audit log entries, made ready for the chain.
  *
  * An entry is kept whole (unknown types and fields included) except for
  * email addresses: a string that is an address becomes "sha256:<hex>",
@@ -10,8 +10,8 @@
  * \u escapes), and those bytes are what the chain hashes:
  * hash = SHA-256(prev_hash || body).
  */
-#ifndef ORGAUDIT_AUDIT_H
-#define ORGAUDIT_AUDIT_H
+#ifndef ORGAUDIT_AUDIT_ENTRY_H
+#define ORGAUDIT_AUDIT_ENTRY_H
 
 #include <stdbool.h>
 #include <stdint.h>

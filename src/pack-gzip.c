@@ -1,5 +1,5 @@
 /*
- * gzpar.c: see gzpar.h.
+ * pack-gzip.c: see pack-gzip.h.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "gzpar.h"
+#include "pack-gzip.h"
 #include "util.h"
 
 struct piece {

@@ -1,5 +1,5 @@
 /*
- * bill.h: what an org owes for a month, from its daily counts.
+ * bill-calc.h: what an org owes for a month, from its daily counts.
  *
  * Each UTC day of the month counts the org's last snapshot of that day
  * (human users, active projects).  A connected day without a snapshot
@@ -10,10 +10,10 @@
  *         = round-half-up((100 * user_days + 500 * project_days) / days)
  *
  * computed in integers, so no float ever decides a cent.  Pure functions:
- * billing.c feeds them from MariaDB.
+ * bill-push.c feeds them from MariaDB.
  */
-#ifndef ORGAUDIT_BILL_H
-#define ORGAUDIT_BILL_H
+#ifndef ORGAUDIT_BILL_CALC_H
+#define ORGAUDIT_BILL_CALC_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * stripe.h: a small client for Stripe's REST API over libcurl.
+ * bill-stripe.h: a small client for Stripe's REST API over libcurl.
  *
  * Requests are form-encoded (bracketed nested keys), one at a time, with
  * the pinned Stripe-Version.  A call is retried under the configured
@@ -9,8 +9,8 @@
  * message, param) with the Request-Id; the secret key is never part of
  * any message.
  */
-#ifndef ORGAUDIT_STRIPE_H
-#define ORGAUDIT_STRIPE_H
+#ifndef ORGAUDIT_BILL_STRIPE_H
+#define ORGAUDIT_BILL_STRIPE_H
 
 #include <stdbool.h>
 

@@ -1,5 +1,5 @@
 /*
- * billing.h: a month's usage from MariaDB, the dry-run table, and the
+ * bill-push.h: a month's usage from MariaDB, the dry-run table, and the
  * push to Stripe under a ledger.
  *
  * The push, per tenant with a Stripe customer:
@@ -15,16 +15,16 @@
  * Stripe by its ref before it is posted again, so a rerun after a crash
  * duplicates nothing even once Stripe has forgotten the key.
  */
-#ifndef ORGAUDIT_BILLING_H
-#define ORGAUDIT_BILLING_H
+#ifndef ORGAUDIT_BILL_PUSH_H
+#define ORGAUDIT_BILL_PUSH_H
 
 #include <stdio.h>
 
 #include <jansson.h>
 
-#include "bill.h"
+#include "bill-calc.h"
 #include "db.h"
-#include "stripe.h"
+#include "bill-stripe.h"
 
 /* One org over the month. */
 struct bill_line {

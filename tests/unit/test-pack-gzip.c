@@ -1,5 +1,5 @@
 /*
- * test-gzpar.c: unit tests for src/gzpar.h: what it writes inflates back
+ * test-pack-gzip.c: unit tests for src/pack-gzip.h: what it writes inflates back
  * to the input (every member in turn), at the edges of its pieces, and
  * the same input gives the same bytes.
  */
@@ -16,7 +16,7 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
-#include "gzpar.h"
+#include "pack-gzip.h"
 
 /* Compresses in, written in odd-sized calls; returns the file's bytes. */
 static unsigned char *

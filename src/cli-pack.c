@@ -1,5 +1,5 @@
 /*
- * cli_pack.c: the operator verbs for evidence packs: keygen, pack create,
+ * cli-pack.c: the operator verbs for evidence packs: keygen, pack create,
  * pack verify, pack monthly.
  */
 #include <getopt.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "bill.h"
+#include "bill-calc.h"
 #include "cli.h"
 #include "pack.h"
 #include "query.h"

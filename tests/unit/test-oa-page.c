@@ -1,5 +1,5 @@
 /*
- * test-page.c: unit tests for src/page.h (OpenAI's list envelope and the
+ * test-oa-page.c: unit tests for src/oa-page.h (OpenAI's list envelope and the
  * guard against cursors that do not advance).
  */
 #include <stdarg.h>
@@ -11,18 +11,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "page.h"
+#include "oa-page.h"
 
 static int
-parse(const char *body, struct page *pg, char *err, size_t errlen)
+parse(const char *body, struct oa_page *pg, char *err, size_t errlen)
 {
-	return page_parse(body, strlen(body), pg, err, errlen);
+	return oa_page_parse(body, strlen(body), pg, err, errlen);
 }
 
 static void
 test_page_parse_normal_page(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -33,14 +33,14 @@ test_page_parse_normal_page(void **state)
 	assert_non_null(pg.next);
 	assert_string_equal(pg.next, "b");
 	assert_int_equal(json_array_size(pg.data), 2);
-	page_free(&pg);
+	oa_page_free(&pg);
 	assert_null(pg.root);
 }
 
 static void
 test_page_parse_last_id_wins_over_last_element(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -49,13 +49,13 @@ test_page_parse_last_id_wins_over_last_element(void **state)
 	    sizeof(err)), 0);
 	assert_string_equal(pg.next, "cursor_z");
 	assert_true(pg.has_more);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_missing_last_id_uses_last_element(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -65,13 +65,13 @@ test_page_parse_missing_last_id_uses_last_element(void **state)
 	assert_non_null(pg.next);
 	assert_string_equal(pg.next, "key_3");
 	assert_true(pg.has_more);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_null_last_id_uses_last_element(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -79,13 +79,13 @@ test_page_parse_null_last_id_uses_last_element(void **state)
 	    "null,\"has_more\":true}", &pg, err, sizeof(err)), 0);
 	assert_string_equal(pg.next, "key_1");
 	assert_true(pg.has_more);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_has_more_false(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -93,26 +93,26 @@ test_page_parse_has_more_false(void **state)
 	    "\"has_more\":false}", &pg, err, sizeof(err)), 0);
 	assert_false(pg.has_more);
 	assert_int_equal(json_array_size(pg.data), 1);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_has_more_absent_is_false(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
 	assert_int_equal(parse("{\"data\":[{\"id\":\"a\"}]}", &pg, err,
 	    sizeof(err)), 0);
 	assert_false(pg.has_more);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_empty_data_with_has_more_is_last_page(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -121,13 +121,13 @@ test_page_parse_empty_data_with_has_more_is_last_page(void **state)
 	    sizeof(err)), 0);
 	assert_false(pg.has_more);
 	assert_int_equal(json_array_size(pg.data), 0);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_has_more_without_any_cursor_is_last_page(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -136,13 +136,13 @@ test_page_parse_has_more_without_any_cursor_is_last_page(void **state)
 	    &pg, err, sizeof(err)), 0);
 	assert_null(pg.next);
 	assert_false(pg.has_more);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_not_json(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -155,18 +155,18 @@ test_page_parse_not_json(void **state)
 static void
 test_page_parse_empty_body(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
-	assert_int_equal(page_parse("", 0, &pg, err, sizeof(err)), -1);
+	assert_int_equal(oa_page_parse("", 0, &pg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not JSON"));
 }
 
 static void
 test_page_parse_two_documents_rejected(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -180,7 +180,7 @@ test_page_parse_two_documents_rejected(void **state)
 static void
 test_page_parse_trailing_garbage_rejected(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -191,32 +191,32 @@ test_page_parse_trailing_garbage_rejected(void **state)
 static void
 test_page_parse_trailing_whitespace_accepted(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
 	assert_int_equal(parse("{\"data\":[],\"has_more\":false}\r\n", &pg,
 	    err, sizeof(err)), 0);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_length_bounds_the_body(void **state)
 {
 	const char	*body = "{\"data\":[],\"has_more\":false}GARBAGE";
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
-	assert_int_equal(page_parse(body, strlen(body) - 7, &pg, err,
+	assert_int_equal(oa_page_parse(body, strlen(body) - 7, &pg, err,
 	    sizeof(err)), 0);
-	page_free(&pg);
+	oa_page_free(&pg);
 }
 
 static void
 test_page_parse_missing_data_array(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -229,7 +229,7 @@ test_page_parse_missing_data_array(void **state)
 static void
 test_page_parse_data_not_array(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -241,7 +241,7 @@ test_page_parse_data_not_array(void **state)
 static void
 test_page_parse_top_level_array(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -252,7 +252,7 @@ test_page_parse_top_level_array(void **state)
 static void
 test_page_parse_has_more_not_boolean(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[256] = "";
 
 	(void)state;
@@ -267,7 +267,7 @@ test_page_parse_has_more_not_boolean(void **state)
 static void
 test_page_parse_error_message_fits_buffer(void **state)
 {
-	struct page	 pg;
+	struct oa_page	 pg;
 	char		 err[12];
 
 	(void)state;
@@ -277,20 +277,20 @@ test_page_parse_error_message_fits_buffer(void **state)
 	assert_int_equal(err[8], 'Z');
 }
 
-/* ---- page_chain_follow ---- */
+/* ---- oa_chain_follow ---- */
 
 static void
 test_page_chain_accepts_new_cursors(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[256] = "";
 
 	(void)state;
-	assert_int_equal(page_chain_follow(&c, "a", err, sizeof(err)), 0);
-	assert_int_equal(page_chain_follow(&c, "b", err, sizeof(err)), 0);
-	assert_int_equal(page_chain_follow(&c, "c", err, sizeof(err)), 0);
+	assert_int_equal(oa_chain_follow(&c, "a", err, sizeof(err)), 0);
+	assert_int_equal(oa_chain_follow(&c, "b", err, sizeof(err)), 0);
+	assert_int_equal(oa_chain_follow(&c, "c", err, sizeof(err)), 0);
 	assert_int_equal(c.n, 3);
-	page_chain_free(&c);
+	oa_chain_free(&c);
 	assert_int_equal(c.n, 0);
 	assert_null(c.seen);
 }
@@ -298,15 +298,15 @@ test_page_chain_accepts_new_cursors(void **state)
 static void
 test_page_chain_rejects_repeated_cursor(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[256] = "";
 	int			 rc;
 
 	(void)state;
-	assert_int_equal(page_chain_follow(&c, "key_1", err, sizeof(err)), 0);
-	assert_int_equal(page_chain_follow(&c, "key_2", err, sizeof(err)), 0);
-	rc = page_chain_follow(&c, "key_1", err, sizeof(err));
-	page_chain_free(&c);
+	assert_int_equal(oa_chain_follow(&c, "key_1", err, sizeof(err)), 0);
+	assert_int_equal(oa_chain_follow(&c, "key_2", err, sizeof(err)), 0);
+	rc = oa_chain_follow(&c, "key_1", err, sizeof(err));
+	oa_chain_free(&c);
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(err, "does not advance"));
 	assert_non_null(strstr(err, "key_1"));
@@ -315,14 +315,14 @@ test_page_chain_rejects_repeated_cursor(void **state)
 static void
 test_page_chain_rejects_immediate_repeat(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[256] = "";
 	int			 rc;
 
 	(void)state;
-	assert_int_equal(page_chain_follow(&c, "x", err, sizeof(err)), 0);
-	rc = page_chain_follow(&c, "x", err, sizeof(err));
-	page_chain_free(&c);
+	assert_int_equal(oa_chain_follow(&c, "x", err, sizeof(err)), 0);
+	rc = oa_chain_follow(&c, "x", err, sizeof(err));
+	oa_chain_free(&c);
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(err, "does not advance"));
 }
@@ -330,7 +330,7 @@ test_page_chain_rejects_immediate_repeat(void **state)
 static void
 test_page_chain_enforces_max_pages(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[256] = "", cur[16];
 	int			 i, rc;
 
@@ -338,11 +338,11 @@ test_page_chain_enforces_max_pages(void **state)
 	c.max_pages = 3;
 	for (i = 0; i < 3; i++) {
 		snprintf(cur, sizeof(cur), "c%d", i);
-		assert_int_equal(page_chain_follow(&c, cur, err, sizeof(err)),
+		assert_int_equal(oa_chain_follow(&c, cur, err, sizeof(err)),
 		    0);
 	}
-	rc = page_chain_follow(&c, "c3", err, sizeof(err));
-	page_chain_free(&c);
+	rc = oa_chain_follow(&c, "c3", err, sizeof(err));
+	oa_chain_free(&c);
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(err, "3 pages"));
 }
@@ -350,16 +350,16 @@ test_page_chain_enforces_max_pages(void **state)
 static void
 test_page_chain_default_max_allows_many(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[256] = "", cur[16];
 	int			 i, rc = 0;
 
 	(void)state;
 	for (i = 0; i < 1000 && rc == 0; i++) {
 		snprintf(cur, sizeof(cur), "c%d", i);
-		rc = page_chain_follow(&c, cur, err, sizeof(err));
+		rc = oa_chain_follow(&c, cur, err, sizeof(err));
 	}
-	page_chain_free(&c);
+	oa_chain_free(&c);
 	assert_int_equal(rc, 0);
 	assert_int_equal(i, 1000);
 }
@@ -367,21 +367,21 @@ test_page_chain_default_max_allows_many(void **state)
 static void
 test_page_chain_message_quotes_bounded_cursor(void **state)
 {
-	struct page_chain	 c = { 0 };
+	struct oa_chain	 c = { 0 };
 	char			 err[512] = "", cur[300];
 	int			 rc;
 
 	(void)state;
 	memset(cur, 'q', sizeof(cur) - 1);
 	cur[sizeof(cur) - 1] = '\0';
-	assert_int_equal(page_chain_follow(&c, cur, err, sizeof(err)), 0);
-	rc = page_chain_follow(&c, cur, err, sizeof(err));
-	page_chain_free(&c);
+	assert_int_equal(oa_chain_follow(&c, cur, err, sizeof(err)), 0);
+	rc = oa_chain_follow(&c, cur, err, sizeof(err));
+	oa_chain_free(&c);
 	assert_int_equal(rc, -1);
 	assert_true(strlen(err) < 200);
 }
 
-/* page_scan reads every envelope as page_parse does. */
+/* oa_page_scan reads every envelope as oa_page_parse does. */
 static void
 test_page_scan_agrees_with_page_parse(void **state)
 {
@@ -406,20 +406,20 @@ test_page_scan_agrees_with_page_parse(void **state)
 		    "\"has_more\":true}",
 		"{\"data\":[],\"has_more\":true,\"data\":[{\"id\":\"d\"}]}",
 	};
-	struct page			 a;
-	struct jpage			 b;
+	struct oa_page			 a;
+	struct oa_jpage			 b;
 	char				 ea[256], eb[256];
 	size_t				 i;
 	int				 ra, rb;
 
 	(void)state;
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		ra = page_parse(bodies[i], strlen(bodies[i]), &a, ea,
+		ra = oa_page_parse(bodies[i], strlen(bodies[i]), &a, ea,
 		    sizeof(ea));
-		rb = page_scan(bodies[i], strlen(bodies[i]), &b, eb,
+		rb = oa_page_scan(bodies[i], strlen(bodies[i]), &b, eb,
 		    sizeof(eb));
 		if (ra != rb)
-			fail_msg("%s: page_parse %d (%s), page_scan %d (%s)",
+			fail_msg("%s: oa_page_parse %d (%s), oa_page_scan %d (%s)",
 			    bodies[i], ra, ra ? ea : "", rb, rb ? eb : "");
 		if (ra == 0) {
 			assert_int_equal(a.has_more, b.has_more);
@@ -428,9 +428,9 @@ test_page_scan_agrees_with_page_parse(void **state)
 				assert_null(b.next);
 			else
 				assert_string_equal(a.next, b.next);
-			page_free(&a);
+			oa_page_free(&a);
 		}
-		jpage_free(&b);
+		oa_jpage_free(&b);
 	}
 }
 

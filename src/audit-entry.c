@@ -1,5 +1,5 @@
 /*
- * audit.c: see audit.h.
+ * audit-entry.c: see audit-entry.h.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit-entry.h"
 #include "ingest.h"
 #include "util.h"
 

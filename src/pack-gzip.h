@@ -1,5 +1,5 @@
 /*
- * gzpar.h: gzip on two cores.  The input is cut into GZPAR_CHUNK-byte
+ * pack-gzip.h: gzip on two cores.  The input is cut into GZPAR_CHUNK-byte
  * pieces, each compressed as its own gzip member (RFC 1952 allows a file
  * of several; gzip, tar and libarchive read them as one stream), two at a
  * time: the caller's thread and one helper.  Members are written in
@@ -7,8 +7,8 @@
  * cuts are fixed and no member carries a time or a name.  Memory: two
  * pieces and their compressed forms.
  */
-#ifndef ORGAUDIT_GZPAR_H
-#define ORGAUDIT_GZPAR_H
+#ifndef ORGAUDIT_PACK_GZIP_H
+#define ORGAUDIT_PACK_GZIP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /*
- * http.h: one FastCGI request and its response.  A request owns nothing
+ * fcgi.h: one FastCGI request and its response.  A request owns nothing
  * that outlives it; every answer goes out through http_json(),
  * http_error(), http_html() or http_redirect(), which set the status, the
  * content type, the headers every answer carries and any headers queued
  * in r->headers (cookies).
  */
-#ifndef ORGAUDIT_HTTP_H
-#define ORGAUDIT_HTTP_H
+#ifndef ORGAUDIT_FCGI_H
+#define ORGAUDIT_FCGI_H
 
 #include <stdbool.h>
 #include <stdint.h>

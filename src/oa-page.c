@@ -1,15 +1,15 @@
 /*
- * page.c: see page.h.
+ * oa-page.c: see oa-page.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "page.h"
+#include "oa-page.h"
 #include "util.h"
 
 int
-page_parse(const char *body, size_t len, struct page *pg, char *err,
+oa_page_parse(const char *body, size_t len, struct oa_page *pg, char *err,
     size_t errlen)
 {
 	json_error_t	 je;
@@ -31,13 +31,13 @@ page_parse(const char *body, size_t len, struct page *pg, char *err,
 	    !json_is_array(pg->data = json_object_get(pg->root, "data"))) {
 		snprintf(err, errlen, "response is not a list: no 'data' "
 		    "array");
-		page_free(pg);
+		oa_page_free(pg);
 		return -1;
 	}
 	more = json_object_get(pg->root, "has_more");
 	if (more != NULL && !json_is_boolean(more)) {
 		snprintf(err, errlen, "response 'has_more' is not a boolean");
-		page_free(pg);
+		oa_page_free(pg);
 		return -1;
 	}
 	s = json_string_value(json_object_get(pg->root, "last_id"));
@@ -53,14 +53,14 @@ page_parse(const char *body, size_t len, struct page *pg, char *err,
 }
 
 void
-page_free(struct page *pg)
+oa_page_free(struct oa_page *pg)
 {
 	json_decref(pg->root);
 	memset(pg, 0, sizeof(*pg));
 }
 
 int
-page_chain_follow(struct page_chain *c, const char *next, char *err,
+oa_chain_follow(struct oa_chain *c, const char *next, char *err,
     size_t errlen)
 {
 	size_t	 i, max = c->max_pages ? c->max_pages : 100000;
@@ -83,7 +83,7 @@ page_chain_follow(struct page_chain *c, const char *next, char *err,
 }
 
 void
-page_chain_free(struct page_chain *c)
+oa_chain_free(struct oa_chain *c)
 {
 	size_t	 i;
 
@@ -95,7 +95,7 @@ page_chain_free(struct page_chain *c)
 }
 
 int
-page_scan(const char *body, size_t len, struct jpage *pg, char *err,
+oa_page_scan(const char *body, size_t len, struct oa_jpage *pg, char *err,
     size_t errlen)
 {
 	struct jdoc	*d = &pg->doc;
@@ -140,12 +140,12 @@ page_scan(const char *body, size_t len, struct jpage *pg, char *err,
 	    pg->count > 0 && pg->next != NULL;
 	return 0;
 fail:
-	jpage_free(pg);
+	oa_jpage_free(pg);
 	return -1;
 }
 
 void
-jpage_free(struct jpage *pg)
+oa_jpage_free(struct oa_jpage *pg)
 {
 	jscan_free(&pg->doc);
 	free(pg->next);

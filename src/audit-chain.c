@@ -1,12 +1,12 @@
 /*
- * chain.c: see chain.h.
+ * audit-chain.c: see audit-chain.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
-#include "chain.h"
+#include "audit-entry.h"
+#include "audit-chain.h"
 #include "jscan.h"
 #include "util.h"
 

@@ -1,12 +1,12 @@
 /*
- * oa.h: the OpenAI Admin API client.  GET requests run concurrently over
+ * oa-client.h: the OpenAI Admin API client.  GET requests run concurrently over
  * one libcurl multi handle, at most 'collect_concurrency' at a time; each
  * is retried on 408/409/429/5xx and connection errors under the retry
  * policy, honouring Retry-After, and completes exactly once through its
  * callback.
  */
-#ifndef ORGAUDIT_OA_H
-#define ORGAUDIT_OA_H
+#ifndef ORGAUDIT_OA_CLIENT_H
+#define ORGAUDIT_OA_CLIENT_H
 
 #include <stdbool.h>
 #include <stdint.h>

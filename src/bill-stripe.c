@@ -1,5 +1,5 @@
 /*
- * stripe.c: see stripe.h.
+ * bill-stripe.c: see bill-stripe.h.
  */
 #include <sys/stat.h>
 
@@ -14,10 +14,10 @@
 #include <curl/curl.h>
 
 #include "log.h"
-#include "oa.h"
+#include "oa-client.h"
 #include "redact.h"
 #include "retry.h"
-#include "stripe.h"
+#include "bill-stripe.h"
 #include "version.h"
 
 #define STRIPE_BODY_MAX	(16u * 1024 * 1024)

@@ -1,5 +1,5 @@
 /*
- * pack_verify.c: checking an evidence pack; see pack.h.  The archive is
+ * pack-verify.c: checking an evidence pack; see pack.h.  The archive is
  * read once, entry by entry, in chunks: data files are hashed and their
  * lines checked as they stream by, so memory stays flat.
  */
@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "audit.h"
+#include "audit-entry.h"
 #include "jscan.h"
 #include "pack.h"
 #include "pack-int.h"

@@ -1,5 +1,5 @@
 /*
- * chain.h: verifying an org's audit chain as stored.  Rows are read in
+ * audit-chain.h: verifying an org's audit chain as stored.  Rows are read in
  * sequence order, one at a time (memory stays flat), and each is checked:
  * its number follows the previous one, its prev_hash is the previous
  * row's hash (the first row's is 32 zero bytes), and its hash is
@@ -7,8 +7,8 @@
  * with that body.  At the end the chain must reach the head
  * recorded in audit_state.  The first row that fails is named.
  */
-#ifndef ORGAUDIT_CHAIN_H
-#define ORGAUDIT_CHAIN_H
+#ifndef ORGAUDIT_AUDIT_CHAIN_H
+#define ORGAUDIT_AUDIT_CHAIN_H
 
 #include <stdbool.h>
 #include <stdint.h>

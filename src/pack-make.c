@@ -1,5 +1,5 @@
 /*
- * pack.c: making evidence packs; see pack.h (pack_verify.c checks them).
+ * pack-make.c: making evidence packs; see pack.h (pack-verify.c checks them).
  */
 #include <sys/stat.h>
 
@@ -16,9 +16,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "audit.h"
-#include "chain.h"
-#include "gzpar.h"
+#include "audit-entry.h"
+#include "audit-chain.h"
+#include "pack-gzip.h"
 #include "log.h"
 #include "pack.h"
 #include "pack-int.h"

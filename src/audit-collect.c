@@ -1,5 +1,5 @@
 /*
- * collect_audit.c: pulling an org's audit log into its chain.
+ * audit-collect.c: pulling an org's audit log into its chain.
  *
  * OpenAI lists audit entries newest first; 'before=X' gives the entries
  * just newer than X.  The chain wants them oldest first, so the walk goes
@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit-entry.h"
 #include "collect-int.h"
 #include "log.h"
 #include "util.h"
@@ -67,7 +67,7 @@ struct window {
 	enum win_state		 state;
 	struct audit_row	*rows;		/* as listed: newest first */
 	size_t			 n, cap;
-	struct page_chain	 seen;
+	struct oa_chain	 seen;
 };
 TAILQ_HEAD(windows, window);
 
@@ -82,7 +82,7 @@ struct audit_walk {
 	int64_t		 floor, lo, hi;	/* bisection */
 	struct audit_row *first;	/* the oldest second's entries */
 	size_t		 nfirst;
-	struct page_chain seen;
+	struct oa_chain seen;
 	struct windows	 wins;		/* oldest first */
 	int		 nwins, running;
 	int		 par;		/* windows read at once */
@@ -170,7 +170,7 @@ window_free(struct audit_walk *w, struct window *win)
 	for (i = 0; i < win->n; i++)
 		audit_row_free(&win->rows[i]);
 	free(win->rows);
-	page_chain_free(&win->seen);
+	oa_chain_free(&win->seen);
 	free(win);
 }
 
@@ -183,7 +183,7 @@ audit_stream_free(struct stream *st)
 		for (i = 0; i < st->walk->nfirst; i++)
 			audit_row_free(&st->walk->first[i]);
 		free(st->walk->first);
-		page_chain_free(&st->walk->seen);
+		oa_chain_free(&st->walk->seen);
 		while (!TAILQ_EMPTY(&st->walk->wins))
 			window_free(st->walk, TAILQ_FIRST(&st->walk->wins));
 	}
@@ -481,7 +481,7 @@ entry_time(const struct jdoc *d, uint32_t e)
  * first.  Entries that cannot be kept are logged and left out.
  */
 static struct audit_row *
-page_rows(struct stream *st, const struct jpage *pg, size_t *n)
+page_rows(struct stream *st, const struct oa_jpage *pg, size_t *n)
 {
 	struct audit_row	*rows;
 	const struct jdoc	*d = &pg->doc;
@@ -526,7 +526,7 @@ overlap(struct run *run, struct stream *st)
 		return;
 	}
 	w->phase = PH_OVERLAP;
-	page_chain_free(&w->seen);
+	oa_chain_free(&w->seen);
 	audit_get(st, "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%" PRId64
 	    "&effective_at%%5Blte%%5D=%" PRId64, run->conf->page_limit,
 	    w->start_at - run->conf->audit_overlap_seconds, w->start_at);
@@ -542,7 +542,7 @@ bisect(struct stream *st)
 	if (w->hi - w->lo <= 1) {
 		/* The first entry's second is lo: take all of it. */
 		w->phase = PH_FIRST;
-		page_chain_free(&w->seen);
+		oa_chain_free(&w->seen);
 		audit_get(st, "limit=%" PRId64 "&effective_at%%5Bgte%%5D=%"
 		    PRId64 "&effective_at%%5Blte%%5D=%" PRId64,
 		    st->run->conf->page_limit, w->lo, w->lo);
@@ -580,11 +580,11 @@ audit_stream_start(struct run *run, struct stream *st)
 
 /* Follows an 'after' cursor within a phase; false when it stalls. */
 static bool
-next_after(struct stream *st, struct jpage *pg, const char *fmt)
+next_after(struct stream *st, struct oa_jpage *pg, const char *fmt)
 {
 	char	 err[256];
 
-	if (page_chain_follow(&st->walk->seen, pg->next, err,
+	if (oa_chain_follow(&st->walk->seen, pg->next, err,
 	    sizeof(err)) != 0) {
 		stream_stop(st->run, st, SS_FAILED, 200, "%s", err);
 		return false;
@@ -718,7 +718,7 @@ windows_pump(struct stream *st)
 
 /* Appends a page's entries to the window as listed, newest first. */
 static void
-window_take(struct window *win, const struct jpage *pg)
+window_take(struct window *win, const struct oa_jpage *pg)
 {
 	struct stream		*st = win->st;
 	const struct jdoc	*d = &pg->doc;
@@ -765,7 +765,7 @@ window_split(struct window *win, int64_t t)
  * is bad, the stream then stopped.
  */
 static int
-read_page(struct stream *st, struct oa_call *call, struct jpage *pg)
+read_page(struct stream *st, struct oa_call *call, struct oa_jpage *pg)
 {
 	char	 err[256];
 
@@ -774,7 +774,7 @@ read_page(struct stream *st, struct oa_call *call, struct jpage *pg)
 		stream_call_failed(st->run, st, call, NULL);
 		return -1;
 	}
-	if (page_scan(call->body.p ? call->body.p : "", call->body.len, pg,
+	if (oa_page_scan(call->body.p ? call->body.p : "", call->body.len, pg,
 	    err, sizeof(err)) != 0) {
 		stream_stop(st->run, st, SS_FAILED, call->status, "page %ld: %s",
 		    st->pages + 1, err);
@@ -790,7 +790,7 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct window	*win = arg;
 	struct stream	*st = win->st;
 	struct run	*run = st->run;
-	struct jpage	 pg;
+	struct oa_jpage	 pg;
 	uint32_t	 c, oldest = JSCAN_NONE;
 	int64_t		 t;
 	char		 err[256];
@@ -810,19 +810,19 @@ window_page(struct oa *oa, struct oa_call *call, void *arg)
 		win->state = WIN_DONE;
 	else if (win->n >= WIN_SPLIT && t > win->lo && t <= win->hi)
 		window_split(win, t);
-	else if (page_chain_follow(&win->seen, pg.next, err,
+	else if (oa_chain_follow(&win->seen, pg.next, err,
 	    sizeof(err)) != 0) {
-		jpage_free(&pg);
+		oa_jpage_free(&pg);
 		stream_stop(run, st, SS_FAILED, 200, "%s", err);
 		return;
 	} else
 		window_request(win, pg.next);
-	jpage_free(&pg);
+	oa_jpage_free(&pg);
 	windows_pump(st);
 }
 
 static void
-on_first(struct stream *st, struct jpage *pg)
+on_first(struct stream *st, struct oa_jpage *pg)
 {
 	struct audit_walk	*w = st->walk;
 	struct audit_row	*rows;
@@ -857,7 +857,7 @@ on_first(struct stream *st, struct jpage *pg)
 }
 
 static void
-on_forward(struct stream *st, struct jpage *pg)
+on_forward(struct stream *st, struct oa_jpage *pg)
 {
 	struct run		*run = st->run;
 	struct audit_row	*rows;
@@ -874,7 +874,7 @@ on_forward(struct stream *st, struct jpage *pg)
 		overlap(run, st);	/* caught up */
 		return;
 	}
-	if (page_chain_follow(&st->walk->seen, id, err, sizeof(err)) != 0) {
+	if (oa_chain_follow(&st->walk->seen, id, err, sizeof(err)) != 0) {
 		free(id);
 		stream_stop(run, st, SS_FAILED, 200, "%s", err);
 		return;
@@ -900,7 +900,7 @@ on_forward(struct stream *st, struct jpage *pg)
 }
 
 static void
-on_overlap(struct stream *st, struct jpage *pg)
+on_overlap(struct stream *st, struct oa_jpage *pg)
 {
 	struct audit_row	*rows;
 	size_t			 n;
@@ -929,7 +929,7 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	struct stream		*st = ch->st;
 	struct run		*run = ch->run;
 	struct audit_walk	*w = st->walk;
-	struct jpage		 pg;
+	struct oa_jpage		 pg;
 	bool			 any;
 
 	(void)oa;
@@ -977,5 +977,5 @@ audit_page(struct oa *oa, struct oa_call *call, void *arg)
 	case PH_WINDOWS:
 		break;		/* windows have their own callback */
 	}
-	jpage_free(&pg);
+	oa_jpage_free(&pg);
 }

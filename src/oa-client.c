@@ -1,5 +1,5 @@
 /*
- * oa.c: see oa.h.
+ * oa-client.c: see oa-client.h.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "oa.h"
+#include "oa-client.h"
 #include "redact.h"
 #include "retry.h"
 #include "version.h"
