@@ -5,7 +5,10 @@
 -- of a creating type (api_key.created, user.added, project.created,
 -- service_account.created, invite.sent).  Written with the events, in
 -- the same transaction, first event wins (INSERT IGNORE in chain order);
--- a page finds a row's origin by the primary key.  Derived from
+-- a page finds a row's origin by the primary key.  scope '' is the first
+-- such event over the org; an event scoped to a project also counts as
+-- the first within that project (scope = the project's id): user.added
+-- adds a user to a project, so a project's members have their own.  Derived from
 -- audit_event: the chain stays the record, this is its index.
 --
 -- oa_key_project now orders a project's keys by id, so a page of the
@@ -20,23 +23,34 @@ CREATE TABLE audit_origin (
   org_id              BIGINT       NOT NULL,
   target_id           VARCHAR(128) NOT NULL,
   type                VARCHAR(128) NOT NULL,
+  scope               VARCHAR(128) NOT NULL,
   seq                 BIGINT       NOT NULL,
   event_id            VARCHAR(128) NOT NULL,
   effective_at        BIGINT       NOT NULL,
   actor_type          VARCHAR(32)  NULL,
   actor_id            VARCHAR(128) NULL,
   actor_email_prefix  VARCHAR(16)  NULL,
-  PRIMARY KEY (org_id, target_id, type),
+  PRIMARY KEY (org_id, target_id, type, scope),
   KEY audit_origin_tenant (tenant_id, org_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT IGNORE INTO audit_origin (tenant_id, org_id, target_id, type, seq,
-  event_id, effective_at, actor_type, actor_id, actor_email_prefix)
-  SELECT tenant_id, org_id, target_id, type, seq, id, effective_at,
+INSERT IGNORE INTO audit_origin (tenant_id, org_id, target_id, type, scope,
+  seq, event_id, effective_at, actor_type, actor_id, actor_email_prefix)
+  SELECT tenant_id, org_id, target_id, type, '', seq, id, effective_at,
     actor_type, actor_id, actor_email_prefix
   FROM audit_event
   WHERE target_id IS NOT NULL AND type IN ('api_key.created', 'user.added',
     'project.created', 'service_account.created', 'invite.sent')
+  ORDER BY org_id, seq;
+
+INSERT IGNORE INTO audit_origin (tenant_id, org_id, target_id, type, scope,
+  seq, event_id, effective_at, actor_type, actor_id, actor_email_prefix)
+  SELECT tenant_id, org_id, target_id, type, project_id, seq, id,
+    effective_at, actor_type, actor_id, actor_email_prefix
+  FROM audit_event
+  WHERE target_id IS NOT NULL AND project_id IS NOT NULL
+    AND type IN ('api_key.created', 'user.added', 'project.created',
+    'service_account.created', 'invite.sent')
   ORDER BY org_id, seq;
 
 CREATE TABLE oa_key_count (

@@ -40,7 +40,7 @@
 #include "util.h"
 
 #define AUDIT_NCOLS	17
-#define ORIGIN_NCOLS	10
+#define ORIGIN_NCOLS	11
 
 /*
  * Windows: WIN_TARGET entries expected per window when they are planned;
@@ -239,21 +239,23 @@ opt(const char *s)
 
 /*
  * An origin row (SQL_ORIGIN_INS) from an event's row x (SQL_AUDIT_INS):
- * who created or added the event's target, and where the chain says so.
+ * who created or added the event's target, and where the chain says so;
+ * scope is "" (the org) or the event's project.
  */
 static void
-origin_values(const struct db_val *x, struct db_val *o)
+origin_values(const struct db_val *x, struct db_val scope, struct db_val *o)
 {
 	o[0] = x[0];		/* tenant */
 	o[1] = x[1];		/* org */
 	o[2] = x[12];		/* target */
 	o[3] = x[5];		/* type */
-	o[4] = x[2];		/* seq */
-	o[5] = x[3];		/* event id */
-	o[6] = x[4];		/* effective_at */
-	o[7] = x[6];		/* actor type */
-	o[8] = x[7];		/* actor id */
-	o[9] = x[10];		/* actor email prefix */
+	o[4] = scope;
+	o[5] = x[2];		/* seq */
+	o[6] = x[3];		/* event id */
+	o[7] = x[4];		/* effective_at */
+	o[8] = x[6];		/* actor type */
+	o[9] = x[7];		/* actor id */
+	o[10] = x[10];		/* actor email prefix */
 }
 
 /*
@@ -288,7 +290,7 @@ audit_store(struct db *db, void *arg)
 	    id_row, &have, DV_I(run->org), DV_I(lo), DV_I(hi)) < 0)
 		goto dberr;
 	v = xcalloc(j->n + 1, AUDIT_NCOLS * sizeof(*v));
-	o = xcalloc(j->n + 1, ORIGIN_NCOLS * sizeof(*o));
+	o = xcalloc(2 * j->n + 1, ORIGIN_NCOLS * sizeof(*o));
 	all = xcalloc(j->n + 1, AUDIT_HASH_LEN);
 	prev = h->hash;
 	now = now_s();
@@ -318,8 +320,12 @@ audit_store(struct db *db, void *arg)
 		x[15] = DV_B(hash, AUDIT_HASH_LEN);
 		x[16] = DV_I(now);
 		if (r->target_id != NULL && *r->target_id != '\0' &&
-		    audit_is_origin(r->type))
-			origin_values(x, o + no++ * ORIGIN_NCOLS);
+		    audit_is_origin(r->type)) {
+			origin_values(x, DV_S(""), o + no++ * ORIGIN_NCOLS);
+			if (x[11].t != DBT_NULL)
+				origin_values(x, x[11], o + no++ *
+				    ORIGIN_NCOLS);
+		}
 		prev = hash;
 		k++;
 	}

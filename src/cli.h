@@ -6,12 +6,30 @@
 #ifndef ORGAUDIT_CLI_H
 #define ORGAUDIT_CLI_H
 
+#include <stdint.h>
+
 #include "conf.h"
 
 struct cli_ctx {
 	const char	*conf_path;	/* --conf, or NULL */
 	struct conf	 conf;
 };
+
+/* A tenant found by ID or name. */
+struct tenant_hit {
+	int64_t	 id;
+	char	 name[201];
+};
+
+struct db;
+
+/* Connects with x's configuration; EXIT_OK or EXIT_FAIL (said why). */
+int	 cli_open_db(struct cli_ctx *x, struct db **db);
+/* A tenant by ID or name into t; 0, or -1 after saying why. */
+int	 cli_tenant_resolve(struct db *db, const char *arg,
+	    struct tenant_hit *t);
+/* arg as a positive number; 0, or -1 after naming what. */
+int	 cli_need_id(const char *arg, const char *what, int64_t *out);
 
 int	 cli_migrate(struct cli_ctx *, int, char **);
 int	 cli_master_key(struct cli_ctx *, int, char **);
@@ -24,5 +42,6 @@ int	 cli_account(struct cli_ctx *, int, char **);
 int	 cli_events(struct cli_ctx *, int, char **);
 int	 cli_keygen(struct cli_ctx *, int, char **);
 int	 cli_pack(struct cli_ctx *, int, char **);
+int	 cli_routes(struct cli_ctx *, int, char **);
 
 #endif

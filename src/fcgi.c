@@ -196,43 +196,6 @@ http_redirect(struct req *r, const char *location)
 	buf_free(&h);
 }
 
-int
-http_route_match(const char *pattern, const char *path, int64_t *ids,
-    size_t nids)
-{
-	const char	*p = pattern, *s = path, *pe, *se;
-	size_t		 k = 0;
-	int		 bad_id = 0;
-	char		 id[24];
-
-	for (;;) {
-		if ((pe = strchr(p, '/')) == NULL)
-			pe = p + strlen(p);
-		if ((se = strchr(s, '/')) == NULL)
-			se = s + strlen(s);
-		if (*p == ':') {
-			if (se - s == 0 || se - s >= (long)sizeof(id) ||
-			    k >= nids)
-				bad_id = 1;
-			else {
-				memcpy(id, s, (size_t)(se - s));
-				id[se - s] = '\0';
-				if (id[0] == '0' || parse_i64(id, 1, INT64_MAX,
-				    &ids[k]) != 0)
-					bad_id = 1;
-				k++;
-			}
-		} else if (pe - p != se - s || strncmp(p, s,
-		    (size_t)(pe - p)) != 0)
-			return 0;
-		if (*pe == '\0' || *se == '\0')
-			return *pe == '\0' && *se == '\0' ? (bad_id ? -1 : 1) :
-			    0;
-		p = pe + 1;
-		s = se + 1;
-	}
-}
-
 bool
 http_wants_json(const struct req *r)
 {

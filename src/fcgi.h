@@ -77,14 +77,6 @@ void		 http_html(struct req *r, int status, const struct buf *page);
 /* 303 See Other to a path of this site (it must start with '/'). */
 void		 http_redirect(struct req *r, const char *location);
 
-/*
- * Matches path against pattern, segment by segment; a ":name" segment
- * takes a positive number into ids[] (at most nids).  Returns 1 on a
- * match, 0 on none, -1 when only such a number is malformed.
- */
-int		 http_route_match(const char *pattern, const char *path,
-		    int64_t *ids, size_t nids);
-
 /* Does the request ask for JSON rather than a page? */
 bool		 http_wants_json(const struct req *r);
 

@@ -35,6 +35,8 @@ static const struct {
 	    "| monthly [--month M]:\n              evidence packs" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
+	{ "routes", cli_routes, "[--json]: every route of the web application "
+	    "and what its gate checks" },
 };
 
 static void
@@ -95,12 +97,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	/* Checking a pack needs no configuration: auditors run it too. */
-	if (strcmp(argv[optind], "pack") == 0 && optind + 1 < argc &&
-	    strcmp(argv[optind + 1], "verify") == 0) {
-		rc = cli_pack(&x, argc - optind, argv + optind);
-		return rc;
-	}
+	/*
+	 * Checking a pack needs no configuration: auditors run it too; nor
+	 * does listing the routes.
+	 */
+	if ((strcmp(argv[optind], "pack") == 0 && optind + 1 < argc &&
+	    strcmp(argv[optind + 1], "verify") == 0) ||
+	    strcmp(argv[optind], "routes") == 0)
+		return verbs[i].fn(&x, argc - optind, argv + optind);
 	if (app_conf("orgaudit", x.conf_path, &x.conf) != 0)
 		return EXIT_USAGE;
 	rc = verbs[i].fn(&x, argc - optind, argv + optind);

@@ -11,14 +11,14 @@
 
 #include <fcgiapp.h>
 
-#include "api.h"
+#include "route.h"
 #include "app.h"
 #include "fcgi.h"
 #include "log.h"
 #include "sign.h"
 #include "mustache.h"
 #include "version.h"
-#include "web.h"
+
 
 static void
 usage(FILE *f)
@@ -60,10 +60,7 @@ serve(FCGX_Request *fr, const struct conf *c, const struct mustache *tpl,
 	if (*db == NULL && (*db = db_open(c, err, sizeof(err))) == NULL)
 		log_err("fcgi: %s", err);
 	r.db = *db;
-	if (strncmp(r.path, "/api/", 5) == 0)
-		api_handle(&r);
-	else
-		web_handle(&r);
+	route_handle(&r);
 	if (r.status >= 500)
 		log_warn("fcgi: %s %s -> %d (request %s)", r.method, r.path,
 		    r.status, r.request_id);

@@ -112,7 +112,7 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 	/* A select left at "any" sends an empty value: as if absent. */
 	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
 	    sp->kind == Q_SORT || sp->kind == Q_DIR || sp->kind == Q_EVENT_TYPE ||
-	    sp->kind == Q_TIME))
+	    sp->kind == Q_TIME || sp->kind == Q_INVITE_STATUS))
 		return 1;
 	switch (sp->kind) {
 	case Q_BOOL:
@@ -212,6 +212,13 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		if (parse_i64(val, 0, INT64_MAX, &v->i) == 0)
 			return 0;
 		snprintf(msg, msglen, "%s must be a whole number, 0 or more",
+		    sp->name);
+		return -1;
+	case Q_INVITE_STATUS:
+		if (one_of(val, (const char *const[]){ "pending", "accepted",
+		    "expired", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be pending, accepted or expired",
 		    sp->name);
 		return -1;
 	case Q_TRISTATE:

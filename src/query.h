@@ -33,6 +33,7 @@ enum qkind {
 	Q_EVENT_TYPE,	/* an audit event type: [a-z0-9_.], 1 to 128 */
 	Q_TIME,		/* Unix seconds, or YYYY-MM-DD[THH:MM:SSZ] (UTC) */
 	Q_SEQ,		/* 0 or a positive number */
+	Q_INVITE_STATUS, /* pending | accepted | expired */
 };
 
 struct qspec {

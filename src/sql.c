@@ -16,38 +16,26 @@
 	" (SELECT SUM(" col ") FROM org_stream x WHERE x.org_id = o.id" \
 	"   AND x.stream IN (" streams "))"
 
-#define ORG_COLS \
-	"o.id, o.name, o.openai_org, o.status, o.key_hint, o.capabilities," \
-	" o.connected_at, o.disconnected_at, o.last_run_id," \
-	STREAM_SUM("humans", "'users'") "," \
-	STREAM_SUM("active", "'projects'") "," \
-	STREAM_SUM("row_count", "'api_keys', 'admin_api_keys'") "," \
-	STREAM_SUM("stale", "'api_keys', 'admin_api_keys'") "," \
-	STREAM_SUM("orphan", "'api_keys', 'admin_api_keys'") "," \
-	" r.status, r.started_at_ms, r.ended_at_ms," \
-	" a.reachable, a.populated, a.head_seq, a.checked_at" \
+/* An org's columns and the joins they read (sql.h ORG_COLUMNS). */
+#define ORG_FROM \
 	" FROM org o LEFT JOIN collect_run r ON r.id = o.last_run_id" \
 	" LEFT JOIN audit_state a ON a.org_id = o.id "
 
 /*
  * Who did it: the row's origin (audit_origin, the first event of a
- * creating type whose target is the row's id), joined by its primary key
- * as alias o, and read as "actor_type TAB actor_id TAB email_prefix TAB
+ * creating type whose target is the row's id, over the org (scope '') or
+ * within one project), joined by its primary key as alias o, and read as "actor_type TAB actor_id TAB email_prefix TAB
  * effective_at TAB event id", or NULL (views.c: first_event()).
  */
-#define ORIGIN_JOIN(o, alias, type) \
+#define ORIGIN_JOIN(o, alias, type, scope) \
 	" LEFT JOIN audit_origin " o " ON " o ".org_id = " alias ".org_id" \
-	"   AND " o ".target_id = " alias ".id AND " o ".type = " type " "
+	"   AND " o ".target_id = " alias ".id AND " o ".type = " type \
+	"   AND " o ".scope = " scope " "
 #define ORIGIN_COL(o) \
 	" IF(" o ".seq IS NULL, NULL, CONCAT_WS('\\t'," \
 	"   COALESCE(" o ".actor_type, ''), COALESCE(" o ".actor_id, '')," \
 	"   COALESCE(" o ".actor_email_prefix, ''), " o ".effective_at," \
 	"   " o ".event_id))"
-
-/* An audit event as the API shows it (views.h: EC_*). */
-#define EVENT_COLS \
-	" seq, id, effective_at, type, actor_type, actor_id, actor_key_id," \
-	" actor_email_prefix, project_id, target_id, body, prev_hash, hash "
 
 /* The event filters, each optional; the actor is a user or a key. */
 #define EVENT_FILTERS \
@@ -73,14 +61,6 @@
 	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
 	"   AND k.owner_type = 'service_account'"
-
-/* A key row as the API shows it (views.h: KC_*). */
-#define KEY_COLS \
-	" k.id, k.stream, k.project_id, p.name, k.type, k.redacted," \
-	" k.name, k.created_at, k.last_used_at, k.expires_at," \
-	" k.owner_type, k.owner_id, u.email_prefix, k.owner_access," \
-	" k.stale, k.stale_reason, k.orphan, k.orphan_reason, k.as_of," \
-	" sa.name," ORIGIN_COL("o")
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \
@@ -108,14 +88,14 @@
  * descending: never-used keys come first among the oldest.
  */
 #define KEY_SORTED_FROM(inner_join, order, outer) \
-	"SELECT" KEY_COLS \
+	"SELECT" COLS(KEY_COLUMNS) \
 	" FROM (SELECT k.org_id, k.stream, k.gen, k.id" \
 	" FROM oa_key k" inner_join \
 	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT KEY_FILTERS \
 	" ORDER BY " order " LIMIT ? OFFSET ?) pick" \
 	" JOIN oa_key k ON k.org_id = pick.org_id AND k.stream = pick.stream" \
 	"   AND k.gen = pick.gen AND k.id = pick.id" KEY_JOINS \
-	ORIGIN_JOIN("o", "k", "'api_key.created'") " ORDER BY " outer
+	ORIGIN_JOIN("o", "k", "'api_key.created'", "''") " ORDER BY " outer
 
 #define KEY_SORTED(order) KEY_SORTED_FROM("", order, order)
 
@@ -126,9 +106,9 @@
  * statistics say.  oa_key_project serves the project filter.
  */
 #define KEY_PAGE(index) \
-	"SELECT STRAIGHT_JOIN" KEY_COLS \
+	"SELECT STRAIGHT_JOIN" COLS(KEY_COLUMNS) \
 	" FROM oa_key k FORCE INDEX (" index ")" KEY_JOINS \
-	ORIGIN_JOIN("o", "k", "'api_key.created'") \
+	ORIGIN_JOIN("o", "k", "'api_key.created'", "''") \
 	" WHERE k.tenant_id = ? AND k.org_id = ?" KEY_CURRENT \
 	" AND k.id >= ? AND (k.id > ? OR k.stream > ?)" KEY_FILTERS \
 	" ORDER BY k.id, k.stream LIMIT ?"
@@ -152,16 +132,21 @@
 	" created_at, expires_at, id, last_used_at, name, orphan," \
 	" orphan_reason, owner_access, owner_id, owner_type, project_id," \
 	" redacted, stale, stale_reason, type "
-#define PACK_COLS \
-	" p.id, p.org_id, p.period_start, p.period_end, p.as_of, p.sha256," \
-	" p.manifest_sha256, p.previous_manifest_sha256, p.key_fingerprint," \
-	" p.bytes, p.events, p.path, p.made_by, p.created_at "
+/* A SELECT list from a column X-macro of sql.h. */
+#define COLS(columns)	columns(COL_EXPR, ",")
 
-#define STMT(id, text) [id] = { #id, text }
+#define STMT(id, text) [id] = { #id, text, NULL, 0 }
+/* A statement whose columns a view reads by name (views.c view_cols). */
+#define STMT_COLS(id, columns, text) [id] = { #id, text, \
+	(const struct sql_col[]){ columns(COL_DESC, ) }, \
+	sizeof((const struct sql_col[]){ columns(COL_DESC, ) }) / \
+	sizeof(struct sql_col) }
 
 static const struct {
-	const char	*name;
-	const char	*text;
+	const char		*name;
+	const char		*text;
+	const struct sql_col	*cols;
+	size_t			 ncols;
 } stmts[SQL__MAX] = {
 	STMT(SQL_SCHEMA_VERSION,
 	    "SELECT COALESCE(MAX(version), 0) FROM schema_version"),
@@ -221,11 +206,13 @@ static const struct {
 	    " key_sealed = '' WHERE id = ? AND tenant_id = ?"
 	    " AND status = 'active'"),
 	STMT(SQL_ORG_GET,
-	    "SELECT " ORG_COLS " WHERE o.tenant_id = ? AND o.id = ?"),
+	    "SELECT" COLS(ORG_COLUMNS) ORG_FROM
+	    " WHERE o.tenant_id = ? AND o.id = ?"),
 	STMT(SQL_ORG_OWNED,
 	    "SELECT id FROM org WHERE tenant_id = ? AND id = ?"),
 	STMT(SQL_ORG_PAGE,
-	    "SELECT " ORG_COLS " WHERE o.tenant_id = ? AND o.id > ?"
+	    "SELECT" COLS(ORG_COLUMNS) ORG_FROM
+	    " WHERE o.tenant_id = ? AND o.id > ?"
 	    " ORDER BY o.id LIMIT ?"),
 	STMT(SQL_ORG_ALL,
 	    "SELECT o.id, o.tenant_id, t.name, o.name, o.status, o.key_hint,"
@@ -263,13 +250,10 @@ static const struct {
 	    " retries, status, http_status, error)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	STMT(SQL_RUN_PAGE,
-	    "SELECT id, started_at_ms, ended_at_ms, status, requests, error"
-	    " FROM collect_run WHERE tenant_id = ? AND org_id = ? AND id < ?"
+	    "SELECT" COLS(RUN_COLUMNS) " FROM collect_run WHERE tenant_id = ? AND org_id = ? AND id < ?"
 	    " ORDER BY id DESC LIMIT ?"),
 	STMT(SQL_RUN_STREAMS,
-	    "SELECT run_id, stream, started_at_ms, ended_at_ms, pages,"
-	    " row_count, requests, retries, status, http_status, error"
-	    " FROM collect_run_stream WHERE tenant_id = ? AND org_id = ?"
+	    "SELECT" COLS(RUN_STREAM_COLUMNS) " FROM collect_run_stream WHERE tenant_id = ? AND org_id = ?"
 	    " AND run_id <= ? AND run_id >= ? ORDER BY run_id DESC, stream"),
 
 	STMT(SQL_STREAM_GEN,
@@ -321,14 +305,52 @@ static const struct {
 	STMT(SQL_USER_IDS,
 	    "SELECT u.id FROM oa_user u" CUR("u", "'users'")
 	    " WHERE u.org_id = ?"),
-	STMT(SQL_USER_PAGE,
-	    "SELECT u.id, u.email_sha256, u.email_prefix, u.role, u.added_at,"
-	    " u.is_service_account, s_u.pulled_at," ORIGIN_COL("o")
+	STMT_COLS(SQL_USER_PAGE, USER_COLUMNS,
+	    "SELECT" COLS(USER_COLUMNS)
 	    " FROM oa_user u JOIN org_stream s_u ON s_u.org_id = u.org_id"
 	    "   AND s_u.stream = 'users'"
-	    ORIGIN_JOIN("o", "u", "'user.added'")
+	    ORIGIN_JOIN("o", "u", "'user.added'", "''")
 	    " WHERE u.tenant_id = ? AND u.org_id = ? AND u.gen = ? AND u.id > ?"
 	    " ORDER BY u.id LIMIT ?"),
+	STMT_COLS(SQL_SVCACCT_PAGE, SVCACCT_COLUMNS,
+	    "SELECT" COLS(SVCACCT_COLUMNS)
+	    " FROM oa_service_account s JOIN org_stream s_s"
+	    "   ON s_s.org_id = s.org_id AND s_s.stream = 'service_accounts'"
+	    " LEFT JOIN org_stream s_p ON s_p.org_id = s.org_id"
+	    "   AND s_p.stream = 'projects'"
+	    " LEFT JOIN oa_project p ON p.org_id = s.org_id AND p.gen = s_p.gen"
+	    "   AND p.id = s.project_id"
+	    ORIGIN_JOIN("o", "s", "'service_account.created'", "''")
+	    " WHERE s.tenant_id = ? AND s.org_id = ? AND s.gen = ? AND s.id > ?"
+	    " AND (? IS NULL OR s.project_id = ?)"
+	    " ORDER BY s.id LIMIT ?"),
+	STMT(SQL_ADMIN_KEY_PAGE,
+	    "SELECT STRAIGHT_JOIN" COLS(KEY_COLUMNS)
+	    " FROM oa_key k FORCE INDEX (PRIMARY)" KEY_JOINS
+	    ORIGIN_JOIN("o", "k", "'api_key.created'", "''")
+	    " WHERE k.tenant_id = ? AND k.org_id = ?"
+	    " AND k.stream = 'admin_api_keys' AND k.gen = ? AND k.id > ?"
+	    " AND (? IS NULL OR k.stale = ?) AND (? IS NULL OR k.orphan = ?)"
+	    " ORDER BY k.id LIMIT ?"),
+	STMT_COLS(SQL_INVITE_PAGE, INVITE_COLUMNS,
+	    "SELECT" COLS(INVITE_COLUMNS)
+	    " FROM oa_invite i JOIN org_stream s_i ON s_i.org_id = i.org_id"
+	    "   AND s_i.stream = 'invites'"
+	    ORIGIN_JOIN("o", "i", "'invite.sent'", "''")
+	    " WHERE i.tenant_id = ? AND i.org_id = ? AND i.gen = ? AND i.id > ?"
+	    " AND (? IS NULL OR i.status = ?)"
+	    " ORDER BY i.id LIMIT ?"),
+	/* A project's members: who added them, in that project. */
+	STMT_COLS(SQL_MEMBER_PAGE, MEMBER_COLUMNS,
+	    "SELECT" COLS(MEMBER_COLUMNS)
+	    " FROM oa_project_user m JOIN org_stream s_m"
+	    "   ON s_m.org_id = m.org_id AND s_m.stream = 'project_users'"
+	    " LEFT JOIN audit_origin o ON o.org_id = m.org_id"
+	    "   AND o.target_id = m.user_id AND o.type = 'user.added'"
+	    "   AND o.scope = m.project_id"
+	    " WHERE m.tenant_id = ? AND m.org_id = ? AND m.gen = ?"
+	    " AND m.project_id = ? AND m.user_id > ?"
+	    " ORDER BY m.user_id LIMIT ?"),
 	STMT(SQL_PROJECT_INS,
 	    "INSERT INTO oa_project (tenant_id, org_id, gen, id, name, status,"
 	    " created_at, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -337,17 +359,15 @@ static const struct {
 	    "DELETE FROM oa_project WHERE org_id = ? AND gen <> ?"
 	    KEPT),
 	/* Key counts from the api_keys pull now current (oa_key_count). */
-	STMT(SQL_PROJECT_PAGE,
-	    "SELECT p.id, p.name, p.status, p.created_at, p.archived_at,"
-	    " COALESCE(kc.total, 0), COALESCE(kc.stale, 0),"
-	    " COALESCE(kc.orphan, 0), s_p.pulled_at," ORIGIN_COL("o")
+	STMT_COLS(SQL_PROJECT_PAGE, PROJECT_COLUMNS,
+	    "SELECT" COLS(PROJECT_COLUMNS)
 	    " FROM oa_project p JOIN org_stream s_p ON s_p.org_id = p.org_id"
 	    "   AND s_p.stream = 'projects'"
 	    " LEFT JOIN org_stream s_k ON s_k.org_id = p.org_id"
 	    "   AND s_k.stream = 'api_keys'"
 	    " LEFT JOIN oa_key_count kc ON kc.org_id = p.org_id"
 	    "   AND kc.gen = s_k.gen AND kc.project_id = p.id"
-	    ORIGIN_JOIN("o", "p", "'project.created'")
+	    ORIGIN_JOIN("o", "p", "'project.created'", "''")
 	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.gen = ? AND p.id > ?"
 	    " ORDER BY p.id LIMIT ?"),
 	STMT(SQL_KEY_INS,
@@ -516,15 +536,15 @@ static const struct {
 	/* In chain order: of an object's creating events the first wins. */
 	STMT(SQL_ORIGIN_INS,
 	    "INSERT IGNORE INTO audit_origin (tenant_id, org_id, target_id,"
-	    " type, seq, event_id, effective_at, actor_type, actor_id,"
-	    " actor_email_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	    " type, scope, seq, event_id, effective_at, actor_type, actor_id,"
+	    " actor_email_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	/*
 	 * Newest first, each filter optional: (? IS NULL OR …).  MariaDB
 	 * folds "? IS NULL" with the bound values when it plans each
 	 * execution, so a set filter drives its own index.
 	 */
-	STMT(SQL_EVENT_PAGE,
-	    "SELECT" EVENT_COLS "FROM audit_event"
+	STMT_COLS(SQL_EVENT_PAGE, EVENT_COLUMNS,
+	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
 	    " WHERE tenant_id = ? AND org_id = ? AND seq < ?" EVENT_FILTERS
 	    " ORDER BY seq DESC LIMIT ?"),
 	/*
@@ -532,8 +552,8 @@ static const struct {
 	 * bounds and orders the page (ordered by seq, a range in the distant
 	 * past would be found only after every newer row).
 	 */
-	STMT(SQL_EVENT_PAGE_TIME,
-	    "SELECT" EVENT_COLS "FROM audit_event"
+	STMT_COLS(SQL_EVENT_PAGE_TIME, EVENT_COLUMNS,
+	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
 	    " WHERE tenant_id = ? AND org_id = ?"
 	    " AND effective_at >= ? AND effective_at < ?"
 	    " AND effective_at <= ? AND (effective_at < ? OR seq < ?)"
@@ -695,10 +715,10 @@ static const struct {
 	    "SELECT id, path FROM evidence_pack WHERE org_id = ?"
 	    " AND period_start = ? AND period_end = ? AND sha256 = ?"),
 	STMT(SQL_PACK_GET,
-	    "SELECT" PACK_COLS "FROM evidence_pack p"
+	    "SELECT" COLS(PACK_COLUMNS) " FROM evidence_pack p"
 	    " WHERE p.tenant_id = ? AND p.id = ?"),
 	STMT(SQL_PACK_PAGE,
-	    "SELECT" PACK_COLS "FROM evidence_pack p"
+	    "SELECT" COLS(PACK_COLUMNS) " FROM evidence_pack p"
 	    " WHERE p.tenant_id = ? AND (? = 0 OR p.org_id = ?) AND p.id < ?"
 	    " ORDER BY p.id DESC LIMIT ?"),
 	/* Orgs connected at some time of a period, for the monthly packs. */
@@ -717,6 +737,13 @@ const char *
 sql_text(enum sql_stmt id)
 {
 	return id < SQL__MAX ? stmts[id].text : NULL;
+}
+
+const struct sql_col *
+sql_cols(enum sql_stmt id, size_t *n)
+{
+	*n = id < SQL__MAX ? stmts[id].ncols : 0;
+	return *n > 0 ? stmts[id].cols : NULL;
 }
 
 const char *

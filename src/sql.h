@@ -1,9 +1,224 @@
 /*
  * sql.h: every SQL statement orgaudit runs, by name.  The text lives in
  * one table in sql.c; db.c prepares each on first use.
+ *
+ * The columns of a statement that feeds a view are declared here once,
+ * as an X-macro X(ENUM, "sql expression", "json.name", kind) with S the
+ * separator: sql.c makes the SELECT list and a column table of it
+ * (sql_cols()), a view either reads the table (views.c: view_cols(),
+ * "a.b" nesting b inside a) or indexes a row with the enum it yields.
+ * Order is defined in one place, so the two never disagree.
  */
 #ifndef ORGAUDIT_SQL_H
 #define ORGAUDIT_SQL_H
+
+#include <stddef.h>
+
+/* How a column becomes JSON (views.c). */
+enum col_kind {
+	COL_STR,	/* a string, or null */
+	COL_INT,	/* an integer, or null */
+	COL_BOOL,	/* non-zero */
+	COL_SEC,	/* milliseconds, shown as whole seconds */
+	COL_ORIGIN,	/* "who did it" (ORIGIN_COL): an object, or null */
+	COL_HEX,	/* 32 bytes as hex, or null */
+	COL_JSON,	/* JSON text, parsed, or null */
+};
+
+struct sql_col {
+	const char	*json;
+	enum col_kind	 kind;
+};
+
+/* The X-macro expanders. */
+#define COL_ENUM(e, expr, json, kind)	e,
+#define COL_EXPR(e, expr, json, kind)	" " expr
+#define COL_DESC(e, expr, json, kind)	{ json, kind },
+
+/* An org and its counts (SQL_ORG_GET, SQL_ORG_PAGE; views.c view_org). */
+#define ORG_COLUMNS(X, S) \
+	X(OC_ID, "o.id", "id", COL_INT) S \
+	X(OC_NAME, "o.name", "name", COL_STR) S \
+	X(OC_OPENAI_ORG, "o.openai_org", "openai_org", COL_STR) S \
+	X(OC_STATUS, "o.status", "status", COL_STR) S \
+	X(OC_KEY_HINT, "o.key_hint", "key_hint", COL_STR) S \
+	X(OC_CAPS, "o.capabilities", "capabilities", COL_JSON) S \
+	X(OC_CONNECTED_AT, "o.connected_at", "connected_at", COL_INT) S \
+	X(OC_DISCONNECTED_AT, "o.disconnected_at", "disconnected_at", \
+	    COL_INT) S \
+	X(OC_LAST_RUN_ID, "o.last_run_id", "last_run.id", COL_INT) S \
+	X(OC_USERS, STREAM_SUM("humans", "'users'"), "counts.users", \
+	    COL_INT) S \
+	X(OC_PROJECTS, STREAM_SUM("active", "'projects'"), "counts.projects", \
+	    COL_INT) S \
+	X(OC_KEYS, STREAM_SUM("row_count", "'api_keys', 'admin_api_keys'"), \
+	    "counts.keys", COL_INT) S \
+	X(OC_STALE, STREAM_SUM("stale", "'api_keys', 'admin_api_keys'"), \
+	    "counts.stale_keys", COL_INT) S \
+	X(OC_ORPHAN, STREAM_SUM("orphan", "'api_keys', 'admin_api_keys'"), \
+	    "counts.orphan_keys", COL_INT) S \
+	X(OC_RUN_STATUS, "r.status", "last_run.status", COL_STR) S \
+	X(OC_RUN_STARTED_MS, "r.started_at_ms", "last_run.started_at", \
+	    COL_SEC) S \
+	X(OC_RUN_ENDED_MS, "r.ended_at_ms", "last_run.ended_at", COL_SEC) S \
+	X(OC_AUDIT_REACHABLE, "a.reachable", "audit.reachable", COL_BOOL) S \
+	X(OC_AUDIT_POPULATED, "a.populated", "audit.populated", COL_BOOL) S \
+	X(OC_AUDIT_EVENTS, "a.head_seq", "audit.events", COL_INT) S \
+	X(OC_AUDIT_CHECKED_AT, "a.checked_at", "audit.checked_at", COL_INT)
+
+/*
+ * A key with its project, owner and origin (the key pages; views.c
+ * view_key).
+ */
+#define KEY_COLUMNS(X, S) \
+	X(KC_ID, "k.id", "id", COL_STR) S \
+	X(KC_STREAM, "k.stream", "stream", COL_STR) S \
+	X(KC_PROJECT_ID, "k.project_id", "project.id", COL_STR) S \
+	X(KC_PROJECT_NAME, "p.name", "project.name", COL_STR) S \
+	X(KC_TYPE, "k.type", "type", COL_STR) S \
+	X(KC_REDACTED, "k.redacted", "redacted_value", COL_STR) S \
+	X(KC_NAME, "k.name", "name", COL_STR) S \
+	X(KC_CREATED_AT, "k.created_at", "created_at", COL_INT) S \
+	X(KC_LAST_USED_AT, "k.last_used_at", "last_used_at", COL_INT) S \
+	X(KC_EXPIRES_AT, "k.expires_at", "expires_at", COL_INT) S \
+	X(KC_OWNER_TYPE, "k.owner_type", "owner.type", COL_STR) S \
+	X(KC_OWNER_ID, "k.owner_id", "owner.id", COL_STR) S \
+	X(KC_OWNER_EMAIL_PREFIX, "u.email_prefix", "owner.email_prefix", \
+	    COL_STR) S \
+	X(KC_OWNER_ACCESS, "k.owner_access", "owner_project_access", \
+	    COL_STR) S \
+	X(KC_STALE, "k.stale", "stale", COL_BOOL) S \
+	X(KC_STALE_REASON, "k.stale_reason", "stale_reason", COL_STR) S \
+	X(KC_ORPHAN, "k.orphan", "orphan", COL_BOOL) S \
+	X(KC_ORPHAN_REASON, "k.orphan_reason", "orphan_reason", COL_STR) S \
+	X(KC_AS_OF, "k.as_of", "as_of", COL_INT) S \
+	X(KC_OWNER_NAME, "sa.name", "owner.name", COL_STR) S \
+	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN)
+
+/* A user of the org (SQL_USER_PAGE). */
+#define USER_COLUMNS(X, S) \
+	X(UC_ID, "u.id", "id", COL_STR) S \
+	X(UC_EMAIL_SHA256, "u.email_sha256", "email_sha256", COL_STR) S \
+	X(UC_EMAIL_PREFIX, "u.email_prefix", "email_prefix", COL_STR) S \
+	X(UC_ROLE, "u.role", "role", COL_STR) S \
+	X(UC_ADDED_AT, "u.added_at", "added_at", COL_INT) S \
+	X(UC_IS_SERVICE_ACCOUNT, "u.is_service_account", \
+	    "is_service_account", COL_BOOL) S \
+	X(UC_PULLED_AT, "s_u.pulled_at", "as_of", COL_INT) S \
+	X(UC_ADDED_BY, ORIGIN_COL("o"), "added_by", COL_ORIGIN)
+
+/* A project with its key counts (SQL_PROJECT_PAGE). */
+#define PROJECT_COLUMNS(X, S) \
+	X(PC_ID, "p.id", "id", COL_STR) S \
+	X(PC_NAME, "p.name", "name", COL_STR) S \
+	X(PC_STATUS, "p.status", "status", COL_STR) S \
+	X(PC_CREATED_AT, "p.created_at", "created_at", COL_INT) S \
+	X(PC_ARCHIVED_AT, "p.archived_at", "archived_at", COL_INT) S \
+	X(PC_KEYS, "COALESCE(kc.total, 0)", "keys.total", COL_INT) S \
+	X(PC_STALE, "COALESCE(kc.stale, 0)", "keys.stale", COL_INT) S \
+	X(PC_ORPHAN, "COALESCE(kc.orphan, 0)", "keys.orphan", COL_INT) S \
+	X(PC_PULLED_AT, "s_p.pulled_at", "as_of", COL_INT) S \
+	X(PC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN)
+
+/* A service account of a project (SQL_SVCACCT_PAGE). */
+#define SVCACCT_COLUMNS(X, S) \
+	X(SC_ID, "s.id", "id", COL_STR) S \
+	X(SC_NAME, "s.name", "name", COL_STR) S \
+	X(SC_ROLE, "s.role", "role", COL_STR) S \
+	X(SC_PROJECT_ID, "s.project_id", "project.id", COL_STR) S \
+	X(SC_PROJECT_NAME, "p.name", "project.name", COL_STR) S \
+	X(SC_CREATED_AT, "s.created_at", "created_at", COL_INT) S \
+	X(SC_PULLED_AT, "s_s.pulled_at", "as_of", COL_INT) S \
+	X(SC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN)
+
+/* An invitation (SQL_INVITE_PAGE). */
+#define INVITE_COLUMNS(X, S) \
+	X(IC_ID, "i.id", "id", COL_STR) S \
+	X(IC_EMAIL_SHA256, "i.email_sha256", "email_sha256", COL_STR) S \
+	X(IC_EMAIL_PREFIX, "i.email_prefix", "email_prefix", COL_STR) S \
+	X(IC_ROLE, "i.role", "role", COL_STR) S \
+	X(IC_STATUS, "i.status", "status", COL_STR) S \
+	X(IC_CREATED_AT, "i.created_at", "created_at", COL_INT) S \
+	X(IC_EXPIRES_AT, "i.expires_at", "expires_at", COL_INT) S \
+	X(IC_ACCEPTED_AT, "i.accepted_at", "accepted_at", COL_INT) S \
+	X(IC_PULLED_AT, "s_i.pulled_at", "as_of", COL_INT) S \
+	X(IC_INVITED_BY, ORIGIN_COL("o"), "invited_by", COL_ORIGIN)
+
+/* A member of a project (SQL_MEMBER_PAGE). */
+#define MEMBER_COLUMNS(X, S) \
+	X(MC_ID, "m.user_id", "id", COL_STR) S \
+	X(MC_PROJECT_ID, "m.project_id", "project_id", COL_STR) S \
+	X(MC_EMAIL_SHA256, "m.email_sha256", "email_sha256", COL_STR) S \
+	X(MC_EMAIL_PREFIX, "m.email_prefix", "email_prefix", COL_STR) S \
+	X(MC_ROLE, "m.role", "role", COL_STR) S \
+	X(MC_ADDED_AT, "m.added_at", "added_at", COL_INT) S \
+	X(MC_PULLED_AT, "s_m.pulled_at", "as_of", COL_INT) S \
+	X(MC_ADDED_BY, ORIGIN_COL("o"), "added_by", COL_ORIGIN)
+
+/* A collector run (SQL_RUN_PAGE; views.c view_run). */
+#define RUN_COLUMNS(X, S) \
+	X(RC_ID, "id", "id", COL_INT) S \
+	X(RC_STARTED_MS, "started_at_ms", "started_at", COL_SEC) S \
+	X(RC_ENDED_MS, "ended_at_ms", "ended_at", COL_SEC) S \
+	X(RC_STATUS, "status", "status", COL_STR) S \
+	X(RC_REQUESTS, "requests", "requests", COL_INT) S \
+	X(RC_ERROR, "error", "error", COL_STR)
+
+/* One stream of a run (SQL_RUN_STREAMS; views.c view_run_stream). */
+#define RUN_STREAM_COLUMNS(X, S) \
+	X(RSC_RUN_ID, "run_id", "run_id", COL_INT) S \
+	X(RSC_STREAM, "stream", "stream", COL_STR) S \
+	X(RSC_STARTED_MS, "started_at_ms", "started_at", COL_SEC) S \
+	X(RSC_ENDED_MS, "ended_at_ms", "ended_at", COL_SEC) S \
+	X(RSC_PAGES, "pages", "pages", COL_INT) S \
+	X(RSC_ROWS, "row_count", "rows", COL_INT) S \
+	X(RSC_REQUESTS, "requests", "requests", COL_INT) S \
+	X(RSC_RETRIES, "retries", "retries", COL_INT) S \
+	X(RSC_STATUS, "status", "status", COL_STR) S \
+	X(RSC_HTTP_STATUS, "http_status", "http_status", COL_INT) S \
+	X(RSC_ERROR, "error", "error", COL_STR)
+
+/* An audit event as the API shows it (SQL_EVENT_PAGE*). */
+#define EVENT_COLUMNS(X, S) \
+	X(EC_SEQ, "seq", "seq", COL_INT) S \
+	X(EC_ID, "id", "id", COL_STR) S \
+	X(EC_EFFECTIVE_AT, "effective_at", "effective_at", COL_INT) S \
+	X(EC_TYPE, "type", "type", COL_STR) S \
+	X(EC_ACTOR_TYPE, "actor_type", "actor.type", COL_STR) S \
+	X(EC_ACTOR_ID, "actor_id", "actor.id", COL_STR) S \
+	X(EC_ACTOR_KEY_ID, "actor_key_id", "actor.key_id", COL_STR) S \
+	X(EC_ACTOR_EMAIL_PREFIX, "actor_email_prefix", "actor.email_prefix", \
+	    COL_STR) S \
+	X(EC_PROJECT_ID, "project_id", "project_id", COL_STR) S \
+	X(EC_TARGET_ID, "target_id", "target_id", COL_STR) S \
+	X(EC_PREV_HASH, "prev_hash", "prev_hash", COL_HEX) S \
+	X(EC_HASH, "hash", "hash", COL_HEX) S \
+	X(EC_BODY, "body", "entry", COL_JSON)
+
+/* An evidence pack (SQL_PACK_GET, SQL_PACK_PAGE; views.c view_pack). */
+#define PACK_COLUMNS(X, S) \
+	X(PK_ID, "p.id", "id", COL_INT) S \
+	X(PK_ORG, "p.org_id", "org_id", COL_INT) S \
+	X(PK_START, "p.period_start", "period_start", COL_INT) S \
+	X(PK_END, "p.period_end", "period_end", COL_INT) S \
+	X(PK_AS_OF, "p.as_of", "as_of", COL_INT) S \
+	X(PK_SHA256, "p.sha256", "sha256", COL_STR) S \
+	X(PK_MANIFEST, "p.manifest_sha256", "manifest_sha256", COL_STR) S \
+	X(PK_PREVIOUS, "p.previous_manifest_sha256", \
+	    "previous_manifest_sha256", COL_STR) S \
+	X(PK_KEY, "p.key_fingerprint", "signing_key_fingerprint", COL_STR) S \
+	X(PK_BYTES, "p.bytes", "bytes", COL_INT) S \
+	X(PK_EVENTS, "p.events", "events", COL_INT) S \
+	X(PK_PATH, "p.path", "path", COL_STR) S \
+	X(PK_MADE_BY, "p.made_by", "made_by", COL_STR) S \
+	X(PK_CREATED, "p.created_at", "created_at", COL_INT)
+
+enum org_col { ORG_COLUMNS(COL_ENUM, ) OC__MAX };
+enum key_col { KEY_COLUMNS(COL_ENUM, ) KC__MAX };
+enum run_col { RUN_COLUMNS(COL_ENUM, ) RC__MAX };
+enum run_stream_col { RUN_STREAM_COLUMNS(COL_ENUM, ) RSC__MAX };
+enum event_col { EVENT_COLUMNS(COL_ENUM, ) EC__MAX };
+enum pack_col { PACK_COLUMNS(COL_ENUM, ) PK__MAX };
 
 enum sql_stmt {
 	SQL_SCHEMA_VERSION,
@@ -56,6 +271,10 @@ enum sql_stmt {
 	SQL_USER_PURGE,
 	SQL_USER_IDS,
 	SQL_USER_PAGE,
+	SQL_SVCACCT_PAGE,
+	SQL_ADMIN_KEY_PAGE,
+	SQL_INVITE_PAGE,
+	SQL_MEMBER_PAGE,
 	SQL_PROJECT_INS,
 	SQL_PROJECT_PURGE,
 	SQL_PROJECT_PAGE,
@@ -163,5 +382,7 @@ enum sql_stmt {
 /* The statement's text and a short name for log lines. */
 const char	*sql_text(enum sql_stmt id);
 const char	*sql_name(enum sql_stmt id);
+/* The statement's declared columns (*n of them), or NULL. */
+const struct sql_col *sql_cols(enum sql_stmt id, size_t *n);
 
 #endif

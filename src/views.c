@@ -37,18 +37,25 @@ jsec(const struct db_row *r, size_t c)
 	    json_integer(db_row_int(r, c) / 1000);
 }
 
+/* A 32-byte column as hex, or null. */
+static json_t *
+jhex(const struct db_row *r, size_t c)
+{
+	char	 hex[65];
+
+	if (db_row_null(r, c) || r->len[c] != 32)
+		return json_null();
+	hex_encode((const unsigned char *)r->v[c], 32, hex);
+	return json_string(hex);
+}
 static json_t *
 jbool(const struct db_row *r, size_t c)
 {
 	return json_boolean(db_row_int(r, c) != 0);
 }
 
-/*
- * Who did it, from a FIRST_EVENT column: {"actor": {"type", "id",
- * "email_prefix"}, "at", "event_id"}, or null when no event says.
- */
-static json_t *
-first_event(const struct db_row *r, size_t c)
+json_t *
+view_origin(const struct db_row *r, size_t c)
 {
 	char	*f[5], *copy, *p;
 	json_t	*v;
@@ -214,42 +221,8 @@ view_key(const struct db_row *r, int64_t now)
 	    "orphan", jbool(r, KC_ORPHAN),
 	    "findings", findings,
 	    "as_of", jint(r, KC_AS_OF));
-	json_object_set_new(o, "created_by", first_event(r, KC_CREATED_BY));
+	json_object_set_new(o, "created_by", view_origin(r, KC_CREATED_BY));
 	return o;
-}
-
-json_t *
-view_user(const struct db_row *r)
-{
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "id", jstr(r, UC_ID),
-	    "object", "orgaudit.user",
-	    "email_prefix", jstr(r, UC_EMAIL_PREFIX),
-	    "email_sha256", jstr(r, UC_EMAIL_SHA256),
-	    "role", jstr(r, UC_ROLE),
-	    "added_at", jint(r, UC_ADDED_AT),
-	    "is_service_account", jbool(r, UC_IS_SERVICE_ACCOUNT),
-	    "as_of", jint(r, UC_PULLED_AT),
-	    "added_by", first_event(r, UC_ADDED_BY));
-}
-
-json_t *
-view_project(const struct db_row *r)
-{
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o},"
-	    " s:o, s:o}",
-	    "id", jstr(r, PC_ID),
-	    "object", "orgaudit.project",
-	    "name", jstr(r, PC_NAME),
-	    "status", jstr(r, PC_STATUS),
-	    "created_at", jint(r, PC_CREATED_AT),
-	    "archived_at", jint(r, PC_ARCHIVED_AT),
-	    "keys",
-	    "total", jint(r, PC_KEYS),
-	    "stale", jint(r, PC_STALE),
-	    "orphan", jint(r, PC_ORPHAN),
-	    "as_of", jint(r, PC_PULLED_AT),
-	    "created_by", first_event(r, PC_CREATED_BY));
 }
 
 static json_t *
@@ -290,41 +263,6 @@ view_run_stream(const struct db_row *r)
 	    "duration_ms", duration(r, RSC_STARTED_MS, RSC_ENDED_MS));
 }
 
-/* A 32-byte column as hex, or null. */
-static json_t *
-jhex(const struct db_row *r, size_t c)
-{
-	char	 hex[65];
-
-	if (db_row_null(r, c) || r->len[c] != 32)
-		return json_null();
-	hex_encode((const unsigned char *)r->v[c], 32, hex);
-	return json_string(hex);
-}
-
-json_t *
-view_event(const struct db_row *r)
-{
-	json_t	*entry = json_loadb(r->v[EC_BODY], r->len[EC_BODY], 0, NULL);
-
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o},"
-	    " s:o, s:o, s:o, s:o, s:o}",
-	    "id", jstr(r, EC_ID),
-	    "object", "orgaudit.event",
-	    "seq", jint(r, EC_SEQ),
-	    "type", jstr(r, EC_TYPE),
-	    "effective_at", jint(r, EC_EFFECTIVE_AT),
-	    "actor",
-	    "type", jstr(r, EC_ACTOR_TYPE),
-	    "id", jstr(r, EC_ACTOR_ID),
-	    "key_id", jstr(r, EC_ACTOR_KEY_ID),
-	    "email_prefix", jstr(r, EC_ACTOR_EMAIL_PREFIX),
-	    "project_id", jstr(r, EC_PROJECT_ID),
-	    "target_id", jstr(r, EC_TARGET_ID),
-	    "prev_hash", jhex(r, EC_PREV_HASH),
-	    "hash", jhex(r, EC_HASH),
-	    "entry", entry != NULL ? entry : json_null());
-}
 
 json_t *
 view_pack(const struct db_row *r)
@@ -350,4 +288,75 @@ view_pack(const struct db_row *r)
 	    "made_by", jstr(r, PK_MADE_BY),
 	    "created_at", jint(r, PK_CREATED),
 	    "download", href);
+}
+
+/* A JSON column parsed, or null. */
+static json_t *
+jjson(const struct db_row *r, size_t c)
+{
+	json_t	*v;
+
+	if (db_row_null(r, c))
+		return json_null();
+	v = json_loadb(r->v[c], r->len[c], 0, NULL);
+	return v != NULL ? v : json_null();
+}
+
+static json_t *
+col_value(const struct db_row *r, size_t c, enum col_kind kind)
+{
+	switch (kind) {
+	case COL_STR:
+		return jstr(r, c);
+	case COL_INT:
+		return jint(r, c);
+	case COL_BOOL:
+		return jbool(r, c);
+	case COL_SEC:
+		return jsec(r, c);
+	case COL_ORIGIN:
+		return view_origin(r, c);
+	case COL_HEX:
+		return jhex(r, c);
+	case COL_JSON:
+		return jjson(r, c);
+	}
+	return json_null();
+}
+
+/* Sets name ("a.b": b of the object a, made when missing) in o. */
+static void
+set_path(json_t *o, const char *name, json_t *v)
+{
+	const char	*dot;
+	char		 head[64];
+	json_t		*in;
+
+	while ((dot = strchr(name, '.')) != NULL &&
+	    (size_t)(dot - name) < sizeof(head)) {
+		snprintf(head, sizeof(head), "%.*s", (int)(dot - name), name);
+		if (!json_is_object(in = json_object_get(o, head))) {
+			in = json_object();
+			json_object_set_new(o, head, in);
+		}
+		o = in;
+		name = dot + 1;
+	}
+	json_object_set_new(o, name, v);
+}
+
+json_t *
+view_cols(const struct db_row *r, enum sql_stmt stmt, const char *object)
+{
+	const struct sql_col	*cols;
+	json_t			*o = json_object();
+	size_t			 n, i;
+
+	cols = sql_cols(stmt, &n);
+	for (i = 0; i < n; i++) {
+		set_path(o, cols[i].json, col_value(r, i, cols[i].kind));
+		if (i == 0 && object != NULL)
+			json_object_set_new(o, "object", json_string(object));
+	}
+	return o;
 }

@@ -1,17 +1,71 @@
 /*
- * web.h: the HTML dashboard.  web_handle() answers one request outside
- * /api/v1: it matches the route, loads the session, checks the method,
- * the Origin of a POST, the form, its CSRF token and the account's role,
- * and that the org belongs to the account's tenant, all in one place
- * before the route's handler runs.  Handlers build a view model (JSON)
- * from lists.c and render it through a template; asked with
- * "Accept: application/json", a page answers its view model instead.
+ * web.h: what the dashboard's pages (web-*.c) share.  A page builds a
+ * view model (JSON, from list.h) and answers it through web_page(): as
+ * JSON when the client asks for it ("Accept: application/json"), else
+ * rendered by its template inside the layout.  The gate (route.h) has
+ * checked the session, the form, the role and the org before any of it.
  */
 #ifndef ORGAUDIT_WEB_H
 #define ORGAUDIT_WEB_H
 
-#include "fcgi.h"
+#include <stdint.h>
 
-void	 web_handle(struct req *r);
+#include <jansson.h>
+
+#include "list.h"
+#include "route.h"
+#include "util.h"
+
+#define WEB_PER_PAGE	50
+
+/* Answers a page through template tpl; takes page. */
+void		 web_page(struct call *c, int status, const char *tpl,
+		    const char *title, json_t *page);
+/* The error page with status and a message for people. */
+void		 web_error(struct call *c, int status, const char *msg);
+/* The same with extra header lines (CRLF-ended), or NULL. */
+void		 web_error_page(struct call *c, int status,
+		    const char *extra_headers, const char *msg);
+
+/*
+ * A page under an org: {"active", "org", "tabs", "data": data}; takes
+ * data.  NULL on a database error (data is then freed).
+ */
+json_t		*web_org_page(struct call *c, const char *tab, json_t *data);
+
+/* Appends "?k=v" or "&k=v" to b, v percent-encoded; nothing for "". */
+void		 web_url_param(struct buf *b, const char *k, const char *v);
+/*
+ * Appends the route's parameters the request set (not cursor, page,
+ * done or csrf) to b, so a page's links keep its filters.
+ */
+void		 web_carry_params(const struct call *c, struct buf *b);
+/* A <select>'s options [{"value","label","selected"}…] (new reference). */
+json_t		*web_options(const char *const (*opts)[2], size_t n,
+		    const char *current);
+/* A tristate parameter as a select's value: "", "true" or "false". */
+const char	*web_tristate(const struct call *c, enum param p);
+
+/*
+ * Adds "<name>_ago", "<name>_on" and "<name>_iso" beside the Unix time
+ * member name of o.
+ */
+void		 web_add_when(json_t *o, const char *name, int64_t now);
+/* Adds "<name>_short": at most 80 characters of the member, then "…". */
+void		 web_add_short(json_t *o, const char *name);
+/* t as YYYY-MM-DD (UTC) in out, for a date input's value. */
+const char	*web_utc_date(int64_t t, char out[16]);
+
+/*
+ * web-lists.c: answers a page of a list under an org (build's page at
+ * the request's cursor, decorate's additions, the org's header, a link
+ * to the next page) through tpl.
+ */
+void		 web_list_page(struct call *c, const char *tab,
+		    const char *tpl, const char *title, list_build_fn build,
+		    list_decorate_fn decorate);
+
+/* web-session.c: fills the request's session fields from its cookie. */
+void		 web_session_load(struct call *c);
 
 #endif

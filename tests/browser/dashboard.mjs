@@ -179,11 +179,22 @@ try {
     await shot(page, '07-projects');
   });
 
-  for (const [path, name] of [['/users', '08-users'], ['/runs', '09-runs']]) {
-    await step(`${path.slice(1)} page`, async () => {
-      await page.goto(`${base}${orgPath}${path}`);
-      assert(await page.$('table tbody tr'), 'no rows');
-      await shot(page, name);
+  // Every list page under an org, from the route table.
+  const routes = JSON.parse(readFileSync(env.OA_ROUTES, 'utf8'));
+  const truth0 = await (await fetch(env.OA_TRUTH_URL)).json();
+  const project = truth0.active_projects[0];
+  const lists = routes.filter((r) => r.list && !r.api);
+  assert(lists.length >= 9, `${lists.length} list pages`);
+  for (const r of lists) {
+    const path = r.pattern.replace('/orgs/:org', orgPath)
+      .replace('*project', project);
+    await step(`${r.list} page`, async () => {
+      const resp = await page.goto(`${base}${path}`);
+      assert(resp.status() === 200, `${path}: ${resp.status()}`);
+      assert(await page.$('table tbody tr'), `${path}: no rows`);
+      const html = await page.content();
+      assert(!/cannot be shown/.test(html), `${path}: no template`);
+      await shot(page, `08-list-${r.list}`);
     });
   }
 

@@ -95,6 +95,24 @@ def run_streams(st, token, org, run_id=None):
     return run, {s["stream"]: s for s in run["streams"]}
 
 
+def routes(st):
+    """The program's own route table (orgaudit routes --json)."""
+    return json.loads(st.cli("routes", "--json").stdout)
+
+
+def org_pages(st, org, project):
+    """Every dashboard page under an org that takes no other ID, as
+    paths: from the route table, so a page added later is among them."""
+    out = []
+    for rt in routes(st):
+        p = rt["pattern"]
+        if rt["api"] or "GET" not in rt["methods"] or \
+                not p.startswith("/orgs/:org") or ":id" in p:
+            continue
+        out.append(p.replace(":org", str(org)).replace("*project", project))
+    return out
+
+
 def jdump(o):
     return json.dumps(o, indent=1, sort_keys=True)[:2000]
 

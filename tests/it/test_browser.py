@@ -3,6 +3,8 @@
 playwright-core (tests/browser/dashboard.mjs).  This suite starts the
 stack, makes an owner account and an empty tenant, and hands the browser
 script what it needs; the script's TAP lines are this suite's.
+Every page of a list under an org is taken from the program's route
+table (orgaudit routes --json), so a list added later is visited too.
 Screenshots of every page land in tests/out/it-browser/screenshots/.
 """
 import os
@@ -24,6 +26,9 @@ def main():
         st.write_conf()
         st.init_orgaudit()
         st.start_web()
+        routes = st.path("routes.json")
+        with open(routes, "w") as f:
+            f.write(st.cli("routes", "--json").stdout)
         tenant = st.tenant("Browser Co")
         _, password = st.account(tenant, "owner@browser-co.example",
                                  "owner")
@@ -41,7 +46,8 @@ def main():
                OA_COLLECT="ORGAUDIT_CONF=%s %s --all" % (
                    shlex.quote(st.conf),
                    shlex.quote(st.bin("orgaudit-collect"))),
-               OA_SHOTS=st.path("screenshots"))
+               OA_SHOTS=st.path("screenshots"),
+               OA_ROUTES=routes)
     try:
         r = subprocess.run(["node", os.path.join(SRC, "tests", "browser",
                                                  "dashboard.mjs")],

@@ -14,7 +14,7 @@ import subprocess
 import urllib.parse
 
 from common import (CANARY_DOMAIN, WebClient, admin_canary, grep_bytes,
-                    new_stack, truth)
+                    new_stack, org_pages, truth)
 from tap import diag, run, test
 
 st = new_stack("it-dashboard")
@@ -48,6 +48,12 @@ def setup():
     st.collect("--all")
 
 
+def a_project():
+    """A project of tenant A's org, for the pages under a project."""
+    return st.sql("SELECT id FROM oa_project WHERE org_id = %d ORDER BY id"
+                  " LIMIT 1" % S["org_a"])[0][0]
+
+
 def owner_a():
     return Client().login("owner@a.example", S["pw"])
 
@@ -77,10 +83,8 @@ def connect_from_the_dashboard_checks_and_seals():
 def every_page_needs_a_session():
     anon = Client()
     org = S["org_a"]
-    for path in ("/orgs", "/orgs/new", "/orgs/%d" % org,
-                 "/orgs/%d/keys" % org, "/orgs/%d/users" % org,
-                 "/orgs/%d/projects" % org, "/orgs/%d/runs" % org,
-                 "/accounts", "/tokens"):
+    for path in ["/orgs", "/orgs/new", "/accounts", "/tokens",
+                 "/billing"] + org_pages(st, org, a_project()):
         status, h, _ = anon.get(path)
         assert status == 303 and h["location"] == "/login", (path, status)
     for path in ("/logout", "/orgs/new", "/orgs/%d/key" % org,
@@ -169,10 +173,8 @@ def tenants_never_reach_each_other():
     b = Client().login("owner@b.example", S["pw"])
     token = b.csrf()
     org_a = S["org_a"]
-    for path in ("/orgs/%d" % org_a, "/orgs/%d/keys" % org_a,
-                 "/orgs/%d/keys?stale=true" % org_a,
-                 "/orgs/%d/users" % org_a, "/orgs/%d/projects" % org_a,
-                 "/orgs/%d/runs" % org_a):
+    for path in ["/orgs/%d/keys?stale=true" % org_a] + org_pages(
+            st, org_a, a_project()):
         status, _, body = b.get(path)
         assert status == 404, (path, status)
         status, _, _ = b.get(path, headers={"Accept": "application/json"})
@@ -347,9 +349,8 @@ def pages_carry_security_headers():
 def hostile_names_are_escaped_everywhere():
     c = owner_a()
     org = S["org_a"]
-    pages = ["/orgs", "/orgs/%d" % org, "/orgs/%d/users" % org,
-             "/orgs/%d/projects" % org, "/orgs/%d/runs" % org,
-             "/orgs/%d/events" % org]
+    pages = ["/orgs"] + org_pages(st, org, a_project())
+    assert len(pages) >= 12, pages
     for p in range(1, 4):
         pages.append("/orgs/%d/keys?page=%d" % (org, p))
     escaped = 0

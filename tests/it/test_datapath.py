@@ -222,6 +222,68 @@ def users_projects_and_org_match_truth():
         "project_users", "admin_api_keys", "invites"}
 
 
+def walk(path, limit=3):
+    """Every row of a list, following next_cursor with a small limit."""
+    out, cursor = [], None
+    while True:
+        page, _ = api("%s%slimit=%d%s" % (path, "&" if "?" in path else "?",
+                                          limit, "&cursor=" + cursor
+                                          if cursor else ""))
+        out += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return out
+
+
+@test
+def service_accounts_admin_keys_invites_and_members_match_truth():
+    t = truth(st)
+    org = S["org_a"]
+    base = "/api/v1/openai/orgs/%d" % org
+    sas = walk(base + "/service-accounts")
+    assert ids(sas) == t["service_accounts"]
+    for sa in sas:
+        assert sa["object"] == "orgaudit.service_account"
+        assert sa["project"]["id"] in t["active_projects"], sa
+        assert sa["project"]["name"], sa
+    one = sas[0]["project"]["id"]
+    assert ids(walk(base + "/service-accounts?project=" + one)) == \
+        ids(s for s in sas if s["project"]["id"] == one)
+    admins = walk(base + "/admin-keys", limit=1)
+    truth_admin = {k["id"]: k for k in t["admin_api_keys"]}
+    assert ids(admins) == sorted(truth_admin)
+    for k in admins:
+        assert k["kind"] == "admin_api_key" and k["project"] is None
+        assert k["stale"] == truth_admin[k["id"]]["stale"], k
+        assert k["orphan"] == truth_admin[k["id"]]["orphan"], k
+        assert k["redacted_value"] == truth_admin[k["id"]]["expected_redacted"]
+    assert ids(walk(base + "/admin-keys?stale=true")) == sorted(
+        i for i, k in truth_admin.items() if k["stale"])
+    invites = walk(base + "/invites", limit=2)
+    assert ids(invites) == t["invites"]
+    for status in ("pending", "accepted", "expired"):
+        assert ids(walk(base + "/invites?status=" + status)) == ids(
+            i for i in invites if i["status"] == status)
+    for i in invites:
+        assert len(i["email_prefix"]) == 4 and len(i["email_sha256"]) == 64
+    # Members: every project's, as the last pull stored them.
+    for project in t["active_projects"]:
+        members = walk(base + "/projects/%s/members" % project)
+        stored = st.sql("SELECT user_id FROM oa_project_user m JOIN"
+                        " org_stream s ON s.org_id = m.org_id AND"
+                        " s.stream = 'project_users' AND s.gen = m.gen"
+                        " WHERE m.org_id = %d AND m.project_id = '%s'"
+                        " ORDER BY user_id" % (org, project))
+        assert ids(members) == [r[0] for r in stored], project
+        assert members and all(m["project_id"] == project for m in members)
+    # A project nobody knows has no members; a malformed one is refused.
+    page, _ = api(base + "/projects/proj_nothere/members")
+    assert page["data"] == []
+    api(base + "/projects/a%20b/members", expect=400)
+    api(base + "/invites?status=lost", expect=400)
+    api(base + "/admin-keys?type=admin", expect=400)
+
+
 @test
 def runs_record_every_stream():
     run, streams = run_streams(st, S["tok_a"], S["org_a"])

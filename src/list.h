@@ -1,14 +1,21 @@
 /*
- * lists.h: the view model of every list and detail orgaudit shows.  The
- * JSON API returns these objects as they are; the dashboard renders the
- * same objects through its templates.  Every function reads only the
- * given tenant's rows.
+ * list.h: the view model of every list and detail orgaudit shows, and
+ * the list table.  The JSON API returns these objects as they are; the
+ * dashboard renders the same objects through its templates.  Every
+ * function reads only the given tenant's rows.
  *
- * Each returns LIST_OK and sets *out (a new reference), or LIST_BAD_CURSOR
- * (the cursor was not made by this list) or LIST_DB (see db_error()).
+ * The list table has one row per list under an org: its statement, how
+ * it pages, its cursor letter, its view, its filters, its path (the API
+ * route /api/v1/openai/orgs/{id}/<name> and the page /orgs/{id}/<name>
+ * come from it, route.h), its tab, template and title.  Adding a list is
+ * its statement and columns (sql.h, sql.c), a row here, a template.
+ *
+ * Builders return LIST_OK and set *out (a new reference), or
+ * LIST_BAD_CURSOR (the cursor was not made by this list), LIST_DB (see
+ * db_error()) or LIST_NOT_FOUND.
  */
-#ifndef ORGAUDIT_LISTS_H
-#define ORGAUDIT_LISTS_H
+#ifndef ORGAUDIT_LIST_H
+#define ORGAUDIT_LIST_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,8 +23,52 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "route.h"
 
 enum list_rc { LIST_OK, LIST_BAD_CURSOR, LIST_DB, LIST_NOT_FOUND };
+
+/* A list's own builder: the page of c's list after cursor. */
+typedef enum list_rc (*list_build_fn)(struct call *c, const char *cursor,
+    int64_t limit, json_t **out);
+/* What a page (not the API) adds to a built list. */
+typedef void (*list_decorate_fn)(struct call *c, json_t *data);
+
+#define LIST_FILTERS_MAX	4
+
+/*
+ * One list.  Without build, the list pages its statement by the OpenAI
+ * id in its first column, ascending, bound as (tenant, org, [the stream's
+ * current generation], [the project of the path], after, each filter as
+ * (value, value), limit + 1).
+ */
+struct list_def {
+	const char		*name;		/* the path's last segment */
+	const char		*title;
+	const char		*tab;		/* the org's tab; NULL: none */
+	const char		*tpl;		/* the page's template */
+	char			 cursor;	/* the cursors' kind letter */
+	enum sql_stmt		 stmt;
+	const char		*stream;	/* its generation is bound */
+	const char		*object;	/* view_cols()'s "object" */
+	json_t			*(*view)(const struct db_row *); /* or NULL */
+	enum param		 filters[LIST_FILTERS_MAX];	/* P__MAX: none */
+	uint64_t		 api_params;	/* beyond limit and cursor */
+	uint64_t		 page_params;	/* beyond cursor and done */
+	bool			 per_project;	/* under /projects/{project}/ */
+	list_build_fn		 build;		/* or NULL */
+	route_fn		 page;		/* the page's handler, or NULL */
+	list_decorate_fn	 decorate;	/* or NULL */
+};
+
+/* The list table. */
+size_t			 list_count(void);
+const struct list_def	*list_at(size_t i);
+/* The cursor letters lists and other paging use, for a uniqueness test. */
+const char		*list_cursor_kinds(void);
+
+/* The page of c's list (c->rt->list) after cursor. */
+enum list_rc	 list_build(struct call *c, const char *cursor, int64_t limit,
+		    json_t **out);
 
 /* Optional key filters: a NULL / negative field is "any". */
 struct key_filter {
@@ -44,10 +95,6 @@ enum list_rc	 list_keys(struct db *db, int64_t tenant, int64_t org,
 enum list_rc	 list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 		    const struct key_filter *f, const char *sort, bool desc,
 		    int64_t page, int64_t per_page, json_t **out);
-enum list_rc	 list_users(struct db *db, int64_t tenant, int64_t org,
-		    const char *cursor, int64_t limit, json_t **out);
-enum list_rc	 list_projects(struct db *db, int64_t tenant, int64_t org,
-		    const char *cursor, int64_t limit, json_t **out);
 /* Runs newest first, each with its streams. */
 enum list_rc	 list_runs(struct db *db, int64_t tenant, int64_t org,
 		    const char *cursor, int64_t limit, json_t **out);

@@ -1,12 +1,14 @@
 /*
- * lists.c: see lists.h.
+ * list.c: see list.h.  The list table, the generic page of a list, and
+ * the builders of the lists that page otherwise.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ingest.h"
-#include "lists.h"
+#include "list.h"
+#include "pages.h"
 #include "redact.h"
 #include "views.h"
 
@@ -57,17 +59,28 @@ cursor_decode(const char *s, char kind, char *a, size_t alen, char *b,
 	return 0;
 }
 
-/* A page of a list: rows become views until the one past the limit. */
+/*
+ * A page of a list: rows become views until the one past the limit.
+ * Without view, a row is view_cols(stmt, object).
+ */
 struct page_out {
 	json_t		*data;
 	json_t		*(*view)(const struct db_row *);
+	enum sql_stmt	 stmt;
+	const char	*object;
 	char		 kind;
 	int		 bcol;		/* the cursor's second key, or -1 */
 	int64_t		 limit;
-	int64_t		 now;
 	bool		 more;
 	char		 last_a[129], last_b[33];
 };
+
+/* A key as of now. */
+static json_t *
+key_view(const struct db_row *r)
+{
+	return view_key(r, now_s());
+}
 
 static int
 page_row(const struct db_row *row, void *arg)
@@ -78,8 +91,8 @@ page_row(const struct db_row *row, void *arg)
 		p->more = true;
 		return 1;
 	}
-	json_array_append_new(p->data, p->kind == 'k' ? view_key(row,
-	    p->now) : p->view(row));
+	json_array_append_new(p->data, p->view != NULL ? p->view(row) :
+	    view_cols(row, p->stmt, p->object));
 	snprintf(p->last_a, sizeof(p->last_a), "%s", db_row_str(row, 0));
 	if (p->bcol >= 0)
 		snprintf(p->last_b, sizeof(p->last_b), "%s",
@@ -97,7 +110,6 @@ page_init(struct page_out *p, char kind, int64_t limit,
 	p->bcol = kind == 'k' ? KC_STREAM : -1;
 	p->limit = limit;
 	p->view = view;
-	p->now = now_s();
 }
 
 /* {"data": [...], "next_cursor": ...}; takes the page's data. */
@@ -218,7 +230,7 @@ list_keys(struct db *db, int64_t tenant, int64_t org,
 
 	int64_t		 gens[2] = { 0, 0 };
 
-	page_init(&p, 'k', limit, NULL);
+	page_init(&p, 'k', limit, key_view);
 	if (cursor != NULL && cursor_decode(cursor, 'k', after, sizeof(after),
 	    stream, sizeof(stream)) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
@@ -265,7 +277,7 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 			st = desc ? key_sorts[i].desc : key_sorts[i].asc;
 	if (sort == NULL && desc)
 		st = key_sorts[0].desc;
-	page_init(&p, 'k', per_page, NULL);
+	page_init(&p, 'k', per_page, key_view);
 	/* One snapshot for the generations, the count and the page. */
 	if (db_begin(db) != 0)
 		return page_fail(&p, LIST_DB);
@@ -289,54 +301,6 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 dberr:
 	db_rollback(db);
 	return page_fail(&p, LIST_DB);
-}
-
-/*
- * Users and projects: the same paging over an OpenAI id, in the stream's
- * current generation, read first and bound so that the primary key both
- * bounds and orders the page.
- */
-static enum list_rc
-list_by_id(struct db *db, enum sql_stmt stmt, const char *stream, char kind,
-    json_t *(*view)(const struct db_row *), int64_t tenant, int64_t org,
-    const char *cursor, int64_t limit, json_t **out)
-{
-	struct page_out	 p;
-	char		 after[129] = "";
-	int64_t		 gen = 0;
-
-	page_init(&p, kind, limit, view);
-	if (cursor != NULL && cursor_decode(cursor, kind, after, sizeof(after),
-	    NULL, 0) != 0)
-		return page_fail(&p, LIST_BAD_CURSOR);
-	if (db_begin(db) != 0)
-		return page_fail(&p, LIST_DB);
-	if (DB_QUERY(db, SQL_STREAM_GEN, db_row_first_int, &gen, DV_I(org),
-	    DV_S(stream)) < 0 || DB_QUERY(db, stmt, page_row, &p,
-	    DV_I(tenant), DV_I(org), DV_I(gen), DV_S(after),
-	    DV_I(limit + 1)) < 0) {
-		db_rollback(db);
-		return page_fail(&p, LIST_DB);
-	}
-	db_commit(db);
-	*out = page_done(&p);
-	return LIST_OK;
-}
-
-enum list_rc
-list_users(struct db *db, int64_t tenant, int64_t org, const char *cursor,
-    int64_t limit, json_t **out)
-{
-	return list_by_id(db, SQL_USER_PAGE, "users", 'u', view_user, tenant,
-	    org, cursor, limit, out);
-}
-
-enum list_rc
-list_projects(struct db *db, int64_t tenant, int64_t org,
-    const char *cursor, int64_t limit, json_t **out)
-{
-	return list_by_id(db, SQL_PROJECT_PAGE, "projects", 'p', view_project,
-	    tenant, org, cursor, limit, out);
 }
 
 /* Attaches each stream row to its run in the page. */
@@ -388,8 +352,8 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	struct page_out	 p;
 	int64_t		 before = INT64_MAX;
 
-	page_init(&p, 'e', limit, view_pack);
-	if (cursor_int(cursor, 'e', &before) != 0)
+	page_init(&p, 'x', limit, view_pack);
+	if (cursor_int(cursor, 'x', &before) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
 	if (DB_QUERY(db, SQL_PACK_PAGE, page_row, &p, DV_I(tenant), DV_I(org),
 	    DV_I(org), DV_I(before), DV_I(limit + 1)) < 0)
@@ -429,12 +393,6 @@ list_key_ages(struct db *db, int64_t tenant, int64_t org, json_t **out)
 	return LIST_OK;
 }
 
-static json_t *
-event_view(const struct db_row *r)
-{
-	return view_event(r);
-}
-
 /*
  * The event list: by seq, or by time when a time range is asked for (see
  * SQL_EVENT_PAGE_TIME); the cursor says which ('e': seq; 'T': seq and
@@ -455,7 +413,8 @@ list_events(struct db *db, int64_t tenant, int64_t org,
 	struct db_val	 v[24];
 	size_t		 n = 0;
 
-	page_init(&p, timed ? 'T' : 'e', limit, event_view);
+	page_init(&p, timed ? 'T' : 'e', limit, NULL);
+	p.stmt = timed ? SQL_EVENT_PAGE_TIME : SQL_EVENT_PAGE;
 	if (timed) {
 		p.bcol = EC_EFFECTIVE_AT;
 		if (cursor != NULL && (cursor_decode(cursor, 'T', a, sizeof(a),
@@ -520,4 +479,219 @@ list_project_names(struct db *db, int64_t tenant, int64_t org, json_t **out)
 		return LIST_DB;
 	}
 	return LIST_OK;
+}
+
+/* -- the list table --------------------------------------------------- */
+
+static enum list_rc	build_keys(struct call *, const char *, int64_t,
+			    json_t **);
+static enum list_rc	build_events(struct call *, const char *, int64_t,
+			    json_t **);
+static enum list_rc	build_runs(struct call *, const char *, int64_t,
+			    json_t **);
+
+#define NO_FILTERS	{ P__MAX, P__MAX, P__MAX, P__MAX }
+
+/* In tab order. */
+static const struct list_def lists[] = {
+	{ .name = "keys", .title = "Keys", .tab = "Keys", .tpl = "keys",
+	    .cursor = 'k', .stmt = SQL_KEY_PAGE, .filters = NO_FILTERS,
+	    .api_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
+	    P(P_PROJECT),
+	    .page_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
+	    P(P_PROJECT) | P(P_SORT) | P(P_DIR) | P(P_PAGE),
+	    .build = build_keys, .page = web_keys },
+	{ .name = "users", .title = "Users", .tab = "Users", .tpl = "users",
+	    .cursor = 'u', .stmt = SQL_USER_PAGE, .stream = "users",
+	    .object = "orgaudit.user", .filters = NO_FILTERS },
+	{ .name = "projects", .title = "Projects", .tab = "Projects",
+	    .tpl = "projects", .cursor = 'p', .stmt = SQL_PROJECT_PAGE,
+	    .stream = "projects", .object = "orgaudit.project",
+	    .filters = NO_FILTERS },
+	{ .name = "service-accounts", .title = "Service accounts",
+	    .tab = "Service accounts", .tpl = "service-accounts",
+	    .cursor = 's', .stmt = SQL_SVCACCT_PAGE,
+	    .stream = "service_accounts", .object = "orgaudit.service_account",
+	    .filters = { P_PROJECT, P__MAX, P__MAX, P__MAX },
+	    .api_params = P(P_PROJECT), .page_params = P(P_PROJECT) },
+	{ .name = "admin-keys", .title = "Admin keys", .tab = "Admin keys",
+	    .tpl = "admin-keys", .cursor = 'a', .stmt = SQL_ADMIN_KEY_PAGE,
+	    .stream = "admin_api_keys", .view = key_view,
+	    .filters = { P_STALE, P_ORPHAN, P__MAX, P__MAX },
+	    .api_params = P(P_STALE) | P(P_ORPHAN),
+	    .page_params = P(P_STALE) | P(P_ORPHAN) },
+	{ .name = "invites", .title = "Invites", .tab = "Invites",
+	    .tpl = "invites", .cursor = 'i', .stmt = SQL_INVITE_PAGE,
+	    .stream = "invites", .object = "orgaudit.invite",
+	    .filters = { P_INVITE_STATUS, P__MAX, P__MAX, P__MAX },
+	    .api_params = P(P_INVITE_STATUS),
+	    .page_params = P(P_INVITE_STATUS) },
+	{ .name = "members", .title = "Project members", .tpl = "members",
+	    .cursor = 'm', .stmt = SQL_MEMBER_PAGE, .stream = "project_users",
+	    .object = "orgaudit.project_member", .filters = NO_FILTERS,
+	    .per_project = true },
+	{ .name = "events", .title = "Audit log", .tab = "Audit log",
+	    .tpl = "events", .cursor = 'e', .stmt = SQL_EVENT_PAGE,
+	    .filters = NO_FILTERS,
+	    .api_params = P(P_EVENT_TYPE) | P(P_ACTOR) | P(P_ACTOR_EMAIL) |
+	    P(P_PROJECT) | P(P_TARGET) | P(P_SINCE) | P(P_UNTIL),
+	    .page_params = P(P_FORM_EVENT_TYPE) | P(P_ACTOR) | P(P_PROJECT) |
+	    P(P_TARGET) | P(P_SINCE) | P(P_UNTIL),
+	    .build = build_events, .decorate = web_events_filters },
+	{ .name = "runs", .title = "Runs", .tab = "Runs", .tpl = "runs",
+	    .cursor = 'r', .stmt = SQL_RUN_PAGE, .filters = NO_FILTERS,
+	    .build = build_runs },
+};
+
+size_t
+list_count(void)
+{
+	return sizeof(lists) / sizeof(lists[0]);
+}
+
+const struct list_def *
+list_at(size_t i)
+{
+	return i < list_count() ? &lists[i] : NULL;
+}
+
+/*
+ * Every cursor letter in use: each list's, then 'o' (orgs), 'T' (events
+ * by time), 'x' (evidence packs).
+ */
+const char *
+list_cursor_kinds(void)
+{
+	static char	 kinds[sizeof(lists) / sizeof(lists[0]) + 4];
+	size_t		 i;
+
+	if (kinds[0] == '\0') {
+		for (i = 0; i < list_count(); i++)
+			kinds[i] = lists[i].cursor;
+		memcpy(kinds + i, "oTx", 4);
+	}
+	return kinds;
+}
+
+/* A filter's bound value: the parameter, or NULL when not set. */
+static struct db_val
+filter_val(const struct call *c, enum param p)
+{
+	const struct qval	*v = &c->q[p];
+
+	if (!v->set)
+		return DV_NULL;
+	switch (route_param(p)->kind) {
+	case Q_TRISTATE:
+	case Q_BOOL:
+		return DV_I(v->b);
+	case Q_ID:
+	case Q_TIME:
+	case Q_SEQ:
+	case Q_PAGE:
+		return DV_I(v->i);
+	default:
+		return DV_S(v->s);
+	}
+}
+
+/* The generic page (see struct list_def), in one snapshot. */
+static enum list_rc
+build_by_id(struct call *c, const char *cursor, int64_t limit, json_t **out)
+{
+	const struct list_def	*d = c->rt->list;
+	struct db		*db = c->r->db;
+	struct page_out		 p;
+	struct db_val		 v[8 + 2 * LIST_FILTERS_MAX];
+	char			 after[129] = "";
+	int64_t			 gen = 0;
+	size_t			 n = 0, i;
+
+	page_init(&p, d->cursor, limit, d->view);
+	p.stmt = d->stmt;
+	p.object = d->object;
+	if (cursor != NULL && cursor_decode(cursor, d->cursor, after,
+	    sizeof(after), NULL, 0) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (db_begin(db) != 0)
+		return page_fail(&p, LIST_DB);
+	if (d->stream != NULL && DB_QUERY(db, SQL_STREAM_GEN,
+	    db_row_first_int, &gen, DV_I(c->org), DV_S(d->stream)) < 0)
+		goto dberr;
+	v[n++] = DV_I(c->r->tenant);
+	v[n++] = DV_I(c->org);
+	if (d->stream != NULL)
+		v[n++] = DV_I(gen);
+	if (d->per_project)
+		v[n++] = DV_S(c->oaid);
+	v[n++] = DV_S(after);
+	for (i = 0; i < LIST_FILTERS_MAX && d->filters[i] != P__MAX; i++) {
+		v[n] = filter_val(c, d->filters[i]);
+		v[n + 1] = v[n];
+		n += 2;
+	}
+	v[n++] = DV_I(limit + 1);
+	if (db_query(db, d->stmt, v, n, page_row, &p) < 0)
+		goto dberr;
+	db_commit(db);
+	*out = page_done(&p);
+	return LIST_OK;
+dberr:
+	db_rollback(db);
+	return page_fail(&p, LIST_DB);
+}
+
+enum list_rc
+list_build(struct call *c, const char *cursor, int64_t limit, json_t **out)
+{
+	const struct list_def	*d = c->rt->list;
+
+	return (d->build != NULL ? d->build : build_by_id)(c, cursor, limit,
+	    out);
+}
+
+/* A tristate parameter as a filter: -1 any, else 0 or 1. */
+static int
+tri(const struct call *c, enum param p)
+{
+	return c->q[p].set ? c->q[p].b : -1;
+}
+
+static enum list_rc
+build_keys(struct call *c, const char *cursor, int64_t limit, json_t **out)
+{
+	struct key_filter	 f;
+
+	f.stale = tri(c, P_STALE);
+	f.orphan = tri(c, P_ORPHAN);
+	f.type = call_str(c, P_KEY_TYPE);
+	f.project = call_str(c, P_PROJECT);
+	return list_keys(c->r->db, c->r->tenant, c->org, &f, cursor, limit,
+	    out);
+}
+
+/* The audit log; the API names the type filter "type", the page's form
+ * "event_type" (a page has a "type" of key elsewhere). */
+static enum list_rc
+build_events(struct call *c, const char *cursor, int64_t limit, json_t **out)
+{
+	struct event_filter	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = call_str(c, P_EVENT_TYPE) != NULL ? call_str(c,
+	    P_EVENT_TYPE) : call_str(c, P_FORM_EVENT_TYPE);
+	f.actor = call_str(c, P_ACTOR);
+	f.actor_email = call_str(c, P_ACTOR_EMAIL);
+	f.project = call_str(c, P_PROJECT);
+	f.target = call_str(c, P_TARGET);
+	f.since = c->q[P_SINCE].set ? c->q[P_SINCE].i : 0;
+	f.until = c->q[P_UNTIL].set ? c->q[P_UNTIL].i : 0;
+	return list_events(c->r->db, c->r->tenant, c->org, &f, cursor, limit,
+	    out);
+}
+
+static enum list_rc
+build_runs(struct call *c, const char *cursor, int64_t limit, json_t **out)
+{
+	return list_runs(c->r->db, c->r->tenant, c->org, cursor, limit, out);
 }

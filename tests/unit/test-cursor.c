@@ -1,5 +1,5 @@
 /*
- * test-api.c: unit tests for the list cursors of src/api.h.
+ * test-cursor.c: unit tests for the list cursors of src/list.h.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +9,10 @@
 
 #include <string.h>
 
-#include "lists.h"
+#include "list.h"
 #include "util.h"
 
-#define CUR_MAX	420	/* what api.c's lists use */
+#define CUR_MAX	420	/* what list.c uses */
 
 /* The base64url of raw bytes, as a forged cursor. */
 static void
@@ -328,5 +328,5 @@ main(void)
 		cmocka_unit_test(test_cursor_encode_into_documented_400_bytes),
 	};
 
-	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("cursor", tests, NULL, NULL);
 }

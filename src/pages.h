@@ -1,0 +1,59 @@
+/*
+ * pages.h: every route's handler, by the file that holds it.  route.c's
+ * table names them; each receives a struct call the gate has checked
+ * (route.h) and answers the request.
+ */
+#ifndef ORGAUDIT_PAGES_H
+#define ORGAUDIT_PAGES_H
+
+#include <jansson.h>
+
+#include "route.h"
+
+/* web-session.c: signing in and out. */
+void	 web_root(struct call *);
+void	 web_login_form(struct call *);
+void	 web_login(struct call *);
+void	 web_logout(struct call *);
+
+/* web-orgs.c: the org list, connecting, an org's overview. */
+void	 web_orgs(struct call *);
+void	 web_connect_form(struct call *);
+void	 web_connect(struct call *);
+void	 web_org(struct call *);
+void	 web_replace_key(struct call *);
+void	 web_disconnect(struct call *);
+
+/* web-lists.c: a list under an org, the keys page, the audit log's form. */
+void	 web_list(struct call *);
+void	 web_keys(struct call *);
+void	 web_events_filters(struct call *, json_t *data);
+
+/* web-packs.c: evidence packs. */
+void	 web_packs(struct call *);
+void	 web_pack_create(struct call *);
+void	 web_pack_get(struct call *);
+
+/* web-tenant.c: accounts, tokens and billing (owners). */
+void	 web_accounts(struct call *);
+void	 web_account_add(struct call *);
+void	 web_account_role(struct call *);
+void	 web_account_delete(struct call *);
+void	 web_tokens(struct call *);
+void	 web_token_add(struct call *);
+void	 web_token_revoke(struct call *);
+void	 web_billing(struct call *);
+
+/* api.c: the JSON API. */
+void	 api_health(struct call *);
+void	 api_signing_key(struct call *);
+void	 api_billing(struct call *);
+void	 api_orgs(struct call *);
+void	 api_org(struct call *);
+void	 api_list(struct call *);
+void	 api_export(struct call *);
+void	 api_packs(struct call *);
+void	 api_pack_create(struct call *);
+void	 api_pack_get(struct call *);
+
+#endif
