@@ -1,13 +1,80 @@
 /*
  * app.c: see app.h.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "app.h"
 #include "log.h"
+#include "util.h"
+#include "version.h"
+
+/* A process that may hold an admin key leaves no copy of its memory. */
+static void
+app_harden(void)
+{
+	struct rlimit	 none = { 0, 0 };
+
+	umask(077);
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+app_start(const struct app *a, int argc, char **argv, const char **conf_path)
+{
+	static const struct option common[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+	};
+	struct option	*all;
+	size_t		 n = 0, k;
+	int		 ch, rc = APP_RUN;
+
+	app_harden();
+	while (a->opts != NULL && a->opts[n].name != NULL)
+		n++;
+	all = xcalloc(n + 4, sizeof(*all));
+	memcpy(all, common, sizeof(common));
+	for (k = 0; k < n; k++)
+		all[3 + k] = a->opts[k];
+	optind = 1;
+	while (rc == APP_RUN && (ch = getopt_long(argc, argv,
+	    a->stop_at_operand ? "+" : "", all, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			*conf_path = optarg;
+			break;
+		case 'h':
+			a->usage(stdout);
+			rc = EXIT_OK;
+			break;
+		case 'V':
+			printf("%s %s\n", a->prog, ORGAUDIT_VERSION);
+			rc = EXIT_OK;
+			break;
+		case '?':
+			a->usage(stderr);
+			rc = EXIT_USAGE;
+			break;
+		default:
+			if ((rc = a->opt(a->ctx, ch, optarg)) == 0)
+				rc = APP_RUN;
+			break;
+		}
+	free(all);
+	return rc;
+}
 
 int
 app_conf(const char *prog, const char *explicit_path, struct conf *c)

@@ -1,9 +1,13 @@
 /*
- * app.h: start-up shared by every orgaudit program: read the
- * configuration, open the log, connect to MariaDB.
+ * app.h: start-up shared by every orgaudit program: the process made
+ * safe to hold secrets, the command line's common options, the
+ * configuration, the log, MariaDB.
  */
 #ifndef ORGAUDIT_APP_H
 #define ORGAUDIT_APP_H
+
+#include <getopt.h>
+#include <stdio.h>
 
 #include "conf.h"
 #include "db.h"
@@ -14,6 +18,30 @@
 #define EXIT_USAGE	2	/* bad usage or configuration */
 #define EXIT_REFUSED	3	/* an admin key was refused */
 
+/* What app_start() needs to know of a program. */
+struct app {
+	const char		*prog;		/* "orgaudit-collect" */
+	void			(*usage)(FILE *);
+	/* Its own options (NULL-terminated, or NULL) and a handler. */
+	const struct option	*opts;
+	/* One of its options: 0, or an exit code after saying why. */
+	int			(*opt)(void *ctx, int ch, const char *arg);
+	void			*ctx;
+	/* Stop at the first operand (a verb and its own options follow). */
+	int			 stop_at_operand;
+};
+
+#define APP_RUN	(-1)	/* app_start(): go on */
+
+/*
+ * Starts a program: no core dump and not dumpable (it holds secrets),
+ * umask 077, SIGPIPE ignored; then parses --conf FILE (into *conf_path),
+ * --help, --version and the program's own options.  Returns APP_RUN with
+ * optind at the first operand, or the exit code to return now (help and
+ * version printed: EXIT_OK; a bad option: usage on stderr, EXIT_USAGE).
+ */
+int		 app_start(const struct app *a, int argc, char **argv,
+		    const char **conf_path);
 /*
  * Loads the configuration (conf_path may be NULL) and opens the log.
  * Prints the reason to stderr and returns -1 on failure.

@@ -193,7 +193,7 @@ audit_stream_free(struct stream *st)
 	st->head = NULL;
 }
 
-/* -- the write thread ------------------------------------------------ */
+/* -- the write thread -------------------------------------------------- */
 
 /*
  * For the crash tests only: ORGAUDIT_TEST_AUDIT_TX_PAUSE_MS makes each
@@ -394,7 +394,7 @@ audit_stream_grown(const struct stream *st)
 	    h->stored;
 }
 
-/* -- the network loop ------------------------------------------------ */
+/* -- the network loop -------------------------------------------------- */
 
 static void	audit_page(struct oa *oa, struct oa_call *call, void *arg);
 static void	window_page(struct oa *oa, struct oa_call *call, void *arg);
@@ -599,7 +599,7 @@ next_after(struct stream *st, struct oa_jpage *pg, const char *fmt)
 	return true;
 }
 
-/* -- windows --------------------------------------------------------- */
+/* -- windows ----------------------------------------------------------- */
 
 /*
  * Windows cut [from, to] by time and are read at once, each newest first

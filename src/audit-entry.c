@@ -74,7 +74,7 @@ scrub(const char *s, size_t n, struct buf *out, char prefix[EMAIL_PREFIX_MAX])
 	return changed;
 }
 
-/* -- canonical bytes ------------------------------------------------ */
+/* -- canonical bytes --------------------------------------------------- */
 
 /* The two-character escape of cp, or NULL. */
 static const char *
@@ -317,7 +317,7 @@ audit_canon(const struct jdoc *d, uint32_t k, struct buf *b)
 	return rc;
 }
 
-/* -- the row --------------------------------------------------------- */
+/* -- the row ----------------------------------------------------------- */
 
 /*
  * A row's strings are gathered in one buffer as offsets (+1; 0 is NULL)

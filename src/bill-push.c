@@ -11,7 +11,7 @@
 #include "oa-client.h"
 #include "util.h"
 
-/* ---- loading a month */
+/* -- loading a month --------------------------------------------------- */
 
 /* More orgs than this to carry in: read the month before at once. */
 #define CARRY_DIVES_MAX	64
@@ -266,7 +266,7 @@ billing_free(struct bill_set *set)
 	set->nlines = set->ntenants = 0;
 }
 
-/* ---- showing it */
+/* -- showing it -------------------------------------------------------- */
 
 void
 billing_print(FILE *f, const struct bill_set *set)
@@ -389,7 +389,7 @@ billing_view(struct db *db, int64_t tenant, int64_t now, json_t **out)
 	return 0;
 }
 
-/* ---- the push */
+/* -- the push ---------------------------------------------------------- */
 
 struct ledger {
 	bool	 found;

@@ -245,37 +245,133 @@ attempt(struct stripe *s, const char *url, const struct buf *form,
 	return curl_easy_perform(e);
 }
 
+/* The request's headers: the key (copied, wiped when freed) and more. */
+static struct curl_slist *
+call_headers(const struct stripe *s, bool post, const char *idem)
+{
+	struct curl_slist	*h;
+	struct buf		 line = { 0 };
+
+	h = curl_slist_append(NULL, s->auth);
+	h = curl_slist_append(h, s->version_hdr);
+	h = curl_slist_append(h, "Accept: application/json");
+	h = curl_slist_append(h, "Expect:");
+	if (post) {
+		h = curl_slist_append(h, "Content-Type: "
+		    "application/x-www-form-urlencoded");
+		if (idem != NULL) {
+			buf_printf(&line, "Idempotency-Key: %s", idem);
+			h = curl_slist_append(h, line.p);
+		}
+	}
+	buf_free(&line);
+	return h;
+}
+
+static void
+headers_free(struct curl_slist *hdrs)
+{
+	struct curl_slist	*h;
+
+	for (h = hdrs; h != NULL; h = h->next)
+		wipe(h->data, strlen(h->data));
+	curl_slist_free_all(hdrs);
+}
+
+/*
+ * Reads one attempt's outcome into res.  true: done (res->json is the
+ * answer); else *again says whether to try again, *hint is the server's
+ * Retry-After in ms (or -1).
+ */
+static bool
+call_outcome(struct stripe *s, CURLcode rc, struct attempt *a,
+    const char *where, struct stripe_resp *res, bool *again, int64_t *hint)
+{
+	*hint = -1;
+	*again = false;
+	if (rc != CURLE_OK) {
+		snprintf(res->err, sizeof(res->err), "%s: %s", where,
+		    a->too_big ? "answer too large" : curl_easy_strerror(rc));
+		*again = !a->too_big && oa_transport_retryable(rc);
+	} else {
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
+		    &res->status);
+		res->json = json_loadb(a->body.p ? a->body.p : "", a->body.len,
+		    0, NULL);
+		res->replayed = strcasecmp(a->replayed, "true") == 0;
+		if (res->status >= 200 && res->status <= 299) {
+			if (res->json != NULL)
+				return true;
+			snprintf(res->err, sizeof(res->err), "%s: HTTP %ld with "
+			    "a body that is not JSON (request %s)", where,
+			    res->status, res->request_id);
+		} else {
+			describe(res, where);
+			*again = res->status == 429 || res->status >= 500 ||
+			    (res->status == 409 && strcmp(res->code,
+			    "idempotency_key_in_use") == 0);
+			*hint = retry_after_hint(NULL, a->ra[0] ? a->ra : NULL,
+			    now_s());
+		}
+	}
+	/* Stripe's own word on this answer wins. */
+	if (strcasecmp(a->should_retry, "false") == 0)
+		*again = false;
+	else if (strcasecmp(a->should_retry, "true") == 0)
+		*again = true;
+	return false;
+}
+
+/*
+ * Waits before the next attempt under the retry policy; false when the
+ * policy's budget is spent (res->err then says so).
+ */
+static bool
+call_wait(struct stripe *s, struct stripe_resp *res, int64_t first,
+    int64_t hint)
+{
+	struct timespec	 ts;
+	int64_t		 delay;
+	uint32_t	 rnd;
+	char		 last[400];
+
+	rand_bytes(&rnd, sizeof(rnd));
+	delay = retry_delay(&s->policy, res->attempts, mono_ms() - first, hint,
+	    rnd);
+	if (delay < 0) {
+		snprintf(last, sizeof(last), "%.399s", res->err);
+		snprintf(res->err, sizeof(res->err), "gave up after %d attempts "
+		    "in %.1f s: %s", res->attempts, (double)(mono_ms() - first) /
+		    1000.0, last);
+		return false;
+	}
+	s->retries++;
+	log_info("stripe: %s; retry %d in %lld ms", res->err, res->attempts,
+	    (long long)delay);
+	ts.tv_sec = (time_t)(delay / 1000);
+	ts.tv_nsec = (long)(delay % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+	return true;
+}
+
 int
 stripe_call(struct stripe *s, const char *path, const struct buf *form,
     const char *idem, struct stripe_resp *res)
 {
-	struct curl_slist	*hdrs = NULL, *h;
+	struct curl_slist	*hdrs;
 	struct attempt		 a;
-	struct buf		 url = { 0 }, line = { 0 };
-	const char		*what = form != NULL ? "POST" : "GET";
+	struct buf		 url = { 0 };
 	char			 where[300];
-	int64_t			 first = mono_ms(), delay, hint;
-	uint32_t		 rnd;
-	CURLcode		 rc;
+	int64_t			 first = mono_ms(), hint;
 	bool			 again;
+	CURLcode		 rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&a, 0, sizeof(a));
 	buf_printf(&url, "%s%s", s->base, path);
-	snprintf(where, sizeof(where), "%s %.240s", what, path);
-	/* The key's header is copied: the list is wiped and freed below. */
-	hdrs = curl_slist_append(NULL, s->auth);
-	hdrs = curl_slist_append(hdrs, s->version_hdr);
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	if (form != NULL) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: "
-		    "application/x-www-form-urlencoded");
-		if (idem != NULL) {
-			buf_printf(&line, "Idempotency-Key: %s", idem);
-			hdrs = curl_slist_append(hdrs, line.p);
-		}
-	}
+	snprintf(where, sizeof(where), "%s %.240s", form != NULL ? "POST" :
+	    "GET", path);
+	hdrs = call_headers(s, form != NULL, idem);
 	for (;;) {
 		buf_reset(&a.body);
 		a.too_big = false;
@@ -288,69 +384,12 @@ stripe_call(struct stripe *s, const char *path, const struct buf *form,
 		res->json = NULL;
 		snprintf(res->request_id, sizeof(res->request_id), "%s",
 		    a.request_id);
-		hint = -1;
-		if (rc == CURLE_OK) {
-			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
-			    &res->status);
-			res->json = json_loadb(a.body.p ? a.body.p : "",
-			    a.body.len, 0, NULL);
-			res->replayed = strcasecmp(a.replayed, "true") == 0;
-			if (res->status >= 200 && res->status <= 299) {
-				if (res->json != NULL)
-					break;
-				snprintf(res->err, sizeof(res->err), "%s: HTTP "
-				    "%ld with a body that is not JSON (request "
-				    "%s)", where, res->status, res->request_id);
-				again = false;
-			} else {
-				describe(res, where);
-				again = res->status == 429 ||
-				    res->status >= 500 || (res->status == 409 &&
-				    strcmp(res->code,
-				    "idempotency_key_in_use") == 0);
-				hint = retry_after_hint(NULL, a.ra[0] ? a.ra :
-				    NULL, now_s());
-			}
-		} else {
-			snprintf(res->err, sizeof(res->err), "%s: %s", where,
-			    a.too_big ? "answer too large" :
-			    curl_easy_strerror(rc));
-			again = !a.too_big && oa_transport_retryable(rc);
-		}
-		/* Stripe's own word on this answer wins. */
-		if (strcasecmp(a.should_retry, "false") == 0)
-			again = false;
-		else if (strcasecmp(a.should_retry, "true") == 0)
-			again = true;
-		if (!again)
+		if (call_outcome(s, rc, &a, where, res, &again, &hint) ||
+		    !again || !call_wait(s, res, first, hint))
 			break;
-		rand_bytes(&rnd, sizeof(rnd));
-		delay = retry_delay(&s->policy, res->attempts, mono_ms() - first,
-		    hint, rnd);
-		if (delay < 0) {
-			char	 last[400];
-
-			snprintf(last, sizeof(last), "%.399s", res->err);
-			snprintf(res->err, sizeof(res->err), "gave up after %d "
-			    "attempts in %.1f s: %s", res->attempts,
-			    (double)(mono_ms() - first) / 1000.0, last);
-			break;
-		}
-		s->retries++;
-		log_info("stripe: %s; retry %d in %lld ms", res->err,
-		    res->attempts, (long long)delay);
-		{
-			struct timespec	 ts = { (time_t)(delay / 1000),
-			    (long)(delay % 1000) * 1000000 };
-
-			nanosleep(&ts, NULL);
-		}
 	}
-	for (h = hdrs; h != NULL; h = h->next)
-		wipe(h->data, strlen(h->data));
-	curl_slist_free_all(hdrs);
+	headers_free(hdrs);
 	buf_free(&url);
-	buf_free(&line);
 	buf_free(&a.body);
 	if (form != NULL && res->status != 0 && s->kill_after > 0 &&
 	    ++s->posts >= s->kill_after)

@@ -481,7 +481,7 @@ list_project_names(struct db *db, int64_t tenant, int64_t org, json_t **out)
 	return LIST_OK;
 }
 
-/* -- the list table --------------------------------------------------- */
+/* -- the list table ---------------------------------------------------- */
 
 static enum list_rc	build_keys(struct call *, const char *, int64_t,
 			    json_t **);

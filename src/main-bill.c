@@ -1,7 +1,6 @@
 /*
  * main-bill.c: orgaudit-bill, run by cron on the 1st of each month.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 #include "bill-push.h"
 #include "log.h"
 #include "util.h"
-#include "version.h"
 
 static void
 usage(FILE *f)
@@ -35,57 +33,62 @@ usage(FILE *f)
 	    "again once fixed), 2 bad usage or\nconfiguration.\n");
 }
 
+struct args {
+	const char	*month;
+	int64_t		 tenant;
+	int		 dry;
+};
+
+static int
+arg(void *ctx, int ch, const char *v)
+{
+	struct args	*a = ctx;
+
+	switch (ch) {
+	case 'm':
+		a->month = v;
+		return 0;
+	case 't':
+		if (parse_i64(v, 1, INT64_MAX, &a->tenant) == 0)
+			return 0;
+		fprintf(stderr, "orgaudit-bill: --tenant must be a tenant ID "
+		    "('orgaudit tenant list')\n");
+		return EXIT_USAGE;
+	default:
+		a->dry = 1;
+		return 0;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "conf", required_argument, NULL, 'c' },
 		{ "month", required_argument, NULL, 'm' },
 		{ "tenant", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct args		 a = { NULL, 0, 0 };
+	const struct app	 app = { "orgaudit-bill", usage, opts, arg, &a,
+	    0 };
 	struct bill_month	 m, cur;
 	struct bill_set		 set;
 	struct bill_push_result	 res;
 	struct conf		 c;
 	struct db		*db;
 	struct stripe		*s;
-	const char		*conf_file = NULL, *month = NULL;
+	const char		*conf_file = NULL, *month;
 	char			 err[1100], end[21];
-	int64_t			 tenant = 0;
-	int			 ch, dry = 0, rc = EXIT_FAIL;
+	int64_t			 tenant;
+	int			 dry, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			conf_file = optarg;
-			break;
-		case 'm':
-			month = optarg;
-			break;
-		case 't':
-			if (parse_i64(optarg, 1, INT64_MAX, &tenant) != 0) {
-				fprintf(stderr, "orgaudit-bill: --tenant must "
-				    "be a tenant ID ('orgaudit tenant list')\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("orgaudit-bill %s\n", ORGAUDIT_VERSION);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	if ((rc = app_start(&app, argc, argv, &conf_file)) != APP_RUN)
+		return rc;
+	rc = EXIT_FAIL;
+	month = a.month;
+	tenant = a.tenant;
+	dry = a.dry;
 	if (optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;

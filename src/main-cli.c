@@ -1,13 +1,11 @@
 /*
  * main-cli.c: orgaudit, the operator's command line.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app.h"
 #include "cli.h"
-#include "version.h"
 
 static const struct {
 	const char	*name;
@@ -58,33 +56,15 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "conf", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	const struct app app = { "orgaudit", usage, NULL, NULL, NULL, 1 };
 	struct cli_ctx	 x;
 	size_t		 i;
-	int		 ch, rc;
+	int		 rc;
 
 	memset(&x, 0, sizeof(x));
-	/* '+': stop at the verb; its options are its own. */
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			x.conf_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("orgaudit %s\n", ORGAUDIT_VERSION);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	/* The verb's options are its own: parsing stops at the verb. */
+	if ((rc = app_start(&app, argc, argv, &x.conf_path)) != APP_RUN)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

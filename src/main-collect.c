@@ -1,7 +1,6 @@
 /*
  * main-collect.c: orgaudit-collect, run by cron every hour.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include "collect.h"
 #include "log.h"
 #include "util.h"
-#include "version.h"
 
 static void
 usage(FILE *f)
@@ -57,62 +55,62 @@ collect_one(struct db *db, const struct conf *c, int64_t org,
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+struct args {
+	int64_t	 org, conc;
+	int	 all, verbose;
+};
+
+static int
+arg(void *ctx, int ch, const char *v)
+{
+	struct args	*a = ctx;
+
+	switch (ch) {
+	case 'o':
+		if (parse_i64(v, 1, INT64_MAX, &a->org) == 0)
+			return 0;
+		fprintf(stderr, "orgaudit-collect: --org must be an org ID (a "
+		    "positive number)\n");
+		return EXIT_USAGE;
+	case 'a':
+		a->all = 1;
+		return 0;
+	case 'n':
+		if (parse_i64(v, 1, 256, &a->conc) == 0)
+			return 0;
+		fprintf(stderr, "orgaudit-collect: --concurrency must be 1 to "
+		    "256\n");
+		return EXIT_USAGE;
+	default:
+		a->verbose = 1;
+		return 0;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "conf", required_argument, NULL, 'c' },
 		{ "org", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "concurrency", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct args	 a = { 0, 0, 0, 0 };
+	const struct app app = { "orgaudit-collect", usage, opts, arg, &a, 0 };
 	struct conf	 c;
 	struct db	*db;
 	const char	*conf_file = NULL;
 	char		 owner[192], host[128], err[512];
-	int64_t		 org = 0, conc = 0, pass;
-	int		 ch, all = 0, verbose = 0, rc = EXIT_OK, r;
+	int64_t		 org, pass;
+	int		 rc = EXIT_OK, r;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			conf_file = optarg;
-			break;
-		case 'o':
-			if (parse_i64(optarg, 1, INT64_MAX, &org) != 0) {
-				fprintf(stderr, "orgaudit-collect: --org must "
-				    "be an org ID (a positive number)\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'a':
-			all = 1;
-			break;
-		case 'n':
-			if (parse_i64(optarg, 1, 256, &conc) != 0) {
-				fprintf(stderr, "orgaudit-collect: "
-				    "--concurrency must be 1 to 256\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("orgaudit-collect %s\n", ORGAUDIT_VERSION);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	if (optind != argc || (org == 0) == (all == 0)) {
+	if ((rc = app_start(&app, argc, argv, &conf_file)) != APP_RUN)
+		return rc;
+	rc = EXIT_OK;
+	org = a.org;
+	if (optind != argc || (org == 0) == (a.all == 0)) {
 		fprintf(stderr, "orgaudit-collect: give exactly one of --org ID "
 		    "and --all\n");
 		usage(stderr);
@@ -120,9 +118,9 @@ main(int argc, char **argv)
 	}
 	if (app_conf("orgaudit-collect", conf_file, &c) != 0)
 		return EXIT_USAGE;
-	if (conc > 0)
-		c.collect_concurrency = conc;
-	if (verbose)
+	if (a.conc > 0)
+		c.collect_concurrency = a.conc;
+	if (a.verbose)
 		log_set_level(LOG_DEBUG);
 	if ((db = app_db(&c)) == NULL) {
 		conf_free(&c);

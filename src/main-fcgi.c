@@ -4,8 +4,6 @@
  * Each process serves one request at a time over its own MariaDB
  * connection; nothing of a request outlives it.
  */
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +15,6 @@
 #include "log.h"
 #include "sign.h"
 #include "mustache.h"
-#include "version.h"
 
 
 static void
@@ -70,12 +67,7 @@ serve(FCGX_Request *fr, const struct conf *c, const struct mustache *tpl,
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "conf", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	const struct app app = { "orgaudit.fcgi", usage, NULL, NULL, NULL, 0 };
 	FCGX_Request	 fr;
 	struct conf	 c;
 	struct db	*db = NULL;
@@ -83,24 +75,11 @@ main(int argc, char **argv)
 	struct signer	*sg;
 	char		 err[512];
 	const char	*conf_file = NULL;
-	int		 ch;
+	int		 rc;
 
 	err[0] = '\0';
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			conf_file = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("orgaudit.fcgi %s\n", ORGAUDIT_VERSION);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	if ((rc = app_start(&app, argc, argv, &conf_file)) != APP_RUN)
+		return rc;
 	if (optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -127,7 +106,6 @@ main(int argc, char **argv)
 	/* Without a signing key the rest works; packs answer 503. */
 	if ((sg = sign_load(c.signing_key_file, err, sizeof(err))) == NULL)
 		log_warn("fcgi: evidence packs are off: %s", err);
-	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_err("fcgi: cannot initialise libfcgi");
 		return EXIT_FAIL;

@@ -27,7 +27,7 @@
 
 #define COPY_CHUNK	(64 * 1024)
 
-/* ---- files written to the temporary directory */
+/* -- files written to the temporary directory -------------------------- */
 
 struct pfile {
 	const char	*name;
@@ -104,7 +104,7 @@ pf_abandon(struct pfile *pf)
 	pf->md = NULL;
 }
 
-/* ---- the snapshot files */
+/* -- the snapshot files ------------------------------------------------ */
 
 enum ctype { C_STR, C_INT, C_BOOL };
 
@@ -220,7 +220,7 @@ pull_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
-/* ---- events */
+/* -- events ------------------------------------------------------------ */
 
 struct evctx {
 	struct pfile	*pf;
@@ -263,7 +263,7 @@ event_row(const struct chain_row *row, void *arg)
 	return x->pf->failed ? 1 : 0;
 }
 
-/* ---- the archive */
+/* -- the archive ------------------------------------------------------- */
 
 /* The archive's bytes go to gzip on two cores, then to the file. */
 static la_ssize_t
@@ -487,7 +487,19 @@ fail(struct pack_result *res, int status, const char *fmt, ...)
 	return -1;
 }
 
-/* mkdir -p for the packs' directories, mode 0750. */
+/* One directory of mkdirs(), mode 0750 whatever the umask. */
+static int
+mkdir_0750(const char *p)
+{
+	if (mkdir(p, 0750) == 0)
+		return chmod(p, 0750);
+	return errno == EEXIST ? 0 : -1;
+}
+
+/*
+ * mkdir -p for the packs' directories, mode 0750: the web's group reads
+ * the packs it serves (the programs run with umask 077).
+ */
 static int
 mkdirs(const char *path)
 {
@@ -498,11 +510,11 @@ mkdirs(const char *path)
 	for (s = p + 1; *s != '\0'; s++)
 		if (*s == '/') {
 			*s = '\0';
-			if (mkdir(p, 0750) != 0 && errno != EEXIST)
+			if (mkdir_0750(p) != 0)
 				return -1;
 			*s = '/';
 		}
-	return mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
+	return mkdir_0750(p);
 }
 
 static void
@@ -519,318 +531,453 @@ rm_tmp(const char *dir, struct pfile *files, size_t n)
 	rmdir(dir);
 }
 
+/* A pack being made: what pack_make()'s steps hand each other. */
+struct build {
+	struct db		*db;
+	const struct conf	*c;
+	const struct signer	*sg;
+	const struct pack_req	*rq;
+	struct pack_result	*res;
+	struct org_info		 org;
+	struct pull		 pulls[PACK_SNAPS];
+	int64_t			 as_of;
+	char			 prev[65];	/* the previous manifest's */
+	char			 dir[1024], tmpl[1100];
+	struct pfile		 files[PACK_DATA_FILES];
+	size_t			 nfiles;
+	struct rowctx		 rx;
+	struct evctx		 ex;
+	char			*rtext, *mtext;
+	size_t			 rlen, mlen, plen;
+	const char		*pem;
+	char			 readme_sha[65], pem_sha[65];
+	unsigned char		 sig[SIGN_LEN];
+	struct buf		 sums;
+	char			 topdir[160], final[1200];
+	struct archive		*a;
+};
+
+/* How a step ended; B_DONE: res says it (a refusal, a broken chain). */
+enum step { B_OK, B_DONE, B_DB, B_IO, B_ARCHIVE, B_BADDATA };
+
+/*
+ * The period, the org, the pull of each stream as of the period's end
+ * and the previous pack's manifest: what the pack will hold.
+ */
+static enum step
+build_choose(struct build *b)
+{
+	const struct pack_req	*rq = b->rq;
+	size_t			 i;
+
+	if (rq->start >= rq->end)
+		return fail(b->res, 400, "the period must end after it "
+		    "starts"), B_DONE;
+	if (rq->end > now_s())
+		return fail(b->res, 400, "the period ends in the future; a "
+		    "pack covers only what has happened"), B_DONE;
+	if (DB_QUERY(b->db, SQL_PACK_ORG, org_row, &b->org, DV_I(rq->tenant),
+	    DV_I(rq->org)) < 0)
+		return B_DB;
+	if (!b->org.found)
+		return fail(b->res, 404, "no org %" PRId64 " in this tenant",
+		    rq->org), B_DONE;
+	for (i = 0; i < PACK_SNAPS; i++) {
+		if (DB_QUERY(b->db, SQL_STREAM_AS_OF, pull_row, &b->pulls[i],
+		    DV_I(rq->org), DV_S(pack_snaps[i].stream), DV_I(rq->org),
+		    DV_S(pack_snaps[i].stream), DV_I(rq->end)) < 0)
+			return B_DB;
+		if (b->pulls[i].found && b->pulls[i].pulled_at > b->as_of)
+			b->as_of = b->pulls[i].pulled_at;
+	}
+	if (b->as_of == 0)
+		return fail(b->res, 409, "nothing of org %" PRId64 " was "
+		    "pulled at or before the period's end", rq->org), B_DONE;
+	if (DB_QUERY(b->db, SQL_PACK_PREVIOUS, str_row, b->prev,
+	    DV_I(rq->org), DV_I(rq->start)) < 0)
+		return B_DB;
+	return B_OK;
+}
+
+/* One file of rows of stmt, columns cols, into the temporary directory. */
+static enum step
+build_rows(struct build *b, const char *name, const struct col *cols,
+    size_t ncols, enum sql_stmt stmt, const struct db_val *v, size_t nv)
+{
+	struct pfile	*pf = &b->files[b->nfiles];
+
+	if (pf_open(pf, b->tmpl, name) != 0)
+		return B_IO;
+	b->rx.pf = pf;
+	b->rx.cols = cols;
+	b->rx.ncols = ncols;
+	if (v != NULL && db_query(b->db, stmt, v, nv, snap_row, &b->rx) < 0)
+		return B_DB;
+	if (b->rx.bad)
+		return B_BADDATA;
+	if (pf_close(pf) != 0)
+		return B_IO;
+	b->nfiles++;
+	return B_OK;
+}
+
+/* The snapshot files, then findings, then the events. */
+static enum step
+build_files(struct build *b)
+{
+	const struct pack_req	*rq = b->rq;
+	struct chain_report	 rep;
+	struct pfile		*pf;
+	int64_t			 keys, admin;
+	size_t			 i;
+	enum step		 st;
+	int			 wrc;
+
+	snprintf(b->dir, sizeof(b->dir), "%s/%" PRId64 "/%" PRId64,
+	    b->c->pack_dir, rq->tenant, rq->org);
+	snprintf(b->tmpl, sizeof(b->tmpl), "%s/.tmp-XXXXXX", b->dir);
+	if (mkdirs(b->dir) != 0 || mkdtemp(b->tmpl) == NULL) {
+		log_err("pack: cannot make %s: %s", b->tmpl, strerror(errno));
+		b->tmpl[0] = '\0';
+		return fail(b->res, 500, "cannot write the pack (see the "
+		    "log)"), B_DONE;
+	}
+	for (i = 0; i < PACK_SNAPS; i++) {
+		const struct db_val	 v[] = { DV_I(rq->org),
+		    DV_I(b->pulls[i].gen) };
+
+		if ((st = build_rows(b, pack_snaps[i].file, pack_snaps[i].cols,
+		    pack_snaps[i].ncols, pack_snaps[i].stmt, b->pulls[i].found ?
+		    v : NULL, 2)) != B_OK)
+			return st;
+	}
+	keys = b->pulls[SNAP_API_KEYS].found ? b->pulls[SNAP_API_KEYS].gen :
+	    -1;
+	admin = b->pulls[SNAP_ADMIN_KEYS].found ?
+	    b->pulls[SNAP_ADMIN_KEYS].gen : -1;
+	{
+		const struct db_val	 v[] = { DV_I(rq->org), DV_I(keys),
+		    DV_I(admin), DV_I(rq->org), DV_I(keys), DV_I(admin) };
+
+		if ((st = build_rows(b, "findings.jsonl", COLS(finding_cols),
+		    SQL_PACK_FINDINGS, v, 6)) != B_OK)
+			return st;
+	}
+	pf = &b->files[b->nfiles];
+	if (pf_open(pf, b->tmpl, "events.jsonl") != 0)
+		return B_IO;
+	b->ex.pf = pf;
+	b->ex.progress = rq->progress;
+	b->ex.org = rq->org;
+	b->ex.start = rq->start;
+	b->ex.end = rq->end;
+	if ((wrc = chain_walk(b->db, rq->org, &rep, event_row, &b->ex)) == -1)
+		return B_DB;
+	if (wrc == -2 || pf->failed)
+		return B_IO;
+	if (!rep.ok) {
+		log_err("pack: org %" PRId64 ": the audit chain does not verify "
+		    "at row %" PRId64 ": %s", rq->org, rep.bad_seq, rep.reason);
+		b->res->chain_broken = true;
+		return fail(b->res, 409, "the org's audit chain does not "
+		    "verify (row %" PRId64 ": %s); no pack is made from it",
+		    rep.bad_seq, rep.reason), B_DONE;
+	}
+	if (pf_close(pf) != 0)
+		return B_IO;
+	b->nfiles++;
+	return B_OK;
+}
+
+/* The manifest's "files": the two describing files, then the data. */
+static json_t *
+manifest_files(struct build *b)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "name",
+	    "README.txt", "sha256", b->readme_sha, "bytes",
+	    (json_int_t)b->rlen, "records", (json_int_t)0));
+	json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "name",
+	    "public-key.pem", "sha256", b->pem_sha, "bytes",
+	    (json_int_t)b->plen, "records", (json_int_t)0));
+	for (i = 0; i < b->nfiles; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}",
+		    "name", b->files[i].name, "sha256", b->files[i].sha,
+		    "bytes", (json_int_t)b->files[i].bytes, "records",
+		    (json_int_t)b->files[i].records));
+	return a;
+}
+
+/* The manifest's "streams": each pull, or null for none. */
+static json_t *
+manifest_streams(struct build *b)
+{
+	json_t	*o = json_object();
+	char	 when[21];
+	size_t	 i;
+
+	for (i = 0; i < PACK_SNAPS; i++) {
+		if (!b->pulls[i].found) {
+			json_object_set_new(o, pack_snaps[i].stream,
+			    json_null());
+			continue;
+		}
+		fmt_rfc3339(b->pulls[i].pulled_at, when);
+		json_object_set_new(o, pack_snaps[i].stream, json_pack("{s:s,"
+		    " s:I}", "pulled_at", when, "run_id",
+		    (json_int_t)b->pulls[i].run_id));
+	}
+	return o;
+}
+
+/* The manifest's "events": their count and where they sit in the chain. */
+static json_t *
+manifest_events(struct build *b)
+{
+	const struct evctx	*x = &b->ex;
+	json_t			*ev;
+
+	ev = json_pack("{s:I}", "records",
+	    (json_int_t)b->files[b->nfiles - 1].records);
+	if (x->first_seq > 0) {
+		json_object_set_new(ev, "first_seq", json_integer(x->first_seq));
+		json_object_set_new(ev, "first_prev_hash",
+		    json_string(x->first_prev));
+		json_object_set_new(ev, "first_hash", json_string(x->first_hash));
+		json_object_set_new(ev, "last_seq", json_integer(x->last_seq));
+		json_object_set_new(ev, "last_hash", json_string(x->last_hash));
+	}
+	return ev;
+}
+
+/* The README, the manifest and its signature, SHA256SUMS. */
+static enum step
+build_manifest(struct build *b)
+{
+	const struct pack_req	*rq = b->rq;
+	json_t			*man;
+	char			 when[21], when2[21], sighex[65];
+	unsigned char		 md[32];
+	size_t			 i;
+
+	b->rtext = readme(b->org.name, b->org.openai_org, rq->start, rq->end,
+	    b->as_of, sign_fingerprint(b->sg));
+	b->pem = sign_public_pem(b->sg);
+	b->rlen = strlen(b->rtext);
+	b->plen = strlen(b->pem);
+	sha256_2(b->rtext, b->rlen, NULL, 0, md);
+	hex_encode(md, 32, b->readme_sha);
+	sha256_2(b->pem, b->plen, NULL, 0, md);
+	hex_encode(md, 32, b->pem_sha);
+	fmt_rfc3339(rq->start, when);
+	fmt_rfc3339(rq->end, when2);
+	man = json_pack("{s:s, s:{s:I, s:s, s:s?}, s:{s:s, s:s}}",
+	    "format", PACK_FORMAT,
+	    "org", "id", (json_int_t)rq->org, "name", b->org.name,
+	    "openai_org", b->org.openai_org[0] ? b->org.openai_org : NULL,
+	    "period", "start", when, "end", when2);
+	fmt_rfc3339(b->as_of, when);
+	json_object_set_new(man, "as_of", json_string(when));
+	json_object_set_new(man, "streams", manifest_streams(b));
+	json_object_set_new(man, "files", manifest_files(b));
+	json_object_set_new(man, "events", manifest_events(b));
+	json_object_set_new(man, "previous_manifest_sha256", b->prev[0] ?
+	    json_string(b->prev) : json_null());
+	json_object_set_new(man, "signing_key", json_pack("{s:s, s:s}",
+	    "algorithm", "Ed25519", "fingerprint", sign_fingerprint(b->sg)));
+	b->mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII);
+	json_decref(man);
+	if (b->mtext == NULL)
+		return B_IO;
+	/* A text file ends with a newline. */
+	b->mlen = strlen(b->mtext);
+	b->mtext = xrealloc(b->mtext, b->mlen + 2);
+	b->mtext[b->mlen++] = '\n';
+	b->mtext[b->mlen] = '\0';
+	sha256_2(b->mtext, b->mlen, NULL, 0, md);
+	hex_encode(md, 32, b->res->manifest_sha256);
+	if (sign_message(b->sg, b->mtext, b->mlen, b->sig) != 0)
+		return B_IO;
+	/* SHA256SUMS: every file but itself. */
+	buf_printf(&b->sums, "%s  README.txt\n", b->readme_sha);
+	buf_printf(&b->sums, "%s  manifest.json\n", b->res->manifest_sha256);
+	sha256_2(b->sig, SIGN_LEN, NULL, 0, md);
+	hex_encode(md, 32, sighex);
+	buf_printf(&b->sums, "%s  manifest.sig\n", sighex);
+	buf_printf(&b->sums, "%s  public-key.pem\n", b->pem_sha);
+	for (i = 0; i < b->nfiles; i++)
+		buf_printf(&b->sums, "%s  %s\n", b->files[i].sha,
+		    b->files[i].name);
+	return B_OK;
+}
+
+/* The archive, hashed as it is written, in the temporary directory. */
+static enum step
+build_archive(struct build *b)
+{
+	const struct pack_req	*rq = b->rq;
+	struct gzpar		*gz = NULL;
+	FILE			*af;
+	unsigned char		 md[32];
+	enum step		 st = B_ARCHIVE;
+	size_t			 i;
+
+	pack_filename(rq->org, rq->start, rq->end, b->res->filename,
+	    sizeof(b->res->filename));
+	snprintf(b->topdir, sizeof(b->topdir), "%.*s",
+	    (int)(strlen(b->res->filename) - strlen(".tar.gz")),
+	    b->res->filename);
+	snprintf(b->final, sizeof(b->final), "%s/archive", b->tmpl);
+	if ((af = fopen(b->final, "wb")) == NULL ||
+	    fchmod(fileno(af), 0640) != 0 ||
+	    (gz = gzpar_new(af, 6)) == NULL ||
+	    (b->a = archive_write_new()) == NULL ||
+	    archive_write_set_format_ustar(b->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(b->a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(b->a, gz, NULL, sink_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		goto out;
+	if (add_entry(b->a, b->topdir, "README.txt", NULL, b->rtext, b->rlen,
+	    rq->end) != 0 ||
+	    add_entry(b->a, b->topdir, "manifest.json", NULL, b->mtext,
+	    b->mlen, rq->end) != 0 ||
+	    add_entry(b->a, b->topdir, "manifest.sig", NULL, b->sig, SIGN_LEN,
+	    rq->end) != 0 ||
+	    add_entry(b->a, b->topdir, "public-key.pem", NULL, b->pem, b->plen,
+	    rq->end) != 0 ||
+	    add_entry(b->a, b->topdir, "SHA256SUMS", NULL, b->sums.p,
+	    b->sums.len, rq->end) != 0)
+		goto out;
+	for (i = 0; i < b->nfiles; i++)
+		if (add_entry(b->a, b->topdir, b->files[i].name,
+		    b->files[i].path, NULL, 0, rq->end) != 0)
+			goto out;
+	if (archive_write_close(b->a) != ARCHIVE_OK ||
+	    gzpar_close(gz, md, &b->res->bytes) != 0 || fflush(af) != 0 ||
+	    fsync(fileno(af)) != 0)
+		goto out;
+	hex_encode(md, 32, b->res->sha256);
+	b->res->events = b->files[b->nfiles - 1].records;
+	st = B_OK;
+out:
+	gzpar_free(gz);
+	if (af != NULL)
+		fclose(af);
+	return st;
+}
+
+/* Stored once: the same bytes for the same period are one pack. */
+static enum step
+build_store(struct build *b)
+{
+	const struct pack_req	*rq = b->rq;
+	struct pack_result	*res = b->res;
+
+	if (DB_QUERY(b->db, SQL_PACK_SAME, same_row, res, DV_I(rq->org),
+	    DV_I(rq->start), DV_I(rq->end), DV_S(res->sha256)) < 0)
+		return B_DB;
+	if (res->id != 0) {
+		res->existed = true;
+		return B_OK;
+	}
+	snprintf(res->path, sizeof(res->path), "%s/%s-%.16s.tar.gz", b->dir,
+	    b->topdir, res->sha256);
+	if (rename(b->final, res->path) != 0) {
+		log_err("pack: rename to %s: %s", res->path, strerror(errno));
+		return B_IO;
+	}
+	if (DB_EXEC(b->db, SQL_PACK_ADD, DV_I(rq->tenant), DV_I(rq->org),
+	    DV_I(rq->start), DV_I(rq->end), DV_I(b->as_of), DV_S(res->sha256),
+	    DV_S(res->manifest_sha256), DV_S(b->prev[0] ? b->prev : NULL),
+	    DV_S(sign_fingerprint(b->sg)), DV_I(res->bytes), DV_I(res->events),
+	    DV_S(res->path), DV_S(rq->made_by), DV_I(now_s())) != 0) {
+		unlink(res->path);
+		return B_DB;
+	}
+	/* 0: the same pack was stored meanwhile (INSERT IGNORE). */
+	if ((res->id = db_insert_id(b->db)) == 0) {
+		res->existed = true;
+		if (DB_QUERY(b->db, SQL_PACK_SAME, same_row, res,
+		    DV_I(rq->org), DV_I(rq->start), DV_I(rq->end),
+		    DV_S(res->sha256)) < 0)
+			return B_DB;
+	}
+	return B_OK;
+}
+
+/* Says what a failed step means, once: the log, then res. */
+static void
+build_failed(struct build *b, enum step st)
+{
+	const char	*why;
+
+	switch (st) {
+	case B_DB:
+		log_err("pack: org %" PRId64 ": %s", b->rq->org,
+		    db_error(b->db));
+		fail(b->res, db_unavailable(b->db) ? 503 : 500, "database "
+		    "error (see the log)");
+		return;
+	case B_BADDATA:
+		fail(b->res, 500, "a stored value is not valid UTF-8; no pack "
+		    "is made");
+		return;
+	case B_ARCHIVE:
+		why = b->a != NULL && archive_error_string(b->a) != NULL ?
+		    archive_error_string(b->a) : strerror(errno);
+		log_err("pack: org %" PRId64 ": archive: %s", b->rq->org, why);
+		break;
+	case B_IO:
+		log_err("pack: org %" PRId64 ": writing in %s: %s", b->rq->org,
+		    b->tmpl, strerror(errno));
+		break;
+	default:
+		return;
+	}
+	fail(b->res, 500, "cannot write the pack (see the log)");
+}
+
+/*
+ * Makes a pack in steps: choose what it holds, write its files, the
+ * manifest and the archive in a temporary directory, store it.  0, or
+ * -1 with res->status and res->error.
+ */
 static int
 pack_make(struct db *db, const struct conf *c, const struct signer *sg,
     const struct pack_req *rq, struct pack_result *res)
 {
-	struct org_info		 org = { 0 };
-	struct pull		 pulls[PACK_SNAPS];
-	struct pfile		 files[PACK_DATA_FILES];
-	struct rowctx		 rx;
-	struct evctx		 ex;
-	struct chain_report	 rep;
-	struct gzpar		*gz = NULL;
-	FILE			*af = NULL;
-	struct archive		*a = NULL;
-	json_t			*man = NULL, *jfiles, *jstreams, *ev;
-	char			 dir[1024], tmpl[1100], when[21], when2[21];
-	char			 prev[65] = "", readme_sha[65], pem_sha[65];
-	const char		*pem;
-	size_t			 rlen, plen, mlen;
-	char			 topdir[160], final[1200], *mtext = NULL;
-	char			*rtext = NULL, manhex[65];
-	unsigned char		 sig[SIGN_LEN], md[32];
-	struct buf		 sums = { 0 };
-	int64_t			 as_of = 0, keys, admin;
-	size_t			 i, nfiles = 0;
-	int			 rc = -1, wrc;
+	struct build	*b = xcalloc(1, sizeof(*b));
+	enum step	 st;
+	size_t		 i;
 
 	memset(res, 0, sizeof(*res));
-	memset(files, 0, sizeof(files));
-	memset(&rx, 0, sizeof(rx));
-	memset(&ex, 0, sizeof(ex));
-	if (rq->start >= rq->end)
-		return fail(res, 400, "the period must end after it starts");
-	if (rq->end > now_s())
-		return fail(res, 400, "the period ends in the future; a pack "
-		    "covers only what has happened");
-	if (DB_QUERY(db, SQL_PACK_ORG, org_row, &org, DV_I(rq->tenant),
-	    DV_I(rq->org)) < 0)
-		goto dberr_early;
-	if (!org.found)
-		return fail(res, 404, "no org %" PRId64 " in this tenant",
-		    rq->org);
-	for (i = 0; i < PACK_SNAPS; i++) {
-		memset(&pulls[i], 0, sizeof(pulls[i]));
-		if (DB_QUERY(db, SQL_STREAM_AS_OF, pull_row, &pulls[i],
-		    DV_I(rq->org), DV_S(pack_snaps[i].stream), DV_I(rq->org),
-		    DV_S(pack_snaps[i].stream), DV_I(rq->end)) < 0)
-			goto dberr_early;
-		if (pulls[i].found && pulls[i].pulled_at > as_of)
-			as_of = pulls[i].pulled_at;
-	}
-	if (as_of == 0)
-		return fail(res, 409, "nothing of org %" PRId64 " was pulled "
-		    "at or before the period's end", rq->org);
-	if (DB_QUERY(db, SQL_PACK_PREVIOUS, str_row, prev, DV_I(rq->org),
-	    DV_I(rq->start)) < 0)
-		goto dberr_early;
-
-	snprintf(dir, sizeof(dir), "%s/%" PRId64 "/%" PRId64, c->pack_dir,
-	    rq->tenant, rq->org);
-	snprintf(tmpl, sizeof(tmpl), "%s/.tmp-XXXXXX", dir);
-	if (mkdirs(dir) != 0 || mkdtemp(tmpl) == NULL) {
-		log_err("pack: cannot make %s: %s", tmpl, strerror(errno));
-		return fail(res, 500, "cannot write the pack (see the log)");
-	}
-
-	/* The snapshot files, then findings, then the events. */
-	for (i = 0; i < PACK_SNAPS; i++, nfiles++) {
-		if (pf_open(&files[i], tmpl, pack_snaps[i].file) != 0)
-			goto ioerr;
-		rx.pf = &files[i];
-		rx.cols = pack_snaps[i].cols;
-		rx.ncols = pack_snaps[i].ncols;
-		if (pulls[i].found && DB_QUERY(db, pack_snaps[i].stmt,
-		    snap_row, &rx, DV_I(rq->org), DV_I(pulls[i].gen)) < 0)
-			goto dberr;
-		if (rx.bad)
-			goto baddata;
-		if (pf_close(&files[i]) != 0)
-			goto ioerr;
-	}
-	if (pf_open(&files[nfiles], tmpl, "findings.jsonl") != 0)
-		goto ioerr;
-	rx.pf = &files[nfiles];
-	rx.cols = finding_cols;
-	rx.ncols = sizeof(finding_cols) / sizeof(finding_cols[0]);
-	keys = pulls[SNAP_API_KEYS].found ? pulls[SNAP_API_KEYS].gen : -1;
-	admin = pulls[SNAP_ADMIN_KEYS].found ? pulls[SNAP_ADMIN_KEYS].gen : -1;
-	if (DB_QUERY(db, SQL_PACK_FINDINGS, snap_row, &rx, DV_I(rq->org),
-	    DV_I(keys), DV_I(admin), DV_I(rq->org), DV_I(keys),
-	    DV_I(admin)) < 0)
-		goto dberr;
-	if (rx.bad)
-		goto baddata;
-	if (pf_close(&files[nfiles++]) != 0)
-		goto ioerr;
-	if (pf_open(&files[nfiles], tmpl, "events.jsonl") != 0)
-		goto ioerr;
-	ex.pf = &files[nfiles];
-	ex.progress = rq->progress;
-	ex.org = rq->org;
-	ex.start = rq->start;
-	ex.end = rq->end;
-	wrc = chain_walk(db, rq->org, &rep, event_row, &ex);
-	if (wrc == -1)
-		goto dberr;
-	if (wrc == -2 || files[nfiles].failed)
-		goto ioerr;
-	if (!rep.ok) {
-		log_err("pack: org %" PRId64 ": the audit chain does not verify "
-		    "at row %" PRId64 ": %s", rq->org, rep.bad_seq, rep.reason);
-		res->chain_broken = true;
-		fail(res, 409, "the org's audit chain does not verify (row %"
-		    PRId64 ": %s); no pack is made from it", rep.bad_seq,
-		    rep.reason);
-		goto out;
-	}
-	if (pf_close(&files[nfiles++]) != 0)
-		goto ioerr;
-
-	/* The manifest. */
-	rtext = readme(org.name, org.openai_org, rq->start, rq->end, as_of,
-	    sign_fingerprint(sg));
-	pem = sign_public_pem(sg);
-	rlen = strlen(rtext);
-	plen = strlen(pem);
-	sha256_2(rtext, rlen, NULL, 0, md);
-	hex_encode(md, 32, readme_sha);
-	sha256_2(pem, plen, NULL, 0, md);
-	hex_encode(md, 32, pem_sha);
-	jfiles = json_array();
-	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
-	    "name", "README.txt", "sha256", readme_sha, "bytes",
-	    (json_int_t)rlen, "records", (json_int_t)0));
-	json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
-	    "name", "public-key.pem", "sha256", pem_sha, "bytes",
-	    (json_int_t)plen, "records", (json_int_t)0));
-	for (i = 0; i < nfiles; i++)
-		json_array_append_new(jfiles, json_pack("{s:s, s:s, s:I, s:I}",
-		    "name", files[i].name, "sha256", files[i].sha, "bytes",
-		    (json_int_t)files[i].bytes, "records",
-		    (json_int_t)files[i].records));
-	jstreams = json_object();
-	for (i = 0; i < PACK_SNAPS; i++) {
-		if (!pulls[i].found) {
-			json_object_set_new(jstreams, pack_snaps[i].stream,
-			    json_null());
-			continue;
-		}
-		fmt_rfc3339(pulls[i].pulled_at, when);
-		json_object_set_new(jstreams, pack_snaps[i].stream,
-		    json_pack("{s:s, s:I}", "pulled_at", when, "run_id",
-		    (json_int_t)pulls[i].run_id));
-	}
-	ev = json_pack("{s:I}", "records", (json_int_t)files[nfiles - 1].records);
-	if (ex.first_seq > 0) {
-		json_object_set_new(ev, "first_seq", json_integer(ex.first_seq));
-		json_object_set_new(ev, "first_prev_hash",
-		    json_string(ex.first_prev));
-		json_object_set_new(ev, "first_hash", json_string(ex.first_hash));
-		json_object_set_new(ev, "last_seq", json_integer(ex.last_seq));
-		json_object_set_new(ev, "last_hash", json_string(ex.last_hash));
-	}
-	man = json_object();
-	json_object_set_new(man, "format", json_string(PACK_FORMAT));
-	json_object_set_new(man, "org", json_pack("{s:I, s:s, s:s?}", "id",
-	    (json_int_t)rq->org, "name", org.name, "openai_org",
-	    org.openai_org[0] ? org.openai_org : NULL));
-	fmt_rfc3339(rq->start, when);
-	fmt_rfc3339(rq->end, when2);
-	json_object_set_new(man, "period", json_pack("{s:s, s:s}", "start",
-	    when, "end", when2));
-	fmt_rfc3339(as_of, when);
-	json_object_set_new(man, "as_of", json_string(when));
-	json_object_set_new(man, "streams", jstreams);
-	json_object_set_new(man, "files", jfiles);
-	json_object_set_new(man, "events", ev);
-	json_object_set_new(man, "previous_manifest_sha256", prev[0] ?
-	    json_string(prev) : json_null());
-	json_object_set_new(man, "signing_key", json_pack("{s:s, s:s}",
-	    "algorithm", "Ed25519", "fingerprint", sign_fingerprint(sg)));
-	if ((mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS |
-	    JSON_ENSURE_ASCII)) == NULL)
-		goto ioerr;
-	/* A text file ends with a newline. */
-	mlen = strlen(mtext);
-	mtext = xrealloc(mtext, mlen + 2);
-	mtext[mlen++] = '\n';
-	mtext[mlen] = '\0';
-	sha256_2(mtext, mlen, NULL, 0, md);
-	hex_encode(md, 32, res->manifest_sha256);
-	if (sign_message(sg, mtext, mlen, sig) != 0)
-		goto ioerr;
-
-	/* SHA256SUMS: every file but itself. */
-	buf_printf(&sums, "%s  README.txt\n", readme_sha);
-	buf_printf(&sums, "%s  manifest.json\n", res->manifest_sha256);
-	sha256_2(sig, SIGN_LEN, NULL, 0, md);
-	hex_encode(md, 32, manhex);
-	buf_printf(&sums, "%s  manifest.sig\n", manhex);
-	buf_printf(&sums, "%s  public-key.pem\n", pem_sha);
-	for (i = 0; i < nfiles; i++)
-		buf_printf(&sums, "%s  %s\n", files[i].sha, files[i].name);
-
-	/* The archive, hashed as it is written. */
-	pack_filename(rq->org, rq->start, rq->end, res->filename,
-	    sizeof(res->filename));
-	snprintf(topdir, sizeof(topdir), "%.*s", (int)(strlen(res->filename) -
-	    strlen(".tar.gz")), res->filename);
-	snprintf(final, sizeof(final), "%s/archive", tmpl);
-	if ((af = fopen(final, "wb")) == NULL ||
-	    (gz = gzpar_new(af, 6)) == NULL ||
-	    (a = archive_write_new()) == NULL ||
-	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(a, gz, NULL, sink_write, NULL, NULL) !=
-	    ARCHIVE_OK)
-		goto arerr;
-	if (add_entry(a, topdir, "README.txt", NULL, rtext, rlen,
-	    rq->end) != 0 ||
-	    add_entry(a, topdir, "manifest.json", NULL, mtext, mlen,
-	    rq->end) != 0 ||
-	    add_entry(a, topdir, "manifest.sig", NULL, sig, SIGN_LEN,
-	    rq->end) != 0 ||
-	    add_entry(a, topdir, "public-key.pem", NULL, pem, plen,
-	    rq->end) != 0 ||
-	    add_entry(a, topdir, "SHA256SUMS", NULL, sums.p, sums.len,
-	    rq->end) != 0)
-		goto arerr;
-	for (i = 0; i < nfiles; i++)
-		if (add_entry(a, topdir, files[i].name, files[i].path, NULL, 0,
-		    rq->end) != 0)
-			goto arerr;
-	if (archive_write_close(a) != ARCHIVE_OK ||
-	    gzpar_close(gz, md, &res->bytes) != 0 || fflush(af) != 0 ||
-	    fsync(fileno(af)) != 0)
-		goto arerr;
-	fclose(af);
-	af = NULL;
-	hex_encode(md, 32, res->sha256);
-	res->events = files[nfiles - 1].records;
-
-	/* Stored once: the same bytes for the same period are one pack. */
-	if (DB_QUERY(db, SQL_PACK_SAME, same_row, res, DV_I(rq->org),
-	    DV_I(rq->start), DV_I(rq->end), DV_S(res->sha256)) < 0)
-		goto dberr;
-	if (res->id != 0) {
-		res->existed = true;
-		rc = 0;
-		goto out;
-	}
-	snprintf(res->path, sizeof(res->path), "%s/%s-%.16s.tar.gz", dir,
-	    topdir, res->sha256);
-	if (rename(final, res->path) != 0) {
-		log_err("pack: rename to %s: %s", res->path, strerror(errno));
-		goto ioerr;
-	}
-	if (DB_EXEC(db, SQL_PACK_ADD, DV_I(rq->tenant), DV_I(rq->org),
-	    DV_I(rq->start), DV_I(rq->end), DV_I(as_of), DV_S(res->sha256),
-	    DV_S(res->manifest_sha256), DV_S(prev[0] ? prev : NULL),
-	    DV_S(sign_fingerprint(sg)), DV_I(res->bytes), DV_I(res->events),
-	    DV_S(res->path), DV_S(rq->made_by), DV_I(now_s())) != 0) {
-		unlink(res->path);
-		goto dberr;
-	}
-	/* 0: the same pack was stored meanwhile (INSERT IGNORE). */
-	if ((res->id = db_insert_id(db)) == 0) {
-		res->existed = true;
-		if (DB_QUERY(db, SQL_PACK_SAME, same_row, res, DV_I(rq->org),
-		    DV_I(rq->start), DV_I(rq->end), DV_S(res->sha256)) < 0)
-			goto dberr;
-	}
-	rc = 0;
-	goto out;
-
-arerr:
-	log_err("pack: org %" PRId64 ": archive: %s", rq->org, a != NULL &&
-	    archive_error_string(a) != NULL ? archive_error_string(a) :
-	    strerror(errno));
-	fail(res, 500, "cannot write the pack (see the log)");
-	goto out;
-baddata:
-	fail(res, 500, "a stored value is not valid UTF-8; no pack is made");
-	goto out;
-ioerr:
-	log_err("pack: org %" PRId64 ": writing in %s: %s", rq->org, tmpl,
-	    strerror(errno));
-	fail(res, 500, "cannot write the pack (see the log)");
-	goto out;
-dberr:
-	log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
-	fail(res, db_unavailable(db) ? 503 : 500, "database error (see the "
-	    "log)");
-out:
-	if (a != NULL)
-		archive_write_free(a);
-	gzpar_free(gz);
-	if (af != NULL)
-		fclose(af);
+	b->db = db;
+	b->c = c;
+	b->sg = sg;
+	b->rq = rq;
+	b->res = res;
+	if ((st = build_choose(b)) == B_OK &&
+	    (st = build_files(b)) == B_OK &&
+	    (st = build_manifest(b)) == B_OK &&
+	    (st = build_archive(b)) == B_OK)
+		st = build_store(b);
+	build_failed(b, st);
+	if (b->a != NULL)
+		archive_write_free(b->a);
 	for (i = 0; i < PACK_DATA_FILES; i++)
-		pf_abandon(&files[i]);
-	rm_tmp(tmpl, files, PACK_DATA_FILES);
-	json_decref(man);
-	free(mtext);
-	free(rtext);
-	buf_free(&sums);
-	buf_free(&rx.line);
-	buf_free(&ex.line);
-	return rc;
-dberr_early:
-	log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
-	return fail(res, db_unavailable(db) ? 503 : 500, "database error "
-	    "(see the log)");
+		pf_abandon(&b->files[i]);
+	if (b->tmpl[0] != '\0')
+		rm_tmp(b->tmpl, b->files, PACK_DATA_FILES);
+	free(b->mtext);
+	free(b->rtext);
+	buf_free(&b->sums);
+	buf_free(&b->rx.line);
+	buf_free(&b->ex.line);
+	free(b);
+	return st == B_OK ? 0 : -1;
 }
 
 /*

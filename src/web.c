@@ -36,7 +36,7 @@ static const struct {
 };
 
 
-/* -- rendering ------------------------------------------------------- */
+/* -- rendering --------------------------------------------------------- */
 
 static const char *
 flash_text(const struct call *c)
