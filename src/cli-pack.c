@@ -252,10 +252,12 @@ pack_verify_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "public-key", required_argument, NULL, 'k' },
+		{ "fingerprint", required_argument, NULL, 'f' },
 		{ "previous", required_argument, NULL, 'p' },
+		{ "max-bytes", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pack_verify_opts	 o = { NULL, NULL };
+	struct pack_verify_opts	 o = { NULL, NULL, NULL, 0 };
 	int			 ch, r;
 
 	/* "verify FILE --opt…": the file goes last, after the options. */
@@ -271,8 +273,24 @@ pack_verify_cmd(int argc, char **argv)
 		case 'k':
 			o.public_key = optarg;
 			break;
+		case 'f':
+			if (strlen(optarg) != 64 || strspn(optarg,
+			    "0123456789abcdefABCDEF") != 64) {
+				fprintf(stderr, "orgaudit: --fingerprint is the "
+				    "key's SHA-256: 64 hex digits\n");
+				return EXIT_USAGE;
+			}
+			o.fingerprint = optarg;
+			break;
 		case 'p':
 			o.previous = optarg;
+			break;
+		case 'm':
+			if (parse_i64(optarg, 1, INT64_MAX, &o.max_bytes) != 0) {
+				fprintf(stderr, "orgaudit: --max-bytes is a "
+				    "positive number of bytes\n");
+				return EXIT_USAGE;
+			}
 			break;
 		default:
 			goto usage;
@@ -282,12 +300,15 @@ pack_verify_cmd(int argc, char **argv)
 	r = pack_verify(argv[optind], &o, stdout);
 	return r == 0 ? EXIT_OK : EXIT_FAIL;
 usage:
-	fprintf(stderr, "usage: orgaudit pack verify FILE [--public-key PEM] "
-	    "[--previous FILE]\n"
-	    "Checks the signature, every file's SHA-256 and records, every "
-	    "event's hash and\nlink, and with --previous that this pack "
-	    "follows that one.  Exit 0 when it\nverifies, 1 naming what "
-	    "does not.\n");
+	fprintf(stderr, "usage: orgaudit pack verify FILE (--public-key PEM | "
+	    "--fingerprint HEX)\n"
+	    "       [--previous FILE] [--max-bytes N]\n"
+	    "Checks the signature against the trusted key (the published PEM, "
+	    "or the pack's\nown key if its SHA-256 fingerprint is HEX), every "
+	    "file's SHA-256 and records,\nevery event's hash and link, and "
+	    "with --previous that this pack follows that\none.  Exit 0 when it "
+	    "verifies; 1 naming what does not, or when no trusted\nkey was "
+	    "given.\n");
 	return EXIT_USAGE;
 }
 
@@ -302,8 +323,8 @@ cli_pack(struct cli_ctx *x, int argc, char **argv)
 		return pack_monthly_cmd(x, argc, argv);
 	fprintf(stderr, "usage: orgaudit pack create --org ID --start DATE "
 	    "--end DATE [--out FILE]\n"
-	    "       orgaudit pack verify FILE [--public-key PEM] "
-	    "[--previous FILE]\n"
+	    "       orgaudit pack verify FILE (--public-key PEM | --fingerprint "
+	    "HEX) [--previous FILE]\n"
 	    "       orgaudit pack monthly [--month YYYY-MM]\n");
 	return EXIT_USAGE;
 }

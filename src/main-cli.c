@@ -29,8 +29,9 @@ static const struct {
 	{ "keygen", cli_keygen, "[--force]: the Ed25519 key that signs "
 	    "evidence packs" },
 	{ "pack", cli_pack, "create --org ID --start D --end D [--out F] | "
-	    "verify FILE\n              [--public-key PEM] [--previous FILE] "
-	    "| monthly [--month M]:\n              evidence packs" },
+	    "verify FILE\n              (--public-key PEM | --fingerprint HEX) "
+	    "[--previous FILE] | monthly\n              [--month M]: "
+	    "evidence packs" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
 	{ "routes", cli_routes, "[--json]: every route of the web application "

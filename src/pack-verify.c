@@ -24,8 +24,11 @@
 #include "util.h"
 
 #define CHUNK		(64 * 1024)
-#define SMALL_MAX	(1024 * 1024)	/* the describing files */
-#define LINE_MAX_LEN	(16 * 1024 * 1024)
+#define SMALL_MAX	(1024 * 1024)	/* each describing file */
+/* A line of events.jsonl: an entry (AUDIT_BODY_MAX) and its links. */
+#define EVENT_LINE_MAX	(AUDIT_BODY_MAX + 1024)
+#define LINE_MAX_LEN	(256 * 1024)	/* a line of any other file */
+#define SHOWN_MAX	512		/* bytes of a message printed */
 
 enum { F_README, F_MANIFEST, F_SIG, F_PUBKEY, F_SUMS, F_DATA };
 #define NFILES	(F_DATA + PACK_DATA_FILES)
@@ -46,6 +49,7 @@ struct vfile {
 	int64_t		 bad_lines;
 	int64_t		 first_bad;
 	char		 first_why[160];
+	bool		 too_big;	/* over its size limit */
 };
 
 /* The chain as events.jsonl shows it. */
@@ -59,11 +63,53 @@ struct evsum {
 struct verify {
 	FILE		*out;
 	int		 problems;
+	int64_t		 total, max_total;	/* bytes uncompressed */
 	struct vfile	 f[NFILES];
 	struct evsum	 ev;
 	char		 top[256];
 	bool		 top_set;
+	char		 fp[SIGN_FP_LEN + 1];	/* the key that verified */
 };
+
+/*
+ * Writes s for a terminal: control bytes, DEL and bytes that are not
+ * UTF-8 as \xNN, so that a name in the archive cannot start a line of
+ * its own or move the cursor.
+ */
+static void
+put_shown(FILE *out, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, k;
+
+	while (*p != '\0') {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		for (k = 1; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    *p == '\\') {
+			fprintf(out, "\\x%02x", *p);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+/* A line: the tag, then the message, shown safely. */
+static void
+say(FILE *out, const char *tag, const char *fmt, va_list ap)
+{
+	char	 msg[SHOWN_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fputs(tag, out);
+	put_shown(out, msg);
+	fputc('\n', out);
+}
 
 static void
 problem(struct verify *v, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -74,11 +120,9 @@ problem(struct verify *v, const char *fmt, ...)
 	va_list	 ap;
 
 	v->problems++;
-	fputs("FAIL  ", v->out);
 	va_start(ap, fmt);
-	vfprintf(v->out, fmt, ap);
+	say(v->out, "FAIL  ", fmt, ap);
 	va_end(ap);
-	fputc('\n', v->out);
 }
 
 static void
@@ -89,11 +133,23 @@ okay(struct verify *v, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fputs("ok    ", v->out);
 	va_start(ap, fmt);
-	vfprintf(v->out, fmt, ap);
+	say(v->out, "ok    ", fmt, ap);
 	va_end(ap);
-	fputc('\n', v->out);
+}
+
+/* A line that is not about the pack's content (no problem counted). */
+static void
+note(FILE *out, const char *tag, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static void
+note(FILE *out, const char *tag, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	say(out, tag, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -216,23 +272,36 @@ take(struct verify *v, struct vfile *f, const char *p, size_t n)
 {
 	const char	*nl;
 
+	size_t		 line_max = f->events ? EVENT_LINE_MAX : LINE_MAX_LEN;
+
 	EVP_DigestUpdate(f->md, p, n);
 	f->bytes += (int64_t)n;
-	if (f->small && f->mem.len + n <= SMALL_MAX)
+	if (f->small && f->mem.len + n > SMALL_MAX && !f->too_big) {
+		f->too_big = true;
+		problem(v, "%s is larger than %d KiB: no pack's is", f->name,
+		    SMALL_MAX / 1024);
+		buf_free(&f->mem);
+	}
+	if (f->small && !f->too_big)
 		buf_add(&f->mem, p, n);
 	if (!f->jsonl)
 		return;
 	while (n > 0) {
 		if ((nl = memchr(p, '\n', n)) == NULL) {
-			if (f->line.len + n > LINE_MAX_LEN) {
+			if (f->line.len + n > line_max) {
 				bad_line(f, "a line too long");
 				buf_reset(&f->line);
 			} else
 				buf_add(&f->line, p, n);
 			return;
 		}
-		buf_add(&f->line, p, (size_t)(nl - p));
-		end_line(v, f);
+		if (f->line.len + (size_t)(nl - p) > line_max) {
+			bad_line(f, "a line too long");
+			buf_reset(&f->line);
+		} else {
+			buf_add(&f->line, p, (size_t)(nl - p));
+			end_line(v, f);
+		}
 		n -= (size_t)(nl - p) + 1;
 		p = nl + 1;
 	}
@@ -256,6 +325,7 @@ v_init(struct verify *v, FILE *out)
 
 	memset(v, 0, sizeof(*v));
 	v->out = out;
+	v->max_total = PACK_VERIFY_MAX_BYTES;
 	for (i = 0; i < NFILES; i++) {
 		v->f[i].name = i < F_DATA ? describing[i] :
 		    pack_data_files[i - F_DATA];
@@ -311,7 +381,7 @@ read_pack(struct verify *v, const char *path, bool only_small)
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
-		fprintf(v->out, "FAIL  %s: %s\n", path, archive_error_string(a));
+		note(v->out, "FAIL  ", "%s: %s", path, archive_error_string(a));
 		goto out;
 	}
 	while ((!only_small || !small_done(v)) &&
@@ -350,8 +420,15 @@ read_pack(struct verify *v, const char *path, bool only_small)
 			continue;
 		f->md = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(f->md, EVP_sha256(), NULL);
-		while ((n = archive_read_data(a, chunk, CHUNK)) > 0)
+		while ((n = archive_read_data(a, chunk, CHUNK)) > 0) {
+			if ((v->total += n) > v->max_total) {
+				problem(v, "the pack holds more than %" PRId64
+				    " bytes (--max-bytes); reading stops",
+				    v->max_total);
+				goto out;
+			}
 			take(v, f, chunk, (size_t)n);
+		}
 		if (n < 0) {
 			problem(v, "%s: cannot be read: %s", f->name,
 			    archive_error_string(a));
@@ -373,7 +450,7 @@ read_pack(struct verify *v, const char *path, bool only_small)
 	}
 	rc = v->top_set ? 0 : -1;
 	if (rc != 0)
-		fprintf(v->out, "FAIL  %s holds no pack\n", path);
+		note(v->out, "FAIL  ", "%s holds no pack", path);
 out:
 	if (a != NULL)
 		archive_read_free(a);
@@ -587,17 +664,47 @@ check_signature(struct verify *v, const struct buf *pem, bool own,
 		    "the pack's public-key.pem" : "the key given", fp);
 		return false;
 	}
-	okay(v, "manifest.sig verifies with %s (Ed25519, key %s)%s",
-	    own ? "the pack's own public-key.pem" : "the key given", fp,
-	    own ? "; pass --public-key with the published key, or compare "
-	    "this fingerprint with it" : "");
+	okay(v, "manifest.sig verifies with %s (Ed25519, key %s)", own ?
+	    "the pack's own public-key.pem" : "the key given", fp);
 	return true;
+}
+
+/*
+ * The signature against a trusted key: the one given, or the pack's own
+ * when its fingerprint is the one given.  Without either, a problem:
+ * a pack's own key vouches for nothing.
+ */
+static void
+check_trust(struct verify *v, const struct buf *key, const char *want_fp)
+{
+	char	 fp[SIGN_FP_LEN + 1];
+
+	if (!v->f[F_MANIFEST].seen || !v->f[F_SIG].seen ||
+	    (key == NULL && !v->f[F_PUBKEY].seen)) {
+		v->fp[0] = '\0';
+		return;
+	}
+	if (!check_signature(v, key != NULL ? key : &v->f[F_PUBKEY].mem,
+	    key == NULL, fp))
+		return;
+	snprintf(v->fp, sizeof(v->fp), "%s", fp);
+	if (key != NULL)
+		return;
+	if (want_fp == NULL)
+		problem(v, "signature not checked against a trusted key: the "
+		    "pack's own key (%s) vouches for nothing; pass --public-key "
+		    "with the key the operator published, or --fingerprint", fp);
+	else if (strcasecmp(want_fp, fp) != 0)
+		problem(v, "public-key.pem is not the trusted key: its "
+		    "fingerprint is %s, not %.64s", fp, want_fp);
+	else
+		okay(v, "public-key.pem is the trusted key (fingerprint %s)", fp);
 }
 
 /* The previous pack: signed, the one this manifest names, adjoining. */
 static void
 check_previous(struct verify *v, json_t *man, const char *prev_path,
-    const struct buf *key)
+    const struct buf *key, const char *want_fp)
 {
 	struct verify	 p;
 	json_t		*pm;
@@ -607,7 +714,7 @@ check_previous(struct verify *v, json_t *man, const char *prev_path,
 	const char	*end, *start;
 
 	v_init(&p, v->out);
-	fprintf(v->out, "      (the previous pack, %s)\n", prev_path);
+	note(v->out, "      ", "(the previous pack, %s)", prev_path);
 	if (read_pack(&p, prev_path, true) != 0 || !p.f[F_MANIFEST].seen ||
 	    !p.f[F_SIG].seen) {
 		problem(v, "--previous: %s cannot be read as a pack",
@@ -618,6 +725,9 @@ check_previous(struct verify *v, json_t *man, const char *prev_path,
 	if (!check_signature(&p, key != NULL ? key : &p.f[F_PUBKEY].mem,
 	    key == NULL, fp))
 		problem(v, "--previous: its manifest is not signed by the key");
+	else if (key == NULL && (want_fp == NULL || strcasecmp(want_fp,
+	    fp) != 0))
+		problem(v, "--previous: its key (%s) is not a trusted one", fp);
 	else if (p.problems > 0)
 		problem(v, "--previous: %s is damaged (see above)", prev_path);
 	sha256_2(p.f[F_MANIFEST].mem.p, p.f[F_MANIFEST].mem.len, NULL, 0, md);
@@ -655,12 +765,13 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 	struct buf	 key = { 0 };
 	json_t		*man = NULL;
 	json_error_t	 jerr;
-	char		 fp[SIGN_FP_LEN + 1];
 	const char	*kfp;
 	size_t		 i;
 	int		 rc;
 
 	v_init(&v, out);
+	if (opts->max_bytes > 0)
+		v.max_total = opts->max_bytes;
 	if (read_pack(&v, path, false) != 0) {
 		v_free(&v);
 		return -1;
@@ -672,18 +783,15 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 			problem(&v, "%s: line %" PRId64 ": %s (%" PRId64 " bad "
 			    "lines)", v.f[i].name, v.f[i].first_bad,
 			    v.f[i].first_why, v.f[i].bad_lines);
-	if (opts->public_key != NULL && file_read(opts->public_key, SMALL_MAX, &key) != 0) {
-		fprintf(out, "FAIL  cannot read the public key %s\n",
+	if (opts->public_key != NULL && file_read(opts->public_key, SMALL_MAX,
+	    &key) != 0) {
+		note(out, "FAIL  ", "cannot read the public key %s",
 		    opts->public_key);
 		v_free(&v);
 		return -1;
 	}
-	if (v.f[F_MANIFEST].seen && v.f[F_SIG].seen &&
-	    (opts->public_key != NULL || v.f[F_PUBKEY].seen))
-		check_signature(&v, opts->public_key ? &key :
-		    &v.f[F_PUBKEY].mem, opts->public_key == NULL, fp);
-	else
-		fp[0] = '\0';
+	check_trust(&v, opts->public_key != NULL ? &key : NULL,
+	    opts->fingerprint);
 	if (v.f[F_MANIFEST].seen && (man = json_loadb(v.f[F_MANIFEST].mem.p ?
 	    v.f[F_MANIFEST].mem.p : "", v.f[F_MANIFEST].mem.len, 0,
 	    &jerr)) == NULL)
@@ -694,7 +802,7 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 			problem(&v, "manifest.json: not a %s manifest",
 			    PACK_FORMAT);
 		kfp = jstr(json_object_get(man, "signing_key"), "fingerprint");
-		if (fp[0] != '\0' && (kfp == NULL || strcmp(kfp, fp) != 0))
+		if (v.fp[0] != '\0' && (kfp == NULL || strcmp(kfp, v.fp) != 0))
 			problem(&v, "manifest.json: names signing key %.16s…, "
 			    "not the key used", kfp ? kfp : "(none)");
 		check_files(&v, man);
@@ -702,12 +810,12 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 		check_events(&v, man);
 		if (opts->previous != NULL)
 			check_previous(&v, man, opts->previous,
-			    opts->public_key ? &key : NULL);
+			    opts->public_key ? &key : NULL, opts->fingerprint);
 	}
 	if (v.problems == 0)
-		fprintf(out, "pack verifies: %s\n", path);
+		note(out, "", "pack verifies: %s", path);
 	else
-		fprintf(out, "pack does NOT verify: %d problem%s: %s\n",
+		note(out, "", "pack does NOT verify: %d problem%s: %s",
 		    v.problems, v.problems == 1 ? "" : "s", path);
 	rc = v.problems == 0 ? 0 : 1;
 	json_decref(man);

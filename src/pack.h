@@ -72,9 +72,19 @@ int	 pack_lookup(struct db *db, int64_t tenant, int64_t id,
  */
 void	 pack_headers(const struct pack_file *pf, char *out, size_t outlen);
 
+/* What pack_verify() reads at most, uncompressed, unless told. */
+#define PACK_VERIFY_MAX_BYTES	(INT64_C(32) << 30)
+
+/*
+ * A pack verifies only against a trusted key: public_key, or the pack's
+ * own key when its SHA-256 fingerprint is fingerprint.  With neither,
+ * everything else is checked and the pack does not verify.
+ */
 struct pack_verify_opts {
-	const char	*public_key;	/* a PEM file, or NULL: the pack's own */
+	const char	*public_key;	/* a PEM file, or NULL */
+	const char	*fingerprint;	/* 64 hex characters, or NULL */
 	const char	*previous;	/* the pack before it, or NULL */
+	int64_t		 max_bytes;	/* 0: PACK_VERIFY_MAX_BYTES */
 };
 
 /*

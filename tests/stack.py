@@ -640,6 +640,8 @@ def demo_start(port):
     except StackError as e:
         st.stop()
         sys.exit("demo: %s" % e)
+    state["fingerprint"] = json.loads(st.http("GET", "/api/v1/signing-key")[
+        2])["fingerprint"]
     state["url"] = st.url("/")
     state["port"] = port
     state["sim"] = st.sim_url("/v1")
@@ -683,7 +685,8 @@ orgaudit is running at %(base)s/
 
   evidence packs (also on each org's Evidence packs page):
     ORGAUDIT_CONF=%(conf)s build/orgaudit pack create --org %(org)d --start %(start)s --end %(now)s --out /tmp/pack.tar.gz
-    build/orgaudit pack verify /tmp/pack.tar.gz
+    curl -s %(base)s/api/v1/signing-key     # the published key and its fingerprint
+    build/orgaudit pack verify /tmp/pack.tar.gz --fingerprint %(fp)s
 
   billing (the Stripe test server stands in for Stripe; the Billing page
   shows the same estimate):
@@ -695,6 +698,7 @@ orgaudit is running at %(base)s/
   logs: run/demo/logs/      stop everything: make demo-stop
 """ % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"],
            email=state.get("email", "-"), pw=state.get("password", "-"),
+           fp=state.get("fingerprint", "-"),
            month=time.strftime("%Y-%m", time.gmtime()),
            start=time.strftime("%Y-%m-%d", time.gmtime(time.time() -
                                                        30 * 86400)),

@@ -6,6 +6,7 @@ streams, and the API through nginx with good and malformed requests.  Any
 sanitizer report, leaks included, fails the suite.
 """
 import glob
+import json
 import os
 
 from common import all_keys, new_stack
@@ -159,8 +160,13 @@ def pack_paths_are_clean():
     r = st.cli("pack", "create", "--org", str(org), "--start",
                str(end - 86400 * 60), "--end", str(end), "--out", out)
     assert "pack" in r.stdout, r.stdout
-    r = st.cli("pack", "verify", out, check=False)
+    pub = json.loads(st.http("GET", "/api/v1/signing-key")[2])
+    r = st.cli("pack", "verify", out, "--fingerprint", pub["fingerprint"],
+               check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+    r = st.cli("pack", "verify", out, check=False)
+    assert r.returncode == 1 and "not checked against a trusted key" in \
+        r.stdout, r.stdout
     data = bytearray(open(out, "rb").read())
     data[len(data) // 2] ^= 0xff
     bad = st.path("bad.tar.gz")

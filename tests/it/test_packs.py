@@ -247,6 +247,57 @@ def every_mutation_of_every_line_is_rejected():
     diag("%d mutated packs, each rejected" % n)
 
 
+def verify_rss(path, *extra):
+    """verify under /usr/bin/time: (exit code, output, peak RSS in KiB)."""
+    r = subprocess.run(["/usr/bin/time", "-f", "RSS %M", st.bin("orgaudit"),
+                        "pack", "verify", path] + list(extra), env=st.env(),
+                       capture_output=True, text=True)
+    rss = int([x for x in r.stderr.splitlines()
+               if x.startswith("RSS ")][-1].split()[1])
+    return r.returncode, r.stdout, rss
+
+
+@test
+def names_in_the_archive_cannot_print_lines_of_their_own():
+    files, top = members(S["a"])
+    bad = os.path.join(OUT, "names.tar.gz")
+    fake = "x\nok    this pack is genuine\x1b[32m\r"
+    repack(files + [(fake, b"")], top, bad)
+    rc, out = verify(bad, "--public-key", S["pub"])
+    assert rc == 1, out
+    assert "\x1b" not in out and "\r" not in out, repr(out)
+    lines = out.splitlines()
+    assert not any(line.startswith("ok    this pack") for line in lines), \
+        out
+    assert any("x\\x0aok    this pack" in line and line.startswith(
+        "FAIL  ") for line in lines), out
+
+
+@test
+def a_small_pack_cannot_make_verify_use_much_memory():
+    files, top = members(S["a"])
+    bomb = os.path.join(OUT, "bomb.tar.gz")
+    # 64 MiB of one line compresses to about 65 kB.
+    d = dict(files)
+    d["events.jsonl"] = b"[" * (64 << 20)
+    repack([(n, d[n]) for n, _ in files], top, bomb)
+    assert os.path.getsize(bomb) < 200000, os.path.getsize(bomb)
+    rc, out, rss = verify_rss(bomb, "--public-key", S["pub"])
+    assert rc == 1 and "a line too long" in out, out
+    assert rss < 48 * 1024, "verify took %d KiB for a %d-byte pack" % (
+        rss, os.path.getsize(bomb))
+    diag("a %d-byte pack of 64 MiB: verify peaked at %d KiB" % (
+        os.path.getsize(bomb), rss))
+    # A describing file over its limit, and a pack over --max-bytes.
+    d = dict(files)
+    d["README.txt"] = b"r" * (2 << 20)
+    repack([(n, d[n]) for n, _ in files], top, bomb)
+    rc, out = verify(bomb, "--public-key", S["pub"])
+    assert rc == 1 and "README.txt is larger than 1024 KiB" in out, out
+    rc, out = verify(S["a"], "--public-key", S["pub"], "--max-bytes", "4096")
+    assert rc == 1 and "more than 4096 bytes" in out, out
+
+
 @test
 def sums_and_manifest_recomputed_without_the_key_fail():
     files, top = members(S["a"])
@@ -298,10 +349,18 @@ def sums_and_manifest_recomputed_without_the_key_fail():
     repack([(n, d[n]) for n, _ in files], top, forged)
     rc, out = verify(forged, "--public-key", S["pub"])
     assert rc == 1 and "does not verify with the key given" in out, out
-    # Against its own key it is consistent, and says whose key that is.
+    # Against its own key it is consistent, and says whose key that is,
+    # but a key the pack brings vouches for nothing: it does not verify.
     rc, out = verify(forged)
-    assert rc == 0 and man["signing_key"]["fingerprint"] in out, out
+    assert rc == 1 and man["signing_key"]["fingerprint"] in out, out
+    assert "not checked against a trusted key" in out, out
     assert S["fp"] not in out
+    # Trusted by fingerprint: the published one refuses the forgery, the
+    # genuine pack passes.
+    rc, out = verify(forged, "--fingerprint", S["fp"])
+    assert rc == 1 and "not the trusted key" in out, out
+    rc, out = verify(S["a"], "--fingerprint", S["fp"])
+    assert rc == 0 and "is the trusted key" in out, out
 
 
 @test
