@@ -7,9 +7,12 @@ its objects' fields, paging, parameter errors, fault knobs, determinism, the
 ground truth against the served data, mutation, hostile names, audit logs
 (the merged org + synthetic + added history: cursors both ways, filters,
 events arriving while a client pages, late arrivals, the audit ground truth),
-costs/usage, the access log, signals and argument errors.  Prints TAP via
-tests/lib/tap.py; throughput and start-up figures are '# ' diagnostics, not
-checks.
+usage and costs (shapes, parameters, paging, the usage ground truth and its
+planted cases recomputed from served data, revisions, time moving, faults),
+posture settings, roles and groups (findings recomputed from served data,
+posture ops), the DELETE endpoints and their faults, the access log, signals
+and argument errors.  Prints TAP via tests/lib/tap.py; throughput and
+start-up figures are '# ' diagnostics, not checks.
 
 Run: python3 tests/sim/test_oasim.py   (ORGAUDIT_TEST_FILTER=name runs a subset)
 """
@@ -17,6 +20,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +42,8 @@ SIM = REPO / "tests" / "sim" / "oasim.py"
 NOW = 1760000000
 DAY = 86400
 ADMIN = "sk-admin-SIMULATORKEY0000000000000000000000000000abcd"
+ADMIN2 = "sk-admin-SECONDKEY000000000000000000000000000000wxyz"
+READONLY = "sk-admin-READONLYKEY00000000000000000000000000000rdnl"
 TMP = tempfile.mkdtemp(prefix="oasim-test-")
 HOSTILE = ("<script>alert(1)</script>", "\"O'Brien & <Co>\"", "\u202e",
            "\U0001F511")
@@ -128,6 +135,14 @@ SIM_ARGS = {
     "events_twin": ("--events", "3000", "--events-days", "400"),
     "dense": ("--events", "40000", "--events-days", "0.2", "--seed", "5"),
     "live": ("--events", "2000", "--events-days", "2"),
+    # usage and costs, posture and writes
+    "quiet": ("--usage-keys", "0"),
+    "gap": ("--usage-days", "120", "--seed", "3"),
+    "revise": (), "revise_twin": (), "clock": (), "posture": (), "posture2": (),
+    "writes": ("--admin-key", ADMIN, "--admin-key", ADMIN2, "--admin-key-readonly", READONLY),
+    "pagefaults": ("--missing-next-page", "usage", "--missing-data", "costs",
+                   "--extra-fields", "usage", "--bad-amount", "abc",
+                   "--currency-switch", "eur"),
 }
 
 
@@ -685,7 +700,7 @@ def ground_truth_matches_served_data():
             assert now - k["created_at"] >= 500 * DAY
     assert len(t["users"]) == 41 and len(t["human_users"]) == 40
     assert len(t["departed_users"]) == 3 and len(t["projects"]) == 6
-    assert len(keys) == 36 and len(t["admin_api_keys"]) == 3 and len(t["invites"]) == 3
+    assert len(keys) == 36 and len(t["admin_api_keys"]) == 3 and len(t["invites"]) == 4
     assert all(e.endswith("@canary-mail.example") for e in t["emails"])
     diag("truth: " + ", ".join("%s=%d" % kv for kv in counts.items()))
 
@@ -698,12 +713,19 @@ def determinism_same_seed_same_bodies():
     paths = ["/v1/organization/users?limit=100", "/v1/organization/admin_api_keys",
              "/v1/organization/projects?include_archived=true", "/v1/organization/invites",
              "/v1/organization/audit_logs?limit=100",
-             "/v1/organization/costs?start_time=%d" % (NOW - 5 * DAY)]
+             "/v1/organization/costs?start_time=%d" % (NOW - 5 * DAY),
+             "/v1/organization/usage/completions?start_time=%d&limit=31&group_by=project_id,"
+             "user_id,api_key_id,model,batch,service_tier" % (NOW - 40 * DAY),
+             "/v1/organization/costs?start_time=%d&limit=90&group_by=line_item,project_id,"
+             "api_key_id" % (NOW - 90 * DAY), "/v1/organization/roles",
+             "/v1/organization/groups"]
     for pid in t["projects"]:
         paths.append("/v1/organization/projects/%s/api_keys?owner_project_access=any" % pid)
     for pid in t["active_projects"]:
         paths += ["/v1/organization/projects/%s/service_accounts" % pid,
-                  "/v1/organization/projects/%s/users" % pid]
+                  "/v1/organization/projects/%s/users" % pid,
+                  "/v1/organization/projects/%s/spend_alerts" % pid,
+                  "/v1/organization/projects/%s/rate_limits" % pid]
     for p in paths:
         ra, rb = a.request(p), b.request(p)
         assert ra[0] == 200 and ra[2] == rb[2], p
@@ -1174,8 +1196,9 @@ def audit_events_per_request_from_the_command_line():
 
 
 @test
-def costs_and_usage_buckets():
-    s = sim("main")
+def without_usage_keys_every_bucket_is_empty():
+    s = sim("quiet")
+    assert s.truth()["usage"]["rows"]["completions"] == []
     start = NOW - 10 * DAY
     for path in ("/v1/organization/costs", "/v1/organization/usage/completions"):
         buckets, page, n = [], None, 0
@@ -1408,6 +1431,1240 @@ def audit_million_events_startup_and_throughput():
          % (startup, digest_s, jumps))
     diag("audit pages of 100, one keep-alive connection, 0 ms latency: %.0f pages/s%s"
          % (pages / took, per_cpu))
+
+
+# --------------------------------------------------------------------------
+# Usage and costs
+
+ORG = "/v1/organization"
+USAGE = ORG + "/usage/"
+COSTS = ORG + "/costs"
+KINDS = ("completions", "embeddings", "moderations", "images", "audio_speeches",
+         "audio_transcriptions", "vector_stores", "code_interpreter_sessions",
+         "file_search_calls", "web_search_calls")
+IDS4 = {"project_id": (S, N), "user_id": (S, N), "api_key_id": (S, N), "model": (S, N)}
+COMPLETION_COUNTERS = (
+    "input_tokens", "input_cached_tokens", "input_cache_write_tokens", "input_uncached_tokens",
+    "output_tokens", "input_text_tokens", "output_text_tokens", "input_cached_text_tokens",
+    "input_audio_tokens", "input_cached_audio_tokens", "output_audio_tokens",
+    "input_image_tokens", "input_cached_image_tokens", "output_image_tokens",
+    "num_model_requests")
+# endpoint -> (result object, counters, dimensions and their types) as in admin-subset.yaml
+RESULTS = {
+    "completions": ("completions", COMPLETION_COUNTERS,
+                    dict(IDS4, batch=(B, N), service_tier=(S, N))),
+    "embeddings": ("embeddings", ("input_tokens", "num_model_requests"), IDS4),
+    "moderations": ("moderations", ("input_tokens", "num_model_requests"), IDS4),
+    "images": ("images", ("images", "num_model_requests"), dict(IDS4, size=(S, N),
+                                                               source=(S, N))),
+    "audio_speeches": ("audio_speeches", ("characters", "num_model_requests"), IDS4),
+    "audio_transcriptions": ("audio_transcriptions", ("seconds", "num_model_requests"), IDS4),
+    "vector_stores": ("vector_stores", ("usage_bytes",), {"project_id": (S, N)}),
+    "code_interpreter_sessions": ("code_interpreter_sessions", ("num_sessions",),
+                                  {"project_id": (S, N)}),
+    "file_search_calls": ("file_searches", ("num_requests",),
+                          {"project_id": (S, N), "user_id": (S, N), "api_key_id": (S, N),
+                           "vector_store_id": (S, N)}),
+    "web_search_calls": ("web_searches", ("num_model_requests", "num_requests"),
+                         dict(IDS4, context_level=(S, N))),
+}
+COST_DIMS = ("project_id", "line_item", "api_key_id")
+REQUEST_KINDS = ("completions", "embeddings", "moderations", "images", "audio_speeches",
+                 "audio_transcriptions", "web_search_calls")
+TRUTH_DIMS = ("project_id", "user_id", "api_key_id", "model")
+
+
+def raw_json(body):
+    """JSON with every number kept as its text (Decimal-exact checks)."""
+    return json.loads(body, parse_float=str, parse_int=str, parse_constant=str)
+
+
+def usage_walk(s, path, limit=31, key=ADMIN, **params):
+    """Every bucket of a usage or costs query, following next_page; checks the
+    envelope and that buckets follow each other."""
+    q = "&".join("%s=%s" % (k, v) for k, v in params.items())
+    sep = "&" if "?" in path else "?"
+    buckets, page = [], None
+    for _ in range(1000):
+        doc = s.get("%s%s%s&limit=%d%s" % (path, sep, q, limit, "&page=" + page if page else ""),
+                    key=key)
+        assert set(doc) == {"object", "data", "has_more", "next_page"} and \
+            doc["object"] == "page", doc.keys()
+        assert len(doc["data"]) <= limit
+        buckets += doc["data"]
+        if not doc["has_more"]:
+            assert doc["next_page"] is None
+            break
+        page = doc["next_page"]
+    for a, b in zip(buckets, buckets[1:]):
+        assert a["end_time"] == b["start_time"]
+    return buckets
+
+
+def group_all(kind):
+    return ",".join(RESULTS[kind][2]) if kind != "costs" else ",".join(COST_DIMS)
+
+
+def window(s):
+    return s.truth()["usage"]["window"]
+
+
+def daily_sums(buckets, kind):
+    """{(day, project_id, user_id, api_key_id, model): {counter: sum}} of buckets."""
+    out = {}
+    for b in buckets:
+        for r in b["results"]:
+            key = (b["start_time"],) + tuple(r.get(n) for n in TRUTH_DIMS)
+            acc = out.setdefault(key, {c: 0 for c in RESULTS[kind][1]})
+            for c in RESULTS[kind][1]:
+                acc[c] += r[c]
+    return out
+
+
+def truth_rows(t, kind):
+    return {(r["day"],) + tuple(r[n] for n in TRUTH_DIMS):
+            {c: r[c] for c in RESULTS[kind][1]} for r in t["usage"]["rows"][kind]}
+
+
+def cost_key(day, r):
+    return (day, r["project_id"], r["line_item"], r["api_key_id"])
+
+
+def check_result(kind, r, grouped):
+    obj, counters, dims = RESULTS[kind]
+    assert r["object"] == "organization.usage.%s.result" % obj, r
+    check_shape(r, dict({"object": S}, **{c: I for c in counters}, **dims), kind)
+    for d in dims:
+        assert (r[d] is None) == (d not in grouped) or d in grouped, (kind, d, r)
+        if d not in grouped:
+            assert r[d] is None, (kind, d, r)
+
+
+def check_cost(r, grouped):
+    check_shape(r, {"object": S, "amount": dict, "line_item": (S, N), "project_id": (S, N),
+                    "api_key_id": (S, N), "quantity": (I, N), "quantity_unit": (S, N)},
+                "costs")
+    assert r["object"] == "organization.costs.result"
+    assert set(r["amount"]) == {"value", "currency"} and r["amount"]["currency"] == "usd"
+    for d in COST_DIMS:
+        if d not in grouped:
+            assert r[d] is None, (d, r)
+    if "line_item" not in grouped:
+        assert r["quantity"] is None and r["quantity_unit"] is None
+
+
+@test
+def every_usage_endpoint_and_costs_answer_the_official_shapes():
+    s = sim("main")
+    start = window(s)["start"]
+    for kind in KINDS + ("costs",):
+        path = COSTS if kind == "costs" else USAGE + kind
+        for grouped in ((), tuple(group_all(kind).split(","))):
+            buckets = usage_walk(s, path, start_time=start,
+                                 **({"group_by": ",".join(grouped)} if grouped else {}))
+            seen = 0
+            for b in buckets:
+                assert set(b) == {"object", "start_time", "end_time", "results"}
+                assert b["object"] == "bucket" and b["end_time"] - b["start_time"] == DAY
+                assert b["start_time"] % DAY == 0
+                for r in b["results"]:
+                    seen += 1
+                    (check_cost(r, grouped) if kind == "costs" else
+                     check_result(kind, r, grouped))
+                if not grouped:
+                    assert len(b["results"]) <= 1
+            assert seen, "no %s results" % kind
+    assert any(not b["results"] for b in usage_walk(s, USAGE + "images", start_time=start))
+
+
+@test
+def usage_parameters_are_checked_like_openai():
+    s = sim("main")
+    start = NOW - 3 * DAY
+    for width, default, most in (("1d", 7, 31), ("1h", 24, 168), ("1m", 60, 1440)):
+        base = USAGE + "completions?start_time=%d&bucket_width=%s" % (start - 40 * DAY, width)
+        assert len(s.get(base)["data"]) == default
+        assert len(s.get(base + "&limit=%d" % most)["data"]) == most
+        for bad in (0, most + 1):
+            e = error_of(s.request(base + "&limit=%d" % bad), 400)
+            assert e["param"] == "limit", e
+    base = COSTS + "?start_time=%d" % (start - 200 * DAY)
+    assert len(s.get(base)["data"]) == 7 and len(s.get(base + "&limit=180")["data"]) == 180
+    e = error_of(s.request(base + "&limit=181"), 400)
+    assert e["param"] == "limit" and e["code"] == "integer_above_max_value"
+    cases = [(COSTS + "?start_time=%d&bucket_width=1m" % start, "bucket_width"),
+             (USAGE + "completions?start_time=%d&bucket_width=2h" % start, "bucket_width"),
+             (USAGE + "completions?start_time=%d&group_by=line_item" % start, "group_by"),
+             (USAGE + "vector_stores?start_time=%d&group_by=user_id" % start, "group_by"),
+             (USAGE + "embeddings?start_time=%d&group_by[]=model,batch" % start, "group_by"),
+             (COSTS + "?start_time=%d&group_by=model" % start, "group_by"),
+             (USAGE + "images?start_time=%d&sizes[]=7x7" % start, "sizes"),
+             (USAGE + "images?start_time=%d&sources=image.paint" % start, "sources"),
+             (USAGE + "web_search_calls?start_time=%d&context_levels=max" % start,
+              "context_levels"),
+             (USAGE + "completions?start_time=%d&batch=maybe" % start, "batch"),
+             (USAGE + "completions", "start_time"),
+             (USAGE + "completions?start_time=%d&end_time=soon" % start, "end_time")]
+    for path, param in cases:
+        e = error_of(s.request(path), 400)
+        assert e["param"] == param, (path, e)
+    error_of(s.request(USAGE + "nothing?start_time=%d" % start), 404)
+    for kind in KINDS:
+        groups = {"completions": "batch,service_tier", "images": "size,source",
+                  "web_search_calls": "context_level", "file_search_calls": "vector_store_id"}
+        s.get(USAGE + kind + "?start_time=%d&group_by=project_id" % start)
+        if kind in groups:
+            s.get(USAGE + kind + "?start_time=%d&group_by=%s" % (start, groups[kind]))
+
+
+@test
+def group_by_is_accepted_repeated_bracketed_or_comma_joined():
+    s = sim("main")
+    base = USAGE + "completions?start_time=%d&limit=5" % (NOW - 4 * DAY)
+    forms = ["&group_by=api_key_id&group_by=model", "&group_by[]=api_key_id&group_by[]=model",
+             "&group_by%5B%5D=model&group_by%5B%5D=api_key_id", "&group_by=model,api_key_id",
+             "&group_by=api_key_id,%20model"]
+    bodies = {s.request(base + f)[2] for f in forms}
+    assert len(bodies) == 1, len(bodies)
+    doc = json.loads(bodies.pop())
+    rows = [r for b in doc["data"] for r in b["results"]]
+    assert rows and all(r["api_key_id"] and r["model"] and r["project_id"] is None and
+                        r["batch"] is None for r in rows)
+
+
+@test
+def filters_select_rows_repeated_or_bracketed():
+    s = sim("main")
+    t = s.truth()
+    start = t["usage"]["window"]["start"]
+    full = usage_walk(s, USAGE + "completions", start_time=start, group_by=group_all(
+        "completions"))
+    rows = [r for b in full for r in b["results"]]
+    keys = sorted({r["api_key_id"] for r in rows})[:2]
+    projects = sorted({r["project_id"] for r in rows})[:1]
+    model = rows[0]["model"]
+    user = next(r["user_id"] for r in rows if r["user_id"])
+    cases = {"api_key_ids[]=%s&api_key_ids[]=%s" % tuple(keys): lambda r: r["api_key_id"] in keys,
+             "api_key_ids=%s&api_key_ids=%s" % tuple(keys): lambda r: r["api_key_id"] in keys,
+             "project_ids=%s" % projects[0]: lambda r: r["project_id"] in projects,
+             "models[]=%s&batch=true" % model: lambda r: r["model"] == model and r["batch"],
+             "batch=false": lambda r: r["batch"] is False,
+             "user_ids[]=%s" % user: lambda r: r["user_id"] == user}
+    for q, keep in cases.items():
+        got = usage_walk(s, USAGE + "completions?" + q, start_time=start,
+                         group_by=group_all("completions"))
+        assert [[r for r in b["results"]] for b in got] == \
+            [[r for r in b["results"] if keep(r)] for b in full], q
+    costs = usage_walk(s, COSTS + "?project_ids[]=" + projects[0], start_time=start,
+                       group_by="project_id")
+    assert {r["project_id"] for b in costs for r in b["results"]} == set(projects)
+
+
+@test
+def buckets_align_to_utc_midnight_and_end_time_is_exclusive():
+    s = sim("main")
+    mid = NOW - 5 * DAY + 7 * 3600 + 123
+    midnight = mid - mid % DAY
+    doc = s.get(USAGE + "completions?start_time=%d&end_time=%d" % (mid, midnight + 3 * DAY))
+    assert [b["start_time"] for b in doc["data"]] == [midnight + k * DAY for k in range(3)]
+    doc = s.get(USAGE + "completions?start_time=%d&end_time=%d" % (mid, midnight + 3 * DAY + 1))
+    assert len(doc["data"]) == 4
+    doc = s.get(USAGE + "completions?start_time=%d&bucket_width=1h&end_time=%d"
+                % (mid, mid + 2 * 3600))
+    assert [b["start_time"] for b in doc["data"]] == [mid - mid % 3600 + h * 3600
+                                                     for h in range(3)]
+    doc = s.get(COSTS + "?start_time=%d&end_time=%d" % (midnight, midnight + DAY))
+    assert len(doc["data"]) == 1 and doc["data"][0]["end_time"] == midnight + DAY
+    today = s.get(COSTS + "?start_time=%d" % (NOW - NOW % DAY))["data"]
+    assert len(today) == 1 and today[0]["end_time"] == NOW - NOW % DAY + DAY
+
+
+@test
+def page_tokens_are_bound_to_their_query():
+    s = sim("main")
+    base = USAGE + "completions?start_time=%d&limit=3&group_by=model" % (NOW - 20 * DAY)
+    first = s.get(base)
+    tok = first["next_page"]
+    assert re.fullmatch("page_[A-Za-z0-9_-]+=*", tok) and first["has_more"]   # URL-safe
+    assert s.get(base + "&page=" + tok)["data"][0]["start_time"] == \
+        first["data"][-1]["end_time"]
+    same = USAGE + "completions?limit=3&group_by=model&start_time=%d&page=%s" % (
+        NOW - 20 * DAY, tok)
+    assert s.get(same) == s.get(base + "&page=" + tok)      # order of parameters is free
+    for other in (base.replace("limit=3", "limit=4"), base.replace("model", "api_key_id"),
+                  base + "&end_time=%d" % NOW, base + "&models=gpt-4o-2024-08-06",
+                  base.replace("completions", "embeddings")):
+        e = error_of(s.request(other + "&page=" + tok), 400)
+        assert e["param"] == "page" and "other parameters" in e["message"], e
+    for junk in ("nonsense", "page_AAAA", "page_" + "A" * 20 + "=="):
+        e = error_of(s.request(base + "&page=" + junk), 400)
+        assert e["param"] == "page" and "not a valid page token" in e["message"], e
+    ctok = s.get(COSTS + "?start_time=%d&limit=2" % (NOW - 20 * DAY))["next_page"]
+    error_of(s.request(base + "&page=" + ctok), 400)
+
+
+@test
+def usage_and_costs_match_the_ground_truth():
+    s = sim("main")
+    t = s.truth()
+    start = t["usage"]["window"]["start"]
+    for kind in KINDS:
+        buckets = usage_walk(s, USAGE + kind, start_time=start, group_by=group_all(kind))
+        assert daily_sums(buckets, kind) == truth_rows(t, kind), kind
+        total = usage_walk(s, USAGE + kind, start_time=start)
+        for b, g in zip(total, buckets):
+            sums = {c: sum(r[c] for r in g["results"]) for c in RESULTS[kind][1]}
+            assert b["results"] == ([] if not g["results"] else [dict(
+                {"object": b["results"][0]["object"]}, **sums,
+                **{d: None for d in RESULTS[kind][2]})]), kind
+    costs = usage_walk(s, COSTS, start_time=start, group_by=group_all("costs"))
+    served = {cost_key(b["start_time"], r): r for b in costs for r in b["results"]}
+    want = {cost_key(r["day"], r): r for r in t["usage"]["costs"]["rows"]}
+    assert set(served) == set(want)
+    for k, r in want.items():
+        v = served[k]["amount"]["value"]
+        assert Decimal(str(v)) == Decimal(r["amount"]), (k, v, r["amount"])
+        assert (served[k]["quantity"], served[k]["quantity_unit"]) == \
+            (r["quantity"], r["quantity_unit"])
+    total = sum(Decimal(r["amount"]) for r in want.values())
+    assert Decimal(t["usage"]["costs"]["total"]) == total
+    for name in ("project_id", "api_key_id", "line_item"):
+        sums = {}
+        for r in want.values():
+            sums[r[name]] = sums.get(r[name], 0) + Decimal(r["amount"])
+        assert {x[name]: Decimal(x["amount"]) for x in t["usage"]["costs"]["totals"][name]} \
+            == sums, name
+    items = {r["line_item"] for r in want.values()}
+    assert {"web search tool calls", "file storage", "vector store storage",
+            "code interpreter sessions"} <= items
+    assert any(i.endswith(", input") for i in items) and any(i.endswith(", output")
+                                                            for i in items)
+    assert any(r["api_key_id"] is None and r["project_id"] for r in want.values())
+    assert any(r["project_id"] is None for r in want.values())
+
+
+@test
+def finer_buckets_add_up_to_the_coarser_ones():
+    s = sim("main")
+    day = NOW - NOW % DAY - DAY            # yesterday: hourly detail
+    old = day - 20 * DAY                   # one row per key and day
+    for d in (day, old):
+        daily = s.get(USAGE + "completions?start_time=%d&limit=1&group_by=api_key_id" % d)
+        hourly = s.get(USAGE + "completions?start_time=%d&bucket_width=1h&group_by=api_key_id"
+                       % d)["data"]
+        assert len(hourly) == 24
+
+        def per_key(buckets):
+            out = {}
+            for b in buckets:
+                for r in b["results"]:
+                    out[r["api_key_id"]] = out.get(r["api_key_id"], 0) + r["num_model_requests"]
+            return out
+        assert per_key(hourly) == per_key(daily["data"]) and per_key(hourly)
+        busy = max(hourly, key=lambda b: len(b["results"]))
+        minutes = s.get(USAGE + "completions?start_time=%d&bucket_width=1m&group_by=api_key_id"
+                        % busy["start_time"])["data"]
+        assert per_key(minutes) == per_key([busy])
+    spread = [b for b in s.get(USAGE + "completions?start_time=%d&bucket_width=1h" % day)
+              ["data"] if b["results"]]
+    assert len(spread) >= 6, len(spread)
+
+
+@test
+def amounts_are_exact_numbers_or_decimal_strings():
+    s = sim("main")
+    t = s.truth()
+    start = t["usage"]["window"]["start"]
+    status, _, body = s.request(COSTS + "?start_time=%d&limit=180&group_by=%s"
+                                % (start, group_all("costs")))
+    doc = raw_json(body)
+    truth = {cost_key(r["day"], r): r["amount"] for r in t["usage"]["costs"]["rows"]}
+    kinds = set()
+    numbers = re.findall(rb'"value":([0-9][^,}]*)', body)
+    for text in numbers:
+        digits = text.replace(b".", b"").lstrip(b"0").rstrip(b"0")
+        assert b"e" not in text.lower() and len(digits) <= 15, text
+        assert Decimal(repr(float(text))) == Decimal(text.decode()), text   # a double holds it
+    for b in doc["data"]:
+        for r in b["results"]:
+            v = r["amount"]["value"]
+            is_string = b'"value":"%s"' % v.encode() in body
+            kinds.add("string" if is_string else "number")
+            if is_string:
+                assert re.fullmatch(r"-?\d+(\.\d{1,12})?", v), v
+                if "." in v and len(v.split(".")[1]) == 12 and v.endswith("0"):
+                    kinds.add("padded")
+            assert Decimal(v) == Decimal(truth[cost_key(int(b["start_time"]), r)])
+    assert kinds == {"number", "string", "padded"}, kinds
+    twelve = [a for a in truth.values() if "." in a and len(a.split(".")[1]) == 12]
+    assert twelve and all(re.fullmatch(r"\d+(\.\d{1,12})?", a) for a in truth.values())
+
+
+@test
+def usage_is_consistent_with_the_org():
+    s = sim("main")
+    t = s.truth()
+    d = served(s)
+    keys = {k["id"]: k for k in d["keys"]}
+    u = t["usage"]
+    woken = {w["api_key_id"] for w in u["wakeups"] if w["why"] == "stale"}
+    rows = [(kind, r) for kind in KINDS for r in u["rows"][kind]]
+    listed_with_traffic = {r["api_key_id"] for _, r in rows if r["api_key_id"] in keys}
+    assert len(listed_with_traffic) == 8 == len(set(u["traffic_keys"]) & set(keys))
+    for kind, r in rows:
+        k = keys.get(r["api_key_id"])
+        if k is None:
+            continue
+        o = k["owner"]
+        assert r["project_id"] == k["_project"], r
+        assert r["user_id"] == (o["user"]["id"] if o["type"] == "user" else None), r
+        assert r["day"] >= k["created_at"] - k["created_at"] % DAY, r
+        if k["id"] not in woken:
+            assert k["last_used_at"] is not None and r["day"] <= k["last_used_at"], (r, k)
+    for kid in woken:
+        assert keys[kid]["id"] in t["stale"]
+    hourly = s.get(USAGE + "completions?start_time=%d&bucket_width=1h&limit=168&group_by="
+                   "api_key_id" % (NOW - 7 * DAY))["data"]
+    for b in hourly:
+        for r in b["results"]:
+            k = keys.get(r["api_key_id"])
+            if k and k["id"] not in woken and b["start_time"] >= NOW - 2 * DAY:
+                assert b["start_time"] <= k["last_used_at"], (b["start_time"], k)
+    kinds = {x["kind"] for x in u["unmapped"]}
+    assert kinds == {"api_key", "user", "project"}, kinds
+    for x in u["unmapped"]:
+        listed = {"api_key": keys, "user": set(t["users"]), "project": set(t["projects"])}
+        assert x["id"] not in listed[x["kind"]]
+    assert any(x["id"] in t["departed_users"] for x in u["unmapped"] if x["kind"] == "user")
+    assert u["models"] == ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18",
+                           "gpt-4o-audio-preview-2024-12-17"]
+    assert {r["model"] for r in u["rows"]["completions"]} <= set(u["models"])
+
+
+def requests_per_key_day(u):
+    out = {}
+    for kind in REQUEST_KINDS:
+        for r in u["rows"][kind]:
+            k = (r["api_key_id"], r["day"])
+            out[k] = out.get(k, 0) + r["num_model_requests"]
+    return out
+
+
+@test
+def planted_spikes_wakeups_and_unmapped_ids_follow_their_definitions():
+    s = sim("main")
+    t = s.truth()
+    u = t["usage"]
+    first = u["window"]["start"]
+    req = requests_per_key_day(u)
+    spikes = []
+    for (kid, day), n in sorted(req.items()):
+        prev = sorted(req.get((kid, day - i * DAY), 0) for i in range(1, 15))
+        median = (prev[6] + prev[7]) / 2
+        if n >= 100 and day - 14 * DAY >= first and median > 0 and n >= 10 * median:
+            spikes.append({"api_key_id": kid, "day": day, "count": n, "median": median})
+    assert u["spikes"] == spikes and len(spikes) >= 1
+    assert {x["api_key_id"] for x in spikes} >= set(u["planted"]["spike"])
+    days = {}
+    for kind in KINDS:
+        for r in u["rows"][kind]:
+            if r["api_key_id"]:
+                days.setdefault(r["api_key_id"], set()).add(r["day"])
+    keys = {k["id"]: k for k in t["api_keys"]}
+    left = {e["user.deleted"]["id"]: e["effective_at"]
+            for e in crawl(s, AUDIT + "?event_types[]=user.deleted")}
+    want = []
+    for kid, ds in sorted(days.items()):
+        ds = sorted(ds)
+        k = keys.get(kid)
+        if k and k["stale"]:
+            want.append({"api_key_id": kid, "day": ds[0], "why": "stale"})
+        if k and k["owner_id"] in left:
+            after = [x for x in ds if x > left[k["owner_id"]] - left[k["owner_id"]] % DAY]
+            if after:
+                want.append({"api_key_id": kid, "day": after[0], "why": "orphan"})
+        want += [{"api_key_id": kid, "day": b, "why": "gap"} for a, b in zip(ds, ds[1:])
+                 if b - a > 90 * DAY]
+    assert u["wakeups"] == sorted(want, key=lambda w: (w["api_key_id"], w["day"], w["why"]))
+    whys = {}
+    for w in u["wakeups"]:
+        whys.setdefault(w["why"], set()).add(w["api_key_id"])
+    assert set(u["planted"]["stale"]) == whys["stale"]
+    assert set(u["planted"]["orphan"]) <= whys["orphan"] and "gap" not in whys
+    for kid in u["planted"]["stale"]:      # the key list still says stale: it lags
+        assert keys[kid]["stale"] and min(days[kid]) >= NOW - NOW % DAY - 2 * DAY
+    listed = {"api_key": set(keys), "user": set(t["users"]), "project": set(t["projects"])}
+    user_of = {r["api_key_id"]: r["user_id"] for r in u["rows"]["completions"]}
+    expect = {}
+    for kind in KINDS:
+        for r in u["rows"][kind]:
+            n = r.get("num_model_requests", 0) if kind in REQUEST_KINDS else 0
+            for what, oid in (("api_key", r["api_key_id"]), ("user", r["user_id"]),
+                              ("project", r["project_id"])):
+                if oid and oid not in listed[what]:
+                    e = expect.setdefault((what, oid), [0, Decimal(0), set()])
+                    e[0] += n
+                    e[2].add(r["day"])
+    for r in u["costs"]["rows"]:
+        for what, oid in (("api_key", r["api_key_id"]), ("project", r["project_id"]),
+                          ("user", user_of.get(r["api_key_id"]))):
+            if oid and oid not in listed[what]:
+                e = expect.setdefault((what, oid), [0, Decimal(0), set()])
+                e[1] += Decimal(r["amount"])
+                e[2].add(r["day"])
+    got = {(x["kind"], x["id"]): x for x in u["unmapped"]}
+    assert set(got) == set(expect)
+    for k, (n, amount, ds) in expect.items():
+        x = got[k]
+        assert (x["requests"], Decimal(x["amount"]), x["first_day"], x["last_day"]) == \
+            (n, amount, min(ds), max(ds)), (k, x)
+
+
+@test
+def a_gap_longer_than_stale_days_is_planted_when_the_window_allows():
+    s = sim("gap")
+    u = s.truth()["usage"]
+    gaps = [w for w in u["wakeups"] if w["why"] == "gap"]
+    assert [w["api_key_id"] for w in gaps] == u["planted"]["gap"], gaps
+    kid = gaps[0]["api_key_id"]
+    days = sorted({r["day"] for kind in KINDS for r in u["rows"][kind]
+                   if r["api_key_id"] == kid})
+    assert days[0] == u["window"]["start"] and days[1] == gaps[0]["day"]
+    assert days[1] - days[0] > 90 * DAY
+    assert u["window"]["start"] == NOW - NOW % DAY - 120 * DAY
+
+
+@test
+def revisions_change_recent_buckets_and_the_truth_says_which():
+    s = sim("revise")
+    before = s.truth()
+    start = NOW - NOW % DAY - 8 * DAY
+    served_before = {k: usage_walk(s, USAGE + k, start_time=start, group_by=group_all(k))
+                     for k in KINDS}
+    res = s.post("/_sim/usage/revise", {"seed": 4})
+    after = s.truth()
+    assert res["revision"] == 1 and res["changed"] == after["usage"]["revisions"]
+    changes = res["changed"]
+    assert json.load(open(s.truth_file)) == after
+    daily = {}
+    for c in changes:
+        assert set(c) == {"revision", "endpoint", "bucket_width", "start_time", "group"}
+        age = NOW - c["start_time"]
+        if c["endpoint"] == "costs":
+            assert c["bucket_width"] == "1d" and DAY <= age <= 8 * DAY
+            assert set(c["group"]) == set(COST_DIMS)
+        else:
+            assert set(c["group"]) == set(TRUTH_DIMS) and age <= 7 * DAY + DAY
+            if c["bucket_width"] == "1h":
+                daily.setdefault(c["endpoint"], []).append(c["start_time"])
+    recent = [h for hs in daily.values() for h in hs if h >= NOW - 2 * DAY - 3600]
+    assert len(recent) >= 1 and sum(len(h) for h in daily.values()) >= 4
+    for kind in KINDS:
+        b, a = truth_rows(before, kind), truth_rows(after, kind)
+        assert set(a) == set(b)
+        moved = {k for k in a if a[k] != b[k]}
+        listed = {(c["start_time"],) + tuple(c["group"][n] for n in TRUTH_DIMS)
+                  for c in changes if c["endpoint"] == kind and c["bucket_width"] == "1d"}
+        assert moved == listed, kind
+        assert all(any(a[k][c] > b[k][c] for c in a[k]) for k in moved)
+        now_served = usage_walk(s, USAGE + kind, start_time=start, group_by=group_all(kind))
+        assert (now_served != served_before[kind]) == bool(moved), kind
+    bc = {cost_key(r["day"], r): r["amount"] for r in before["usage"]["costs"]["rows"]}
+    ac = {cost_key(r["day"], r): r["amount"] for r in after["usage"]["costs"]["rows"]}
+    moved = {k for k in ac if ac[k] != bc[k]}
+    assert moved == {(c["start_time"], c["group"]["project_id"], c["group"]["line_item"],
+                      c["group"]["api_key_id"]) for c in changes if c["endpoint"] == "costs"}
+    assert len(moved) == 3
+    twin = sim("revise_twin")
+    assert twin.post("/_sim/usage/revise", {"seed": 4}) == res
+    again = s.post("/_sim/usage/revise", {"seed": 4})
+    assert again["revision"] == 2 and again["changed"] != res["changed"]
+    for body in ({"seed": "x"}, {"seed": 1, "more": 2}, [1]):
+        st, _, _ = s.request("/_sim/usage/revise", key=None, method="POST",
+                             body=json.dumps(body).encode())
+        assert st == 400, body
+
+
+@test
+def time_moving_ahead_grows_todays_bucket_and_nothing_before():
+    s = sim("clock")
+    today = NOW - NOW % DAY
+    q = USAGE + "completions?start_time=%d&bucket_width=1h&limit=48&group_by=api_key_id" % (
+        today - DAY)
+    keys0 = {k["id"]: k for k in s.truth()["api_keys"]}
+    hours0 = s.get(q)["data"]
+    day0 = s.get(USAGE + "completions?start_time=%d&limit=1" % today)["data"][0]
+    cost0 = s.get(COSTS + "?start_time=%d&limit=1" % today)["data"][0]
+    assert s.post("/_sim/clock", {"advance_seconds": 6 * 3600}) == {"now": NOW + 6 * 3600}
+    t = s.truth()
+    assert t["now"] == NOW + 6 * 3600 and t["usage"]["window"]["end"] == NOW + 6 * 3600
+    hours1 = s.get(q)["data"]
+    done = [b for b in hours0 if b["end_time"] <= NOW]
+    assert hours1[:len(done)] == done
+    day1 = s.get(USAGE + "completions?start_time=%d&limit=1" % today)["data"][0]
+    n0, n1 = (d["results"][0]["num_model_requests"] for d in (day0, day1))
+    assert n1 > n0, (n0, n1)
+    cost1 = s.get(COSTS + "?start_time=%d&limit=1" % today)["data"][0]
+    assert Decimal(str(cost1["results"][0]["amount"]["value"])) > \
+        Decimal(str(cost0["results"][0]["amount"]["value"]))
+    new = [r for b in hours1 if b["start_time"] >= NOW for r in b["results"]]
+    assert new
+    keys1 = {k["id"]: k for k in t["api_keys"]}
+    for r in new:
+        k = keys1.get(r["api_key_id"])
+        if k and k["id"] not in t["usage"]["planted"]["stale"]:
+            assert k["last_used_at"] > NOW and k["last_used_at"] > keys0[k["id"]]["last_used_at"]
+    for kid in t["usage"]["planted"]["stale"]:
+        assert keys1[kid]["last_used_at"] == keys0[kid]["last_used_at"]
+    for body in ({"advance_seconds": -1}, {"advance_seconds": "1"}, {}, {"now": 5}):
+        st, _, _ = s.request("/_sim/clock", key=None, method="POST",
+                             body=json.dumps(body).encode())
+        assert st == 400, body
+
+
+@test
+def usage_page_faults_cursor_data_and_extra_fields():
+    s = sim("faults")
+    base = "?start_time=%d&limit=2" % (NOW - 10 * DAY)
+    try:
+        s.post("/_sim/config", {"stuck_cursor": ["usage"]})
+        first = s.get(USAGE + "moderations" + base)
+        again = s.get(USAGE + "moderations" + base + "&page=" + first["next_page"])
+        assert again == first and first["has_more"]
+        s.post("/_sim/config", {"stuck_cursor": [], "missing_next_page": ["costs"],
+                                "missing_data": ["usage"], "extra_fields": ["costs"]})
+        doc = s.get(COSTS + base)
+        assert doc["has_more"] is True and doc["next_page"] is None
+        last = s.get(COSTS + "?start_time=%d&limit=2" % (NOW - DAY))
+        assert last["has_more"] is False and last["next_page"] is None
+        doc = s.get(USAGE + "completions" + base)
+        assert set(doc) == {"object", "has_more", "next_page"} and doc["next_page"]
+        doc = s.get(COSTS + base + "&group_by=project_id")
+        for b in doc["data"]:
+            assert b["timezone"] == "UTC"
+            for r in b["results"]:
+                assert r["organization_id"] == s.truth()["org_id"]
+    finally:
+        s.post("/_sim/config", {"stuck_cursor": [], "missing_next_page": [],
+                                "missing_data": [], "extra_fields": []})
+    for body in ({"missing_data": ["users"]}, {"extra_fields": "usage"},
+                 {"bad_amount": "zero"}, {"currency_switch": "EUR"}):
+        st, _, _ = s.request("/_sim/config", key=None, method="POST",
+                             body=json.dumps(body).encode())
+        assert st == 400, body
+
+
+@test
+def costs_faults_bad_amount_and_currency_switch():
+    s = sim("faults")
+    q = COSTS + "?start_time=%d&limit=4&group_by=line_item" % (NOW - 6 * DAY)
+    clean = s.get(q)
+    try:
+        for bad, token in (("abc", b'"value":"abc"'), ("NaN", b'"value":NaN')):
+            s.post("/_sim/config", {"bad_amount": bad})
+            st, _, body = s.request(q)
+            assert st == 200 and body.count(token) == 1, bad
+            doc = json.loads(body)            # Python reads NaN; strict parsers do not
+            first = next(b for b in doc["data"] if b["results"])
+            assert first["results"][1:] == next(b for b in clean["data"]
+                                                if b["results"])["results"][1:]
+        s.post("/_sim/config", {"bad_amount": None, "currency_switch": "eur"})
+        doc = s.get(q)
+        cur = [[r["amount"]["currency"] for r in b["results"]] for b in doc["data"]]
+        assert set(cur[0]) == {"usd"} and all(set(c) == {"eur"} for c in cur[1:]), cur
+        nxt = s.get(q + "&page=" + doc["next_page"])
+        assert {r["amount"]["currency"] for b in nxt["data"] for r in b["results"]} == {"eur"}
+        usage = s.get(USAGE + "completions?start_time=%d" % (NOW - 6 * DAY))
+        assert b"eur" not in json.dumps(usage).encode()
+    finally:
+        s.post("/_sim/config", {"bad_amount": None, "currency_switch": None})
+    assert s.get(q) == clean
+
+
+@test
+def usage_page_faults_from_the_command_line():
+    s = sim("pagefaults")
+    cfg = s.get("/_sim/config", key=None)
+    assert (cfg["missing_next_page"], cfg["missing_data"], cfg["extra_fields"],
+            cfg["bad_amount"], cfg["currency_switch"]) == (["usage"], ["costs"], ["usage"],
+                                                            "abc", "eur")
+    doc = s.get(USAGE + "completions?start_time=%d&limit=2" % (NOW - 9 * DAY))
+    assert doc["has_more"] and doc["next_page"] is None
+    assert all(b["timezone"] == "UTC" for b in doc["data"])
+    doc = s.get(COSTS + "?start_time=%d&limit=2" % (NOW - 9 * DAY))
+    assert "data" not in doc and doc["next_page"]
+    for args in (["--missing-data", "users"], ["--bad-amount", "0"], ["--currency-switch", "EU"],
+                 ["--usage-models", "9"], ["--usage-days", "0"], ["--usage-keys", "-1"],
+                 ["--owners", "0"], ["--admin-key", ADMIN, "--admin-key-readonly", ADMIN]):
+        r = subprocess.run([sys.executable, str(SIM)] + args, capture_output=True, timeout=20)
+        assert r.returncode == 2 and b"usage:" in r.stderr, args
+
+
+@test
+def truth_usage_modes_and_the_truth_file():
+    s = sim("main")
+    full = s.truth()
+    summary = s.get("/_sim/truth?usage=summary", key=None)
+    bare = s.get("/_sim/truth?usage=0", key=None)
+    assert "usage" not in bare and dict(bare, usage=full["usage"]) == full
+    assert "rows" not in summary["usage"] and "rows" not in summary["usage"]["costs"]
+    u = dict(full["usage"])
+    del u["rows"]
+    u["costs"] = {k: v for k, v in u["costs"].items() if k != "rows"}
+    assert summary["usage"] == u
+    error_of(s.request("/_sim/truth?usage=maybe", key=None), 400)
+    q = Sim("no-usage-file", "--truth-without-usage")
+    try:
+        assert json.load(open(q.truth_file)) == q.get("/_sim/truth?usage=0", key=None)
+        assert "usage" in q.truth()
+    finally:
+        q.stop()
+    t0 = time.monotonic()
+    s.get("/_sim/truth", key=None)
+    diag("default org: full truth %d bytes, served in %.3fs"
+         % (len(s.request("/_sim/truth", key=None)[2]), time.monotonic() - t0))
+
+
+@test
+def forbid_and_missing_reach_every_new_stream():
+    s = sim("faults")
+    t = s.truth()
+    pid, uid = t["active_projects"][1], t["users"][0]
+    group = s.get(ORG + "/groups")["data"][0]["id"]
+    paths = {"model_permissions": "/projects/%s/model_permissions" % pid,
+             "project_spend_alerts": "/projects/%s/spend_alerts" % pid,
+             "project_data_retention": "/projects/%s/data_retention" % pid,
+             "rate_limits": "/projects/%s/rate_limits" % pid, "spend_alerts": "/spend_alerts",
+             "data_retention": "/data_retention", "roles": "/roles",
+             "user_roles": "/users/%s/roles" % uid, "groups": "/groups",
+             "group_users": "/groups/%s/users" % group, "group_roles": "/groups/%s/roles" % group,
+             "usage": "/usage/images?start_time=%d" % NOW,
+             "costs": "/costs?start_time=%d" % NOW}
+    try:
+        for stream, path in paths.items():
+            assert s.request(ORG + path)[0] == 200, path
+            s.post("/_sim/config", {"forbid": [stream]})
+            assert error_of(s.request(ORG + path), 403)["code"] == "insufficient_permissions"
+            s.post("/_sim/config", {"forbid": [], "missing": [stream]})
+            error_of(s.request(ORG + path), 404)
+            s.post("/_sim/config", {"missing": []})
+    finally:
+        s.post("/_sim/config", {"forbid": [], "missing": []})
+    stats = s.get("/_sim/stats", key=None)["by_stream"]
+    assert set(paths) <= set(stats)
+
+
+# --------------------------------------------------------------------------
+# Posture settings, roles and groups
+
+ALERT = {"id": S, "object": S, "threshold_amount": I, "currency": S, "interval": S,
+         "notification_channel": dict}
+ROLE = {"object": S, "id": S, "name": S, "description": (S, N), "permissions": list,
+        "resource_type": S, "predefined_role": B}
+ASSIGNED = {"id": S, "name": S, "permissions": list, "resource_type": S, "predefined_role": B,
+            "description": (S, N), "created_at": (I, N), "updated_at": (I, N),
+            "created_by": (S, N), "created_by_user_obj": (dict, N), "metadata": (dict, N),
+            "assignment_sources": (list, N)}
+
+
+def next_crawl(s, path, limit=2, extra=""):
+    """Every item of a "next" list, following next; checks the envelope."""
+    items, after = [], None
+    for _ in range(1000):
+        sep = "&" if "?" in path else "?"
+        doc = s.get("%s%slimit=%d%s%s" % (path, sep, limit, extra,
+                                          "&after=" + after if after else ""))
+        assert set(doc) == {"object", "data", "has_more", "next"} and doc["object"] == "list"
+        items += doc["data"]
+        if not doc["has_more"]:
+            assert doc["next"] is None
+            return items
+        after = doc["next"]
+        assert after == doc["data"][-1]["id"]
+    raise AssertionError("runaway paging on " + path)
+
+
+@test
+def settings_endpoints_answer_the_official_shapes():
+    s = sim("main")
+    t = s.truth()
+    raw = t["posture"]["projects"]
+    modes = set()
+    for pid in t["projects"]:
+        base = ORG + "/projects/" + pid
+        mp = s.get(base + "/model_permissions")
+        check_shape(mp, {"object": S, "mode": S, "model_ids": list}, "model_permissions")
+        want = raw[pid]["model_permissions"] or {"mode": "deny_list", "model_ids": []}
+        assert mp == dict(want, object="project.model_permissions")
+        modes.add(raw[pid]["model_permissions"] and raw[pid]["model_permissions"]["mode"])
+        alerts = crawl(s, base + "/spend_alerts", 1)
+        assert ids(alerts) == raw[pid]["spend_alerts"]
+        for a in alerts:
+            check_shape(a, ALERT, "spend alert")
+            assert (a["object"], a["currency"], a["interval"]) == \
+                ("project.spend_alert", "USD", "month")
+            ch = a["notification_channel"]
+            assert ch["type"] == "email" and set(ch) == {"type", "recipients", "subject_prefix"}
+            assert set(ch["recipients"]) <= set(t["emails"])
+            assert s.get(base + "/spend_alerts/" + a["id"]) == a
+        error_of(s.request(base + "/spend_alerts/alert_nope"), 404)
+        assert s.get(base + "/data_retention") == {"object": "project.data_retention",
+                                                   "type": raw[pid]["data_retention"]}
+        limits = crawl(s, base + "/rate_limits", 2)
+        assert ids(limits) == raw[pid]["rate_limits"]
+        for r in limits:
+            assert r["object"] == "project.rate_limit" and r["id"] == "rl-" + r["model"]
+            assert isinstance(r["max_requests_per_1_minute"], int)
+            assert isinstance(r["max_tokens_per_1_minute"], int)
+    assert modes == {None, "allow_list", "deny_list"}
+    assert {raw[p]["data_retention"] for p in raw} == {"organization_default", "none",
+                                                       "zero_data_retention"}
+    assert any(raw[p]["spend_alerts"] for p in raw) and any(not raw[p]["spend_alerts"]
+                                                            for p in raw)
+    assert s.get(ORG + "/data_retention") == {"object": "organization.data_retention",
+                                              "type": "modified_abuse_monitoring"}
+    assert crawl(s, ORG + "/spend_alerts") == [] and t["posture"]["org"]["spend_alerts"] == []
+    for sub in ("model_permissions", "spend_alerts", "data_retention", "rate_limits"):
+        e = error_of(s.request(ORG + "/projects/proj_nope/" + sub), 404)
+        assert e["message"] == "No project found with id 'proj_nope'."
+    pid = next(p for p in t["projects"] if len(raw[p]["spend_alerts"]) == 2)
+    two = s.get(ORG + "/projects/%s/spend_alerts?order=desc" % pid)["data"]
+    assert ids(two) == raw[pid]["spend_alerts"][::-1]
+    back = s.get(ORG + "/projects/%s/spend_alerts?limit=1&before=%s" % (pid, ids(two)[0]))
+    assert ids(back["data"]) == raw[pid]["spend_alerts"][:1]
+    error_of(s.request(ORG + "/projects/%s/spend_alerts?limit=101" % pid), 400)
+
+
+@test
+def roles_groups_and_role_holders_match_the_truth():
+    s = sim("main")
+    t = s.truth()
+    roles = next_crawl(s, ORG + "/roles", 1)
+    for r in roles:
+        check_shape(r, ROLE, "role")
+        assert s.get(ORG + "/roles/" + r["id"]) == r
+    assert {r["name"] for r in roles} == {"Owner", "Reader", "API Group Manager",
+                                          "Usage Viewer"}
+    by_name = {r["name"]: r["id"] for r in roles}
+    assert {r["id"] for r in roles if r["predefined_role"]} == {by_name["Owner"],
+                                                                by_name["Reader"]}
+    holders = {r["id"]: set() for r in roles}
+    for uid in t["users"]:
+        for a in next_crawl(s, ORG + "/users/%s/roles" % uid, 3):
+            check_shape(a, ASSIGNED, "assigned role")
+            holders[a["id"]].add(uid)
+            if a["created_by_user_obj"]:
+                assert a["created_by_user_obj"]["email"] in t["emails"]
+    groups = next_crawl(s, ORG + "/groups", 1)
+    for g in groups:
+        check_shape(g, {"id": S, "name": S, "created_at": I, "is_scim_managed": B,
+                        "group_type": S}, "group")
+        assert s.get(ORG + "/groups/" + g["id"]) == g
+        members = next_crawl(s, ORG + "/groups/%s/users" % g["id"], 1)
+        assert ids(members) == sorted(ids(members), reverse=True)      # default desc
+        for m in members:
+            check_shape(m, {"id": S, "name": S, "email": (S, N)}, "group user")
+            assert m["id"] in t["users"]
+        granted = next_crawl(s, ORG + "/groups/%s/roles" % g["id"])
+        assert ids(granted) == sorted(r for r, v in t["posture"]["roles"].items()
+                                      if g["id"] in v["groups"])
+        for r in granted:
+            assert r["assignment_sources"] is None
+        for m in members:
+            mine = {a["id"]: a for a in next_crawl(s, ORG + "/users/%s/roles" % m["id"])}
+            for r in granted:
+                assert {"principal_id": g["id"], "principal_type": "group"} in \
+                    mine[r["id"]]["assignment_sources"]
+    assert {r: sorted(u) for r, u in holders.items()} == \
+        {r: v["users"] for r, v in t["posture"]["roles"].items()}
+    users = crawl(s, ORG + "/users")
+    owners = sorted(u["id"] for u in users if u["role"] == "owner")
+    assert sorted(holders[by_name["Owner"]]) == owners == t["owners"] and len(owners) == 4
+    sources = [next(a for a in next_crawl(s, ORG + "/users/%s/roles" % u)
+                    if a["id"] == by_name["Owner"])["assignment_sources"] for u in owners]
+    assert None in sources and any(x and x[0]["principal_type"] == "group" for x in sources)
+    error_of(s.request(ORG + "/users/user-nope/roles"), 404)
+    error_of(s.request(ORG + "/groups/group_nope/users"), 404)
+    error_of(s.request(ORG + "/roles/role_nope"), 404)
+    first = s.get(ORG + "/roles?limit=2&order=desc")
+    assert ids(first["data"]) == sorted(by_name.values(), reverse=True)[:2] and first["next"]
+    error_of(s.request(ORG + "/roles?limit=1001"), 400)
+
+
+def expected_findings(s, audit_logging="on"):
+    """The posture findings recomputed from what the simulator serves."""
+    t = s.truth()
+    now = t["now"]
+    d = served(s)
+    listed = set(ids(d["users"]))
+    out = set()
+    for k in d["keys"]:
+        o = k["owner"]
+        pre = key_prefix(k["redacted_value"])
+        if stale(k["created_at"], k["last_used_at"], now):
+            out.add(("key_stale", "api_key", k["id"]))
+        if k["owner_project_access"] == "inactive" or (o["type"] == "user" and
+                                                       o["user"]["id"] not in listed):
+            out.add(("key_orphan", "api_key", k["id"]))
+        if pre == "sk-":
+            out.add(("key_legacy_user", "api_key", k["id"]))
+        if pre == "sk-svcacct-" and k["created_at"] < now - 90 * DAY:
+            out.add(("service_account_key_old", "api_key", k["id"]))
+    for k in d["admin_keys"]:
+        for rule, hit in (("admin_key_stale", stale(k["created_at"], k["last_used_at"], now)),
+                          ("admin_key_old", k["created_at"] < now - 90 * DAY),
+                          ("admin_key_orphan", k["owner"]["id"] not in listed)):
+            if hit:
+                out.add((rule, "admin_api_key", k["id"]))
+    org_alerts = crawl(s, ORG + "/spend_alerts")
+    for p in d["projects"]:
+        if p["status"] != "active":
+            continue
+        base = ORG + "/projects/" + p["id"]
+        if s.get(base + "/model_permissions")["mode"] != "allow_list":
+            out.add(("project_no_model_allowlist", "project", p["id"]))
+        if not org_alerts and not crawl(s, base + "/spend_alerts"):
+            out.add(("project_no_spend_alert", "project", p["id"]))
+    if sum(u["role"] == "owner" and not u["is_service_account"] for u in d["users"]) > 3:
+        out.add(("too_many_owners", "organization", t["org_id"]))
+    if audit_logging == "off":
+        out.add(("org_audit_logging_off", "organization", t["org_id"]))
+    for i in d["invites"]:
+        if i["status"] == "pending" and i["created_at"] < now - 30 * DAY:
+            out.add(("invite_stale", "invite", i["id"]))
+    return sorted(out)
+
+
+def findings(t):
+    return sorted((f["rule"], f["subject_type"], f["subject_id"])
+                  for f in t["posture"]["findings"])
+
+
+@test
+def posture_findings_match_a_recomputation_from_served_data():
+    s = sim("main")
+    t = s.truth()
+    assert t["posture"]["thresholds"] == {"stale_days": 90, "rotation_days": 90,
+                                          "invite_days": 30, "max_owners": 3}
+    got = findings(t)
+    assert got == expected_findings(s)
+    rules = {f[0] for f in got}
+    assert rules == {"key_stale", "key_orphan", "key_legacy_user", "service_account_key_old",
+                     "admin_key_stale", "admin_key_old", "admin_key_orphan",
+                     "project_no_model_allowlist", "project_no_spend_alert",
+                     "too_many_owners", "invite_stale"}, rules
+    made = {e["api_key.created"]["id"]: e
+            for e in crawl(s, AUDIT + "?event_types[]=api_key.created")}
+    creators = t["posture"]["key_creators"]
+    assert sorted(creators) == sorted(k["id"] for k in t["api_keys"])
+    for kid, c in creators.items():
+        e = made[kid]
+        a = e["actor"]
+        who = a["session"]["user"]["id"] if a["type"] == "session" else a["api_key"]["id"]
+        assert (c["event_id"], c["actor_type"], c["actor_id"]) == (e["id"], a["type"], who)
+    assert len({c["user_id"] for c in creators.values()}) > 5      # many creators
+
+
+@test
+def posture_ops_fix_and_break_each_finding():
+    s = sim("posture")
+    t = s.truth()
+    raw = t["posture"]["projects"]
+    nopolicy = next(p for p in t["active_projects"] if raw[p]["model_permissions"] is None)
+    noalert = next(p for p in t["active_projects"] if not raw[p]["spend_alerts"])
+
+    def op(body):
+        res = s.post("/_sim/posture", body)
+        assert res["posture"] == s.truth()["posture"] == json.load(open(s.truth_file))["posture"]
+        return res["result"], set(findings(s.truth()))
+    _, f = op({"op": "set_model_permissions", "project_id": nopolicy, "mode": "allow_list",
+               "model_ids": ["gpt-4o-mini-2024-07-18"]})
+    assert ("project_no_model_allowlist", "project", nopolicy) not in f
+    assert s.get(ORG + "/projects/%s/model_permissions" % nopolicy)["mode"] == "allow_list"
+    _, f = op({"op": "clear_model_permissions", "project_id": nopolicy})
+    assert ("project_no_model_allowlist", "project", nopolicy) in f
+    res, f = op({"op": "add_project_spend_alert", "project_id": noalert,
+                 "threshold_amount": 2500})
+    assert ("project_no_spend_alert", "project", noalert) not in f
+    assert s.get(ORG + "/projects/%s/spend_alerts/%s" % (noalert, res["id"]))[
+        "threshold_amount"] == 2500
+    res, f = op({"op": "remove_project_spend_alert", "project_id": noalert})
+    assert res["removed"] and ("project_no_spend_alert", "project", noalert) in f
+    res, f = op({"op": "org_spend_alert", "on": True})
+    assert not [x for x in f if x[0] == "project_no_spend_alert"]
+    assert ids(crawl(s, ORG + "/spend_alerts")) == res["spend_alerts"]
+    _, f = op({"op": "org_spend_alert", "on": False})
+    assert [x for x in f if x[0] == "project_no_spend_alert"]
+    for _ in range(2):
+        res, f = op({"op": "remove_owner"})
+    assert not [x for x in f if x[0] == "too_many_owners"] and len(s.truth()["owners"]) == 2
+    roles = next_crawl(s, ORG + "/users/%s/roles" % res["user_id"])
+    assert [r["name"] for r in roles] == ["Reader"]
+    res, f = op({"op": "add_owner", "user_id": res["user_id"]})
+    res, f = op({"op": "add_owner"})
+    assert [x for x in f if x[0] == "too_many_owners"]
+    updated = [e["user.updated"] for e in crawl(s, AUDIT + "?event_types[]=user.updated")]
+    assert len(updated) == 4 and {"id": res["user_id"],
+                                  "changes_requested": {"role": "owner"}} in updated
+    res, f = op({"op": "age_invite", "days": 40})
+    assert ("invite_stale", "invite", res["invite_id"]) in f
+    res, f = op({"op": "accept_invite", "invite_id": res["invite_id"]})
+    assert ("invite_stale", "invite", res["invite_id"]) not in f
+    assert res["user_id"] in s.truth()["users"]
+    assert [e["type"] for e in crawl(s, AUDIT + "?resource_ids[]=" + res["invite_id"])] == \
+        ["invite.accepted", "invite.sent"]
+    pending = next(i for i in crawl(s, ORG + "/invites") if i["status"] != "accepted")
+    res, f = op({"op": "delete_invite", "invite_id": pending["id"]})
+    error_of(s.request(ORG + "/invites/" + pending["id"]), 404)
+    assert crawl(s, AUDIT + "?event_types[]=invite.deleted")[0]["invite.deleted"] == \
+        {"id": pending["id"]}
+    old = next(k for k in t["admin_api_keys"] if k["expected_redacted"][-4:] != ADMIN[-4:])
+    res, f = op({"op": "rotate_admin_key", "key_id": old["id"]})
+    assert not [x for x in f if x[2] == old["id"]]
+    assert res["key_id"] in ids(crawl(s, ORG + "/admin_api_keys"))
+    res, f = op({"op": "delete_admin_key", "key_id": res["key_id"]})
+    sa_key = next(k for k in t["api_keys"] if k["type"] == "service_account" and
+                  ("service_account_key_old", "api_key", k["id"]) in set(findings(t)))
+    before = len(crawl(s, AUDIT + "?event_types[]=api_key.created"))
+    res, f = op({"op": "rotate_service_account_key", "key_id": sa_key["id"]})
+    assert ("service_account_key_old", "api_key", res["key_id"]) not in f
+    assert not [x for x in f if x[2] == sa_key["id"]]
+    assert len(crawl(s, AUDIT + "?event_types[]=api_key.created")) == before + 1
+    assert s.truth()["posture"]["key_creators"][res["key_id"]]["actor_type"] == "api_key"
+    dels = [(x["object"], x["via"]) for x in s.truth()["deletions"]]
+    assert dels == [("organization.invite", "posture"), ("organization.admin_api_key", "posture"),
+                    ("organization.admin_api_key", "posture"),
+                    ("organization.project.api_key", "posture")]
+    try:
+        s.post("/_sim/config", {"audit_logging": "off"})
+        now = s.truth()
+        assert ("org_audit_logging_off", "organization", t["org_id"]) in set(findings(now))
+        assert json.load(open(s.truth_file))["posture"] == now["posture"]
+        assert findings(s.truth()) == expected_findings(s, "off")
+    finally:
+        s.post("/_sim/config", {"audit_logging": "on"})
+    assert findings(s.truth()) == expected_findings(s)
+    accepted = next(k["id"] for k in t["admin_api_keys"]
+                    if k["expected_redacted"][-4:] == ADMIN[-4:])
+    for body in ({"op": "nope"}, {"op": "add_owner", "extra": 1},
+                 {"op": "set_model_permissions", "project_id": nopolicy, "mode": "allow"},
+                 {"op": "set_model_permissions", "project_id": nopolicy, "mode": "allow_list",
+                  "model_ids": "gpt"}, {"op": "clear_model_permissions", "project_id": "x"},
+                 {"op": "org_spend_alert", "on": "yes"}, {"op": "delete_admin_key",
+                                                          "key_id": accepted},
+                 {"op": "age_invite", "days": 0}, [1]):
+        st, _, body_ = s.request("/_sim/posture", key=None, method="POST",
+                                 body=json.dumps(body).encode())
+        assert st == 400, (body, body_)
+    assert findings(s.truth()) == expected_findings(s)
+
+
+@test
+def owners_option_sets_the_number_of_owners():
+    for n, flagged in ((2, False), (6, True)):
+        q = Sim("owners%d" % n, "--owners", str(n), log=False)
+        try:
+            t = q.truth()
+            assert len(t["owners"]) == n
+            assert (("too_many_owners", "organization", t["org_id"]) in findings(t)) == flagged
+        finally:
+            q.stop()
+
+
+# --------------------------------------------------------------------------
+# Writes
+
+def delete(s, path, key=ADMIN):
+    return s.request(ORG + path, key=key, method="DELETE")
+
+
+@test
+def deletes_answer_the_deleted_objects_and_leave_the_lists():
+    s = sim("writes")
+    t = s.truth()
+    admin = {k["expected_redacted"][-4:]: k for k in t["admin_api_keys"]}
+    actor_key = admin[ADMIN[-4:]]
+    owner = s.get(ORG + "/users/" + actor_key["owner_id"])
+    default = next(p["id"] for p in crawl(s, ORG + "/projects") if p["name"] ==
+                   "Default project")
+    key = next(k for k in t["api_keys"] if k["type"] == "project" and k["project_id"]
+               in t["active_projects"])
+    sa_key = next(k for k in t["api_keys"] if k["type"] == "service_account")
+    pid = sa_key["project_id"]
+    sa = crawl(s, ORG + "/projects/%s/service_accounts" % pid)[0]
+    member = crawl(s, ORG + "/projects/%s/users" % pid)[-1]
+    user = next(u for u in t["human_users"] if u not in (owner["id"], member["id"]))
+    old_admin = next(k for k in t["admin_api_keys"] if k["id"] != actor_key["id"] and
+                     k["expected_redacted"][-4:] not in (ADMIN2[-4:], READONLY[-4:]))
+    e = error_of(delete(s, "/projects/%s/api_keys/%s" % (pid, sa_key["id"])), 400)
+    assert "service account" in e["message"]
+    t0 = int(time.time())
+    cases = [("/projects/%s/api_keys/%s" % (key["project_id"], key["id"]),
+              "organization.project.api_key.deleted", key["id"], "api_key.deleted"),
+             ("/projects/%s/service_accounts/%s" % (pid, sa["id"]),
+              "organization.project.service_account.deleted", sa["id"],
+              "service_account.deleted"),
+             ("/projects/%s/users/%s" % (pid, member["id"]), "organization.project.user.deleted",
+              member["id"], None),
+             ("/users/" + user, "organization.user.deleted", user, "user.deleted"),
+             ("/admin_api_keys/" + old_admin["id"], "organization.admin_api_key.deleted",
+              old_admin["id"], None)]
+    for path, obj, oid, etype in cases:
+        before = set(audit_ids(s))
+        st, _, body = delete(s, path)
+        assert st == 200 and json.loads(body) == {"object": obj, "id": oid, "deleted": True}
+        error_of(delete(s, path), 404)
+        error_of(s.request(ORG + path), 404)
+        grown = [s.get("/_sim/audit/event/" + i, key=None) for i in audit_ids(s)
+                 if i not in before]
+        if etype is None:
+            assert grown == [], path
+            continue
+        e = next(e for e in grown if e["type"] == etype)
+        assert e[etype] == {"id": oid}
+        assert {x["type"] for x in grown} - {etype} <= {"api_key.deleted"}   # and its keys
+        assert e["actor"] == {"type": "api_key", "api_key": {
+            "id": actor_key["id"], "type": "user",
+            "user": {"id": owner["id"], "email": owner["email"]}}}
+        assert e["project"]["id"] == default and abs(e["effective_at"] - t0) <= 10
+    after = s.truth()
+    assert key["id"] not in {k["id"] for k in after["api_keys"]}
+    assert sa_key["id"] not in {k["id"] for k in after["api_keys"]}
+    assert sa["id"] not in after["service_accounts"] and user in after["departed_users"]
+    assert old_admin["id"] not in {k["id"] for k in after["admin_api_keys"]}
+    lost = [k for k in after["api_keys"] if k["owner_id"] == member["id"] and
+            k["project_id"] == pid]
+    assert all(k["owner_project_access"] == "inactive" and k["orphan"] for k in lost)
+    assert [(d["object"], d["id"], d["via"], d["actor_key_id"]) for d in after["deletions"]] \
+        == [(c[1][:-len(".deleted")], c[2], "api", actor_key["id"]) for c in cases]
+    check_truth_against(s)
+    assert findings(after) == expected_findings(s)
+
+
+@test
+def read_only_admin_keys_read_but_cannot_write():
+    s = sim("writes")
+    t = s.truth()
+    assert s.get(ORG + "/users", key=READONLY)["data"]
+    reds = {k["redacted_value"] for k in crawl(s, ORG + "/admin_api_keys")}
+    assert "sk-admin-REA...rdnl" in reds
+    uid = t["human_users"][-1]
+    e = error_of(delete(s, "/users/" + uid, key=READONLY), 403)
+    assert e["code"] == "insufficient_permissions" and "api.management.write" in e["message"]
+    assert uid in s.truth()["users"]
+    e = error_of(delete(s, "/users/" + uid, key="sk-admin-NOTAKEY0000000000000000000000zzzz"),
+                 401)
+
+
+@test
+def write_faults_fail_or_lose_the_answer():
+    s = sim("writes")
+    t = s.truth()
+    victims = [k for k in t["api_keys"] if k["type"] == "project"][-4:]
+    path = "/projects/%s/api_keys/%s"
+    try:
+        s.post("/_sim/config", {"write_failures": 2, "write_failure_status": 503})
+        for _ in range(2):
+            e = error_of(delete(s, path % (victims[0]["project_id"], victims[0]["id"])), 503,
+                         "server_error")
+        assert victims[0]["id"] in {k["id"] for k in s.truth()["api_keys"]}
+        assert s.get("/_sim/config", key=None)["write_failures"] == 0
+        s.post("/_sim/config", {"write_failures": 1, "write_failure_status": 429,
+                                "retry_after": 2})
+        st, h, _ = delete(s, path % (victims[0]["project_id"], victims[0]["id"]))
+        assert st == 429 and h["retry-after"] == "2"
+        s.post("/_sim/config", {"write_failures": 1, "write_failure_status": 409})
+        e = error_of(delete(s, path % (victims[0]["project_id"], victims[0]["id"])), 409)
+        assert e["code"] == "simulated_failure"
+        st, _, _ = delete(s, path % (victims[0]["project_id"], victims[0]["id"]))
+        assert st == 200
+        s.post("/_sim/config", {"write_drops": 1})
+        try:
+            delete(s, path % (victims[1]["project_id"], victims[1]["id"]))
+            raise AssertionError("the answer was not dropped")
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError):
+            pass
+        assert victims[1]["id"] not in {k["id"] for k in s.truth()["api_keys"]}
+        error_of(delete(s, path % (victims[1]["project_id"], victims[1]["id"])), 404)
+        s.post("/_sim/config", {"rate_500": 1})
+        error_of(delete(s, path % (victims[2]["project_id"], victims[2]["id"])), 500,
+                 "server_error")
+        s.post("/_sim/config", {"rate_500": 0, "latency_ms": 200})
+        t0 = time.monotonic()
+        assert delete(s, path % (victims[2]["project_id"], victims[2]["id"]))[0] == 200
+        assert time.monotonic() - t0 >= 0.2
+    finally:
+        s.post("/_sim/config", {"write_failures": 0, "write_drops": 0, "rate_500": 0,
+                                "latency_ms": 0, "retry_after": 1,
+                                "write_failure_status": 500})
+    for bad in ({"write_failures": -1}, {"write_failure_status": 200}, {"write_drops": "1"}):
+        st, _, _ = s.request("/_sim/config", key=None, method="POST",
+                             body=json.dumps(bad).encode())
+        assert st == 400, bad
+
+
+@test
+def an_admin_key_that_deletes_itself_is_refused_afterwards():
+    s = sim("writes")
+    second = next(k for k in s.truth()["admin_api_keys"]
+                  if k["expected_redacted"][-4:] == ADMIN2[-4:])
+    st, _, _ = delete(s, "/admin_api_keys/" + second["id"], key=ADMIN2)
+    assert st == 200
+    e = error_of(s.request(ORG + "/users", key=ADMIN2), 401)
+    assert e["code"] == "invalid_api_key"
+    assert s.get(ORG + "/users")["data"]
+
+
+@test
+def big_org_starts_fast_and_serves_usage_pages_fast():
+    args = ("--users", "5000", "--projects", "500", "--keys-per-project", "40",
+            "--usage-keys", "5000", "--truth-without-usage")
+    t0 = time.monotonic()
+    s = Sim("big", *args, log=False)
+    startup = time.monotonic() - t0
+    try:
+        path = USAGE + "completions?start_time=%d&limit=31&group_by=project_id,user_id," \
+            "api_key_id,model" % (NOW - NOW % DAY - 30 * DAY)
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        hdrs = {"Authorization": "Bearer " + ADMIN}
+
+        def get(p):
+            t0 = time.monotonic()
+            c.request("GET", p, headers=hdrs)
+            r = c.getresponse()
+            data = r.read()
+            assert r.status == 200, data[:200]
+            return data, time.monotonic() - t0
+        try:
+            body, first = get(path)
+            again, cached = get(path)
+            assert again == body
+            s.post("/_sim/config", {"latency_ms": 50})
+            slow, latency = get(path)
+            assert slow == body
+            costs_path = COSTS + "?start_time=%d&limit=31&group_by=project_id,line_item," \
+                "api_key_id" % (NOW - NOW % DAY - 30 * DAY)
+            cbody, costs_first = get(costs_path)
+            _, costs_again = get(costs_path)
+        finally:
+            c.close()
+        doc = json.loads(body)
+        n = sum(len(b["results"]) for b in doc["data"])
+        assert len(doc["data"]) == 31 and n > 10000
+        assert startup < 20 and first < 3, (startup, first)
+        t0 = time.monotonic()
+        s.get("/_sim/truth?usage=0", key=None)
+        bare = time.monotonic() - t0
+    finally:
+        s.stop()
+    diag("big org (5000 users, 500 projects, 20000 keys, 5000 with traffic): ready in %.2fs; "
+         "truth without usage %.2fs" % (startup, bare))
+    diag("31 daily buckets grouped by project,user,api_key,model: %d results, %.1f MB; first "
+         "%.3fs, again %.3fs, again through 50 ms latency %.3fs" % (
+             n, len(body) / 1e6, first, cached, latency))
+    diag("31 daily costs buckets grouped by project_id,line_item,api_key_id: %.1f MB; first "
+         "%.3fs, again %.3fs (both through 50 ms latency)" % (len(cbody) / 1e6, costs_first,
+                                                                costs_again))
 
 
 if __name__ == "__main__":
