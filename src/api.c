@@ -12,6 +12,7 @@
 #include "bill-push.h"
 #include "pack.h"
 #include "sign.h"
+#include "job.h"
 #include "list.h"
 #include "pages.h"
 #include "log.h"
@@ -54,42 +55,47 @@ api_health(struct call *c)
 
 #define PACK_BODY_MAX	4096
 
-/* Answers with a stored pack, headers naming it. */
-static void
-send_pack(struct req *r, int status, const struct pack_file *pf)
+/* The API's error code for a refused pack request. */
+static const char *
+refusal_code(int status)
 {
-	char	 extra[640];
-	size_t	 n;
+	switch (status) {
+	case 400:
+		return "invalid_period";
+	case 404:
+		return "not_found";
+	case 409:
+		return "conflict";
+	case 429:
+		return "rate_limited";
+	case 503:
+		return "unavailable";
+	case 507:
+		return "quota_exceeded";
+	default:
+		return "internal";
+	}
+}
 
-	pack_headers(pf, extra, sizeof(extra));
-	n = strlen(extra);
-	snprintf(extra + n, sizeof(extra) - n, "Location: "
-	    "/api/v1/openai/evidence-packs/%" PRId64 "\r\n", pf->id);
-	if (http_file(r, status, "application/gzip", pf->path, extra) != 0)
-		http_error(r, 500, "internal", NULL, "the pack's file cannot be "
-		    "read (request %s)", r->request_id);
+static int
+pack_row(const struct db_row *r, void *arg)
+{
+	*(json_t **)arg = view_pack(r);
+	return 1;
 }
 
 /*
- * POST …/evidence-packs {"org_id":N,"period_start":T,"period_end":T}:
- * makes (or finds) the pack and answers with it.
+ * Reads POST …/evidence-packs's body into rq:
+ * {"org_id":N,"period_start":T,"period_end":T}.  0, or -1 answered.
  */
-void
-api_pack_create(struct call *c)
+static int
+pack_body(struct req *r, struct job_req *rq)
 {
-	struct req		*r = c->r;
-	struct pack_req		 rq = { r->tenant, 0, 0, 0, "api", NULL };
-	struct pack_result	 res;
-	json_t			*body, *org;
-	json_error_t		 jerr;
-	const char		*s, *e, *len;
-	int64_t			 big;
+	json_t		*body, *org;
+	json_error_t	 jerr;
+	const char	*s, *e, *len;
+	int64_t		 big;
 
-	if (r->signer == NULL) {
-		http_error(r, 503, "not_configured", NULL, "evidence packs are "
-		    "off: this server has no signing key");
-		return;
-	}
 	if (http_read_body(r, PACK_BODY_MAX) != 0) {
 		if ((len = http_param(r, "CONTENT_LENGTH")) != NULL &&
 		    parse_i64(len, PACK_BODY_MAX + 1, INT64_MAX, &big) == 0)
@@ -98,7 +104,7 @@ api_pack_create(struct call *c)
 		else
 			http_error(r, 400, "invalid_body", NULL, "the request "
 			    "body is not as long as its Content-Length says");
-		return;
+		return -1;
 	}
 	body = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &jerr);
 	org = json_object_get(body, "org_id");
@@ -111,35 +117,94 @@ api_pack_create(struct call *c)
 		http_error(r, 400, "invalid_body", NULL, "send a JSON object "
 		    "with org_id (a number), period_start and period_end "
 		    "(RFC 3339 dates or times, UTC), and nothing else");
-		return;
+		return -1;
 	}
-	rq.org = (int64_t)json_integer_value(org);
-	if (query_time(s, &rq.start) != 0 || query_time(e, &rq.end) != 0) {
+	rq->org = (int64_t)json_integer_value(org);
+	if (query_time(s, &rq->start) != 0 || query_time(e, &rq->end) != 0) {
 		json_decref(body);
 		http_error(r, 400, "invalid_parameter", NULL, "period_start "
 		    "and period_end are dates (2026-10-01) or times "
 		    "(2026-10-01T00:00:00Z), UTC");
-		return;
+		return -1;
 	}
 	json_decref(body);
-	if (pack_create(r->db, r->conf, r->signer, &rq, &res) != 0) {
-		http_error(r, res.status, res.status == 409 ? "conflict" :
-		    res.status == 400 ? "invalid_period" : res.status == 404 ?
-		    "not_found" : res.status == 503 ? "unavailable" :
-		    "internal", res.status == 503 ? "Retry-After: 5\r\n" : NULL,
-		    "%s", res.error);
+	return 0;
+}
+
+/*
+ * POST …/evidence-packs: asks the worker for the pack.  202 with the
+ * job (Location: its URL); 200 with the pack when the same one is
+ * stored; a refusal with its reason.
+ */
+void
+api_pack_create(struct call *c)
+{
+	struct req		*r = c->r;
+	struct job_req		 rq = { .tenant = r->tenant, .made_by = "api" };
+	struct job_answer	 ans;
+	json_t			*out = NULL;
+	char			 who[32], hdr[96];
+
+	if (r->signer == NULL) {
+		http_error(r, 503, "not_configured", NULL, "evidence packs are "
+		    "off: this server has no signing key");
 		return;
 	}
-	log_info("api: tenant %" PRId64 ": pack %" PRId64 " of org %" PRId64
-	    "%s", r->tenant, res.id, rq.org, res.existed ? " (existing)" : "");
-	{
-		struct pack_file	 pf = { res.id, rq.org, rq.start, rq.end,
-		    "", "" };
-
-		snprintf(pf.sha256, sizeof(pf.sha256), "%s", res.sha256);
-		snprintf(pf.path, sizeof(pf.path), "%s", res.path);
-		send_pack(r, res.existed ? 200 : 201, &pf);
+	if (pack_body(r, &rq) != 0)
+		return;
+	snprintf(who, sizeof(who), "token:%" PRId64, r->token);
+	rq.requested_by = who;
+	job_ask_pack(r->db, r->conf, sign_fingerprint(r->signer), &rq, &ans);
+	switch (ans.kind) {
+	case JOB_REFUSED:
+		snprintf(hdr, sizeof(hdr), ans.status == 429 ? "Retry-After: %"
+		    PRId64 "\r\n" : ans.status == 503 ? "Retry-After: 5\r\n" :
+		    "", ans.retry_after);
+		http_error(r, ans.status, refusal_code(ans.status), hdr, "%s",
+		    ans.error);
+		return;
+	case JOB_PACK:
+		if (DB_QUERY(r->db, SQL_PACK_GET, pack_row, &out,
+		    DV_I(r->tenant), DV_I(ans.pack_id)) < 0 || out == NULL) {
+			call_db_error(c, "pack");
+			return;
+		}
+		snprintf(hdr, sizeof(hdr), "Location: /api/v1/openai/"
+		    "evidence-packs/%" PRId64 "\r\n", ans.pack_id);
+		http_json(r, 200, out, hdr);
+		return;
+	case JOB_QUEUED:
+		if (job_get(r->db, r->tenant, ans.job_id, &out) != 1) {
+			call_db_error(c, "job");
+			return;
+		}
+		log_info("api: tenant %" PRId64 ": pack of org %" PRId64 ": job %"
+		    PRId64 "%s", r->tenant, rq.org, ans.job_id, ans.existed ?
+		    " (the same, queued before)" : "");
+		snprintf(hdr, sizeof(hdr), "Location: /api/v1/jobs/%" PRId64
+		    "\r\n", ans.job_id);
+		http_json(r, 202, out, hdr);
+		return;
 	}
+}
+
+/* GET /api/v1/jobs/{id}: a job, its progress, its pack when done. */
+void
+api_job(struct call *c)
+{
+	json_t	*out;
+	int	 found;
+
+	if ((found = job_get(c->r->db, c->r->tenant, c->id, &out)) < 0) {
+		call_db_error(c, "job");
+		return;
+	}
+	if (!found) {
+		http_error(c->r, 404, "not_found", NULL, "no job %" PRId64
+		    " for this token", c->id);
+		return;
+	}
+	http_json(c->r, 200, out, NULL);
 }
 
 void
@@ -153,7 +218,19 @@ api_packs(struct call *c)
 	list_send(c, rc, out, "evidence packs");
 }
 
-/* GET …/evidence-packs/{id}: the stored pack again. */
+/* Answers with a stored pack, headers naming it. */
+static void
+send_pack(struct req *r, const struct pack_file *pf)
+{
+	char	 extra[640];
+
+	pack_headers(pf, extra, sizeof(extra));
+	if (http_file(r, 200, "application/gzip", pf->path, extra) != 0)
+		http_error(r, 500, "internal", NULL, "the pack's file cannot be "
+		    "read (request %s)", r->request_id);
+}
+
+/* GET …/evidence-packs/{id}: the stored pack. */
 void
 api_pack_get(struct call *c)
 {
@@ -169,7 +246,7 @@ api_pack_get(struct call *c)
 		    PRId64 " for this token", c->id);
 		return;
 	}
-	send_pack(c->r, 200, &pf);
+	send_pack(c->r, &pf);
 }
 
 /* GET /api/v1/signing-key: the public key packs are signed with. */

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "bill-calc.h"
 #include "cli.h"
+#include "job.h"
 #include "pack.h"
 #include "query.h"
 #include "sign.h"
@@ -22,23 +23,35 @@ cli_keygen(struct cli_ctx *x, int argc, char **argv)
 	struct signer	*sg;
 	char		 err[600];
 	bool		 force = argc == 2 && strcmp(argv[1], "--force") == 0;
+	bool		 pub = argc == 2 && strcmp(argv[1], "--public") == 0;
 
-	if (argc > 2 || (argc == 2 && !force)) {
-		fprintf(stderr, "usage: orgaudit keygen [--force]\n"
+	if (argc > 2 || (argc == 2 && !force && !pub)) {
+		fprintf(stderr, "usage: orgaudit keygen [--force | --public]\n"
 		    "Makes the Ed25519 key that signs evidence packs, at "
-		    "signing_key_file (mode 0600).\n");
+		    "signing_key_file (mode 0600),\nand writes its public key "
+		    "to signing_public_key_file (0644), which the web\nshows; "
+		    "--public only writes the public key again.\n");
 		return EXIT_USAGE;
 	}
-	if (sign_keygen(x->conf.signing_key_file, force, err,
-	    sizeof(err)) != 0 ||
+	if ((!pub && sign_keygen(x->conf.signing_key_file, force, err,
+	    sizeof(err)) != 0) ||
 	    (sg = sign_load(x->conf.signing_key_file, err, sizeof(err))) ==
 	    NULL) {
 		fprintf(stderr, "orgaudit: keygen: %s\n", err);
 		return EXIT_FAIL;
 	}
-	printf("signing key written to %s (keep it private; packs are "
-	    "verified with the public key below)\nfingerprint %s\n%s",
-	    x->conf.signing_key_file, sign_fingerprint(sg),
+	if (sign_write_public(sg, x->conf.signing_public_key_file, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "orgaudit: keygen: %s\n", err);
+		sign_free(sg);
+		return EXIT_FAIL;
+	}
+	if (!pub)
+		printf("signing key written to %s (keep it private; packs are "
+		    "verified with the public key below)\n",
+		    x->conf.signing_key_file);
+	printf("public key written to %s\nfingerprint %s\n%s",
+	    x->conf.signing_public_key_file, sign_fingerprint(sg),
 	    sign_public_pem(sg));
 	sign_free(sg);
 	return EXIT_OK;
@@ -106,7 +119,8 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 		{ "out", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pack_req		 rq = { 0, 0, -1, -1, "cli", stdout };
+	struct pack_req		 rq = { .start = -1, .end = -1, .made_by = "cli",
+	    .progress = stdout };
 	struct pack_result	 res;
 	struct signer		*sg;
 	struct db		*db;
@@ -197,7 +211,7 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 {
 	struct bill_month	 m, cur;
 	struct org_list		 l = { 0 };
-	struct pack_result	 res;
+	struct job_answer	 ans;
 	struct signer		*sg;
 	struct db		*db;
 	size_t			 i;
@@ -209,9 +223,9 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 	else if (argc != 4 || strcmp(argv[2], "--month") != 0 ||
 	    bill_month_parse(argv[3], &m) != 0 || m.end > now_s()) {
 		fprintf(stderr, "usage: orgaudit pack monthly [--month "
-		    "YYYY-MM]\nMakes the month's pack (default: last month, "
-		    "which must be over) for every\norg connected during "
-		    "it.\n");
+		    "YYYY-MM]\nAsks orgaudit-worker for the month's pack "
+		    "(default: last month, which must\nbe over) of every org "
+		    "connected during it.\n");
 		return EXIT_USAGE;
 	}
 	if (open_signer(x, &sg, &db) != 0)
@@ -224,20 +238,25 @@ pack_monthly_cmd(struct cli_ctx *x, int argc, char **argv)
 	}
 	printf("%s: %zu orgs\n", m.name, l.n);
 	for (i = 0; i < l.n; i++) {
-		struct pack_req	 rq = { l.v[i].tenant, l.v[i].org, m.start,
-		    m.end, "monthly", stdout };
+		struct job_req	 rq = { l.v[i].tenant, l.v[i].org, m.start,
+		    m.end, "monthly", "cron" };
 
-		fflush(stdout);
-		if (pack_create(db, &x->conf, sg, &rq, &res) != 0) {
+		if (job_ask_pack(db, &x->conf, sign_fingerprint(sg), &rq,
+		    &ans) != 0 || ans.kind == JOB_REFUSED) {
 			printf("org %" PRId64 ": no pack: %s\n", l.v[i].org,
-			    res.error);
+			    ans.error);
 			failed++;
-			continue;
-		}
-		print_result(l.v[i].org, &res);
+		} else if (ans.kind == JOB_PACK)
+			printf("org %" PRId64 ": pack %" PRId64 " holds it "
+			    "already\n", l.v[i].org, ans.pack_id);
+		else
+			printf("org %" PRId64 ": job %" PRId64 "%s\n",
+			    l.v[i].org, ans.job_id, ans.existed ?
+			    " (asked for before)" : "");
 	}
-	printf("%s: %zu packs made, %d orgs without one\n", m.name,
-	    l.n - (size_t)failed, failed);
+	printf("%s: %zu packs asked for, %d orgs without one; "
+	    "orgaudit-worker makes them\n", m.name, l.n - (size_t)failed,
+	    failed);
 	if (failed > 0)
 		rc = EXIT_FAIL;
 out:

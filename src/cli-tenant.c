@@ -148,7 +148,8 @@ token_list_row(const struct db_row *r, void *arg)
 	fmt_rfc3339(db_row_int(r, 2), when);
 	printf("%-6s ", db_row_str(r, 0));
 	term_put(stdout, db_row_str(r, 1), 32);
-	printf(" %s %s\n", when, db_row_null(r, 3) ? "active" : "revoked");
+	printf(" %s %-6s %s\n", when, db_row_str(r, 4), db_row_null(r, 3) ?
+	    "active" : "revoked");
 	return 0;
 }
 
@@ -158,11 +159,13 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "tenant", required_argument, NULL, 't' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "scope", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tenant_hit	 t;
 	struct db		*db = NULL;
 	const char		*tenant = NULL, *name = NULL, *verb;
+	const char		*scope = "read";
 	char			 tok[TOKEN_LEN + 1];
 	unsigned char		 hash[SHA256_DIGEST_LENGTH];
 	int64_t			 id;
@@ -179,6 +182,14 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 's':
+			if (!token_scope_ok(optarg)) {
+				fprintf(stderr, "orgaudit: --scope is read, "
+				    "review or admin\n");
+				return EXIT_USAGE;
+			}
+			scope = optarg;
 			break;
 		default:
 			goto usage;
@@ -209,8 +220,8 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 	if (cli_tenant_resolve(db, tenant, &t) != 0)
 		goto out;
 	if (strcmp(verb, "list") == 0) {
-		printf("%-6s %-32s %-20s %s\n", "ID", "NAME", "CREATED",
-		    "STATE");
+		printf("%-6s %-32s %-20s %-6s %s\n", "ID", "NAME", "CREATED",
+		    "SCOPE", "STATE");
 		if (DB_QUERY(db, SQL_TOKEN_LIST, token_list_row, NULL,
 		    DV_I(t.id)) >= 0)
 			rc = EXIT_OK;
@@ -224,19 +235,20 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 	}
 	if (token_new(tok, hash) != 0 ||
 	    DB_EXEC(db, SQL_TOKEN_ADD, DV_I(t.id), DV_S(name),
-	    DV_B(hash, sizeof(hash)), DV_I(now_s())) != 0) {
+	    DV_B(hash, sizeof(hash)), DV_I(now_s()), DV_S(scope)) != 0) {
 		fprintf(stderr, "orgaudit: token add: %s\n", db_error(db));
 		goto out;
 	}
-	printf("token %" PRId64 " for tenant %" PRId64 " (shown once, store "
-	    "it now):\n%s\n", db_insert_id(db), t.id, tok);
+	printf("token %" PRId64 " for tenant %" PRId64 ", scope %s (shown "
+	    "once, store it now):\n%s\n", db_insert_id(db), t.id, scope, tok);
 	rc = EXIT_OK;
 out:
 	wipe(tok, sizeof(tok));
 	db_close(db);
 	return rc;
 usage:
-	fprintf(stderr, "usage: orgaudit token add --tenant T --name NAME\n"
+	fprintf(stderr, "usage: orgaudit token add --tenant T --name NAME "
+	    "[--scope read|review|admin]\n"
 	    "       orgaudit token list --tenant T\n"
 	    "       orgaudit token revoke ID\n");
 	return EXIT_USAGE;

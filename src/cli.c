@@ -74,6 +74,7 @@ cli_migrate(struct cli_ctx *x, int argc, char **argv)
 {
 	struct db	*db;
 	char		 err[512];
+	long		 keys, tenants;
 	int		 from, to;
 
 	(void)argv;
@@ -92,6 +93,18 @@ cli_migrate(struct cli_ctx *x, int argc, char **argv)
 		printf("schema is at version %d; nothing to do\n", to);
 	else
 		printf("schema migrated from version %d to %d\n", from, to);
+	/* Tenants of the old kind get a key pair; their keys are re-sealed. */
+	if ((keys = vault_upgrade(db, &x->conf, &tenants, err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "orgaudit: migrate: re-sealing: %s (what was "
+		    "done is kept; run it again once fixed)\n", err);
+		db_close(db);
+		return EXIT_FAIL;
+	}
+	if (tenants > 0)
+		printf("gave %ld tenant%s a key pair and re-sealed %ld admin "
+		    "key%s to it\n", tenants, tenants == 1 ? "" : "s", keys,
+		    keys == 1 ? "" : "s");
 	db_close(db);
 	return EXIT_OK;
 }
@@ -137,7 +150,7 @@ cli_master_key(struct cli_ctx *x, int argc, char **argv)
 		    err);
 		return EXIT_FAIL;
 	}
-	printf("re-wrapped %ld tenant data keys under %s; now point "
+	printf("re-wrapped %ld tenant keys under %s; now point "
 	    "master_key_file at it\n", n, argv[2]);
 	return EXIT_OK;
 }

@@ -43,5 +43,6 @@ int	 cli_events(struct cli_ctx *, int, char **);
 int	 cli_keygen(struct cli_ctx *, int, char **);
 int	 cli_pack(struct cli_ctx *, int, char **);
 int	 cli_routes(struct cli_ctx *, int, char **);
+int	 cli_grants(struct cli_ctx *, int, char **);
 
 #endif

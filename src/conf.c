@@ -47,6 +47,8 @@ static const struct conf_key keys[] = {
 	I(audit_overlap_seconds, 3600, 0, 2592000),
 	I(api_page_default, 50, 1, 1000),
 	I(api_page_max, 200, 1, 1000),
+	I(pack_quota, 500, 1, 1000000),
+	I(pack_jobs_per_hour, 30, 1, 100000),
 	S(templates_dir, "/usr/share/orgaudit/templates"),
 	S(public_origin, ""),
 	I(session_idle_seconds, 1800, 60, 86400),
@@ -60,6 +62,7 @@ static const struct conf_key keys[] = {
 	S(stripe_secret_key_file, "/etc/orgaudit/stripe.key"),
 	S(stripe_api_version, "2024-06-20"),
 	S(signing_key_file, "/etc/orgaudit/signing.key"),
+	S(signing_public_key_file, "/etc/orgaudit/signing.pub"),
 	S(pack_dir, "/var/lib/orgaudit/packs"),
 };
 

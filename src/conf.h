@@ -33,6 +33,8 @@ struct conf {
 	int64_t	 audit_overlap_seconds;
 	int64_t	 api_page_default;
 	int64_t	 api_page_max;
+	int64_t	 pack_quota;		/* stored packs per tenant */
+	int64_t	 pack_jobs_per_hour;	/* pack requests per tenant */
 	char	*templates_dir;
 	char	*public_origin;
 	int64_t	 session_idle_seconds;
@@ -46,6 +48,7 @@ struct conf {
 	char	*stripe_secret_key_file;
 	char	*stripe_api_version;
 	char	*signing_key_file;
+	char	*signing_public_key_file;
 	char	*pack_dir;
 };
 

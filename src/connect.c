@@ -226,23 +226,16 @@ connect_caps_json(const struct connect_result *res)
 
 /* Seals and stores in one transaction; the org exists only if all did. */
 static int
-connect_store(struct db *db, const struct conf *c, int64_t tenant,
+connect_store(struct db *db, int64_t tenant,
     int64_t org_id, const char *name, const char *key,
     struct connect_result *res)
 {
-	struct seal_key	 master, dk;
 	struct buf	 blob = { 0 };
 	char		*capstr = NULL;
 	json_t		*capj;
 	char		 why[384];
 	int		 rc = -1;
 
-	memset(&dk, 0, sizeof(dk));
-	if (seal_master_load(c->master_key_file, &master, why,
-	    sizeof(why)) != 0) {
-		snprintf(res->error, sizeof(res->error), "%s", why);
-		return -1;
-	}
 	capj = connect_caps_json(res);
 	capstr = json_dumps(capj, JSON_COMPACT);
 	json_decref(capj);
@@ -266,12 +259,11 @@ connect_store(struct db *db, const struct conf *c, int64_t tenant,
 	if (DB_EXEC(db, SQL_CONN_OPEN, DV_I(tenant), DV_I(org_id),
 	    DV_I(now_s()), DV_I(org_id)) != 0)
 		goto dberr;
-	if (vault_tenant_key(db, &master, tenant, &dk, why, sizeof(why)) != 0) {
+	/* Sealed to the tenant's public key: opened only where the master
+	 * key is (the collector, the CLI), never here. */
+	if (vault_seal_admin_key(db, tenant, org_id, key, &blob, why,
+	    sizeof(why)) != 0) {
 		snprintf(res->error, sizeof(res->error), "%s", why);
-		goto out;
-	}
-	if (vault_seal_admin_key(&dk, tenant, org_id, key, &blob) != 0) {
-		snprintf(res->error, sizeof(res->error), "cannot seal the key");
 		goto out;
 	}
 	if (DB_EXEC(db, SQL_ORG_SET_KEY, DV_B(blob.p, blob.len), DV_I(org_id),
@@ -287,8 +279,6 @@ dberr:
 out:
 	if (rc != 0)
 		db_rollback(db);
-	seal_key_wipe(&master);
-	seal_key_wipe(&dk);
 	buf_free(&blob);
 	free(capstr);
 	return rc;
@@ -348,7 +338,7 @@ connect_org(struct db *db, const struct conf *c, int64_t tenant,
 		    0 ? admin->detail : "");
 		return -1;
 	}
-	if (connect_store(db, c, tenant, org_id, name, key, res) != 0) {
+	if (connect_store(db, tenant, org_id, name, key, res) != 0) {
 		res->outcome = CONNECT_FAILED;
 		return -1;
 	}

@@ -511,6 +511,14 @@ db_row_first_int(const struct db_row *r, void *arg)
 	return 1;
 }
 
+int
+db_row_first_bytes(const struct db_row *r, void *arg)
+{
+	if (!db_row_null(r, 0))
+		buf_add(arg, r->v[0], r->len[0]);
+	return 1;
+}
+
 int64_t
 db_insert_id(const struct db *db)
 {

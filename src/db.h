@@ -71,6 +71,8 @@ typedef int (*db_row_cb)(const struct db_row *row, void *arg);
 
 /* A db_row_cb that stores the first row's first column in *(int64_t *)arg. */
 int		 db_row_first_int(const struct db_row *row, void *arg);
+/* The same for bytes, appended to (struct buf *)arg. */
+int		 db_row_first_bytes(const struct db_row *row, void *arg);
 
 /*
  * Connects with the configured user; NULL with a message in err.  The

@@ -36,6 +36,8 @@ struct req {
 	struct buf		 body;		/* read by http_read_body() */
 	struct buf		 headers;	/* extra response header lines */
 	int64_t			 tenant;	/* 0 until authenticated */
+	int64_t			 token;		/* the API token's id, or 0 */
+	char			 scope[9];	/* the token's scope */
 	int			 status;	/* as sent */
 	/* A dashboard session, when the request carries a live one. */
 	int64_t			 account;

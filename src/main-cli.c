@@ -26,14 +26,17 @@ static const struct {
 	    "--password-file F | list --tenant T: dashboard accounts" },
 	{ "events", cli_events, "verify --org ID: recompute the org's audit "
 	    "chain, name the first broken row" },
-	{ "keygen", cli_keygen, "[--force]: the Ed25519 key that signs "
-	    "evidence packs" },
+	{ "keygen", cli_keygen, "[--force | --public]: the Ed25519 key that "
+	    "signs evidence packs" },
 	{ "pack", cli_pack, "create --org ID --start D --end D [--out F] | "
 	    "verify FILE\n              (--public-key PEM | --fingerprint HEX) "
 	    "[--previous FILE] | monthly\n              [--month M]: "
 	    "evidence packs" },
 	{ "keys", cli_keys, "--org ID [--stale] [--orphan] [--type T] "
 	    "[--project P]: an org's keys and findings" },
+	{ "grants", cli_grants, "--web USER@HOST: the GRANT statements of the "
+	    "web's database\n              user (no sealed secret, few "
+	    "writes)" },
 	{ "routes", cli_routes, "[--json]: every route of the web application "
 	    "and what its gate checks" },
 };

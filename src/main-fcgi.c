@@ -103,8 +103,12 @@ main(int argc, char **argv)
 		mustache_free(tpl);
 		return EXIT_USAGE;
 	}
-	/* Without a signing key the rest works; packs answer 503. */
-	if ((sg = sign_load(c.signing_key_file, err, sizeof(err))) == NULL)
+	/*
+	 * The web holds only the public key: it shows it, never signs.
+	 * Without one the rest works; packs answer 503.
+	 */
+	if ((sg = sign_load_public(c.signing_public_key_file, err,
+	    sizeof(err))) == NULL)
 		log_warn("fcgi: evidence packs are off: %s", err);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_err("fcgi: cannot initialise libfcgi");

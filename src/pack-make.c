@@ -225,6 +225,8 @@ pull_row(const struct db_row *r, void *arg)
 struct evctx {
 	struct pfile	*pf;
 	FILE		*progress;
+	const struct pack_req *rq;	/* its tick */
+	int64_t		 total;		/* rows in the chain */
 	int64_t		 org, rows;
 	int64_t		 start, end;
 	struct buf	 line;
@@ -238,7 +240,10 @@ event_row(const struct chain_row *row, void *arg)
 	struct evctx	*x = arg;
 	char		 prev[65], hash[65];
 
-	if (x->progress != NULL && ++x->rows % PACK_PROGRESS == 0) {
+	++x->rows;
+	if (x->rq->tick != NULL && x->rows % PACK_TICK == 0)
+		x->rq->tick(x->rq->tick_arg, x->rows, x->total);
+	if (x->progress != NULL && x->rows % PACK_PROGRESS == 0) {
 		fprintf(x->progress, "org %" PRId64 ": %" PRId64 " rows of the "
 		    "audit chain checked, %" PRId64 " events of the period "
 		    "written\n", x->org, x->rows, x->pf->records);
@@ -487,12 +492,18 @@ fail(struct pack_result *res, int status, const char *fmt, ...)
 	return -1;
 }
 
-/* One directory of mkdirs(), mode 0750 whatever the umask. */
+/*
+ * One directory of mkdirs(), mode 0750 whatever the umask, keeping the
+ * setgid bit it inherits: the packs stay in the web's group.
+ */
 static int
 mkdir_0750(const char *p)
 {
+	struct stat	 st;
+
 	if (mkdir(p, 0750) == 0)
-		return chmod(p, 0750);
+		return stat(p, &st) == 0 ? chmod(p, 0750 | (st.st_mode &
+		    S_ISGID)) : -1;
 	return errno == EEXIST ? 0 : -1;
 }
 
@@ -531,6 +542,23 @@ rm_tmp(const char *dir, struct pfile *files, size_t n)
 	rmdir(dir);
 }
 
+/* The audit chain's head, in hex. */
+struct head {
+	int64_t	 seq;
+	char	 hash[65];
+};
+
+static int
+head_row(const struct db_row *r, void *arg)
+{
+	struct head	*h = arg;
+
+	h->seq = db_row_int(r, 0);
+	hex_encode((const unsigned char *)r->v[1], r->len[1] == 32 ? 32 : 0,
+	    h->hash);
+	return 1;
+}
+
 /* A pack being made: what pack_make()'s steps hand each other. */
 struct build {
 	struct db		*db;
@@ -540,6 +568,8 @@ struct build {
 	struct pack_result	*res;
 	struct org_info		 org;
 	struct pull		 pulls[PACK_SNAPS];
+	struct head		 head;
+	const char		*key_fp;	/* the signing key's */
 	int64_t			 as_of;
 	char			 prev[65];	/* the previous manifest's */
 	char			 dir[1024], tmpl[1100];
@@ -561,8 +591,33 @@ struct build {
 enum step { B_OK, B_DONE, B_DB, B_IO, B_ARCHIVE, B_BADDATA };
 
 /*
- * The period, the org, the pull of each stream as of the period's end
- * and the previous pack's manifest: what the pack will hold.
+ * What the pack holds, as one SHA-256: the same inputs give the same
+ * bytes, so a request with these inputs needs no work.
+ */
+static void
+build_inputs(struct build *b)
+{
+	struct buf	 in = { 0 };
+	unsigned char	 md[32];
+	size_t		 i;
+
+	buf_printf(&in, "%s\norg %" PRId64 "\nperiod %" PRId64 " %" PRId64
+	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\n", PACK_FORMAT,
+	    b->rq->org, b->rq->start, b->rq->end, b->head.seq, b->head.hash,
+	    b->prev, b->key_fp);
+	for (i = 0; i < PACK_SNAPS; i++)
+		buf_printf(&in, "%s %" PRId64 " %" PRId64 "\n",
+		    pack_snaps[i].stream, b->pulls[i].found ? b->pulls[i].gen :
+		    0, b->pulls[i].pulled_at);
+	sha256_2(in.p, in.len, NULL, 0, md);
+	hex_encode(md, 32, b->res->inputs);
+	buf_free(&in);
+}
+
+/*
+ * The period, the org, the pull of each stream as of the period's end,
+ * the previous pack's manifest and the chain's head: what the pack will
+ * hold, and its inputs' SHA-256.
  */
 static enum step
 build_choose(struct build *b)
@@ -594,8 +649,11 @@ build_choose(struct build *b)
 		return fail(b->res, 409, "nothing of org %" PRId64 " was "
 		    "pulled at or before the period's end", rq->org), B_DONE;
 	if (DB_QUERY(b->db, SQL_PACK_PREVIOUS, str_row, b->prev,
-	    DV_I(rq->org), DV_I(rq->start)) < 0)
+	    DV_I(rq->org), DV_I(rq->start)) < 0 ||
+	    DB_QUERY(b->db, SQL_PACK_HEAD, head_row, &b->head,
+	    DV_I(rq->org)) < 0)
 		return B_DB;
+	build_inputs(b);
 	return B_OK;
 }
 
@@ -668,11 +726,17 @@ build_files(struct build *b)
 		return B_IO;
 	b->ex.pf = pf;
 	b->ex.progress = rq->progress;
+	b->ex.rq = rq;
+	b->ex.total = b->head.seq;
 	b->ex.org = rq->org;
 	b->ex.start = rq->start;
 	b->ex.end = rq->end;
+	if (rq->tick != NULL)
+		rq->tick(rq->tick_arg, 0, b->ex.total);
 	if ((wrc = chain_walk(b->db, rq->org, &rep, event_row, &b->ex)) == -1)
 		return B_DB;
+	if (rq->tick != NULL)
+		rq->tick(rq->tick_arg, b->ex.rows, b->ex.total);
 	if (wrc == -2 || pf->failed)
 		return B_IO;
 	if (!rep.ok) {
@@ -893,7 +957,8 @@ build_store(struct build *b)
 	    DV_I(rq->start), DV_I(rq->end), DV_I(b->as_of), DV_S(res->sha256),
 	    DV_S(res->manifest_sha256), DV_S(b->prev[0] ? b->prev : NULL),
 	    DV_S(sign_fingerprint(b->sg)), DV_I(res->bytes), DV_I(res->events),
-	    DV_S(res->path), DV_S(rq->made_by), DV_I(now_s())) != 0) {
+	    DV_S(res->path), DV_S(rq->made_by), DV_I(now_s()),
+	    DV_S(res->inputs)) != 0) {
 		unlink(res->path);
 		return B_DB;
 	}
@@ -959,6 +1024,7 @@ pack_make(struct db *db, const struct conf *c, const struct signer *sg,
 	b->sg = sg;
 	b->rq = rq;
 	b->res = res;
+	b->key_fp = sign_fingerprint(sg);
 	if ((st = build_choose(b)) == B_OK &&
 	    (st = build_files(b)) == B_OK &&
 	    (st = build_manifest(b)) == B_OK &&
@@ -976,6 +1042,28 @@ pack_make(struct db *db, const struct conf *c, const struct signer *sg,
 	buf_free(&b->sums);
 	buf_free(&b->rx.line);
 	buf_free(&b->ex.line);
+	free(b);
+	return st == B_OK ? 0 : -1;
+}
+
+int
+pack_inputs(struct db *db, const struct pack_req *rq, const char *key_fp,
+    struct pack_result *res)
+{
+	struct build	*b = xcalloc(1, sizeof(*b));
+	enum step	 st;
+
+	memset(res, 0, sizeof(*res));
+	b->db = db;
+	b->rq = rq;
+	b->res = res;
+	b->key_fp = key_fp;
+	if (db_begin(db) != 0)
+		st = B_DB;
+	else
+		st = build_choose(b);
+	build_failed(b, st);
+	db_rollback(db);
 	free(b);
 	return st == B_OK ? 0 : -1;
 }

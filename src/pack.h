@@ -27,7 +27,12 @@ struct pack_req {
 	int64_t		 start, end;	/* Unix seconds; end excluded */
 	const char	*made_by;	/* "cli", "api", "web", "monthly" */
 	FILE		*progress;	/* a line every PACK_PROGRESS rows, or NULL */
+	/* Called every PACK_TICK rows of the chain: rows read of total. */
+	void		(*tick)(void *arg, int64_t done, int64_t total);
+	void		*tick_arg;
 };
+
+#define PACK_TICK	10000
 
 #define PACK_PROGRESS	200000
 
@@ -42,8 +47,17 @@ struct pack_result {
 	int64_t	 bytes, events;
 	int	 status;		/* on failure: 400, 404, 409, 500 */
 	char	 error[512];
+	char	 inputs[65];		/* SHA-256 of what it holds */
 };
 
+/*
+ * What a pack of rq would hold, as res->inputs (its SHA-256), without
+ * making it: the same checks of the period and the org as pack_create()
+ * (0, or -1 with res->status and res->error).  key_fp is the signing
+ * key's fingerprint.
+ */
+int	 pack_inputs(struct db *db, const struct pack_req *rq,
+	    const char *key_fp, struct pack_result *res);
 /*
  * Makes, stores and records a pack.  0, or -1 with res->status and a
  * message for the caller in res->error (internals go to the log).

@@ -55,5 +55,6 @@ void	 api_export(struct call *);
 void	 api_packs(struct call *);
 void	 api_pack_create(struct call *);
 void	 api_pack_get(struct call *);
+void	 api_job(struct call *);
 
 #endif

@@ -214,6 +214,13 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		snprintf(msg, msglen, "%s must be a whole number, 0 or more",
 		    sp->name);
 		return -1;
+	case Q_SCOPE:
+		if (one_of(val, (const char *const[]){ "read", "review",
+		    "admin", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be read, review or admin",
+		    sp->name);
+		return -1;
 	case Q_INVITE_STATUS:
 		if (one_of(val, (const char *const[]){ "pending", "accepted",
 		    "expired", NULL }))

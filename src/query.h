@@ -34,6 +34,7 @@ enum qkind {
 	Q_TIME,		/* Unix seconds, or YYYY-MM-DD[THH:MM:SSZ] (UTC) */
 	Q_SEQ,		/* 0 or a positive number */
 	Q_INVITE_STATUS, /* pending | accepted | expired */
+	Q_SCOPE,	/* read | review | admin: an API token's */
 };
 
 struct qspec {

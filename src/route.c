@@ -57,7 +57,7 @@ static const struct route fixed[] = {
 	    web_disconnect, NULL, 0 },
 	{ "/orgs/:org/packs", M_GET, ORG_PAGE, P(P_CURSOR) | P(P_DONE),
 	    web_packs, NULL, 0 },
-	{ "/orgs/:org/packs", M_POST, ORG_PAGE, P(P_CSRF) | P(P_SINCE) |
+	{ "/orgs/:org/packs", M_POST, ORG_OWNER_PAGE, P(P_CSRF) | P(P_SINCE) |
 	    P(P_UNTIL), web_pack_create, NULL, 0 },
 	{ "/orgs/:org/packs/:id", M_GET, ORG_PAGE, 0, web_pack_get, NULL, 0 },
 	{ "/accounts", M_GET, OWNER_PAGE, P(P_DONE), web_accounts, NULL, 0 },
@@ -68,8 +68,8 @@ static const struct route fixed[] = {
 	{ "/accounts/:id/delete", M_POST, OWNER_PAGE, P(P_CSRF),
 	    web_account_delete, NULL, 0 },
 	{ "/tokens", M_GET, OWNER_PAGE, P(P_DONE), web_tokens, NULL, 0 },
-	{ "/tokens", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_NAME), web_token_add,
-	    NULL, 0 },
+	{ "/tokens", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_NAME) | P(P_SCOPE),
+	    web_token_add, NULL, 0 },
 	{ "/tokens/:id/revoke", M_POST, OWNER_PAGE, P(P_CSRF),
 	    web_token_revoke, NULL, 0 },
 	{ "/billing", M_GET, OWNER_PAGE, 0, web_billing, NULL, 0 },
@@ -85,8 +85,9 @@ static const struct route fixed[] = {
 	    LIST | P(P_AFTER_SEQ), api_export, NULL, INT64_MAX },
 	{ "/api/v1/openai/evidence-packs", M_GET, API, LIST | P(P_ORG_ID),
 	    api_packs, NULL, 0 },
-	{ "/api/v1/openai/evidence-packs", M_POST, API, 0, api_pack_create,
-	    NULL, 0 },
+	{ "/api/v1/openai/evidence-packs", M_POST, API | R_OWNER, 0,
+	    api_pack_create, NULL, 0 },
+	{ "/api/v1/jobs/:id", M_GET, API, 0, api_job, NULL, 0 },
 	{ "/api/v1/openai/evidence-packs/:id", M_GET, API, 0, api_pack_get,
 	    NULL, 0 },
 };
@@ -334,7 +335,11 @@ call_db_error(struct call *c, const char *what)
 static int
 token_row(const struct db_row *r, void *arg)
 {
-	*(int64_t *)arg = db_row_int(r, 1);
+	struct req	*q = arg;
+
+	q->token = db_row_int(r, 0);
+	q->tenant = db_row_int(r, 1);
+	snprintf(q->scope, sizeof(q->scope), "%s", db_row_str(r, 2));
 	return 1;
 }
 
@@ -347,7 +352,6 @@ gate_token(struct call *c)
 	struct req		*r = c->r;
 	const char		*h = http_param(r, "HTTP_AUTHORIZATION");
 	unsigned char		 hash[SHA256_DIGEST_LENGTH];
-	int64_t			 tenant = 0;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_error(r, 401, "unauthorized", challenge, "send an API "
@@ -359,16 +363,15 @@ gate_token(struct call *c)
 	while (*h == ' ')
 		h++;
 	if (token_hash(h, strlen(h), hash) == 0 && DB_QUERY(r->db,
-	    SQL_TOKEN_AUTH, token_row, &tenant, DV_B(hash, sizeof(hash))) < 0) {
+	    SQL_TOKEN_AUTH, token_row, r, DV_B(hash, sizeof(hash))) < 0) {
 		call_db_error(c, "token lookup");
 		return -1;
 	}
-	if (tenant == 0) {
+	if (r->tenant == 0) {
 		http_error(r, 401, "unauthorized", challenge, "the API token "
 		    "is not valid or was revoked");
 		return -1;
 	}
-	r->tenant = tenant;
 	return 0;
 }
 
@@ -519,9 +522,12 @@ gate(struct call *c)
 		    "reload the page and try again.");
 		return -1;
 	}
-	if (rt->flags & R_OWNER && strcmp(r->role, "owner") != 0) {
-		call_error(c, 403, "forbidden", NULL, "Only an owner of this "
-		    "account can do that.");
+	if (rt->flags & R_OWNER && !(rt->flags & R_TOKEN ? strcmp(r->scope,
+	    "admin") == 0 : strcmp(r->role, "owner") == 0)) {
+		call_error(c, 403, "forbidden", NULL, rt->flags & R_TOKEN ?
+		    "this needs a token with the admin scope (orgaudit token "
+		    "add --scope admin, or an owner's Tokens page)" : "Only an "
+		    "owner of this account can do that.");
 		return -1;
 	}
 	if (rt->flags & R_ORG && gate_org(c) != 0)

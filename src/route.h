@@ -58,7 +58,8 @@
 	X(P_UNTIL, "until", Q_TIME) \
 	X(P_AFTER_SEQ, "after_seq", Q_SEQ) \
 	X(P_ORG_ID, "org_id", Q_ID) \
-	X(P_INVITE_STATUS, "status", Q_INVITE_STATUS)
+	X(P_INVITE_STATUS, "status", Q_INVITE_STATUS) \
+	X(P_SCOPE, "scope", Q_SCOPE)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };
@@ -73,7 +74,7 @@ enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };
 /* What the gate checks before the handler (flags of a route). */
 #define R_SESSION	0x01u	/* a signed-in dashboard account */
 #define R_TOKEN		0x02u	/* an API bearer token */
-#define R_OWNER		0x04u	/* the account's role is owner */
+#define R_OWNER		0x04u	/* an owner's session, an admin token */
 #define R_ORG		0x08u	/* ":org" is an org of the tenant */
 #define R_NODB		0x10u	/* answers without MariaDB */
 #define R_API		0x20u	/* errors as JSON (every /api/v1 route) */

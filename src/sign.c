@@ -20,6 +20,7 @@
 
 struct signer {
 	EVP_PKEY	*key;
+	bool		 can_sign;	/* the private key is loaded */
 	char		*pub_pem;
 	char		 fp[SIGN_FP_LEN + 1];
 };
@@ -140,8 +141,62 @@ sign_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	s->pub_pem = xstrndup(pem, (size_t)n);
+	s->can_sign = true;
 	BIO_free(b);
 	return s;
+}
+
+struct signer *
+sign_load_public(const char *path, char *err, size_t errlen)
+{
+	struct signer	*s;
+	struct buf	 pem = { 0 };
+	char		 fp[SIGN_FP_LEN + 1];
+	unsigned char	 nosig[SIGN_LEN] = { 0 };
+
+	if (file_read(path, 64 * 1024, &pem) != 0) {
+		snprintf(err, errlen, "cannot read the signing public key %s "
+		    "(written by 'orgaudit keygen')", path);
+		return NULL;
+	}
+	if (sign_verify(pem.p, pem.len, "", 0, nosig, SIGN_LEN, fp) < 0) {
+		snprintf(err, errlen, "%s does not hold an Ed25519 public key",
+		    path);
+		buf_free(&pem);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->pub_pem = xstrndup(pem.p, pem.len);
+	memcpy(s->fp, fp, sizeof(fp));
+	buf_free(&pem);
+	return s;
+}
+
+int
+sign_write_public(const struct signer *s, const char *path, char *err,
+    size_t errlen)
+{
+	char	 tmp[4096];
+	size_t	 n = strlen(s->pub_pem);
+	int	 fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		snprintf(err, errlen, "the path is too long");
+		return -1;
+	}
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 ||
+	    fchmod(fd, 0644) != 0 || write(fd, s->pub_pem, n) != (ssize_t)n ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -162,7 +217,7 @@ sign_message(const struct signer *s, const void *msg, size_t len,
 	size_t		 n = SIGN_LEN;
 	int		 ok;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	if (!s->can_sign || (ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) == 1 &&
 	    EVP_DigestSign(ctx, sig, &n, msg, len) == 1 && n == SIGN_LEN;

@@ -23,8 +23,18 @@ int		 sign_keygen(const char *path, bool force, char *err,
 		    size_t errlen);
 /* Loads the private key; NULL with the reason in err. */
 struct signer	*sign_load(const char *path, char *err, size_t errlen);
+/*
+ * Loads only the public key (an SPKI PEM file): enough to show it and
+ * its fingerprint, not to sign.  The web uses this.
+ */
+struct signer	*sign_load_public(const char *path, char *err,
+		    size_t errlen);
+/* Writes s's public key to path (mode 0644, replacing).  0 or -1. */
+int		 sign_write_public(const struct signer *s, const char *path,
+		    char *err, size_t errlen);
 void		 sign_free(struct signer *s);
-/* Signs msg (Ed25519, the message itself); 0 or -1. */
+/* Signs msg (Ed25519, the message itself); 0 or -1 (also without the
+ * private key). */
 int		 sign_message(const struct signer *s, const void *msg,
 		    size_t len, unsigned char sig[SIGN_LEN]);
 /* The public key as PEM ("-----BEGIN PUBLIC KEY-----…"), and its name. */

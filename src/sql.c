@@ -155,6 +155,10 @@ static const struct {
 	    " VALUES (?, ?, ?)"),
 	STMT(SQL_MIGRATE_LOCK, "SELECT GET_LOCK('orgaudit.migrate', 60)"),
 	STMT(SQL_MIGRATE_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.migrate')"),
+	STMT(SQL_SCHEMA_COLUMNS,
+	    "SELECT table_name, column_name FROM information_schema.columns"
+	    " WHERE table_schema = DATABASE()"
+	    " ORDER BY table_name, ordinal_position"),
 
 	STMT(SQL_TENANT_ADD,
 	    "INSERT INTO tenant (name, created_at) VALUES (?, ?)"),
@@ -168,25 +172,40 @@ static const struct {
 	    " FROM tenant t ORDER BY t.id"),
 	STMT(SQL_TENANT_KEY_ADD,
 	    "INSERT INTO tenant_key (tenant_id, master_key_id, wrapped,"
-	    " created_at) VALUES (?, ?, ?, ?)"),
+	    " created_at, scheme, public_key) VALUES (?, ?, ?, ?, 2, ?)"),
 	STMT(SQL_TENANT_KEY_GET,
-	    "SELECT master_key_id, wrapped FROM tenant_key"
+	    "SELECT master_key_id, wrapped, scheme FROM tenant_key"
 	    " WHERE tenant_id = ?"),
+	/* What the web may read: the public half only. */
+	STMT(SQL_TENANT_PUBLIC_KEY,
+	    "SELECT public_key FROM tenant_key WHERE tenant_id = ?"
+	    " AND scheme = 2"),
 	STMT(SQL_TENANT_KEY_ALL,
-	    "SELECT tenant_id, master_key_id, wrapped FROM tenant_key"
+	    "SELECT tenant_id, master_key_id, wrapped, scheme FROM tenant_key"
 	    " ORDER BY tenant_id FOR UPDATE"),
 	STMT(SQL_TENANT_KEY_REWRAP,
 	    "UPDATE tenant_key SET master_key_id = ?, wrapped = ?,"
 	    " rewrapped_at = ? WHERE tenant_id = ? AND master_key_id = ?"),
+	STMT(SQL_TENANT_KEY_V1,
+	    "SELECT tenant_id FROM tenant_key WHERE scheme = 1"
+	    " ORDER BY tenant_id"),
+	STMT(SQL_TENANT_KEY_UPGRADE,
+	    "UPDATE tenant_key SET scheme = 2, wrapped = ?, public_key = ?,"
+	    " rewrapped_at = ? WHERE tenant_id = ? AND scheme = 1"),
+	STMT(SQL_ORG_SEALED_OF_TENANT,
+	    "SELECT id, key_sealed FROM org WHERE tenant_id = ?"
+	    " AND key_sealed <> '' ORDER BY id FOR UPDATE"),
+	STMT(SQL_ORG_RESEAL,
+	    "UPDATE org SET key_sealed = ? WHERE id = ? AND tenant_id = ?"),
 
 	STMT(SQL_TOKEN_ADD,
-	    "INSERT INTO api_token (tenant_id, name, token_hash, created_at)"
-	    " VALUES (?, ?, ?, ?)"),
+	    "INSERT INTO api_token (tenant_id, name, token_hash, created_at,"
+	    " scope) VALUES (?, ?, ?, ?, ?)"),
 	STMT(SQL_TOKEN_AUTH,
-	    "SELECT id, tenant_id FROM api_token"
+	    "SELECT id, tenant_id, scope FROM api_token"
 	    " WHERE token_hash = ? AND revoked_at IS NULL"),
 	STMT(SQL_TOKEN_LIST,
-	    "SELECT id, name, created_at, revoked_at FROM api_token"
+	    "SELECT id, name, created_at, revoked_at, scope FROM api_token"
 	    " WHERE tenant_id = ? ORDER BY id"),
 	STMT(SQL_TOKEN_REVOKE,
 	    "UPDATE api_token SET revoked_at = ?"
@@ -709,8 +728,14 @@ static const struct {
 	    "INSERT IGNORE INTO evidence_pack (tenant_id, org_id, period_start,"
 	    " period_end, as_of, sha256, manifest_sha256,"
 	    " previous_manifest_sha256, key_fingerprint, bytes, events, path,"
-	    " made_by, created_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	    " made_by, created_at, inputs)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_PACK_HEAD,
+	    "SELECT head_seq, head_hash FROM audit_state WHERE org_id = ?"),
+	STMT(SQL_PACK_BY_INPUTS,
+	    "SELECT" COLS(PACK_COLUMNS) " FROM evidence_pack p"
+	    " WHERE p.tenant_id = ? AND p.org_id = ? AND p.inputs = ?"
+	    " ORDER BY p.id LIMIT 1"),
 	STMT(SQL_PACK_SAME,
 	    "SELECT id, path FROM evidence_pack WHERE org_id = ?"
 	    " AND period_start = ? AND period_end = ? AND sha256 = ?"),
@@ -721,6 +746,57 @@ static const struct {
 	    "SELECT" COLS(PACK_COLUMNS) " FROM evidence_pack p"
 	    " WHERE p.tenant_id = ? AND (? = 0 OR p.org_id = ?) AND p.id < ?"
 	    " ORDER BY p.id DESC LIMIT ?"),
+	/* Jobs (job.c). */
+	STMT(SQL_JOB_ADD,
+	    "INSERT IGNORE INTO job (tenant_id, org_id, kind, period_start,"
+	    " period_end, inputs, status, made_by, requested_by, created_at,"
+	    " live) VALUES (?, ?, 'pack', ?, ?, ?, 'queued', ?, ?, ?, 1)"),
+	STMT_COLS(SQL_JOB_LIVE, JOB_COLUMNS,
+	    "SELECT" COLS(JOB_COLUMNS) " FROM job j"
+	    " WHERE j.tenant_id = ? AND j.org_id = ? AND j.inputs = ?"
+	    " AND j.live = 1"),
+	STMT_COLS(SQL_JOB_GET, JOB_COLUMNS,
+	    "SELECT" COLS(JOB_COLUMNS) " FROM job j"
+	    " WHERE j.tenant_id = ? AND j.id = ?"),
+	STMT_COLS(SQL_JOB_RECENT, JOB_COLUMNS,
+	    "SELECT" COLS(JOB_COLUMNS) " FROM job j"
+	    " WHERE j.tenant_id = ? AND j.org_id = ?"
+	    " AND (j.live = 1 OR j.ended_at >= ?)"
+	    " ORDER BY j.id DESC LIMIT 20"),
+	/* Requests in the last hour: their count and the oldest's time. */
+	STMT(SQL_JOB_RATE,
+	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM job"
+	    " WHERE tenant_id = ? AND created_at >= ? AND made_by <> 'monthly'"),
+	STMT(SQL_PACK_COUNT,
+	    "SELECT COUNT(*) FROM evidence_pack WHERE tenant_id = ?"),
+	/* A job whose worker stopped renewing its lease is taken again. */
+	STMT(SQL_JOB_REQUEUE,
+	    "UPDATE job SET status = IF(attempts >= 3, 'failed', 'queued'),"
+	    " live = IF(attempts >= 3, NULL, 1),"
+	    " error = IF(attempts >= 3, 'the worker running it stopped three"
+	    " times', NULL), ended_at = IF(attempts >= 3, ?, NULL),"
+	    " lease_owner = NULL WHERE status = 'running' AND lease_until < ?"),
+	STMT(SQL_JOB_NEXT,
+	    "SELECT j.id, j.tenant_id FROM job j WHERE j.status = 'queued'"
+	    " AND NOT EXISTS (SELECT 1 FROM job r WHERE r.tenant_id ="
+	    " j.tenant_id AND r.status = 'running') ORDER BY j.id LIMIT 1"
+	    " FOR UPDATE SKIP LOCKED"),
+	STMT(SQL_JOB_TENANT_LOCK,
+	    "SELECT id FROM tenant WHERE id = ? FOR UPDATE"),
+	STMT(SQL_JOB_TENANT_BUSY,
+	    "SELECT COUNT(*) FROM job WHERE tenant_id = ? AND status = 'running'"),
+	STMT(SQL_JOB_TAKE,
+	    "UPDATE job SET status = 'running', attempts = attempts + 1,"
+	    " lease_owner = ?, lease_until = ?, started_at = ?, done = 0"
+	    " WHERE id = ? AND status = 'queued'"),
+	STMT(SQL_JOB_PROGRESS,
+	    "UPDATE job SET done = ?, total = ?, lease_until = ?"
+	    " WHERE id = ? AND lease_owner = ? AND status = 'running'"),
+	STMT(SQL_JOB_FINISH,
+	    "UPDATE job SET status = ?, pack_id = ?, error = ?, ended_at = ?,"
+	    " live = NULL, lease_owner = NULL, lease_until = 0,"
+	    " done = IF(? = 'done', total, done)"
+	    " WHERE id = ? AND lease_owner = ? AND status = 'running'"),
 	/* Orgs connected at some time of a period, for the monthly packs. */
 	STMT(SQL_PACK_ORGS_IN,
 	    "SELECT DISTINCT c.tenant_id, c.org_id FROM org_connection c"

@@ -213,18 +213,37 @@ struct sql_col {
 	X(PK_MADE_BY, "p.made_by", "made_by", COL_STR) S \
 	X(PK_CREATED, "p.created_at", "created_at", COL_INT)
 
+/* A job (SQL_JOB_*; job.c). */
+#define JOB_COLUMNS(X, S) \
+	X(JC_ID, "j.id", "id", COL_INT) S \
+	X(JC_ORG, "j.org_id", "org_id", COL_INT) S \
+	X(JC_KIND, "j.kind", "kind", COL_STR) S \
+	X(JC_STATUS, "j.status", "status", COL_STR) S \
+	X(JC_START, "j.period_start", "period_start", COL_INT) S \
+	X(JC_END, "j.period_end", "period_end", COL_INT) S \
+	X(JC_DONE, "j.done", "progress.done", COL_INT) S \
+	X(JC_TOTAL, "j.total", "progress.total", COL_INT) S \
+	X(JC_PACK, "j.pack_id", "pack_id", COL_INT) S \
+	X(JC_ERROR, "j.error", "error", COL_STR) S \
+	X(JC_MADE_BY, "j.made_by", "made_by", COL_STR) S \
+	X(JC_CREATED, "j.created_at", "created_at", COL_INT) S \
+	X(JC_STARTED, "j.started_at", "started_at", COL_INT) S \
+	X(JC_ENDED, "j.ended_at", "ended_at", COL_INT)
+
 enum org_col { ORG_COLUMNS(COL_ENUM, ) OC__MAX };
 enum key_col { KEY_COLUMNS(COL_ENUM, ) KC__MAX };
 enum run_col { RUN_COLUMNS(COL_ENUM, ) RC__MAX };
 enum run_stream_col { RUN_STREAM_COLUMNS(COL_ENUM, ) RSC__MAX };
 enum event_col { EVENT_COLUMNS(COL_ENUM, ) EC__MAX };
 enum pack_col { PACK_COLUMNS(COL_ENUM, ) PK__MAX };
+enum job_col { JOB_COLUMNS(COL_ENUM, ) JC__MAX };
 
 enum sql_stmt {
 	SQL_SCHEMA_VERSION,
 	SQL_SCHEMA_VERSION_ADD,
 	SQL_MIGRATE_LOCK,
 	SQL_MIGRATE_UNLOCK,
+	SQL_SCHEMA_COLUMNS,
 
 	SQL_TENANT_ADD,
 	SQL_TENANT_FIND,
@@ -233,6 +252,11 @@ enum sql_stmt {
 	SQL_TENANT_KEY_GET,
 	SQL_TENANT_KEY_ALL,
 	SQL_TENANT_KEY_REWRAP,
+	SQL_TENANT_PUBLIC_KEY,
+	SQL_TENANT_KEY_V1,
+	SQL_TENANT_KEY_UPGRADE,
+	SQL_ORG_SEALED_OF_TENANT,
+	SQL_ORG_RESEAL,
 
 	SQL_TOKEN_ADD,
 	SQL_TOKEN_AUTH,
@@ -371,10 +395,26 @@ enum sql_stmt {
 	SQL_PACK_FINDINGS,
 	SQL_PACK_PREVIOUS,
 	SQL_PACK_ADD,
+	SQL_PACK_HEAD,
+	SQL_PACK_BY_INPUTS,
 	SQL_PACK_SAME,
 	SQL_PACK_GET,
 	SQL_PACK_PAGE,
 	SQL_PACK_ORGS_IN,
+
+	SQL_JOB_ADD,
+	SQL_JOB_LIVE,
+	SQL_JOB_GET,
+	SQL_JOB_RECENT,
+	SQL_JOB_RATE,
+	SQL_PACK_COUNT,
+	SQL_JOB_REQUEUE,
+	SQL_JOB_NEXT,
+	SQL_JOB_TENANT_LOCK,
+	SQL_JOB_TENANT_BUSY,
+	SQL_JOB_TAKE,
+	SQL_JOB_PROGRESS,
+	SQL_JOB_FINISH,
 
 	SQL__MAX
 };

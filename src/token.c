@@ -34,3 +34,10 @@ token_hash(const char *tok, size_t len, unsigned char hash[32])
 	SHA256((const unsigned char *)tok, len, hash);
 	return 0;
 }
+
+bool
+token_scope_ok(const char *s)
+{
+	return strcmp(s, "read") == 0 || strcmp(s, "review") == 0 ||
+	    strcmp(s, "admin") == 0;
+}

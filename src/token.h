@@ -5,6 +5,7 @@
 #ifndef ORGAUDIT_TOKEN_H
 #define ORGAUDIT_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TOKEN_PREFIX	"oat_"
@@ -17,5 +18,11 @@ int	 token_new(char *tok, unsigned char hash[32]);
  * be a token (so no database lookup is needed).
  */
 int	 token_hash(const char *tok, size_t len, unsigned char hash[32]);
+
+/*
+ * A token's scope: "read" (every GET), "review" (access reviews),
+ * "admin" (what an owner may do).  Is s one of them?
+ */
+bool	 token_scope_ok(const char *s);
 
 #endif

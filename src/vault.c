@@ -8,33 +8,53 @@
 #include "log.h"
 #include "vault.h"
 
+/* The purpose a tenant key of this scheme is wrapped under. */
+static const char *
+wrap_purpose(int scheme)
+{
+	return scheme == 1 ? SEAL_PURPOSE_DATA_KEY : SEAL_PURPOSE_PRIVATE_KEY;
+}
+
+/* A new key pair for tenant: the private half wrapped, the public half. */
+static int
+tenant_keypair(const struct seal_key *master, int64_t tenant,
+    struct buf *wrapped, unsigned char pub[SEAL_X25519_LEN])
+{
+	unsigned char	 priv[SEAL_X25519_LEN];
+	struct buf	 aad = { 0 };
+	int		 rc = -1;
+
+	if (seal_keypair(priv, pub) != 0)
+		goto out;
+	seal_aad(&aad, tenant, 0, SEAL_PURPOSE_PRIVATE_KEY);
+	rc = seal(master, &aad, priv, sizeof(priv), wrapped);
+out:
+	wipe(priv, sizeof(priv));
+	buf_free(&aad);
+	return rc;
+}
+
 int
 vault_tenant_key_create(struct db *db, const struct seal_key *master,
     int64_t tenant, char *err, size_t errlen)
 {
-	struct seal_key	 dk;
-	struct buf	 aad = { 0 }, blob = { 0 };
+	unsigned char	 pub[SEAL_X25519_LEN];
+	struct buf	 blob = { 0 };
 	int		 rc = -1;
 
-	if (rand_bytes(dk.k, sizeof(dk.k)) != 0) {
-		snprintf(err, errlen, "no randomness available");
-		return -1;
-	}
-	seal_aad(&aad, tenant, 0, SEAL_PURPOSE_DATA_KEY);
-	if (seal(master, &aad, dk.k, sizeof(dk.k), &blob) != 0) {
-		snprintf(err, errlen, "cannot wrap the tenant data key");
+	if (tenant_keypair(master, tenant, &blob, pub) != 0) {
+		snprintf(err, errlen, "cannot make the tenant's key pair");
 		goto out;
 	}
 	if (DB_EXEC(db, SQL_TENANT_KEY_ADD, DV_I(tenant), DV_S(master->id),
-	    DV_B(blob.p, blob.len), DV_I(now_s())) != 0) {
-		snprintf(err, errlen, "cannot store the tenant data key: %s",
+	    DV_B(blob.p, blob.len), DV_I(now_s()), DV_B(pub,
+	    sizeof(pub))) != 0) {
+		snprintf(err, errlen, "cannot store the tenant's key: %s",
 		    db_error(db));
 		goto out;
 	}
 	rc = 0;
 out:
-	seal_key_wipe(&dk);
-	buf_free(&aad);
 	buf_free(&blob);
 	return rc;
 }
@@ -42,6 +62,7 @@ out:
 struct wrapped {
 	char		 master_id[SEAL_KEY_ID_LEN];
 	struct buf	 blob;
+	int		 scheme;
 	int		 found;
 };
 
@@ -52,13 +73,18 @@ wrapped_row(const struct db_row *r, void *arg)
 
 	snprintf(w->master_id, sizeof(w->master_id), "%s", db_row_str(r, 0));
 	buf_add(&w->blob, r->v[1], r->len[1]);
+	w->scheme = (int)db_row_int(r, 2);
 	w->found = 1;
 	return 1;
 }
 
-int
-vault_tenant_key(struct db *db, const struct seal_key *master,
-    int64_t tenant, struct seal_key *dk, char *err, size_t errlen)
+/*
+ * Unwraps the tenant's key (scheme 1: the data key; scheme 2: the X25519
+ * private key) into out (caller wipes), its scheme into *scheme.
+ */
+static int
+tenant_unwrap(struct db *db, const struct seal_key *master, int64_t tenant,
+    unsigned char out[SEAL_KEY_LEN], int *scheme, char *err, size_t errlen)
 {
 	struct wrapped	 w = { .found = 0 };
 	struct buf	 aad = { 0 }, pt = { 0 };
@@ -66,32 +92,32 @@ vault_tenant_key(struct db *db, const struct seal_key *master,
 
 	if (DB_QUERY(db, SQL_TENANT_KEY_GET, wrapped_row, &w,
 	    DV_I(tenant)) < 0) {
-		snprintf(err, errlen, "cannot read the tenant data key: %s",
+		snprintf(err, errlen, "cannot read the tenant's key: %s",
 		    db_error(db));
 		goto out;
 	}
 	if (!w.found) {
-		snprintf(err, errlen, "tenant %lld has no data key",
+		snprintf(err, errlen, "tenant %lld has no key",
 		    (long long)tenant);
 		goto out;
 	}
 	if (strcmp(w.master_id, master->id) != 0) {
-		snprintf(err, errlen, "tenant %lld's data key is wrapped by "
-		    "master key %s, but the configured master key is %s; "
-		    "point master_key_file at the right key", (long long)tenant,
+		snprintf(err, errlen, "tenant %lld's key is wrapped by master "
+		    "key %s, but the configured master key is %s; point "
+		    "master_key_file at the right key", (long long)tenant,
 		    w.master_id, master->id);
 		goto out;
 	}
-	seal_aad(&aad, tenant, 0, SEAL_PURPOSE_DATA_KEY);
+	seal_aad(&aad, tenant, 0, wrap_purpose(w.scheme));
 	if (seal_open(master, &aad, w.blob.p, w.blob.len, &pt) != 0 ||
-	    pt.len != sizeof(dk->k)) {
-		snprintf(err, errlen, "tenant %lld's data key does not open "
-		    "with the master key: it was altered or belongs elsewhere",
+	    pt.len != SEAL_KEY_LEN) {
+		snprintf(err, errlen, "tenant %lld's key does not open with the "
+		    "master key: it was altered or belongs elsewhere",
 		    (long long)tenant);
 		goto out;
 	}
-	memcpy(dk->k, pt.p, sizeof(dk->k));
-	seal_key_id(dk);
+	memcpy(out, pt.p, SEAL_KEY_LEN);
+	*scheme = w.scheme;
 	rc = 0;
 out:
 	buf_free(&w.blob);
@@ -101,16 +127,88 @@ out:
 }
 
 int
-vault_seal_admin_key(const struct seal_key *dk, int64_t tenant, int64_t org,
-    const char *key, struct buf *out)
+vault_seal(struct db *db, int64_t tenant, int64_t org, const char *purpose,
+    const void *secret, size_t len, struct buf *out, char *err,
+    size_t errlen)
 {
-	struct buf	 aad = { 0 };
-	int		 rc;
+	unsigned char	 pub[SEAL_X25519_LEN];
+	struct buf	 aad = { 0 }, got = { 0 };
+	long		 n;
+	int		 rc = -1;
 
-	seal_aad(&aad, tenant, org, SEAL_PURPOSE_ADMIN_KEY);
-	rc = seal(dk, &aad, key, strlen(key), out);
+	n = DB_QUERY(db, SQL_TENANT_PUBLIC_KEY, db_row_first_bytes, &got,
+	    DV_I(tenant));
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read the tenant's public key: %s",
+		    db_error(db));
+		goto out;
+	}
+	if (n == 0 || got.len != sizeof(pub)) {
+		snprintf(err, errlen, "tenant %lld has no public key yet: run "
+		    "'orgaudit migrate' where the master key is",
+		    (long long)tenant);
+		goto out;
+	}
+	memcpy(pub, got.p, sizeof(pub));
+	seal_aad(&aad, tenant, org, purpose);
+	if (seal_to(pub, &aad, secret, len, out) != 0) {
+		snprintf(err, errlen, "cannot seal the secret");
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&aad);
+	buf_free(&got);
+	return rc;
+}
+
+int
+vault_open(struct db *db, const struct conf *c, int64_t tenant, int64_t org,
+    const char *purpose, const void *blob, size_t len, struct buf *pt,
+    char *err, size_t errlen)
+{
+	struct seal_key	 master;
+	unsigned char	 priv[SEAL_KEY_LEN];
+	struct buf	 aad = { 0 };
+	char		 why[384];
+	int		 scheme = 0, rc = -1;
+
+	memset(&master, 0, sizeof(master));
+	if (seal_master_load(c->master_key_file, &master, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	}
+	if (tenant_unwrap(db, &master, tenant, priv, &scheme, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	}
+	if (scheme != 2) {
+		snprintf(err, errlen, "tenant %lld's key is of the old kind: "
+		    "run 'orgaudit migrate'", (long long)tenant);
+		goto out;
+	}
+	seal_aad(&aad, tenant, org, purpose);
+	if (seal_open_with(priv, &aad, blob, len, pt) != 0) {
+		snprintf(err, errlen, "a sealed secret of tenant %lld does not "
+		    "open: it was altered or moved", (long long)tenant);
+		goto out;
+	}
+	rc = 0;
+out:
+	wipe(priv, sizeof(priv));
+	seal_key_wipe(&master);
 	buf_free(&aad);
 	return rc;
+}
+
+int
+vault_seal_admin_key(struct db *db, int64_t tenant, int64_t org,
+    const char *key, struct buf *out, char *err, size_t errlen)
+{
+	return vault_seal(db, tenant, org, SEAL_PURPOSE_ADMIN_KEY, key,
+	    strlen(key), out, err, errlen);
 }
 
 struct sealed {
@@ -136,14 +234,10 @@ int
 vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
     int64_t *tenant, struct buf *key, char *err, size_t errlen)
 {
-	struct seal_key	 master, dk;
 	struct sealed	 s = { .found = 0 };
-	struct buf	 aad = { 0 };
 	char		 why[384];
 	int		 rc = -1;
 
-	memset(&dk, 0, sizeof(dk));
-	memset(&master, 0, sizeof(master));
 	if (DB_QUERY(db, SQL_ORG_SEALED, sealed_row, &s, DV_I(org)) < 0) {
 		snprintf(err, errlen, "cannot read org %lld: %s",
 		    (long long)org, db_error(db));
@@ -154,28 +248,15 @@ vault_open_admin_key(struct db *db, const struct conf *c, int64_t org,
 		goto out;
 	}
 	*tenant = s.tenant;
-	if (seal_master_load(c->master_key_file, &master, why,
-	    sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s", why);
-		goto out;
-	}
-	if (vault_tenant_key(db, &master, s.tenant, &dk, why,
-	    sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s", why);
-		goto out;
-	}
-	seal_aad(&aad, s.tenant, org, SEAL_PURPOSE_ADMIN_KEY);
-	if (seal_open(&dk, &aad, s.blob.p, s.blob.len, key) != 0) {
-		snprintf(err, errlen, "org %lld's admin key does not open: it "
-		    "was altered or moved; reconnect the org", (long long)org);
+	if (vault_open(db, c, s.tenant, org, SEAL_PURPOSE_ADMIN_KEY, s.blob.p,
+	    s.blob.len, key, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "org %lld's admin key: %s; reconnect the "
+		    "org if it was altered", (long long)org, why);
 		goto out;
 	}
 	rc = 0;
 out:
-	seal_key_wipe(&master);
-	seal_key_wipe(&dk);
 	buf_free(&s.blob);
-	buf_free(&aad);
 	return rc;
 }
 
@@ -198,17 +279,17 @@ rewrap_row(const struct db_row *r, void *arg)
 	int64_t		 tenant = db_row_int(r, 0);
 
 	if (strcmp(db_row_str(r, 1), rw->old->id) != 0) {
-		snprintf(rw->err, rw->errlen, "tenant %lld's data key is "
-		    "wrapped by master key %s, not by the old key %s",
-		    (long long)tenant, db_row_str(r, 1), rw->old->id);
+		snprintf(rw->err, rw->errlen, "tenant %lld's key is wrapped by "
+		    "master key %s, not by the old key %s", (long long)tenant,
+		    db_row_str(r, 1), rw->old->id);
 		rw->failed = 1;
 		return 1;
 	}
-	seal_aad(&aad, tenant, 0, SEAL_PURPOSE_DATA_KEY);
+	seal_aad(&aad, tenant, 0, wrap_purpose((int)db_row_int(r, 3)));
 	if (seal_open(rw->old, &aad, r->v[2], r->len[2], &pt) != 0 ||
 	    seal(rw->new, &aad, pt.p, pt.len, &blob) != 0) {
-		snprintf(rw->err, rw->errlen, "tenant %lld's data key does not "
-		    "open with the old master key", (long long)tenant);
+		snprintf(rw->err, rw->errlen, "tenant %lld's key does not open "
+		    "with the old master key", (long long)tenant);
 		rw->failed = 1;
 	} else {
 		rw->tenants = xrealloc(rw->tenants, (rw->n + 1) *
@@ -267,4 +348,140 @@ out:
 	free(rw.blobs);
 	free(rw.tenants);
 	return rc;
+}
+
+/* An org's sealed key, read for re-sealing. */
+struct resealed {
+	int64_t		*orgs;
+	struct buf	*blobs;
+	size_t		 n;
+};
+
+static int
+resealed_row(const struct db_row *r, void *arg)
+{
+	struct resealed	*x = arg;
+
+	x->orgs = xrealloc(x->orgs, (x->n + 1) * sizeof(*x->orgs));
+	x->blobs = xrealloc(x->blobs, (x->n + 1) * sizeof(*x->blobs));
+	x->orgs[x->n] = db_row_int(r, 0);
+	memset(&x->blobs[x->n], 0, sizeof(x->blobs[x->n]));
+	buf_add(&x->blobs[x->n], r->v[1], r->len[1]);
+	x->n++;
+	return 0;
+}
+
+/*
+ * One tenant from scheme 1 to 2, in one transaction: a key pair, every
+ * org's admin key opened with the old data key and sealed to the new
+ * public key.  Returns the number of keys re-sealed, or -1.
+ */
+static long
+upgrade_tenant(struct db *db, const struct seal_key *master, int64_t tenant,
+    char *err, size_t errlen)
+{
+	struct resealed	 x = { NULL, NULL, 0 };
+	struct seal_key	 dk;
+	unsigned char	 pub[SEAL_X25519_LEN];
+	struct buf	 wrapped = { 0 }, aad = { 0 }, pt = { 0 }, blob = { 0 };
+	long		 rc = -1;
+	int		 scheme = 0;
+	size_t		 i;
+
+	memset(&dk, 0, sizeof(dk));
+	if (db_begin(db) != 0 ||
+	    tenant_unwrap(db, master, tenant, dk.k, &scheme, err, errlen) != 0)
+		goto out;
+	if (scheme != 1) {
+		rc = 0;		/* done meanwhile */
+		goto out;
+	}
+	if (DB_QUERY(db, SQL_ORG_SEALED_OF_TENANT, resealed_row, &x,
+	    DV_I(tenant)) < 0 || tenant_keypair(master, tenant, &wrapped,
+	    pub) != 0) {
+		snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
+		    db_error(db));
+		goto out;
+	}
+	for (i = 0; i < x.n; i++) {
+		seal_aad(&aad, tenant, x.orgs[i], SEAL_PURPOSE_ADMIN_KEY);
+		buf_free(&pt);
+		buf_reset(&blob);
+		if (seal_open(&dk, &aad, x.blobs[i].p, x.blobs[i].len,
+		    &pt) != 0 || seal_to(pub, &aad, pt.p, pt.len, &blob) != 0) {
+			snprintf(err, errlen, "org %lld's admin key does not "
+			    "open with tenant %lld's data key", (long long)
+			    x.orgs[i], (long long)tenant);
+			goto out;
+		}
+		if (DB_EXEC(db, SQL_ORG_RESEAL, DV_B(blob.p, blob.len),
+		    DV_I(x.orgs[i]), DV_I(tenant)) != 0)
+			goto dberr;
+	}
+	if (DB_EXEC(db, SQL_TENANT_KEY_UPGRADE, DV_B(wrapped.p, wrapped.len),
+	    DV_B(pub, sizeof(pub)), DV_I(now_s()), DV_I(tenant)) != 0 ||
+	    db_commit(db) != 0)
+		goto dberr;
+	rc = (long)x.n;
+	goto out;
+dberr:
+	snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
+	    db_error(db));
+out:
+	if (rc < 0)
+		db_rollback(db);
+	seal_key_wipe(&dk);
+	for (i = 0; i < x.n; i++)
+		buf_free(&x.blobs[i]);
+	free(x.blobs);
+	free(x.orgs);
+	buf_free(&wrapped);
+	buf_free(&aad);
+	buf_free(&pt);
+	buf_free(&blob);
+	return rc;
+}
+
+static int
+id_row(const struct db_row *r, void *arg)
+{
+	struct resealed	*x = arg;
+
+	x->orgs = xrealloc(x->orgs, (x->n + 1) * sizeof(*x->orgs));
+	x->orgs[x->n++] = db_row_int(r, 0);
+	return 0;
+}
+
+long
+vault_upgrade(struct db *db, const struct conf *c, long *tenants, char *err,
+    size_t errlen)
+{
+	struct resealed	 t = { NULL, NULL, 0 };
+	struct seal_key	 master;
+	long		 keys = 0, n;
+	size_t		 i;
+
+	*tenants = 0;
+	if (DB_QUERY(db, SQL_TENANT_KEY_V1, id_row, &t) < 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
+	}
+	if (t.n == 0)
+		return 0;
+	if (seal_master_load(c->master_key_file, &master, err, errlen) != 0) {
+		free(t.orgs);
+		return -1;
+	}
+	for (i = 0; i < t.n; i++) {
+		if ((n = upgrade_tenant(db, &master, t.orgs[i], err,
+		    errlen)) < 0) {
+			keys = -1;
+			break;
+		}
+		keys += n;
+		(*tenants)++;
+	}
+	seal_key_wipe(&master);
+	free(t.orgs);
+	return keys;
 }

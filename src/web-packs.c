@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bill-calc.h"
+#include "job.h"
 #include "list.h"
 #include "pack.h"
 #include "pages.h"
@@ -18,9 +19,10 @@ packs_of(struct call *c, const char *cursor, int64_t limit, json_t **out)
 {
 	struct bill_month	 cur, last;
 	enum list_rc		 rc;
-	json_t			*o;
+	json_t			*o, *jobs;
 	size_t			 i;
 	char			 d[16];
+	bool			 live = false;
 
 	rc = list_packs(c->r->db, c->r->tenant, c->org, cursor, limit, out);
 	if (rc != LIST_OK)
@@ -36,6 +38,19 @@ packs_of(struct call *c, const char *cursor, int64_t limit, json_t **out)
 		    "/packs/%" JSON_INTEGER_FORMAT, c->org,
 		    json_integer_value(json_object_get(o, "id"))));
 	}
+	if (job_recent(c->r->db, c->r->tenant, c->org, &jobs) != 0)
+		return LIST_DB;
+	json_array_foreach(jobs, i, o) {
+		live = live || json_is_true(json_object_get(o, "live"));
+		json_object_set_new(o, "start_on", json_string(web_utc_date(
+		    json_integer_value(json_object_get(o, "period_start")), d)));
+		json_object_set_new(o, "end_on", json_string(web_utc_date(
+		    json_integer_value(json_object_get(o, "period_end")), d)));
+	}
+	json_object_set_new(*out, "has_jobs", json_boolean(json_array_size(
+	    jobs) > 0));
+	json_object_set_new(*out, "jobs", jobs);
+	json_object_set_new(*out, "refresh", json_boolean(live));
 	if (c->r->signer != NULL)
 		json_object_set_new(*out, "signing_key", json_pack("{s:s, s:s}",
 		    "fingerprint", sign_fingerprint(c->r->signer), "pem",
@@ -66,10 +81,10 @@ web_packs(struct call *c)
 void
 web_pack_create(struct call *c)
 {
-	struct pack_req		 rq = { c->r->tenant, c->org, 0, 0, "web",
-	    NULL };
-	struct pack_result	 res;
-	char			 loc[96];
+	struct job_req		 rq = { .tenant = c->r->tenant, .org = c->org,
+	    .made_by = "web" };
+	struct job_answer	 ans;
+	char			 loc[96], who[32], hdr[64];
 
 	if (c->r->signer == NULL) {
 		web_error(c, 503, "Evidence packs are off: this server has no "
@@ -84,12 +99,20 @@ web_pack_create(struct call *c)
 	}
 	rq.start = c->q[P_SINCE].i;
 	rq.end = c->q[P_UNTIL].i;
-	if (pack_create(c->r->db, c->r->conf, c->r->signer, &rq, &res) != 0) {
-		web_error(c, res.status, res.error);
+	snprintf(who, sizeof(who), "account:%" PRId64, c->r->account);
+	rq.requested_by = who;
+	job_ask_pack(c->r->db, c->r->conf, sign_fingerprint(c->r->signer), &rq,
+	    &ans);
+	if (ans.kind == JOB_REFUSED) {
+		snprintf(hdr, sizeof(hdr), ans.status == 429 ? "Retry-After: %"
+		    PRId64 "\r\n" : "", ans.retry_after);
+		web_error_page(c, ans.status, hdr, ans.error);
 		return;
 	}
-	snprintf(loc, sizeof(loc), "/orgs/%" PRId64 "/packs?done=%s",
-	    c->org, res.existed ? "pack_same" : "pack_made");
+	/* The page shows the job's progress until the pack is there. */
+	snprintf(loc, sizeof(loc), "/orgs/%" PRId64 "/packs?done=%s", c->org,
+	    ans.kind == JOB_PACK ? "pack_same" : ans.existed ? "pack_queued" :
+	    "pack_asked");
 	http_redirect(c->r, loc);
 }
 

@@ -163,10 +163,10 @@ token_row(const struct db_row *r, void *arg)
 {
 	json_t	*o;
 
-	o = json_pack("{s:I, s:s, s:I, s:b}", "id",
+	o = json_pack("{s:I, s:s, s:I, s:b, s:s}", "id",
 	    (json_int_t)db_row_int(r, 0), "name", db_row_str(r, 1),
 	    "created_at", (json_int_t)db_row_int(r, 2), "revoked",
-	    !db_row_null(r, 3));
+	    !db_row_null(r, 3), "scope", db_row_str(r, 4));
 	web_add_when(o, "created_at", now_s());
 	json_array_append_new(arg, o);
 	return 0;
@@ -210,7 +210,8 @@ web_token_add(struct call *c)
 	}
 	if (token_new(tok, hash) != 0 || DB_EXEC(c->r->db, SQL_TOKEN_ADD,
 	    DV_I(c->r->tenant), DV_S(c->q[P_NAME].s), DV_B(hash, 32),
-	    DV_I(now_s())) != 0) {
+	    DV_I(now_s()), DV_S(c->q[P_SCOPE].set ? c->q[P_SCOPE].s :
+	    "read")) != 0) {
 		call_db_error(c, "token add");
 		return;
 	}

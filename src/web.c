@@ -29,7 +29,10 @@ static const struct {
 	{ "account_removed", "The account was removed and signed out." },
 	{ "role_changed", "The role was changed." },
 	{ "token_revoked", "The token was revoked." },
-	{ "pack_made", "The evidence pack is made; download it below." },
+	{ "pack_asked", "The evidence pack is being made; this page shows "
+	    "how far it is and offers it for download when it is done." },
+	{ "pack_queued", "That pack is already being made; this page shows "
+	    "how far it is." },
 	{ "pack_same", "A pack of that period with the same content was "
 	    "made before; it is below." },
 	{ "signed_out", "You are signed out." },
@@ -72,6 +75,9 @@ layout(struct call *c, const char *title, json_t *page)
 	    "flash", flash != NULL ? json_string(flash) : json_null());
 	json_object_set_new(vm, "is_owner", json_boolean(r->account != 0 &&
 	    strcmp(r->role, "owner") == 0));
+	/* A page watching work in progress reloads itself, without script. */
+	json_object_set_new(vm, "refresh", json_boolean(json_is_true(
+	    json_object_get(json_object_get(page, "data"), "refresh"))));
 	return vm;
 }
 

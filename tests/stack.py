@@ -33,6 +33,22 @@ BUILD = os.path.join(SRC, "build")
 SIM = os.path.join(SRC, "tests", "sim", "oasim.py")
 STRIPE_SIM = os.path.join(SRC, "tests", "stripe", "stripesim.py")
 DEMO_DIR = os.path.join(SRC, "run", "demo")
+# The web runs as its own unprivileged user, in the tests and the demo.
+WEB_USER = "orgaudit-web"
+
+
+def web_user():
+    """Makes the web's system user and group once (we run as root)."""
+    import grp
+    import pwd
+    try:
+        pwd.getpwnam(WEB_USER)
+        grp.getgrnam(WEB_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group",
+                        "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", WEB_USER],
+                       check=True, stdout=subprocess.DEVNULL)
 
 
 class StackError(Exception):
@@ -90,8 +106,15 @@ class Stack:
         self.stripe_proc = None
         self.sim_port = None
         self.admin_key = None
-        for d in ("etc", "logs", "mysql", "nginx/tmp", "sock"):
+        for d in ("etc", "logs", "mysql", "nginx/tmp", "sock", "packs"):
             os.makedirs(os.path.join(self.run, d), exist_ok=True)
+        web_user()
+        # The web writes its log there; it reads the packs the worker
+        # makes, through the group of the packs' directory.
+        shutil.chown(self.path("logs"), "root", WEB_USER)
+        os.chmod(self.path("logs"), 0o1775)
+        shutil.chown(self.path("packs"), "root", WEB_USER)
+        os.chmod(self.path("packs"), 0o2750)
         self.db_socket = os.path.join(self.run, "mysql", "mysqld.sock")
         self.conf = os.path.join(self.run, "etc", "orgaudit.conf")
         self.web_conf = os.path.join(self.run, "etc", "web.conf")
@@ -206,9 +229,11 @@ class Stack:
             return f.read().strip()
 
     def _db_users(self):
-        """The database and two users: the collector's and the web's."""
+        """The database and two users: the collector's and the web's (its
+        rights come from 'orgaudit grants' once the schema exists)."""
         pw = self._secret_file("db.password")
         webpw = self._secret_file("db-web.password")
+        shutil.chown(self.path("etc", "db-web.password"), WEB_USER, WEB_USER)
         self.mariadb(
             "CREATE DATABASE IF NOT EXISTS orgaudit CHARACTER SET utf8mb4"
             " COLLATE utf8mb4_bin;\n"
@@ -216,50 +241,46 @@ class Stack:
             " IDENTIFIED BY '%s';\n"
             "GRANT ALL ON orgaudit.* TO 'orgaudit'@'localhost';\n"
             "CREATE USER IF NOT EXISTS 'orgaudit_web'@'localhost'"
-            " IDENTIFIED BY '%s';\n"
-            "GRANT SELECT ON orgaudit.* TO 'orgaudit_web'@'localhost';\n"
-            % (pw, webpw))
-
-    # What the web may change, table by table; it reads everything.
-    WEB_WRITES = {
-        "session": "INSERT, UPDATE, DELETE",
-        "login_throttle": "INSERT, UPDATE, DELETE",
-        "account": "INSERT, UPDATE, DELETE",
-        "api_token": "INSERT, UPDATE",
-        "org": "INSERT, UPDATE",
-        "org_connection": "INSERT, UPDATE",
-        "evidence_pack": "INSERT",
-    }
+            " IDENTIFIED BY '%s';\n" % (pw, webpw))
 
     def grant_web(self):
-        """Table grants for the web user; the tables must exist."""
-        self.mariadb("".join(
-            "GRANT %s ON orgaudit.%s TO 'orgaudit_web'@'localhost';\n"
-            % (privs, table) for table, privs in self.WEB_WRITES.items()))
+        """The web user's rights, as 'orgaudit grants' says: every table
+        to read but the sealed secrets' columns, and the few it writes."""
+        self.mariadb(self.cli("grants", "--web",
+                              "orgaudit_web@localhost").stdout)
 
     # -- configuration ------------------------------------------------------
 
     def write_conf(self, **extra):
-        """Writes orgaudit.conf (collector, CLI) and web.conf (fcgi)."""
+        """Writes orgaudit.conf (collector, CLI, worker) and web.conf (the
+        web, which names no master key and no signing key: it has
+        neither)."""
         self.extra_conf.update(extra)
         base = {
             "db_socket": self.db_socket,
             "db_name": "orgaudit",
-            "master_key_file": self.path("etc", "master.key"),
             "openai_base_url": "http://127.0.0.1:%d/v1" % (self.sim_port or 9),
             "retry_base_ms": "50",
             "retry_cap_ms": "1000",
             "templates_dir": os.path.join(SRC, "templates"),
             "public_origin": "http://127.0.0.1:%d" % self.nginx_port,
-            "signing_key_file": self.path("etc", "signing.key"),
+            "signing_public_key_file": self.path("etc", "signing.pub"),
             "pack_dir": self.path("packs"),
         }
-        base.update({k: str(v) for k, v in self.extra_conf.items()})
+        secrets_only = {
+            "master_key_file": self.path("etc", "master.key"),
+            "signing_key_file": self.path("etc", "signing.key"),
+        }
         for path, user, pwfile, log in (
                 (self.conf, "orgaudit", "db.password", ""),
                 (self.web_conf, "orgaudit_web", "db-web.password",
                  self.path("logs", "fcgi.log"))):
             lines = dict(base)
+            if user == "orgaudit":
+                lines.update(secrets_only)
+            for k, v in self.extra_conf.items():
+                if user == "orgaudit" or k not in secrets_only:
+                    lines[k] = str(v)
             lines["db_user"] = user
             lines["db_password_file"] = self.path("etc", pwfile)
             if log:
@@ -395,6 +416,28 @@ class Stack:
                 " ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
+    def worker(self, *args, check=True):
+        """Runs orgaudit-worker (one pass over the queue by default)."""
+        r = subprocess.run([self.bin("orgaudit-worker")] + list(args),
+                           env=self.env(), text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with open(self.path("logs", "worker.log"), "a") as f:
+            f.write(r.stderr)
+        if check and r.returncode != 0:
+            raise StackError("orgaudit-worker %s: exit %d\n%s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def start_worker(self):
+        """orgaudit-worker --loop in the background (the demo's)."""
+        log = open(self.path("logs", "worker.log"), "ab")
+        proc = subprocess.Popen([self.bin("orgaudit-worker"), "--loop",
+                                 "--interval", "1"], env=self.env(),
+                                stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self._record("worker", proc.pid, "orgaudit-worker")
+        return proc
+
     def bill(self, *args, env=None):
         """Runs orgaudit-bill; returns the CompletedProcess."""
         e = self.env()
@@ -419,9 +462,9 @@ class Stack:
     def tenant(self, name):
         return int(self.cli("tenant", "add", name).stdout.strip())
 
-    def token(self, tenant, name="tests"):
+    def token(self, tenant, name="tests", scope="read"):
         out = self.cli("token", "add", "--tenant", str(tenant),
-                       "--name", name).stdout
+                       "--name", name, "--scope", scope).stdout
         return out.strip().splitlines()[-1]
 
     def account(self, tenant, email, role="owner", password=None):
@@ -451,7 +494,7 @@ class Stack:
         env = self.env(self.web_conf)
         r = subprocess.run(
             ["spawn-fcgi", "-s", self.fcgi_socket, "-M", "0660",
-             "-U", "www-data", "-G", "www-data",
+             "-U", "www-data", "-G", "www-data", "-u", WEB_USER, "-g", WEB_USER,
              "-F", str(self.fcgi_children), "-P", pidfile, "--",
              self.bin("orgaudit.fcgi"), "--conf", self.web_conf],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -176,15 +176,21 @@ def pack_paths_are_clean():
     r = st.cli("pack", "create", "--org", str(org), "--start", "2020-01-01",
                "--end", "2020-02-01", check=False)
     assert r.returncode == 2
+    admin = st.token(S["tenant"], name="admin", scope="admin")
     status, h, body = st.http("POST", "/api/v1/openai/evidence-packs",
-                              token=S["tok"], body=json.dumps({
+                              token=admin, body=json.dumps({
                                   "org_id": org, "period_start":
                                   "2026-01-01", "period_end": time.strftime(
                                       "%Y-%m-%dT%H:%M:%SZ",
                                       time.gmtime(end))}))
-    assert status == 201 and h["content-type"] == "application/gzip", body
+    assert status == 202, body
+    r = st.worker()
+    job = st.api(json.loads(body)["url"], S["tok"])
+    assert job["status"] == "done", (job, r.stdout, r.stderr)
+    status, h, _ = st.http("GET", job["pack"]["download"], token=S["tok"])
+    assert status == 200 and h["content-type"] == "application/gzip"
     status, _, _ = st.http("POST", "/api/v1/openai/evidence-packs",
-                           token=S["tok"], body="[1,2")
+                           token=admin, body="[1,2")
     assert status == 400
     assert st.api("/api/v1/openai/evidence-packs", S["tok"])["data"]
     assert st.api("/api/v1/signing-key", None)["algorithm"] == "Ed25519"

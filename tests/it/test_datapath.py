@@ -116,8 +116,10 @@ def connect_prints_checklist_and_seals_the_key():
     sealed = st.sql("SELECT HEX(key_sealed), key_hint FROM org WHERE id = %d"
                     % S["org_a"])[0]
     assert sealed[1] == "sk-admin-\u2026" + st.admin_key[-4:], sealed
-    # version byte 1, 12-byte nonce, ciphertext as long as the key, tag.
-    assert len(sealed[0]) // 2 == 1 + 12 + len(st.admin_key) + 16
+    # Sealed to the tenant's public key: version byte 2, the ephemeral
+    # X25519 public key, 12-byte nonce, ciphertext as long as the key, tag.
+    assert sealed[0][:2] == "02"
+    assert len(sealed[0]) // 2 == 1 + 32 + 12 + len(st.admin_key) + 16
     assert admin_canary(st).encode().hex().upper() not in sealed[0]
     S["tok_a"] = st.token(S["tenant_a"], "tenant a")
 

@@ -36,7 +36,8 @@ def setup():
     OUT = st.path("work")
     os.makedirs(OUT, exist_ok=True)
     S["tenant"] = st.tenant("Packs")
-    S["tok"] = st.token(S["tenant"])
+    S["tok"] = st.token(S["tenant"], scope="admin")
+    S["read"] = st.token(S["tenant"], name="reader")
     S["org"] = st.connect(S["tenant"])
     r = st.collect("--org", str(S["org"]))
     assert r.returncode == 0, r.stderr
@@ -452,7 +453,12 @@ def refusals_are_clear():
         status, _, body = api_post({"org_id": S["org"], "period_start":
                                     "2026-01-01", "period_end":
                                     time.strftime("%Y-%m-%d")})
-        assert status == 409 and b"does not verify" in body, body
+        assert status == 202, body
+        job = json.loads(body)
+        assert st.worker(check=False).returncode == 1
+        job = st.api(job["url"], S["tok"])
+        assert job["status"] == "failed" and "does not verify" in \
+            job["error"] and job["pack"] is None, job
     finally:
         st.sql("UPDATE audit_event SET body = REPLACE(body, '\"type\" ',"
                " '\"type\"') WHERE org_id = %d AND seq = 5" % S["org"])
@@ -471,26 +477,53 @@ def api_post(body, token=None):
                    body=json.dumps(body))
 
 
+def made_by_the_worker(status, h, body):
+    """A 202 from a pack request: the worker runs, the job ends with its
+    pack; returns (job, pack id)."""
+    assert status == 202, body[:300]
+    job = json.loads(body)
+    assert job["object"] == "orgaudit.job" and job["status"] == "queued"
+    assert h["location"] == job["url"] == "/api/v1/jobs/%d" % job["id"]
+    st.worker()
+    job = st.api(job["url"], S["tok"])
+    assert job["status"] == "done" and job["pack"], job
+    assert job["progress"]["done"] == job["progress"]["total"] > 0, job
+    return job, job["pack"]["id"]
+
+
 @test
 def the_api_makes_lists_and_serves_packs():
     start = time.strftime("%Y-%m-%d", time.gmtime(S["t0"]))
     end = time.strftime("%Y-%m-%d", time.gmtime(S["t1"] - 86400))
-    status, h, body = api_post({"org_id": S["org"], "period_start": start,
-                                "period_end": end})
-    assert status == 201, body[:300]
-    assert h["content-type"] == "application/gzip"
+    want = {"org_id": S["org"], "period_start": start, "period_end": end}
+    # A token that may only read cannot make packs.
+    status, _, body = api_post(want, token=S["read"])
+    assert status == 403 and b"admin scope" in body, (status, body)
+    status, h, body = api_post(want)
+    queued = json.loads(body)
+    # The same request before the worker ran: the same job, no other.
+    status2, _, body2 = api_post(want)
+    assert status2 == 202 and json.loads(body2)["id"] == queued["id"]
+    job, pid = made_by_the_worker(status, h, body)
+    status, h, body = st.http("GET", job["pack"]["download"], token=S["tok"])
+    assert status == 200 and h["content-type"] == "application/gzip"
     assert h["x-pack-sha256"] == hashlib.sha256(body).hexdigest()
     assert "attachment; filename=\"orgaudit-pack-org" in \
         h["content-disposition"]
-    pid = int(h["x-pack-id"])
+    assert int(h["x-pack-id"]) == pid
     p = os.path.join(OUT, "api.tar.gz")
     open(p, "wb").write(body)
     assert verify(p, "--public-key", S["pub"])[0] == 0
-    status, h2, again = api_post({"org_id": S["org"], "period_start": start,
-                                  "period_end": end})
-    assert status == 200 and again == body and h2["x-pack-id"] == str(pid)
-    status, _, got = st.http("GET", "/api/v1/openai/evidence-packs/%d" % pid,
-                             token=S["tok"])
+    # Asked again: the stored pack, at once, and no new job.
+    jobs = st.sql("SELECT COUNT(*) FROM job")
+    status, h2, again = api_post(want)
+    assert status == 200 and json.loads(again)["id"] == pid, again
+    assert h2["location"] == "/api/v1/openai/evidence-packs/%d" % pid
+    assert st.sql("SELECT COUNT(*) FROM job") == jobs
+    # A read token follows the job and downloads the pack.
+    assert st.api(job["url"], S["read"])["id"] == job["id"]
+    status, _, got = st.http("GET", job["pack"]["download"],
+                             token=S["read"])
     assert status == 200 and got == body
     lst = st.api("/api/v1/openai/evidence-packs?limit=2", S["tok"])
     assert len(lst["data"]) == 2 and lst["next_cursor"], lst
@@ -513,13 +546,14 @@ def the_api_makes_lists_and_serves_packs():
         status, _, b = api_post(bad)
         assert status == code, (bad, status, b)
     other = st.tenant("Other")
-    tok2 = st.token(other)
+    tok2 = st.token(other, scope="admin")
     status, _, _ = api_post({"org_id": S["org"], "period_start": start,
                              "period_end": end}, token=tok2)
     assert status == 404
     status, _, _ = st.http("GET", "/api/v1/openai/evidence-packs/%d" % pid,
                            token=tok2)
     assert status == 404
+    assert st.http("GET", job["url"], token=tok2)[0] == 404
     status, h, _ = st.http("PUT", "/api/v1/openai/evidence-packs",
                            token=S["tok"])
     assert status == 405 and "POST" in h["allow"], h
@@ -531,17 +565,29 @@ def the_api_makes_lists_and_serves_packs():
 @test
 def the_dashboard_lists_makes_and_serves_packs():
     _, pw = st.account(S["tenant"], "viewer@packs.example", role="viewer")
-    c = WebClient(st).login("viewer@packs.example", pw)
-    status, _, page = c.get("/orgs/%d/packs" % S["org"])
+    v = WebClient(st).login("viewer@packs.example", pw)
+    status, _, page = v.get("/orgs/%d/packs" % S["org"])
     assert status == 200 and S["fp"] in page and "BEGIN PUBLIC KEY" in page
-    csrf = c.csrf("/orgs/%d/packs" % S["org"])
+    assert "Owners make packs" in page and 'name="since"' not in page
     day = time.strftime("%Y-%m-%d", time.gmtime(S["t1"] - 86400 * 2))
     day0 = time.strftime("%Y-%m-%d", time.gmtime(S["t0"] + 86400))
+    # A viewer's request is refused.
+    status, _, _ = v.post("/orgs/%d/packs" % S["org"], {"csrf": v.csrf(
+        "/orgs/%d/packs" % S["org"]), "since": day0, "until": day})
+    assert status == 403
+    _, opw = st.account(S["tenant"], "owner@packs.example", role="owner")
+    c = WebClient(st).login("owner@packs.example", opw)
+    csrf = c.csrf("/orgs/%d/packs" % S["org"])
     status, h, _ = c.post("/orgs/%d/packs" % S["org"],
                           {"csrf": csrf, "since": day0, "until": day})
-    assert status == 303 and "pack_made" in h["location"], (status, h)
+    assert status == 303 and "pack_asked" in h["location"], (status, h)
+    # While the job waits the page shows it and reloads itself.
     status, _, page = c.get(h["location"])
-    assert "The evidence pack is made" in page
+    assert "The evidence pack is being made" in page
+    assert 'http-equiv="refresh"' in page and "queued" in page, page
+    st.worker()
+    status, _, page = c.get("/orgs/%d/packs" % S["org"])
+    assert 'http-equiv="refresh"' not in page and ">done<" in page
     href = page.split('download>')[0].rsplit('href="', 1)[1].split('"')[0]
     status, h, body = st.http("GET", href, headers={"Cookie": c.cookie})
     assert status == 200 and h["content-type"] == "application/gzip"
@@ -549,11 +595,53 @@ def the_dashboard_lists_makes_and_serves_packs():
     p = os.path.join(OUT, "web.tar.gz")
     open(p, "wb").write(body)
     assert verify(p, "--public-key", S["pub"])[0] == 0
+    # The same period again: the pack is there, no work.
+    status, h, _ = c.post("/orgs/%d/packs" % S["org"],
+                          {"csrf": csrf, "since": day0, "until": day})
+    assert status == 303 and "pack_same" in h["location"], h
     status, _, _ = c.post("/orgs/%d/packs" % S["org"],
                           {"since": day0, "until": day})
     assert status == 403                  # no CSRF token
     status, _, _ = c.get("/orgs/%d/packs/999999" % S["org"])
     assert status == 404
+
+
+@test
+def a_tenant_has_a_quota_of_requests_and_of_packs():
+    start = time.strftime("%Y-%m-%d", time.gmtime(S["t0"] - 86400 * 3))
+    st.write_conf(pack_jobs_per_hour=2, pack_quota=1000)
+    st.stop_web()
+    st.start_web()
+    try:
+        asked = st.sql("SELECT COUNT(*) FROM job WHERE created_at >= %d"
+                       % (time.time() - 3600))[0][0]
+        n = 0
+        while True:
+            end = str(S["t1"] + n)
+            status, h, body = api_post({"org_id": S["org"],
+                                        "period_start": start,
+                                        "period_end": end})
+            n += 1
+            if status != 202:
+                break
+            assert n < 5, "no limit after %d requests" % n
+        assert int(asked) + n - 1 >= 2
+        assert status == 429 and int(h["retry-after"]) > 0, (status, h)
+        assert json.loads(body)["error"]["code"] == "rate_limited"
+        st.worker()
+        stored = int(st.sql("SELECT COUNT(*) FROM evidence_pack WHERE"
+                            " tenant_id = %d" % S["tenant"])[0][0])
+        st.write_conf(pack_jobs_per_hour=1000, pack_quota=stored)
+        st.stop_web()
+        st.start_web()
+        status, _, body = api_post({"org_id": S["org"], "period_start":
+                                    start, "period_end": str(S["t1"] + 9)})
+        assert status == 507, (status, body)
+        assert json.loads(body)["error"]["code"] == "quota_exceeded"
+    finally:
+        st.write_conf(pack_jobs_per_hour=30, pack_quota=500)
+        st.stop_web()
+        st.start_web()
 
 
 @test
@@ -565,14 +653,17 @@ def monthly_makes_last_months_pack_for_each_org():
            % (first - 86400 * 60, S["org"]))
     r = st.cli("pack", "monthly", check=False)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "1 packs made, 0 orgs without one" in r.stdout, r.stdout
+    assert "1 packs asked for, 0 orgs without one" in r.stdout, r.stdout
+    assert st.sql("SELECT COUNT(*) FROM evidence_pack WHERE made_by ="
+                  " 'monthly'") == [["0"]], "made by the CLI, not the worker"
+    st.worker()
     made = st.sql("SELECT period_start, period_end, made_by FROM"
                   " evidence_pack WHERE made_by = 'monthly'")
     assert made == [[str(calendar.timegm((y - (m == 1), (m - 2) % 12 + 1, 1,
                                           0, 0, 0))), str(first),
                      "monthly"]], made
     r = st.cli("pack", "monthly", check=False)
-    assert "stored before" in r.stdout, r.stdout
+    assert "holds it already" in r.stdout, r.stdout
 
 
 def teardown():

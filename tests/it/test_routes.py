@@ -149,7 +149,7 @@ def another_tenants_org_is_not_found():
 
 
 @test
-def a_viewer_cannot_use_an_owners_route():
+def a_viewer_or_a_read_token_cannot_use_an_owners_route():
     v = client("viewer@ra.example")
     csrf = v.csrf()
     n = 0
@@ -157,7 +157,10 @@ def a_viewer_cannot_use_an_owners_route():
         if not rt["owner"]:
             continue
         path = path_of(rt, S["org_a"])
-        status, _, _ = send(m, path, c=v, form={"csrf": csrf})
+        if rt["api"]:
+            status, _, _ = send(m, path, token=S["tok_a"])
+        else:
+            status, _, _ = send(m, path, c=v, form={"csrf": csrf})
         assert status == 403, (m, path, status)
         n += 1
     assert n >= 10, n

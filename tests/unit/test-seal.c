@@ -1,6 +1,7 @@
 /*
- * test-seal.c: unit tests for src/seal.h (AES-256-GCM envelopes, the
- * associated data, the master key file).
+ * test-seal.c: unit tests for src/seal.h (AES-256-GCM envelopes, boxes
+ * sealed to an X25519 public key, the associated data, the master key
+ * file).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -587,6 +588,127 @@ test_seal_master_load_missing_file(void **state)
 	assert_non_null(strstr(err, "master-key create"));
 }
 
+/* -- sealed to a public key (version 2) ------------------------------ */
+
+static void
+box_secret(const unsigned char pub[SEAL_X25519_LEN], struct buf *blob)
+{
+	struct buf	 aad = { 0 };
+
+	seal_aad(&aad, 1, 2, SEAL_PURPOSE_ADMIN_KEY);
+	assert_int_equal(seal_to(pub, &aad, secret, strlen(secret), blob), 0);
+	buf_free(&aad);
+}
+
+static int
+box_open(const unsigned char priv[SEAL_X25519_LEN], int64_t tenant,
+    const void *blob, size_t len)
+{
+	struct buf	 aad = { 0 }, pt = { 0 };
+	int		 rc;
+
+	seal_aad(&aad, tenant, 2, SEAL_PURPOSE_ADMIN_KEY);
+	rc = seal_open_with(priv, &aad, blob, len, &pt);
+	if (rc == 0 && (pt.len != strlen(secret) ||
+	    memcmp(pt.p, secret, pt.len) != 0))
+		rc = 99;
+	buf_free(&aad);
+	buf_free(&pt);
+	return rc;
+}
+
+/* RFC 7748, 6.1: Alice's private key gives Alice's public key. */
+static void
+test_box_public_key_known_value(void **state)
+{
+	static const unsigned char alice[32] = {
+		0x77, 0x07, 0x6d, 0x0a, 0x73, 0x18, 0xa5, 0x7d, 0x3c, 0x16,
+		0xc1, 0x72, 0x51, 0xb2, 0x66, 0x45, 0xdf, 0x4c, 0x2f, 0x87,
+		0xeb, 0xc0, 0x99, 0x2a, 0xb1, 0x77, 0xfb, 0xa5, 0x1d, 0xb9,
+		0x2c, 0x2a };
+	static const unsigned char want[32] = {
+		0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 0x54, 0x74, 0x8b,
+		0x7d, 0xdc, 0xb4, 0x3e, 0xf7, 0x5a, 0x0d, 0xbf, 0x3a, 0x0d,
+		0x26, 0x38, 0x1a, 0xf4, 0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b,
+		0x4e, 0x6a };
+	unsigned char	 pub[32];
+
+	(void)state;
+	assert_int_equal(seal_public_of(alice, pub), 0);
+	assert_memory_equal(pub, want, 32);
+}
+
+static void
+test_box_round_trip_and_fresh_each_time(void **state)
+{
+	unsigned char	 priv[32], pub[32], pub2[32];
+	struct buf	 a = { 0 }, b = { 0 };
+
+	(void)state;
+	assert_int_equal(seal_keypair(priv, pub), 0);
+	assert_int_equal(seal_public_of(priv, pub2), 0);
+	assert_memory_equal(pub, pub2, 32);
+	box_secret(pub, &a);
+	box_secret(pub, &b);
+	assert_int_equal(a.len, SEAL_BOX_OVERHEAD + strlen(secret));
+	assert_int_equal(((unsigned char *)a.p)[0], 2);
+	assert_memory_not_equal(a.p, b.p, a.len);
+	assert_null(memmem(a.p, a.len, secret, strlen(secret)));
+	assert_int_equal(box_open(priv, 1, a.p, a.len), 0);
+	assert_int_equal(box_open(priv, 1, b.p, b.len), 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+/* Every bit of the blob counts; so do the context and the key. */
+static void
+test_box_rejects_any_change(void **state)
+{
+	unsigned char	 priv[32], pub[32], other[32], opub[32];
+	unsigned char	*copy;
+	struct buf	 a = { 0 };
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(seal_keypair(priv, pub), 0);
+	assert_int_equal(seal_keypair(other, opub), 0);
+	box_secret(pub, &a);
+	copy = malloc(a.len + 1);
+	for (i = 0; i < a.len * 8; i++) {
+		memcpy(copy, a.p, a.len);
+		copy[i / 8] ^= (unsigned char)(1u << (i % 8));
+		assert_int_equal(box_open(priv, 1, copy, a.len), -1);
+	}
+	memcpy(copy, a.p, a.len);
+	copy[a.len] = 0;
+	assert_int_equal(box_open(priv, 1, copy, a.len + 1), -1);
+	assert_int_equal(box_open(priv, 1, copy, a.len - 1), -1);
+	assert_int_equal(box_open(priv, 1, copy, SEAL_BOX_OVERHEAD - 1), -1);
+	assert_int_equal(box_open(priv, 7, a.p, a.len), -1);
+	assert_int_equal(box_open(other, 1, a.p, a.len), -1);
+	free(copy);
+	buf_free(&a);
+}
+
+/* A version 1 blob is not a version 2 one, and the other way round. */
+static void
+test_box_and_symmetric_blobs_do_not_mix(void **state)
+{
+	struct seal_key	 k;
+	unsigned char	 priv[32], pub[32];
+	struct buf	 v1 = { 0 }, v2 = { 0 };
+
+	(void)state;
+	key_fill(&k, 0x42);
+	assert_int_equal(seal_keypair(priv, pub), 0);
+	seal_secret(&k, &v1);
+	box_secret(pub, &v2);
+	assert_int_equal(box_open(priv, 1, v1.p, v1.len), -1);
+	assert_int_equal(open_secret(&k, v2.p, v2.len), -1);
+	buf_free(&v1);
+	buf_free(&v2);
+}
+
 int
 main(void)
 {
@@ -620,6 +742,10 @@ main(void)
 		cmocka_unit_test(test_seal_master_load_refuses_31_bytes),
 		cmocka_unit_test(test_seal_master_load_refuses_33_bytes),
 		cmocka_unit_test(test_seal_master_load_missing_file),
+		cmocka_unit_test(test_box_public_key_known_value),
+		cmocka_unit_test(test_box_round_trip_and_fresh_each_time),
+		cmocka_unit_test(test_box_rejects_any_change),
+		cmocka_unit_test(test_box_and_symmetric_blobs_do_not_mix),
 	};
 
 	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);

@@ -1,0 +1,146 @@
+/*
+ * cli-grants.c: orgaudit grants --web USER@HOST: the GRANT statements
+ * that give the web's database user what it needs and nothing more,
+ * from the schema as it is now.  The web reads every table but the
+ * columns that hold sealed secrets, and writes only the tables below.
+ * Run after every 'orgaudit migrate'; pipe the output into the mariadb
+ * client as an administrator.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli.h"
+#include "db.h"
+#include "util.h"
+
+/* What the web may change, and what it may never read. */
+static const struct {
+	const char	*table;
+	const char	*writes;	/* privileges, or NULL */
+	const char	*hidden;	/* a column it may not read, or NULL */
+} web_tables[] = {
+	{ "session", "INSERT, UPDATE, DELETE", NULL },
+	{ "login_throttle", "INSERT, UPDATE, DELETE", NULL },
+	{ "account", "INSERT, UPDATE, DELETE", NULL },
+	{ "api_token", "INSERT, UPDATE", NULL },
+	{ "org", "INSERT, UPDATE", "key_sealed" },
+	{ "org_connection", "INSERT, UPDATE", NULL },
+	{ "job", "INSERT", NULL },
+	{ "tenant_key", NULL, "wrapped" },
+};
+
+#define NWEB	(sizeof(web_tables) / sizeof(web_tables[0]))
+
+struct grants {
+	const char	*db, *user;
+	char		 table[65];
+	struct buf	 cols;		/* the current table's readable ones */
+	int		 hides;		/* it has a hidden column */
+};
+
+/* The web's rules for a table, or -1. */
+static int
+rules_of(const char *table)
+{
+	size_t	 i;
+
+	for (i = 0; i < NWEB; i++)
+		if (strcmp(web_tables[i].table, table) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Prints the grants of the table just read. */
+static void
+table_done(struct grants *g)
+{
+	int	 k = rules_of(g->table);
+
+	if (g->table[0] == '\0')
+		return;
+	if (g->hides)
+		printf("GRANT SELECT (%s) ON `%s`.`%s` TO %s;\n", g->cols.p,
+		    g->db, g->table, g->user);
+	else
+		printf("GRANT SELECT ON `%s`.`%s` TO %s;\n", g->db, g->table,
+		    g->user);
+	if (k >= 0 && web_tables[k].writes != NULL)
+		printf("GRANT %s ON `%s`.`%s` TO %s;\n", web_tables[k].writes,
+		    g->db, g->table, g->user);
+}
+
+static int
+column_row(const struct db_row *r, void *arg)
+{
+	struct grants	*g = arg;
+	const char	*t = db_row_str(r, 0), *col = db_row_str(r, 1);
+	int		 k;
+
+	if (strcmp(t, g->table) != 0) {
+		table_done(g);
+		snprintf(g->table, sizeof(g->table), "%s", t);
+		buf_reset(&g->cols);
+		g->hides = 0;
+	}
+	k = rules_of(t);
+	if (k >= 0 && web_tables[k].hidden != NULL &&
+	    strcmp(web_tables[k].hidden, col) == 0) {
+		g->hides = 1;
+		return 0;
+	}
+	buf_printf(&g->cols, "%s`%s`", g->cols.len ? ", " : "", col);
+	return 0;
+}
+
+/* A MariaDB account name part: letters, digits, _ . % - only. */
+static bool
+name_ok(const char *s, size_t n)
+{
+	return n > 0 && n < 80 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.%-") >= n;
+}
+
+int
+cli_grants(struct cli_ctx *x, int argc, char **argv)
+{
+	struct grants	 g;
+	struct db	*db;
+	char		 user[200];
+	const char	*at;
+	int		 rc = EXIT_FAIL;
+
+	if (argc != 3 || strcmp(argv[1], "--web") != 0 ||
+	    (at = strchr(argv[2], '@')) == NULL ||
+	    !name_ok(argv[2], (size_t)(at - argv[2])) ||
+	    !name_ok(at + 1, strlen(at + 1)) ||
+	    !name_ok(x->conf.db_name, strlen(x->conf.db_name))) {
+		fprintf(stderr, "usage: orgaudit grants --web USER@HOST\n"
+		    "Prints the GRANT statements for the web's database user "
+		    "(for example\norgaudit_web@localhost): every table to "
+		    "read but the sealed secrets'\ncolumns, and the few it "
+		    "writes.  Pipe it into 'mariadb' as an administrator\n"
+		    "after each 'orgaudit migrate'.\n");
+		return EXIT_USAGE;
+	}
+	snprintf(user, sizeof(user), "'%.*s'@'%s'", (int)(at - argv[2]),
+	    argv[2], at + 1);
+	if (cli_open_db(x, &db) != 0)
+		return EXIT_FAIL;
+	memset(&g, 0, sizeof(g));
+	g.db = x->conf.db_name;
+	g.user = user;
+	printf("-- orgaudit grants for the web's database user %s\n"
+	    "REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n", user, user);
+	if (DB_QUERY(db, SQL_SCHEMA_COLUMNS, column_row, &g) < 0) {
+		fprintf(stderr, "orgaudit: grants: %s\n", db_error(db));
+		goto out;
+	}
+	table_done(&g);
+	rc = EXIT_OK;
+out:
+	buf_free(&g.cols);
+	db_close(db);
+	return rc;
+}
