@@ -234,15 +234,13 @@ RELOCATE = sed -e 's|/usr/share/orgaudit|$(pkgdatadir)|g' \
 	   -e 's|/etc/orgaudit|$(sysconfdir)/orgaudit|g' \
 	   -e 's|/var/lib/orgaudit|$(localstatedir)/lib/orgaudit|g' \
 	   -e 's|/var/log/orgaudit|$(localstatedir)/log/orgaudit|g'
-# web.conf is orgaudit.conf with the web's own database user, its copies
-# of the keys (orgaudit-fcgi.service puts them in /run/orgaudit-web), its
-# pack directory and its log.
+# web.conf is orgaudit.conf with the web's own database user and its log,
+# and without the master and signing keys, which the web never reads.
 WEBCONF	 = sed -e '1,/^$$/s|^\# orgaudit.conf:|\# web.conf:|' \
 	   -e 's|^db_user = orgaudit$$|db_user = orgaudit_web|' \
 	   -e 's|^db_password_file = /etc/orgaudit/db.password$$|db_password_file = /etc/orgaudit/web-db.password|' \
-	   -e 's|^master_key_file = .*|master_key_file = /run/orgaudit-web/master.key|' \
-	   -e 's|^signing_key_file = .*|signing_key_file = /run/orgaudit-web/signing.key|' \
-	   -e 's|^pack_dir = /var/lib/orgaudit/packs$$|pack_dir = /var/lib/orgaudit/web-packs|' \
+	   -e 's|^master_key_file = .*|\# (not read by the web: it seals to each tenant'"'"'s public key)|' \
+	   -e 's|^signing_key_file = .*|\# (not read by the web: orgaudit-worker signs the packs)|' \
 	   -e 's|^log_file = /var/log/orgaudit/orgaudit.log$$|log_file = /var/log/orgaudit/web.log|'
 
 STAGE	 = build/install

@@ -17,8 +17,8 @@ static const struct {
 	    "that wraps tenant data keys" },
 	{ "tenant", cli_tenant, "add NAME | list | stripe-customer T "
 	    "(cus_… | none): customers" },
-	{ "token", cli_token, "add --tenant T --name N | list --tenant T | "
-	    "revoke ID: API tokens" },
+	{ "token", cli_token, "add --tenant T --name N [--scope S] | list "
+	    "--tenant T | revoke ID: API tokens" },
 	{ "org", cli_org, "connect --tenant T --key-file F [--name N] "
 	    "[--org ID] | disconnect --tenant T --org ID | list" },
 	{ "orgs", cli_orgs, "list every connected org" },

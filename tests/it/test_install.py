@@ -204,7 +204,8 @@ def units_sysusers_tmpfiles_logrotate_and_man_pages_are_installed():
         "orgaudit-fcgi.socket", "orgaudit-fcgi.service",
         "orgaudit-collect.service", "orgaudit-collect.timer",
         "orgaudit-bill.service", "orgaudit-bill.timer",
-        "orgaudit-pack-monthly.service", "orgaudit-pack-monthly.timer")]
+        "orgaudit-pack-monthly.service", "orgaudit-pack-monthly.timer",
+        "orgaudit-worker.service")]
     want += [PREFIX + "/lib/sysusers.d/orgaudit.conf",
              PREFIX + "/lib/tmpfiles.d/orgaudit.conf",
              "/etc/logrotate.d/orgaudit",
@@ -281,18 +282,14 @@ def the_web_configuration_differs_only_where_the_web_needs():
         "db_user": ("orgaudit", "orgaudit_web"),
         "db_password_file": ("/etc/orgaudit/db.password",
                              "/etc/orgaudit/web-db.password"),
-        "master_key_file": ("/etc/orgaudit/master.key",
-                            "/run/orgaudit-web/master.key"),
-        "signing_key_file": ("/etc/orgaudit/signing.key",
-                             "/run/orgaudit-web/signing.key"),
-        "pack_dir": ("/var/lib/orgaudit/packs", "/var/lib/orgaudit/web-packs"),
+        "master_key_file": ("/etc/orgaudit/master.key", None),
+        "signing_key_file": ("/etc/orgaudit/signing.key", None),
         "log_file": ("/var/log/orgaudit/orgaudit.log",
                      "/var/log/orgaudit/web.log"),
     }, diff
-    # The web's key copies are where orgaudit-fcgi.service puts them.
+    # No secret reaches the web's unit either.
     unit = read(ROOT + PREFIX + "/lib/systemd/system/orgaudit-fcgi.service")
-    for k in ("master_key_file", "signing_key_file"):
-        assert " " + web[k] + "\n" in unit, k
+    assert "master.key" not in unit and "signing.key" not in unit, unit
 
 
 @test
@@ -518,7 +515,7 @@ def the_units_run_as_the_two_system_users_with_the_hardening_asked():
             assert "\n" + w in text, (os.path.basename(u), w)
         um = re.search(r"^UMask=(\d+)$", text, re.M).group(1)
         # 0027 only where packs are written for the other user to read.
-        assert um == ("0027" if "fcgi" in u or "pack" in u else "0077"), \
+        assert um == ("0027" if "worker" in u or "pack" in u else "0077"), \
             (u, um)
         conf = "web.conf" if "fcgi" in u else "orgaudit.conf"
         assert "--conf /etc/orgaudit/%s" % conf in text, u
@@ -564,7 +561,7 @@ def sysusers_and_tmpfiles_make_the_users_and_directories_the_units_need():
         assert got == (oct(mode), users.get(user, 0), groups[group]), \
             (rel, got)
     owned("var/lib/orgaudit/packs", 0o2750, "orgaudit", "orgaudit-web")
-    owned("var/lib/orgaudit/web-packs", 0o2750, "orgaudit-web", "orgaudit")
+    assert not os.path.exists(os.path.join(root, "var/lib/orgaudit/web-packs"))
     owned("var/log/orgaudit/orgaudit.log", 0o640, "orgaudit", "adm")
     owned("var/log/orgaudit/web.log", 0o640, "orgaudit-web", "adm")
     # Every path a unit must be able to write now exists.
