@@ -155,6 +155,9 @@ api_pack_create(struct call *c)
 	snprintf(who, sizeof(who), "token:%" PRId64, r->token);
 	rq.requested_by = who;
 	job_ask_pack(r->db, r->conf, sign_fingerprint(r->signer), &rq, &ans);
+	snprintf(hdr, sizeof(hdr), "org:%" PRId64, rq.org);
+	call_note(c, 0, "pack.requested", hdr, ans.kind == JOB_REFUSED ?
+	    "refused" : "ok");
 	switch (ans.kind) {
 	case JOB_REFUSED:
 		snprintf(hdr, sizeof(hdr), ans.status == 429 ? "Retry-After: %"
@@ -235,6 +238,7 @@ void
 api_pack_get(struct call *c)
 {
 	struct pack_file	 pf;
+	char			 tgt[32];
 	int			 found;
 
 	if ((found = pack_lookup(c->r->db, c->r->tenant, c->id, &pf)) < 0) {
@@ -246,6 +250,8 @@ api_pack_get(struct call *c)
 		    PRId64 " for this token", c->id);
 		return;
 	}
+	snprintf(tgt, sizeof(tgt), "pack:%" PRId64, c->id);
+	call_note(c, 0, "pack.downloaded", tgt, "ok");
 	send_pack(c->r, &pf);
 }
 
@@ -384,3 +390,16 @@ api_export(struct call *c)
 	}
 }
 
+
+/* GET /api/v1/activity: the tenant's own trail, newest first. */
+void
+api_activity(struct call *c)
+{
+	enum list_rc	 rc;
+	json_t		*out = NULL;
+
+	rc = list_activity(c->r->db, c->r->tenant, call_str(c, P_ACTION),
+	    c->q[P_SINCE].set ? c->q[P_SINCE].i : -1, c->q[P_UNTIL].set ?
+	    c->q[P_UNTIL].i : -1, call_str(c, P_CURSOR), c->limit, &out);
+	list_send(c, rc, out, "activity");
+}

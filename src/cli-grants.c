@@ -24,10 +24,15 @@ static const struct {
 	{ "session", "INSERT, UPDATE, DELETE", NULL },
 	{ "login_throttle", "INSERT, UPDATE, DELETE", NULL },
 	{ "account", "INSERT, UPDATE, DELETE", NULL },
+	{ "account_recovery", "INSERT, UPDATE, DELETE", NULL },
+	{ "account_reset", "INSERT, DELETE", NULL },
+	{ "tenant", "UPDATE (`require_totp_owners`)", NULL },
 	{ "api_token", "INSERT, UPDATE", NULL },
 	{ "org", "INSERT, UPDATE", "key_sealed" },
 	{ "org_connection", "INSERT, UPDATE", NULL },
 	{ "job", "INSERT", NULL },
+	{ "activity", "INSERT", NULL },
+	{ "activity_head", "INSERT, UPDATE", NULL },
 	{ "tenant_key", NULL, "wrapped" },
 };
 

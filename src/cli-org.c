@@ -108,6 +108,8 @@ org_connect(struct cli_ctx *x, const char *tenant, const char *org,
 	    res.openai_org[0] ? " for OpenAI organization " : "",
 	    res.openai_org);
 	print_checklist(&res);
+	cli_note(db, t.id, org_id ? "org.key_replaced" : "org.connected",
+	    "org", res.org_id);
 	printf("%s org %" PRId64 "\n", org_id ? "replaced the key of" :
 	    "connected", res.org_id);
 	printf("%" PRId64 "\n", res.org_id);
@@ -141,6 +143,7 @@ org_disconnect(struct cli_ctx *x, const char *tenant, const char *org)
 		    "org %" PRId64 "\n", t.id, id);
 		goto out;
 	}
+	cli_note(db, t.id, "org.disconnected", "org", id);
 	printf("disconnected org %" PRId64 ": its admin key is erased and it "
 	    "is no longer collected; the data already pulled is kept\n", id);
 	rc = EXIT_OK;

@@ -170,6 +170,7 @@ pack_create_cmd(struct cli_ctx *x, int argc, char **argv)
 		    !res.chain_broken ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
+	cli_note(db, rq.tenant, "pack.made", "pack", res.id);
 	print_result(rq.org, &res);
 	if (out != NULL && copy_file(res.path, out) != 0) {
 		fprintf(stderr, "orgaudit: cannot write %s\n", out);

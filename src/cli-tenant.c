@@ -60,6 +60,8 @@ tenant_customer(struct cli_ctx *x, const char *tenant, const char *cus)
 		fprintf(stderr, "orgaudit: %s\n", db_error(db));
 		goto out;
 	}
+	cli_note(db, t.id, none ? "billing.customer_cleared" :
+	    "billing.customer_set", "tenant", t.id);
 	if (none)
 		printf("tenant %" PRId64 " is no longer billed through "
 		    "Stripe\n", t.id);
@@ -128,6 +130,7 @@ cli_tenant(struct cli_ctx *x, int argc, char **argv)
 		fprintf(stderr, "orgaudit: tenant add: %s\n", db_error(db));
 		goto rollback;
 	}
+	cli_note(db, id, "tenant.added", "tenant", id);
 	printf("%" PRId64 "\n", id);
 	rc = EXIT_OK;
 	goto out;
@@ -206,6 +209,11 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 			fprintf(stderr, "orgaudit: no active token %" PRId64
 			    "\n", id);
 		else {
+			int64_t	 owner = 0;
+
+			if (DB_QUERY(db, SQL_TOKEN_TENANT, db_row_first_int,
+			    &owner, DV_I(id)) >= 0)
+				cli_note(db, owner, "token.revoked", "token", id);
 			printf("revoked token %" PRId64 "\n", id);
 			rc = EXIT_OK;
 		}
@@ -239,6 +247,7 @@ cli_token(struct cli_ctx *x, int argc, char **argv)
 		fprintf(stderr, "orgaudit: token add: %s\n", db_error(db));
 		goto out;
 	}
+	cli_note(db, t.id, "token.created", "token", db_insert_id(db));
 	printf("token %" PRId64 " for tenant %" PRId64 ", scope %s (shown "
 	    "once, store it now):\n%s\n", db_insert_id(db), t.id, scope, tok);
 	rc = EXIT_OK;
@@ -304,6 +313,7 @@ cli_account(struct cli_ctx *x, int argc, char **argv)
 	const char		*pwfile = NULL, *why;
 	char			 sha[EMAIL_HASH_HEX], prefix[EMAIL_PREFIX_MAX];
 	char			 enc[PASSWD_ENCODED_MAX];
+	int64_t			 id;
 	int			 ch, rc = EXIT_FAIL;
 
 	if (argc < 2)
@@ -369,7 +379,9 @@ cli_account(struct cli_ctx *x, int argc, char **argv)
 		    db_error(db));
 		goto out;
 	}
-	printf("%" PRId64 "\n", db_insert_id(db));
+	id = db_insert_id(db);
+	cli_note(db, t.id, "account.added", "account", id);
+	printf("%" PRId64 "\n", id);
 	rc = EXIT_OK;
 out:
 	buf_free(&pw);

@@ -44,5 +44,13 @@ int	 cli_keygen(struct cli_ctx *, int, char **);
 int	 cli_pack(struct cli_ctx *, int, char **);
 int	 cli_routes(struct cli_ctx *, int, char **);
 int	 cli_grants(struct cli_ctx *, int, char **);
+int	 cli_activity(struct cli_ctx *, int, char **);
+
+/*
+ * Records an operator's action on tenant's activity trail; target is
+ * kind:id ("org:3"), or none when kind is NULL.
+ */
+void	 cli_note(struct db *db, int64_t tenant, const char *action,
+	    const char *kind, int64_t id);
 
 #endif

@@ -56,6 +56,7 @@ static const struct conf_key keys[] = {
 	I(login_max_failures, 5, 1, 1000),
 	I(login_ip_max_failures, 30, 1, 100000),
 	I(login_lock_seconds, 900, 1, 86400),
+	I(login_delay_seconds, 30, 1, 3600),
 	S(log_file, ""),
 	S(log_level, "info"),
 	S(stripe_base_url, "https://api.stripe.com"),

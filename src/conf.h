@@ -42,6 +42,7 @@ struct conf {
 	int64_t	 login_max_failures;
 	int64_t	 login_ip_max_failures;
 	int64_t	 login_lock_seconds;
+	int64_t	 login_delay_seconds;
 	char	*log_file;
 	char	*log_level;
 	char	*stripe_base_url;

@@ -176,6 +176,12 @@ db_begin(struct db *db)
 	return 0;
 }
 
+bool
+db_in_tx(const struct db *db)
+{
+	return db->in_tx;
+}
+
 int
 db_commit(struct db *db)
 {

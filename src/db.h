@@ -82,6 +82,8 @@ struct db	*db_open(const struct conf *c, char *err, size_t errlen);
 void		 db_close(struct db *db);
 
 int		 db_begin(struct db *db);
+/* Is a transaction of db_begin() open? */
+bool		 db_in_tx(const struct db *db);
 int		 db_commit(struct db *db);
 int		 db_rollback(struct db *db);
 

@@ -41,11 +41,14 @@ struct req {
 	int			 status;	/* as sent */
 	/* A dashboard session, when the request carries a live one. */
 	int64_t			 account;
+	int			 stage;		/* 0, or a factor awaited */
 	char			 role[17];
 	char			 login_prefix[17];
 	char			 tenant_name[201];
 	char			 session[SESSION_TOKEN_LEN + 1];
 	char			 csrf[CSRF_TOKEN_LEN + 1];
+	/* Before a session: the pre-session token (login CSRF). */
+	char			 pre[SESSION_TOKEN_LEN + 1];
 };
 
 /* A CGI variable of the request ("HTTP_AUTHORIZATION"), or NULL. */

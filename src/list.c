@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activity.h"
 #include "ingest.h"
 #include "list.h"
 #include "pages.h"
@@ -362,6 +363,28 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	return LIST_OK;
 }
 
+/* orgaudit's own trail, newest first ('y': by seq). */
+enum list_rc
+list_activity(struct db *db, int64_t tenant, const char *action,
+    int64_t since, int64_t until, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 before = INT64_MAX;
+
+	page_init(&p, 'y', limit, activity_view);
+	if (cursor_int(cursor, 'y', &before) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_ACTIVITY_PAGE, page_row, &p, DV_I(tenant),
+	    DV_I(before), DV_S(action), DV_S(action),
+	    since >= 0 ? DV_I(since) : DV_NULL, DV_I(since),
+	    until >= 0 ? DV_I(until) : DV_NULL, DV_I(until),
+	    DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
 static const char *const age_labels[] = {
 	"never used", "under 7 days", "7 to 30 days", "30 to 90 days",
 	"90 days to 1 year", "over 1 year"
@@ -557,18 +580,18 @@ list_at(size_t i)
 
 /*
  * Every cursor letter in use: each list's, then 'o' (orgs), 'T' (events
- * by time), 'x' (evidence packs).
+ * by time), 'x' (evidence packs), 'y' (the activity trail).
  */
 const char *
 list_cursor_kinds(void)
 {
-	static char	 kinds[sizeof(lists) / sizeof(lists[0]) + 4];
+	static char	 kinds[sizeof(lists) / sizeof(lists[0]) + 5];
 	size_t		 i;
 
 	if (kinds[0] == '\0') {
 		for (i = 0; i < list_count(); i++)
 			kinds[i] = lists[i].cursor;
-		memcpy(kinds + i, "oTx", 4);
+		memcpy(kinds + i, "oTxy", 5);
 	}
 	return kinds;
 }

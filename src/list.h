@@ -119,6 +119,10 @@ enum list_rc	 list_packs(struct db *db, int64_t tenant, int64_t org,
 		    const char *cursor, int64_t limit, json_t **out);
 
 /* Counts of keys by age of last use: [{"label","count"}…], six buckets. */
+/* orgaudit's own trail; action NULL, since / until < 0: any. */
+enum list_rc	 list_activity(struct db *db, int64_t tenant,
+		    const char *action, int64_t since, int64_t until,
+		    const char *cursor, int64_t limit, json_t **out);
 enum list_rc	 list_key_ages(struct db *db, int64_t tenant, int64_t org,
 		    json_t **out);
 /* The org's projects as [{"id","name"}…], for filters. */

@@ -26,6 +26,8 @@ static const struct {
 	    "--password-file F | list --tenant T: dashboard accounts" },
 	{ "events", cli_events, "verify --org ID: recompute the org's audit "
 	    "chain, name the first broken row" },
+	{ "activity", cli_activity, "verify [--tenant T]: recompute orgaudit's "
+	    "own trail, name the first\n              broken row" },
 	{ "keygen", cli_keygen, "[--force | --public]: the Ed25519 key that "
 	    "signs evidence packs" },
 	{ "pack", cli_pack, "create --org ID --start D --end D [--out F] | "

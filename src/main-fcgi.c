@@ -13,6 +13,7 @@
 #include "app.h"
 #include "fcgi.h"
 #include "log.h"
+#include "passwd.h"
 #include "sign.h"
 #include "mustache.h"
 
@@ -102,6 +103,11 @@ main(int argc, char **argv)
 		    "no layout.mustache");
 		mustache_free(tpl);
 		return EXIT_USAGE;
+	}
+	if (passwd_init() != 0) {
+		log_err("fcgi: cannot hash the stand-in password (out of "
+		    "memory?)");
+		return EXIT_FAIL;
 	}
 	/*
 	 * The web holds only the public key: it shows it, never signs.

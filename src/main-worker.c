@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "activity.h"
 #include "log.h"
 #include "pack.h"
 #include "sign.h"
@@ -72,6 +73,21 @@ tick(void *arg, int64_t done, int64_t total)
 	job_progress(t->db, t->c, t->job, t->owner, done, total);
 }
 
+/* The worker's part on the tenant's trail. */
+static void
+note(struct db *db, const struct job *j, const char *owner, int64_t pack,
+    const char *outcome)
+{
+	struct act	 a = { j->tenant, "worker", owner, NULL, "pack.made",
+	    NULL, outcome };
+	char		 target[32];
+
+	snprintf(target, sizeof(target), pack ? "pack:%" PRId64 :
+	    "org:%" PRId64, pack ? pack : j->org);
+	a.target = target;
+	activity_log(db, &a);
+}
+
 /* Makes one job's pack; 0 done, -1 failed (recorded on the job). */
 static int
 run_job(struct db *db, struct db *side, const struct conf *c,
@@ -89,9 +105,11 @@ run_job(struct db *db, struct db *side, const struct conf *c,
 	if (pack_create(db, c, sg, &rq, &res) != 0) {
 		log_warn("worker: job %" PRId64 ": %s", j->id, res.error);
 		job_finish(side, j->id, owner, 0, res.error);
+		note(side, j, owner, 0, "failed");
 		return -1;
 	}
 	job_finish(side, j->id, owner, res.id, NULL);
+	note(side, j, owner, res.id, "ok");
 	log_info("worker: job %" PRId64 ": pack %" PRId64 "%s, %" PRId64
 	    " events, %.1f s", j->id, res.id, res.existed ? " (existing)" : "",
 	    res.events, (double)(now_ms() - t0) / 1000.0);

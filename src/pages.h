@@ -15,6 +15,18 @@ void	 web_root(struct call *);
 void	 web_login_form(struct call *);
 void	 web_login(struct call *);
 void	 web_logout(struct call *);
+void	 web_login_totp_form(struct call *);
+void	 web_login_totp(struct call *);
+
+/* web-account.c: one's own account, and a reset link's page. */
+void	 web_account(struct call *);
+void	 web_account_password(struct call *);
+void	 web_account_totp_begin(struct call *);
+void	 web_account_totp_confirm(struct call *);
+void	 web_account_totp_remove(struct call *);
+void	 web_account_sessions_end(struct call *);
+void	 web_reset_form(struct call *);
+void	 web_reset(struct call *);
 
 /* web-orgs.c: the org list, connecting, an org's overview. */
 void	 web_orgs(struct call *);
@@ -42,6 +54,9 @@ void	 web_account_delete(struct call *);
 void	 web_tokens(struct call *);
 void	 web_token_add(struct call *);
 void	 web_token_revoke(struct call *);
+void	 web_account_reset(struct call *);
+void	 web_totp_policy(struct call *);
+void	 web_activity(struct call *);
 void	 web_billing(struct call *);
 
 /* api.c: the JSON API. */
@@ -56,5 +71,6 @@ void	 api_packs(struct call *);
 void	 api_pack_create(struct call *);
 void	 api_pack_get(struct call *);
 void	 api_job(struct call *);
+void	 api_activity(struct call *);
 
 #endif

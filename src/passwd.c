@@ -42,16 +42,23 @@ passwd_hash(const char *pw, char out[PASSWD_ENCODED_MAX])
 	return rc == ARGON2_OK ? 0 : -1;
 }
 
+/* A hash of a fixed password, verified against for missing accounts. */
+static char	 dummy[PASSWD_ENCODED_MAX];
+
+int
+passwd_init(void)
+{
+	return dummy[0] != '\0' ? 0 : passwd_hash("orgaudit: no such account",
+	    dummy);
+}
+
 bool
 passwd_verify(const char *encoded, const char *pw)
 {
-	/* A fixed hash of a random password, for missing accounts. */
-	static char	 dummy[PASSWD_ENCODED_MAX];
 	bool		 ok;
 
 	if (encoded == NULL) {
-		if (dummy[0] == '\0' && passwd_hash("orgaudit: no such account",
-		    dummy) != 0)
+		if (passwd_init() != 0)
 			return false;
 		argon2id_verify(dummy, pw, strlen(pw));
 		return false;

@@ -15,6 +15,13 @@
 #define PASSWD_MAX_LEN		256
 #define PASSWD_ENCODED_MAX	128
 
+/*
+ * Makes the hash a missing account is checked against, so that the first
+ * sign-in with an unknown login costs what any other does (one
+ * verification, not a hash and a verification).  Call at start-up; 0 or
+ * -1.
+ */
+int		 passwd_init(void);
 /* NULL when pw is acceptable as a new password, else why not. */
 const char	*passwd_refusal(const char *pw);
 /* Hashes pw into out (PASSWD_ENCODED_MAX bytes).  0 or -1. */

@@ -10,6 +10,7 @@
 
 #include <openssl/sha.h>
 
+#include "activity.h"
 #include "ingest.h"
 #include "list.h"
 #include "log.h"
@@ -43,9 +44,29 @@ static const struct route fixed[] = {
 	/* The dashboard (web-*.c). */
 	{ "/", M_GET, 0, 0, web_root, NULL, 0 },
 	{ "/login", M_GET, 0, P(P_DONE), web_login_form, NULL, 0 },
-	{ "/login", M_POST, 0, P(P_EMAIL) | P(P_PASSWORD), web_login, NULL,
+	{ "/login", M_POST, R_PRECSRF, P(P_CSRF) | P(P_EMAIL) | P(P_PASSWORD),
+	    web_login, NULL, 0 },
+	{ "/login/totp", M_GET, PAGE | R_STAGE1, 0, web_login_totp_form, NULL,
 	    0 },
-	{ "/logout", M_POST, PAGE, P(P_CSRF), web_logout, NULL, 0 },
+	{ "/login/totp", M_POST, PAGE | R_STAGE1, P(P_CSRF) | P(P_CODE),
+	    web_login_totp, NULL, 0 },
+	{ "/logout", M_POST, PAGE | R_STAGE1 | R_STAGE2, P(P_CSRF), web_logout,
+	    NULL, 0 },
+	{ "/reset", M_GET, 0, P(P_TOKEN), web_reset_form, NULL, 0 },
+	{ "/reset", M_POST, R_PRECSRF, P(P_CSRF) | P(P_TOKEN) |
+	    P(P_NEW_PASSWORD), web_reset, NULL, 0 },
+	{ "/account", M_GET, PAGE | R_STAGE2, P(P_DONE), web_account, NULL,
+	    0 },
+	{ "/account/password", M_POST, PAGE, P(P_CSRF) | P(P_PASSWORD) |
+	    P(P_NEW_PASSWORD), web_account_password, NULL, 0 },
+	{ "/account/totp", M_POST, PAGE | R_STAGE2, P(P_CSRF),
+	    web_account_totp_begin, NULL, 0 },
+	{ "/account/totp/confirm", M_POST, PAGE | R_STAGE2, P(P_CSRF) |
+	    P(P_CODE), web_account_totp_confirm, NULL, 0 },
+	{ "/account/totp/remove", M_POST, PAGE, P(P_CSRF) | P(P_PASSWORD) |
+	    P(P_CODE), web_account_totp_remove, NULL, 0 },
+	{ "/account/sessions/end", M_POST, PAGE, P(P_CSRF),
+	    web_account_sessions_end, NULL, 0 },
 	{ "/orgs", M_GET, PAGE, P(P_DONE), web_orgs, NULL, 0 },
 	{ "/orgs/new", M_GET, OWNER_PAGE, 0, web_connect_form, NULL, 0 },
 	{ "/orgs/new", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_NAME) | P(P_KEY),
@@ -67,6 +88,12 @@ static const struct route fixed[] = {
 	    web_account_role, NULL, 0 },
 	{ "/accounts/:id/delete", M_POST, OWNER_PAGE, P(P_CSRF),
 	    web_account_delete, NULL, 0 },
+	{ "/accounts/:id/reset", M_POST, OWNER_PAGE, P(P_CSRF),
+	    web_account_reset, NULL, 0 },
+	{ "/accounts/totp-policy", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_REQUIRE),
+	    web_totp_policy, NULL, 0 },
+	{ "/activity", M_GET, OWNER_PAGE, P(P_CURSOR) | P(P_ACTION) |
+	    P(P_SINCE) | P(P_UNTIL), web_activity, NULL, 0 },
 	{ "/tokens", M_GET, OWNER_PAGE, P(P_DONE), web_tokens, NULL, 0 },
 	{ "/tokens", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_NAME) | P(P_SCOPE),
 	    web_token_add, NULL, 0 },
@@ -88,6 +115,8 @@ static const struct route fixed[] = {
 	{ "/api/v1/openai/evidence-packs", M_POST, API | R_OWNER, 0,
 	    api_pack_create, NULL, 0 },
 	{ "/api/v1/jobs/:id", M_GET, API, 0, api_job, NULL, 0 },
+	{ "/api/v1/activity", M_GET, API | R_OWNER, LIST | P(P_ACTION) |
+	    P(P_SINCE) | P(P_UNTIL), api_activity, NULL, 0 },
 	{ "/api/v1/openai/evidence-packs/:id", M_GET, API, 0, api_pack_get,
 	    NULL, 0 },
 };
@@ -330,6 +359,36 @@ call_db_error(struct call *c, const char *what)
 		    "our side (request %s).", c->r->request_id);
 }
 
+void
+call_note(struct call *c, int64_t tenant, const char *action,
+    const char *target, const char *outcome)
+{
+	struct req	*r = c->r;
+	struct act	 a;
+	char		 id[24];
+
+	if (r->db == NULL)
+		return;
+	a.tenant = tenant != 0 ? tenant : r->tenant;
+	if (r->account != 0) {
+		a.actor_type = "account";
+		snprintf(id, sizeof(id), "%" PRId64, r->account);
+		a.actor_id = id;
+	} else if (r->token != 0) {
+		a.actor_type = "token";
+		snprintf(id, sizeof(id), "%" PRId64, r->token);
+		a.actor_id = id;
+	} else {
+		a.actor_type = "anonymous";
+		a.actor_id = NULL;
+	}
+	a.address = r->remote_addr;
+	a.action = action;
+	a.target = target;
+	a.outcome = outcome;
+	activity_log(r->db, &a);
+}
+
 /* -- the gate ---------------------------------------------------------- */
 
 static int
@@ -379,13 +438,22 @@ gate_token(struct call *c)
 static int
 gate_session(struct call *c, bool post)
 {
-	if (c->r->account != 0)
+	const struct req	*r = c->r;
+	unsigned		 f = c->rt->flags;
+	const char		*to;
+
+	if (r->account != 0 && (r->stage == 0 || (r->stage == 1 &&
+	    f & R_STAGE1) || (r->stage == 2 && f & R_STAGE2)))
 		return 0;
+	/* Half signed in: the second factor first, or its enrollment. */
+	to = r->account == 0 ? "/login" : r->stage == 1 ? "/login/totp" :
+	    "/account?done=totp_required";
 	if (post)
-		call_error(c, 403, "forbidden", NULL, "Your session has ended; "
-		    "sign in again.");
+		call_error(c, 403, "forbidden", NULL, r->account == 0 ?
+		    "Your session has ended; sign in again." : "Finish signing "
+		    "in first.");
 	else
-		http_redirect(c->r, "/login");
+		http_redirect(c->r, to);
 	return -1;
 }
 
@@ -500,6 +568,7 @@ gate(struct call *c)
 	struct req		*r = c->r;
 	bool			 post = strcmp(r->method, "POST") == 0;
 	bool			 browser = !(rt->flags & R_API);
+	const char		*pre;
 
 	if (r->db == NULL && !(rt->flags & R_NODB)) {
 		call_db_error(c, "connect");
@@ -515,9 +584,16 @@ gate(struct call *c)
 		return -1;
 	if (gate_params(c, browser && post ? r->body.p : r->query) != 0)
 		return -1;
-	/* Every state-changing request of a session carries its token. */
-	if (post && rt->flags & R_SESSION && !session_csrf_ok(r->session,
-	    call_str(c, P_CSRF))) {
+	/*
+	 * Every state-changing request of a session carries its token; a
+	 * form before a session, that of the pre-session cookie (or of the
+	 * session, when one half signed in starts again).
+	 */
+	pre = r->session[0] != '\0' ? r->session : r->pre;
+	if (post && ((rt->flags & R_SESSION && !session_csrf_ok(r->session,
+	    call_str(c, P_CSRF))) || (rt->flags & R_PRECSRF &&
+	    (pre[0] == '\0' || !session_csrf_ok(pre, call_str(c,
+	    P_CSRF)))))) {
 		call_error(c, 403, "forbidden", NULL, "This form has expired; "
 		    "reload the page and try again.");
 		return -1;

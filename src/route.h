@@ -59,7 +59,12 @@
 	X(P_AFTER_SEQ, "after_seq", Q_SEQ) \
 	X(P_ORG_ID, "org_id", Q_ID) \
 	X(P_INVITE_STATUS, "status", Q_INVITE_STATUS) \
-	X(P_SCOPE, "scope", Q_SCOPE)
+	X(P_SCOPE, "scope", Q_SCOPE) \
+	X(P_NEW_PASSWORD, "new_password", Q_SECRET) \
+	X(P_CODE, "code", Q_TEXT) \
+	X(P_TOKEN, "token", Q_CSRF) \
+	X(P_REQUIRE, "require", Q_TRISTATE) \
+	X(P_ACTION, "action", Q_EVENT_TYPE)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };
@@ -78,6 +83,9 @@ enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };
 #define R_ORG		0x08u	/* ":org" is an org of the tenant */
 #define R_NODB		0x10u	/* answers without MariaDB */
 #define R_API		0x20u	/* errors as JSON (every /api/v1 route) */
+#define R_STAGE1	0x40u	/* a session awaiting its second factor */
+#define R_STAGE2	0x80u	/* a session that must enroll one first */
+#define R_PRECSRF	0x100u	/* a form before a session: its CSRF token */
 
 struct list_def;
 struct call;
@@ -135,6 +143,12 @@ const char	*call_str(const struct call *c, enum param p);
 void		 call_error(struct call *c, int status, const char *code,
 		    const char *extra_headers, const char *fmt, ...)
 		    PRINTF_LIKE(5, 6);
+/*
+ * Records an action on the activity trail (activity.h): by the request's
+ * account or token, from its address, for tenant (0: the request's).
+ */
+void		 call_note(struct call *c, int64_t tenant, const char *action,
+		    const char *target, const char *outcome);
 /* Answers a database failure: 503 when MariaDB is away, else 500. */
 void		 call_db_error(struct call *c, const char *what);
 

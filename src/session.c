@@ -114,6 +114,20 @@ session_cookie_clear(struct buf *hdr)
 	    "HttpOnly; SameSite=Lax\r\n", SESSION_COOKIE);
 }
 
+void
+session_pre_cookie_set(struct buf *hdr, const char *tok)
+{
+	buf_printf(hdr, "Set-Cookie: %s=%s; Path=/; Max-Age=86400; Secure; "
+	    "HttpOnly; SameSite=Lax\r\n", PRE_COOKIE, tok);
+}
+
+void
+session_pre_cookie_clear(struct buf *hdr)
+{
+	buf_printf(hdr, "Set-Cookie: %s=; Path=/; Max-Age=0; Secure; "
+	    "HttpOnly; SameSite=Lax\r\n", PRE_COOKIE);
+}
+
 bool
 session_alive(int64_t created, int64_t seen, int64_t now, int64_t idle,
     int64_t absolute)

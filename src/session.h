@@ -17,6 +17,8 @@
 #include "util.h"
 
 #define SESSION_COOKIE		"__Host-orgaudit"
+/* Before signing in: the token whose CSRF token the sign-in form holds. */
+#define PRE_COOKIE		"__Host-orgaudit-pre"
 #define SESSION_TOKEN_LEN	43
 #define CSRF_TOKEN_LEN		43
 
@@ -39,6 +41,9 @@ int	 cookie_get(const char *header, const char *name, char *out,
 void	 session_cookie_set(struct buf *hdr, const char *tok, int64_t max_age);
 /* The Set-Cookie line that removes the cookie. */
 void	 session_cookie_clear(struct buf *hdr);
+/* The pre-session cookie (a day), and its removal. */
+void	 session_pre_cookie_set(struct buf *hdr, const char *tok);
+void	 session_pre_cookie_clear(struct buf *hdr);
 
 /*
  * Is a session that started at created and was last seen at seen still

@@ -437,11 +437,12 @@ static const struct {
 	    "INSERT INTO account (tenant_id, login_sha256, login_prefix, role,"
 	    " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
 	STMT(SQL_ACCOUNT_BY_LOGIN,
-	    "SELECT id, tenant_id, role, password_hash FROM account"
-	    " WHERE login_sha256 = ?"),
+	    "SELECT a.id, a.tenant_id, a.role, a.password_hash, a.totp_secret,"
+	    " t.require_totp_owners FROM account a JOIN tenant t"
+	    " ON t.id = a.tenant_id WHERE a.login_sha256 = ?"),
 	STMT(SQL_ACCOUNT_LIST,
-	    "SELECT id, login_prefix, role, created_at, last_login_at"
-	    " FROM account WHERE tenant_id = ? ORDER BY id"),
+	    "SELECT id, login_prefix, role, created_at, last_login_at,"
+	    " totp_enabled_at FROM account WHERE tenant_id = ? ORDER BY id"),
 	STMT(SQL_ACCOUNT_DELETE,
 	    "DELETE FROM account WHERE id = ? AND tenant_id = ?"),
 	STMT(SQL_ACCOUNT_SET_ROLE,
@@ -453,12 +454,72 @@ static const struct {
 	    "UPDATE account SET last_login_at = ? WHERE id = ?"),
 	STMT(SQL_SESSION_ADD,
 	    "INSERT INTO session (token_hash, account_id, tenant_id,"
-	    " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
+	    " created_at, last_seen_at, expires_at, stage, address,"
+	    " user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	STMT(SQL_SESSION_GET,
 	    "SELECT s.account_id, s.tenant_id, s.created_at, s.last_seen_at,"
-	    " a.role, a.login_prefix, t.name FROM session s"
+	    " a.role, a.login_prefix, t.name, s.stage FROM session s"
 	    " JOIN account a ON a.id = s.account_id AND a.tenant_id = s.tenant_id"
 	    " JOIN tenant t ON t.id = s.tenant_id WHERE s.token_hash = ?"),
+	STMT(SQL_SESSION_STAGE,
+	    "UPDATE session SET stage = ?, totp_pending = NULL"
+	    " WHERE token_hash = ?"),
+	STMT(SQL_SESSION_PENDING_SET,
+	    "UPDATE session SET totp_pending = ? WHERE token_hash = ?"),
+	STMT(SQL_SESSION_PENDING_GET,
+	    "SELECT totp_pending FROM session WHERE token_hash = ?"),
+	/* The account's sessions; this one first. */
+	STMT(SQL_SESSION_LIST,
+	    "SELECT created_at, last_seen_at, address, user_agent, stage,"
+	    " token_hash = ? FROM session WHERE account_id = ?"
+	    " AND tenant_id = ? ORDER BY token_hash = ? DESC, last_seen_at DESC"),
+	STMT(SQL_SESSION_END_OTHERS,
+	    "DELETE FROM session WHERE account_id = ? AND token_hash <> ?"),
+	STMT(SQL_ACCOUNT_AUTH,
+	    "SELECT a.password_hash, a.totp_secret, a.totp_last_step,"
+	    " a.role, t.require_totp_owners, a.totp_enabled_at FROM account a"
+	    " JOIN tenant t ON t.id = a.tenant_id WHERE a.id = ?"),
+	STMT(SQL_ACCOUNT_SET_PASSWORD,
+	    "UPDATE account SET password_hash = ?, password_changed_at = ?"
+	    " WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_ACCOUNT_TOTP_STEP,
+	    "UPDATE account SET totp_last_step = ? WHERE id = ?"
+	    " AND totp_last_step < ?"),
+	STMT(SQL_ACCOUNT_TOTP_SET,
+	    "UPDATE account SET totp_secret = ?, totp_last_step = ?,"
+	    " totp_enabled_at = ? WHERE id = ? AND tenant_id = ?"),
+	STMT(SQL_RECOVERY_CLEAR,
+	    "DELETE FROM account_recovery WHERE account_id = ?"),
+	STMT(SQL_RECOVERY_ADD,
+	    "INSERT INTO account_recovery (tenant_id, account_id, n,"
+	    " code_hash) VALUES (?, ?, ?, ?)"),
+	STMT(SQL_RECOVERY_LEFT,
+	    "SELECT COUNT(*) FROM account_recovery WHERE account_id = ?"
+	    " AND used_at IS NULL"),
+	/* A code is 80 random bits: its SHA-256 is looked up, once. */
+	STMT(SQL_RECOVERY_USE,
+	    "UPDATE account_recovery SET used_at = ? WHERE account_id = ?"
+	    " AND code_hash = ? AND used_at IS NULL"),
+	STMT(SQL_RESET_ADD,
+	    "INSERT INTO account_reset (token_hash, tenant_id, account_id,"
+	    " created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_RESET_GET,
+	    "SELECT r.account_id, r.tenant_id, a.login_prefix FROM"
+	    " account_reset r JOIN account a ON a.id = r.account_id"
+	    " WHERE r.token_hash = ? AND r.expires_at > ?"),
+	STMT(SQL_RESET_CLEAR,
+	    "DELETE FROM account_reset WHERE account_id = ?"),
+	STMT(SQL_TENANT_TOTP_POLICY,
+	    "UPDATE tenant SET require_totp_owners = ? WHERE id = ?"),
+	/* Owners without a second factor enroll one at their next page. */
+	STMT(SQL_SESSION_MUST_ENROLL,
+	    "UPDATE session s JOIN account a ON a.id = s.account_id"
+	    " SET s.stage = 2 WHERE s.tenant_id = ? AND s.stage = 0"
+	    " AND a.role = 'owner' AND a.totp_secret IS NULL"),
+	STMT(SQL_TENANT_TOTP_GET,
+	    "SELECT require_totp_owners FROM tenant WHERE id = ?"),
+	STMT(SQL_ACCOUNT_OF_TENANT,
+	    "SELECT login_prefix FROM account WHERE id = ? AND tenant_id = ?"),
 	STMT(SQL_SESSION_TOUCH,
 	    "UPDATE session SET last_seen_at = ? WHERE token_hash = ?"),
 	STMT(SQL_SESSION_DELETE,
@@ -479,6 +540,20 @@ static const struct {
 	    "   VALUES(window_start), window_start),"
 	    " locked_until = IF(failures >= ?, VALUES(window_start) + ?,"
 	    "   locked_until)"),
+	/*
+	 * A login at an address: after max failures in the window, each
+	 * failure locks it for delay seconds, doubled each time, at most
+	 * cap.  Failures elsewhere never lock it.
+	 */
+	STMT(SQL_THROTTLE_FAIL_GROW,
+	    "INSERT INTO login_throttle (subject, failures, window_start,"
+	    " locked_until) VALUES (?, 1, ?, 0) ON DUPLICATE KEY UPDATE"
+	    " failures = IF(window_start < VALUES(window_start) - ?, 1,"
+	    "   failures + 1),"
+	    " window_start = IF(window_start < VALUES(window_start) - ?,"
+	    "   VALUES(window_start), window_start),"
+	    " locked_until = IF(failures >= ?, VALUES(window_start) +"
+	    "   LEAST(?, ? * POW(2, LEAST(failures - ?, 20))), locked_until)"),
 	STMT(SQL_THROTTLE_CLEAR,
 	    "DELETE FROM login_throttle WHERE subject = ?"),
 	STMT(SQL_TENANT_NAME, "SELECT name FROM tenant WHERE id = ?"),
@@ -746,6 +821,41 @@ static const struct {
 	    "SELECT" COLS(PACK_COLUMNS) " FROM evidence_pack p"
 	    " WHERE p.tenant_id = ? AND (? = 0 OR p.org_id = ?) AND p.id < ?"
 	    " ORDER BY p.id DESC LIMIT ?"),
+	/* orgaudit's own trail (activity.c). */
+	STMT(SQL_ACTIVITY_HEAD_INIT,
+	    "INSERT IGNORE INTO activity_head (tenant_id, seq, hash)"
+	    " VALUES (?, 0, ?)"),
+	STMT(SQL_ACTIVITY_HEAD,
+	    "SELECT seq, hash FROM activity_head WHERE tenant_id = ?"
+	    " FOR UPDATE"),
+	STMT(SQL_ACTIVITY_HEAD_GET,
+	    "SELECT seq, hash FROM activity_head WHERE tenant_id = ?"),
+	STMT(SQL_ACTIVITY_ADD,
+	    "INSERT INTO activity (tenant_id, seq, at, actor_type, actor_id,"
+	    " address, action, target, outcome, body, prev_hash, hash)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	/* Moves the head only from where this writer found it. */
+	STMT(SQL_ACTIVITY_HEAD_MOVE,
+	    "UPDATE activity_head SET seq = ?, hash = ?"
+	    " WHERE tenant_id = ? AND seq = ?"),
+	STMT(SQL_ACTIVITY_CHAIN,
+	    "SELECT seq, body, prev_hash, hash, at, actor_type, actor_id,"
+	    " address, action, target, outcome FROM activity"
+	    " WHERE tenant_id = ? ORDER BY seq"),
+	STMT(SQL_ACTIVITY_PERIOD,
+	    "SELECT seq, body, prev_hash, hash FROM activity"
+	    " WHERE tenant_id = ? AND at >= ? AND at < ? ORDER BY seq"),
+	STMT_COLS(SQL_ACTIVITY_PAGE, ACTIVITY_COLUMNS,
+	    "SELECT" COLS(ACTIVITY_COLUMNS) " FROM activity a"
+	    " WHERE a.tenant_id = ? AND a.seq < ?"
+	    " AND (? IS NULL OR a.action = ?)"
+	    " AND (? IS NULL OR a.at >= ?) AND (? IS NULL OR a.at < ?)"
+	    " ORDER BY a.seq DESC LIMIT ?"),
+	STMT(SQL_TOKEN_TENANT,
+	    "SELECT tenant_id FROM api_token WHERE id = ?"),
+	STMT(SQL_ACTIVITY_TENANTS,
+	    "SELECT tenant_id FROM activity_head ORDER BY tenant_id"),
+
 	/* Jobs (job.c). */
 	STMT(SQL_JOB_ADD,
 	    "INSERT IGNORE INTO job (tenant_id, org_id, kind, period_start,"

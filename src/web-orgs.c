@@ -84,6 +84,9 @@ connect_run(struct call *c, int64_t org)
 	if (connect_org(c->r->db, c->r->conf, c->r->tenant, org,
 	    c->q[P_NAME].set ? c->q[P_NAME].s : NULL,
 	    key_trim(c->q[P_KEY].s), &res) == 0) {
+		snprintf(loc, sizeof(loc), "org:%" PRId64, res.org_id);
+		call_note(c, 0, org ? "org.key_replaced" : "org.connected", loc,
+		    "ok");
 		snprintf(loc, sizeof(loc), "/orgs/%" PRId64 "?done=%s",
 		    res.org_id, org ? "replaced" : "connected");
 		http_redirect(c->r, loc);
@@ -93,6 +96,10 @@ connect_run(struct call *c, int64_t org)
 	    res.outcome == CONNECT_FAILED ? 500 : 400;
 	if (res.outcome == CONNECT_FAILED)
 		log_err("web: connect: %s", res.error);
+	if (org != 0)
+		snprintf(loc, sizeof(loc), "org:%" PRId64, org);
+	call_note(c, 0, org ? "org.key_replaced" : "org.connected", org ?
+	    loc : NULL, "refused");
 	web_page(c, status, "connect", org ? "Replace the admin key" :
 	    "Connect an org", connect_page(&res, res.outcome ==
 	    CONNECT_FAILED ? "The org could not be stored; nothing was "
@@ -122,6 +129,8 @@ web_disconnect(struct call *c)
 		call_db_error(c, "disconnect");
 		return;
 	}
+	snprintf(loc, sizeof(loc), "org:%" PRId64, c->org);
+	call_note(c, 0, "org.disconnected", loc, "ok");
 	snprintf(loc, sizeof(loc), "/orgs/%" PRId64 "?done=disconnected",
 	    c->org);
 	http_redirect(c->r, loc);

@@ -103,6 +103,9 @@ web_pack_create(struct call *c)
 	rq.requested_by = who;
 	job_ask_pack(c->r->db, c->r->conf, sign_fingerprint(c->r->signer), &rq,
 	    &ans);
+	snprintf(loc, sizeof(loc), "org:%" PRId64, c->org);
+	call_note(c, 0, "pack.requested", loc, ans.kind == JOB_REFUSED ?
+	    "refused" : "ok");
 	if (ans.kind == JOB_REFUSED) {
 		snprintf(hdr, sizeof(hdr), ans.status == 429 ? "Retry-After: %"
 		    PRId64 "\r\n" : "", ans.retry_after);
@@ -120,7 +123,7 @@ void
 web_pack_get(struct call *c)
 {
 	struct pack_file	 pf;
-	char			 extra[512];
+	char			 extra[512], tgt[32];
 	int			 found;
 
 	if ((found = pack_lookup(c->r->db, c->r->tenant, c->id, &pf)) < 0) {
@@ -132,6 +135,8 @@ web_pack_get(struct call *c)
 		return;
 	}
 	pack_headers(&pf, extra, sizeof(extra));
+	snprintf(tgt, sizeof(tgt), "pack:%" PRId64, c->id);
+	call_note(c, 0, "pack.downloaded", tgt, "ok");
 	if (http_file(c->r, 200, "application/gzip", pf.path, extra) != 0)
 		web_error(c, 500, "The pack's file cannot be read.");
 }

@@ -12,8 +12,19 @@
 #include "pages.h"
 #include "passwd.h"
 #include "redact.h"
+#include "session.h"
 #include "token.h"
 #include "web.h"
+
+#define RESET_SECONDS	86400	/* a reset link lives a day */
+
+/* The action's target: "account:7", "token:3". */
+static const char *
+target_of(const char *kind, int64_t id, char *out, size_t n)
+{
+	snprintf(out, n, "%s:%" PRId64, kind, id);
+	return out;
+}
 
 struct rows_ctx {
 	json_t	*a;
@@ -26,7 +37,7 @@ account_row(const struct db_row *r, void *arg)
 	struct rows_ctx	*x = arg;
 	json_t		*o;
 
-	o = json_pack("{s:I, s:s, s:s, s:I, s:o, s:b, s:b}",
+	o = json_pack("{s:I, s:s, s:s, s:I, s:o, s:b, s:b, s:b}",
 	    "id", (json_int_t)db_row_int(r, 0),
 	    "login_prefix", db_row_str(r, 1),
 	    "role", db_row_str(r, 2),
@@ -34,27 +45,40 @@ account_row(const struct db_row *r, void *arg)
 	    "last_login_at", db_row_null(r, 4) ? json_null() :
 	    json_integer(db_row_int(r, 4)),
 	    "is_self", db_row_int(r, 0) == x->self,
-	    "is_owner", strcmp(db_row_str(r, 2), "owner") == 0);
+	    "is_owner", strcmp(db_row_str(r, 2), "owner") == 0,
+	    "totp", !db_row_null(r, 5));
 	web_add_when(o, "created_at", now_s());
 	web_add_when(o, "last_login_at", now_s());
 	json_array_append_new(x->a, o);
 	return 0;
 }
 
+/* The accounts page; reset_link is shown once, right after it is made. */
 static void
-accounts_page(struct call *c, int status, const char *error)
+accounts_page_with(struct call *c, int status, const char *error,
+    const char *reset_link, const char *reset_for)
 {
 	struct rows_ctx	 x = { json_array(), c->r->account };
+	int64_t		 required = 0;
 
 	if (DB_QUERY(c->r->db, SQL_ACCOUNT_LIST, account_row, &x,
-	    DV_I(c->r->tenant)) < 0) {
+	    DV_I(c->r->tenant)) < 0 || DB_QUERY(c->r->db, SQL_TENANT_TOTP_GET,
+	    db_row_first_int, &required, DV_I(c->r->tenant)) < 0) {
 		json_decref(x.a);
 		call_db_error(c, "accounts");
 		return;
 	}
-	web_page(c, status, "accounts", "Accounts", json_pack("{s:o, s:o}",
-	    "data", x.a, "error", error != NULL ? json_string(error) :
-	    json_null()));
+	web_page(c, status, "accounts", "Accounts", json_pack("{s:o, s:o, s:b,"
+	    " s:o}", "data", x.a, "error", error != NULL ? json_string(error) :
+	    json_null(), "totp_required", required != 0, "reset",
+	    reset_link != NULL ? json_pack("{s:s, s:s}", "link", reset_link,
+	    "login_prefix", reset_for) : json_null()));
+}
+
+static void
+accounts_page(struct call *c, int status, const char *error)
+{
+	accounts_page_with(c, status, error, NULL, NULL);
 }
 
 void
@@ -67,7 +91,7 @@ void
 web_account_add(struct call *c)
 {
 	char		 sha[EMAIL_HASH_HEX], prefix[EMAIL_PREFIX_MAX];
-	char		 enc[PASSWD_ENCODED_MAX];
+	char		 enc[PASSWD_ENCODED_MAX], tgt[32];
 	const char	*why;
 
 	if (!c->q[P_EMAIL].set || !c->q[P_ROLE].set ||
@@ -92,6 +116,8 @@ web_account_add(struct call *c)
 			call_db_error(c, "account add");
 		return;
 	}
+	call_note(c, 0, "account.added", target_of("account",
+	    db_insert_id(c->r->db), tgt, sizeof(tgt)), "ok");
 	http_redirect(c->r, "/accounts?done=account_added");
 }
 
@@ -110,6 +136,7 @@ last_owner(struct call *c, int64_t id)
 void
 web_account_role(struct call *c)
 {
+	char	 tgt[32];
 	int	 last;
 
 	if (!c->q[P_ROLE].set) {
@@ -134,12 +161,17 @@ web_account_role(struct call *c)
 		web_error(c, 404, "There is no such account.");
 		return;
 	}
+	call_note(c, 0, strcmp(c->q[P_ROLE].s, "owner") == 0 ?
+	    "account.made_owner" : "account.made_viewer", target_of("account",
+	    c->id, tgt, sizeof(tgt)), "ok");
 	http_redirect(c->r, "/accounts?done=role_changed");
 }
 
 void
 web_account_delete(struct call *c)
 {
+	char	 tgt[32];
+
 	if (c->id == c->r->account) {
 		accounts_page(c, 400, "You cannot remove your own account; "
 		    "ask another owner.");
@@ -155,7 +187,143 @@ web_account_delete(struct call *c)
 		web_error(c, 404, "There is no such account.");
 		return;
 	}
+	call_note(c, 0, "account.removed", target_of("account", c->id, tgt,
+	    sizeof(tgt)), "ok");
 	http_redirect(c->r, "/accounts?done=account_removed");
+}
+
+static int
+prefix_row(const struct db_row *r, void *arg)
+{
+	snprintf(arg, 17, "%s", db_row_str(r, 0));
+	return 1;
+}
+
+/*
+ * A one-time link for another account's new password, shown once to
+ * the owner who asked, who hands it over.  Only its hash is kept.
+ */
+void
+web_account_reset(struct call *c)
+{
+	struct req	*r = c->r;
+	struct buf	 link = { 0 };
+	unsigned char	 hash[32];
+	char		 tok[SESSION_TOKEN_LEN + 1], prefix[17] = "", tgt[32];
+	int64_t		 now = now_s();
+
+	if (c->id == r->account) {
+		accounts_page(c, 400, "Change your own password on your "
+		    "account page.");
+		return;
+	}
+	if (DB_QUERY(r->db, SQL_ACCOUNT_OF_TENANT, prefix_row, prefix,
+	    DV_I(c->id), DV_I(r->tenant)) < 0) {
+		call_db_error(c, "reset");
+		return;
+	}
+	if (prefix[0] == '\0') {
+		web_error(c, 404, "There is no such account.");
+		return;
+	}
+	/* One live link per account: a new one replaces the old. */
+	if (session_new(tok, hash) != 0 || db_begin(r->db) != 0 ||
+	    DB_EXEC(r->db, SQL_RESET_CLEAR, DV_I(c->id)) != 0 ||
+	    DB_EXEC(r->db, SQL_RESET_ADD, DV_B(hash, 32), DV_I(r->tenant),
+	    DV_I(c->id), DV_I(r->account), DV_I(now),
+	    DV_I(now + RESET_SECONDS)) != 0 || db_commit(r->db) != 0) {
+		db_rollback(r->db);
+		wipe(tok, sizeof(tok));
+		call_db_error(c, "reset");
+		return;
+	}
+	call_note(c, 0, "account.reset_link_made", target_of("account", c->id,
+	    tgt, sizeof(tgt)), "ok");
+	buf_printf(&link, "%s/reset?token=%s", r->conf->public_origin, tok);
+	wipe(tok, sizeof(tok));
+	accounts_page_with(c, 200, NULL, link.p, prefix);
+	wipe(link.p, link.cap);
+	buf_free(&link);
+}
+
+/*
+ * Owners must have a second factor.  Turning it on needs one's own, and
+ * sends every other owner without one to enroll it at their next page.
+ */
+void
+web_totp_policy(struct call *c)
+{
+	struct req	*r = c->r;
+	struct web_auth	 a;
+	int		 on = c->q[P_REQUIRE].set && c->q[P_REQUIRE].b;
+	char		 tgt[32];
+
+	if (!c->q[P_REQUIRE].set) {
+		accounts_page(c, 400, "Choose whether owners need a second "
+		    "factor.");
+		return;
+	}
+	if (web_account_auth(r, &a) != 0) {
+		call_db_error(c, "second factor policy");
+		return;
+	}
+	if (on && a.secret_len == 0) {
+		wipe(&a, sizeof(a));
+		accounts_page(c, 400, "Enroll a second factor for your own "
+		    "account first (Your account).");
+		return;
+	}
+	wipe(&a, sizeof(a));
+	if (db_begin(r->db) != 0 || DB_EXEC(r->db, SQL_TENANT_TOTP_POLICY,
+	    DV_I(on), DV_I(r->tenant)) != 0 || (on && DB_EXEC(r->db,
+	    SQL_SESSION_MUST_ENROLL, DV_I(r->tenant)) != 0) ||
+	    db_commit(r->db) != 0) {
+		db_rollback(r->db);
+		call_db_error(c, "second factor policy");
+		return;
+	}
+	call_note(c, 0, on ? "tenant.totp_required" : "tenant.totp_optional",
+	    target_of("tenant", r->tenant, tgt, sizeof(tgt)), "ok");
+	http_redirect(r, on ? "/accounts?done=totp_required_on" :
+	    "/accounts?done=totp_required_off");
+}
+
+/* The tenant's trail: who did what, newest first. */
+void
+web_activity(struct call *c)
+{
+	struct buf	 next = { 0 };
+	enum list_rc	 rc;
+	json_t		*out = NULL, *row;
+	size_t		 i;
+
+	rc = list_activity(c->r->db, c->r->tenant, call_str(c, P_ACTION),
+	    c->q[P_SINCE].set ? c->q[P_SINCE].i : -1, c->q[P_UNTIL].set ?
+	    c->q[P_UNTIL].i : -1, call_str(c, P_CURSOR), WEB_PER_PAGE, &out);
+	if (rc == LIST_BAD_CURSOR) {
+		web_error(c, 400, "That page link is not valid; start from the "
+		    "first page.");
+		return;
+	}
+	if (rc != LIST_OK) {
+		call_db_error(c, "activity");
+		return;
+	}
+	json_array_foreach(json_object_get(out, "data"), i, row)
+		web_add_when(row, "at", now_s());
+	if (json_is_string(json_object_get(out, "next_cursor"))) {
+		buf_printf(&next, "/activity");
+		web_carry_params(c, &next);
+		web_url_param(&next, "cursor", json_string_value(
+		    json_object_get(out, "next_cursor")));
+		json_object_set_new(out, "next_url", json_string(next.p));
+		buf_free(&next);
+	}
+	json_object_set_new(out, "action", json_string(call_str(c, P_ACTION) ?
+	    call_str(c, P_ACTION) : ""));
+	json_object_set_new(out, "has_rows", json_boolean(json_array_size(
+	    json_object_get(out, "data")) > 0));
+	web_page(c, 200, "activity", "Activity", out);
 }
 
 static int
@@ -200,7 +368,7 @@ web_tokens(struct call *c)
 void
 web_token_add(struct call *c)
 {
-	char		 tok[TOKEN_LEN + 1];
+	char		 tok[TOKEN_LEN + 1], tgt[32];
 	unsigned char	 hash[32];
 
 	if (!c->q[P_NAME].set) {
@@ -215,6 +383,8 @@ web_token_add(struct call *c)
 		call_db_error(c, "token add");
 		return;
 	}
+	call_note(c, 0, "token.created", target_of("token", db_insert_id(
+	    c->r->db), tgt, sizeof(tgt)), "ok");
 	tokens_page(c, 200, NULL, tok);
 	wipe(tok, sizeof(tok));
 }
@@ -222,6 +392,8 @@ web_token_add(struct call *c)
 void
 web_token_revoke(struct call *c)
 {
+	char	 tgt[32];
+
 	if (DB_EXEC(c->r->db, SQL_TOKEN_REVOKE_TENANT, DV_I(now_s()),
 	    DV_I(c->id), DV_I(c->r->tenant)) != 0) {
 		call_db_error(c, "token revoke");
@@ -231,6 +403,8 @@ web_token_revoke(struct call *c)
 		web_error(c, 404, "There is no such active token.");
 		return;
 	}
+	call_note(c, 0, "token.revoked", target_of("token", c->id, tgt,
+	    sizeof(tgt)), "ok");
 	http_redirect(c->r, "/tokens?done=token_revoked");
 }
 

@@ -36,6 +36,16 @@ static const struct {
 	{ "pack_same", "A pack of that period with the same content was "
 	    "made before; it is below." },
 	{ "signed_out", "You are signed out." },
+	{ "password_changed", "Your password was changed; your other "
+	    "sessions were signed out." },
+	{ "password_reset", "Your new password is set; sign in with it." },
+	{ "totp_removed", "The second factor was removed." },
+	{ "totp_required", "Your tenant requires owners to have a second "
+	    "factor: enroll one to go on." },
+	{ "sessions_ended", "Your other sessions were signed out." },
+	{ "totp_required_on", "Owners now need a second factor; those "
+	    "without one enroll it at their next page." },
+	{ "totp_required_off", "Owners no longer need a second factor." },
 };
 
 
@@ -63,9 +73,9 @@ layout(struct call *c, const char *title, json_t *page)
 	const char	*flash = flash_text(c);
 
 	if (r->account != 0)
-		account = json_pack("{s:s, s:s, s:b}", "login_prefix",
+		account = json_pack("{s:s, s:s, s:b, s:b}", "login_prefix",
 		    r->login_prefix, "role", r->role, "is_owner",
-		    strcmp(r->role, "owner") == 0);
+		    strcmp(r->role, "owner") == 0, "signed_in", r->stage == 0);
 	vm = json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}",
 	    "title", title,
 	    "page", page,

@@ -67,5 +67,28 @@ void		 web_list_page(struct call *c, const char *tab,
 
 /* web-session.c: fills the request's session fields from its cookie. */
 void		 web_session_load(struct call *c);
+/* The request's session token's hash; -1 without a session. */
+int		 web_session_hash(const struct req *r, unsigned char hash[32]);
+/* Gives a browser without a session a pre-session token (login CSRF). */
+void		 web_pre_session(struct call *c);
+
+/* What proves the signed-in account: its password hash, its TOTP. */
+struct web_auth {
+	char		 hash[128];
+	unsigned char	 secret[32];
+	size_t		 secret_len;	/* 0: no second factor */
+	int64_t		 last_step;
+};
+/* Reads the request's account's proofs (the caller wipes).  0 or -1. */
+int		 web_account_auth(struct req *r, struct web_auth *out);
+/*
+ * Checks a second factor typed for the request's account: a TOTP code
+ * (0) or an unused recovery code (1), either spent by the check; -1
+ * when it is neither.
+ */
+int		 web_second_factor(struct req *r, const struct web_auth *a,
+		    const char *typed);
+/* The stored form of a normalised recovery code (SHA-256, hex). */
+void		 web_recovery_hash(const char *norm, char out[65]);
 
 #endif

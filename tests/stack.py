@@ -18,6 +18,7 @@ Command line (for the Makefile):
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -568,9 +570,38 @@ class Stack:
             conn.request(method, path, body=body, headers=h)
             r = conn.getresponse()
             data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+            # Several Set-Cookie lines are kept, one per line.
+            hdr = {}
+            for k, v in r.getheaders():
+                k = k.lower()
+                hdr[k] = hdr[k] + "\n" + v if k in hdr and \
+                    k == "set-cookie" else v
+            return r.status, hdr, data
         finally:
             conn.close()
+
+    def login(self, email, password, address=None):
+        """Signs in as a browser does: the sign-in page first (its
+        pre-session cookie and CSRF token), then the form.  Returns
+        (status, headers, the session cookie "name=value" or None)."""
+        extra = {"X-Forwarded-For": address} if address else {}
+        _, h, body = self.http("GET", "/login", headers=extra)
+        pre = [c.split(";")[0] for c in h.get("set-cookie", "").split("\n")
+               if c.startswith("__Host-orgaudit-pre=")]
+        csrf = re.search(rb'name="csrf" value="([^"]+)"', body)
+        form = {"email": email, "password": password}
+        if csrf:
+            form["csrf"] = csrf.group(1).decode()
+        hdr = dict(extra, **{"Content-Type":
+                             "application/x-www-form-urlencoded"})
+        if pre:
+            hdr["Cookie"] = pre[0]
+        status, h, _ = self.http("POST", "/login", headers=hdr,
+                                 body=urllib.parse.urlencode(form))
+        sess = [c.split(";")[0] for c in h.get("set-cookie", "").split("\n")
+                if c.startswith("__Host-orgaudit=") and
+                not c.startswith("__Host-orgaudit=;")]
+        return status, h, sess[0] if sess else None
 
     def api(self, path, token, expect=200):
         """GET path through nginx and decode the JSON; checks the status."""
@@ -680,6 +711,9 @@ def demo_start(port):
             sys.stdout.write(r.stderr)
         print("demo: starting orgaudit.fcgi and nginx ...", flush=True)
         st.start_web()
+        print("demo: starting orgaudit-worker (it makes the packs the "
+              "dashboard asks for) ...", flush=True)
+        st.start_worker()
     except StackError as e:
         st.stop()
         sys.exit("demo: %s" % e)
@@ -726,7 +760,12 @@ orgaudit is running at %(base)s/
     ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
     ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
 
-  evidence packs (also on each org's Evidence packs page):
+  your account (password, second factor, sessions): %(base)s/account
+  the tenant's own activity trail: %(base)s/activity
+    ORGAUDIT_CONF=%(conf)s build/orgaudit activity verify
+
+  evidence packs (also on each org's Evidence packs page, made by the
+  worker, whose log is run/demo/logs/worker.log):
     ORGAUDIT_CONF=%(conf)s build/orgaudit pack create --org %(org)d --start %(start)s --end %(now)s --out /tmp/pack.tar.gz
     curl -s %(base)s/api/v1/signing-key     # the published key and its fingerprint
     build/orgaudit pack verify /tmp/pack.tar.gz --fingerprint %(fp)s

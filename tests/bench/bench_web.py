@@ -57,10 +57,8 @@ def main():
         st.collect("--org", str(org), check=True)
         token = st.token(tenant)
         st.start_web()
-        status, h, _ = st.http("POST", "/login", body=urllib.parse.urlencode(
-            {"email": "bench@bench.example", "password": pw}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        cookie = h["set-cookie"].split(";")[0]
+        status, h, cookie = st.login("bench@bench.example", pw)
+        assert status == 303 and cookie, (status, h)
         page = "/orgs/%d/keys" % org
         status, _, body = st.http("GET", page, headers={"Cookie": cookie})
         assert status == 200

@@ -121,15 +121,31 @@ class WebClient:
     """A browser without a browser: one cookie jar, forms with CSRF.  Every
     body is appended to seen (a list), when given, for canary checks."""
 
-    def __init__(self, st, seen=None):
+    def __init__(self, st, seen=None, address=None):
         self.st = st
         self.seen = seen
-        self.cookie = None
+        self.cookies = {}
+        self.address = address
+
+    @property
+    def cookie(self):
+        """The session cookie "name=value", or None."""
+        v = self.cookies.get("__Host-orgaudit")
+        return "__Host-orgaudit=" + v if v else None
+
+    @cookie.setter
+    def cookie(self, nv):
+        self.cookies.pop("__Host-orgaudit", None)
+        if nv:
+            self.cookies["__Host-orgaudit"] = nv.split("=", 1)[1]
 
     def req(self, method, path, form=None, origin=True, headers=None):
         h = dict(headers or {})
-        if self.cookie:
-            h["Cookie"] = self.cookie
+        if self.address:
+            h["X-Forwarded-For"] = self.address
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in
+                                    self.cookies.items())
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -141,17 +157,35 @@ class WebClient:
         status, hdr, data = self.st.http(method, path, body=body, headers=h)
         if self.seen is not None:
             self.seen.append(data)
-        c = hdr.get("set-cookie", "")
-        if c.startswith("__Host-orgaudit="):
-            v = c.split(";")[0]
-            self.cookie = None if v.endswith("=") else v
+        for c in hdr.get("set-cookie", "").split("\n"):
+            if not c.startswith("__Host-orgaudit"):
+                continue
+            name, _, v = c.split(";")[0].partition("=")
+            if v:
+                self.cookies[name] = v
+            else:
+                self.cookies.pop(name, None)
         return status, hdr, data.decode("utf-8", "replace")
 
     def get(self, path, **kw):
         return self.req("GET", path, **kw)
 
     def post(self, path, form, **kw):
+        # Forms before a session carry the pre-session's token, as the
+        # sign-in page gives it; a test of a missing token passes its own.
+        if path in ("/login", "/reset") and "csrf" not in form:
+            form = dict(form, csrf=self.pre_csrf())
         return self.req("POST", path, form=form, **kw)
+
+    def pre_csrf(self):
+        """The sign-in page's CSRF token (and its pre-session cookie)."""
+        _, _, body = self.get("/login")
+        m = re.search(r'name="csrf" value="([^"]+)"', body)
+        if not m and self.cookie:
+            # Signed in already: the session's token starts again.
+            return self.csrf()
+        assert m, "no CSRF token on the sign-in page"
+        return m.group(1)
 
     def login(self, email, password):
         status, h, _ = self.post("/login", {"email": email,

@@ -22,9 +22,11 @@ S = {}
 seen = []                   # every body, for the canary check
 
 
-def Client():
-    """A browser without a browser, keeping every body for the canaries."""
-    return WebClient(st, seen)
+def Client(address=None):
+    """A browser without a browser, keeping every body for the canaries;
+    address, when given, is the client's (nginx takes X-Forwarded-For
+    from 127.0.0.1 in the test stack)."""
+    return WebClient(st, seen, address)
 
 
 def setup():
@@ -255,10 +257,8 @@ def sessions_expire_when_idle_and_at_their_limit():
 
 @test
 def the_cookie_is_host_only_secure_httponly_lax():
-    status, h, _ = st.http("POST", "/login", body=urllib.parse.urlencode(
-        {"email": "owner@a.example", "password": S["pw"]}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    c = h["set-cookie"]
+    status, h, _ = st.login("owner@a.example", S["pw"])
+    c = h["set-cookie"].split("\n")[0]
     assert c.startswith("__Host-orgaudit="), c
     for part in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
         assert part in c, (part, c)
@@ -271,7 +271,7 @@ def the_cookie_is_host_only_secure_httponly_lax():
 
 @test
 def sign_in_is_throttled_per_login_and_per_address():
-    c = Client()
+    c = Client("198.51.100.7")
     for _ in range(4):
         status, _, _ = c.post("/login", {"email": "owner@b.example",
                                          "password": "wrong wrong wrong"})
@@ -279,6 +279,20 @@ def sign_in_is_throttled_per_login_and_per_address():
     status, _, body = c.post("/login", {"email": "owner@b.example",
                                         "password": S["pw"]})
     assert status == 429 and "Too many failed sign-ins" in body, status
+    # A stranger's failures elsewhere never lock the user out: from
+    # another address the right password works at once.
+    status, h, _ = Client("203.0.113.9").post(
+        "/login", {"email": "owner@b.example", "password": S["pw"]})
+    assert status == 303 and h["location"] == "/orgs", (status, h)
+    # Each further failure of the pair waits twice as long (the 4th
+    # failure 30 s, the 5th 60 s, the 6th 120 s).
+    waits = []
+    for _ in range(2):
+        st.sql("UPDATE login_throttle SET locked_until = 0")
+        c.post("/login", {"email": "owner@b.example", "password": "nope"})
+        waits.append(int(st.sql("SELECT MAX(locked_until) -"
+                                " UNIX_TIMESTAMP() FROM login_throttle")[0][0]))
+    assert 55 <= waits[0] <= 60 and 115 <= waits[1] <= 120, waits
     # Unknown logins are throttled the same way: no account is revealed.
     for _ in range(4):
         c.post("/login", {"email": "nobody@b.example", "password": "x"})
