@@ -10,9 +10,14 @@
 #include "sql.h"
 
 #define PACK_SNAPS	5
-#define PACK_DATA_FILES	7
+#define PACK_DATA_FILES	8
+/* Format /1 packs end before the last data file, the activity trail. */
+#define PACK_FORMAT_1	"orgaudit-evidence-pack/1"
 
-/* An events.jsonl line up to the entry's canonical bytes, then '}'. */
+/*
+ * An events.jsonl line up to the entry's canonical bytes, then '}'; the
+ * lines of orgaudit_activity.jsonl have the same layout.
+ */
 #define PACK_EVENT_HEAD	\
 	"{\"seq\":%" PRId64 ",\"prev_hash\":\"%s\",\"hash\":\"%s\",\"entry\":"
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "activity.h"
 #include "audit-entry.h"
 #include "audit-chain.h"
 #include "pack-gzip.h"
@@ -162,7 +163,7 @@ const struct pack_snap pack_snaps[PACK_SNAPS] = {
 const char *const pack_data_files[PACK_DATA_FILES] = {
 	"users.jsonl", "projects.jsonl", "api_keys.jsonl",
 	"admin_api_keys.jsonl", "service_accounts.jsonl", "findings.jsonl",
-	"events.jsonl",
+	"events.jsonl", "orgaudit_activity.jsonl",
 };
 
 struct rowctx {
@@ -264,6 +265,31 @@ event_row(const struct chain_row *row, void *arg)
 		memcpy(x->first_hash, hash, sizeof(hash));
 	}
 	x->last_seq = row->seq;
+	memcpy(x->last_hash, hash, sizeof(hash));
+	return x->pf->failed ? 1 : 0;
+}
+
+/* One row of the tenant's activity trail in the period. */
+static int
+activity_line(int64_t seq, const unsigned char *prev_raw,
+    const unsigned char *hash_raw, const char *body, size_t len, void *arg)
+{
+	struct evctx	*x = arg;
+	char		 prev[65], hash[65];
+
+	hex_encode(prev_raw, 32, prev);
+	hex_encode(hash_raw, 32, hash);
+	buf_reset(&x->line);
+	buf_printf(&x->line, PACK_EVENT_HEAD, seq, prev, hash);
+	buf_add(&x->line, body, len);
+	buf_addc(&x->line, '}');
+	pf_line(x->pf, &x->line);
+	if (x->first_seq == 0) {
+		x->first_seq = seq;
+		memcpy(x->first_prev, prev, sizeof(prev));
+		memcpy(x->first_hash, hash, sizeof(hash));
+	}
+	x->last_seq = seq;
 	memcpy(x->last_hash, hash, sizeof(hash));
 	return x->pf->failed ? 1 : 0;
 }
@@ -412,6 +438,11 @@ readme(const char *org_name, const char *openai_org, int64_t start,
 	    "in chain order:\n"
 	    "                          hash = SHA-256(prev_hash bytes || "
 	    "entry bytes)\n"
+	    "  orgaudit_activity.jsonl what the tenant's people, tokens, "
+	    "operator and worker\n"
+	    "                          did in orgaudit during the period, "
+	    "in chain order,\n"
+	    "                          chained the same way\n"
 	    "  manifest.json           what is in the pack: every file's "
 	    "SHA-256, size and\n"
 	    "                          records, the period, the chain's "
@@ -576,7 +607,9 @@ struct build {
 	struct pfile		 files[PACK_DATA_FILES];
 	size_t			 nfiles;
 	struct rowctx		 rx;
-	struct evctx		 ex;
+	struct evctx		 ex, ax;	/* events, activity */
+	size_t			 ex_file, ax_file;
+	char			 act_head[96];	/* the trail before end */
 	char			*rtext, *mtext;
 	size_t			 rlen, mlen, plen;
 	const char		*pem;
@@ -590,6 +623,18 @@ struct build {
 /* How a step ended; B_DONE: res says it (a refusal, a broken chain). */
 enum step { B_OK, B_DONE, B_DB, B_IO, B_ARCHIVE, B_BADDATA };
 
+/* The last row of the trail before the period's end: "seq hash". */
+static int
+act_head_row(const struct db_row *r, void *arg)
+{
+	char	 hex[65] = "";
+
+	if (r->len[1] == 32)
+		hex_encode((const unsigned char *)r->v[1], 32, hex);
+	snprintf(arg, 96, "%" PRId64 " %s", db_row_int(r, 0), hex);
+	return 1;
+}
+
 /*
  * What the pack holds, as one SHA-256: the same inputs give the same
  * bytes, so a request with these inputs needs no work.
@@ -602,9 +647,9 @@ build_inputs(struct build *b)
 	size_t		 i;
 
 	buf_printf(&in, "%s\norg %" PRId64 "\nperiod %" PRId64 " %" PRId64
-	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\n", PACK_FORMAT,
-	    b->rq->org, b->rq->start, b->rq->end, b->head.seq, b->head.hash,
-	    b->prev, b->key_fp);
+	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\nactivity %s\n",
+	    PACK_FORMAT, b->rq->org, b->rq->start, b->rq->end, b->head.seq,
+	    b->head.hash, b->prev, b->key_fp, b->act_head);
 	for (i = 0; i < PACK_SNAPS; i++)
 		buf_printf(&in, "%s %" PRId64 " %" PRId64 "\n",
 		    pack_snaps[i].stream, b->pulls[i].found ? b->pulls[i].gen :
@@ -651,7 +696,9 @@ build_choose(struct build *b)
 	if (DB_QUERY(b->db, SQL_PACK_PREVIOUS, str_row, b->prev,
 	    DV_I(rq->org), DV_I(rq->start)) < 0 ||
 	    DB_QUERY(b->db, SQL_PACK_HEAD, head_row, &b->head,
-	    DV_I(rq->org)) < 0)
+	    DV_I(rq->org)) < 0 ||
+	    DB_QUERY(b->db, SQL_ACTIVITY_LAST_BEFORE, act_head_row, b->act_head,
+	    DV_I(rq->tenant), DV_I(rq->end)) < 0)
 		return B_DB;
 	build_inputs(b);
 	return B_OK;
@@ -749,7 +796,18 @@ build_files(struct build *b)
 	}
 	if (pf_close(pf) != 0)
 		return B_IO;
-	b->nfiles++;
+	b->ex_file = b->nfiles++;
+	/* The tenant's own trail in the period. */
+	pf = &b->files[b->nfiles];
+	if (pf_open(pf, b->tmpl, "orgaudit_activity.jsonl") != 0)
+		return B_IO;
+	b->ax.pf = pf;
+	if (activity_walk(b->db, rq->tenant, rq->start, rq->end, activity_line,
+	    &b->ax) != 0)
+		return B_DB;
+	if (pf->failed || pf_close(pf) != 0)
+		return B_IO;
+	b->ax_file = b->nfiles++;
 	return B_OK;
 }
 
@@ -796,15 +854,16 @@ manifest_streams(struct build *b)
 	return o;
 }
 
-/* The manifest's "events": their count and where they sit in the chain. */
+/*
+ * The manifest's "events" and "activity": their count and where they sit
+ * in their chain.
+ */
 static json_t *
-manifest_events(struct build *b)
+manifest_chain(const struct evctx *x, const struct pfile *pf)
 {
-	const struct evctx	*x = &b->ex;
 	json_t			*ev;
 
-	ev = json_pack("{s:I}", "records",
-	    (json_int_t)b->files[b->nfiles - 1].records);
+	ev = json_pack("{s:I}", "records", (json_int_t)pf->records);
 	if (x->first_seq > 0) {
 		json_object_set_new(ev, "first_seq", json_integer(x->first_seq));
 		json_object_set_new(ev, "first_prev_hash",
@@ -846,7 +905,10 @@ build_manifest(struct build *b)
 	json_object_set_new(man, "as_of", json_string(when));
 	json_object_set_new(man, "streams", manifest_streams(b));
 	json_object_set_new(man, "files", manifest_files(b));
-	json_object_set_new(man, "events", manifest_events(b));
+	json_object_set_new(man, "events", manifest_chain(&b->ex,
+	    &b->files[b->ex_file]));
+	json_object_set_new(man, "activity", manifest_chain(&b->ax,
+	    &b->files[b->ax_file]));
 	json_object_set_new(man, "previous_manifest_sha256", b->prev[0] ?
 	    json_string(b->prev) : json_null());
 	json_object_set_new(man, "signing_key", json_pack("{s:s, s:s}",

@@ -40,7 +40,7 @@ static const char *const describing[F_DATA] = {
 
 struct vfile {
 	const char	*name;
-	bool		 seen, small, jsonl, events;
+	bool		 seen, small, jsonl, events, activity;
 	EVP_MD_CTX	*md;
 	char		 sha[65];
 	int64_t		 bytes, records;
@@ -65,7 +65,8 @@ struct verify {
 	int		 problems;
 	int64_t		 total, max_total;	/* bytes uncompressed */
 	struct vfile	 f[NFILES];
-	struct evsum	 ev;
+	size_t		 nfiles;	/* those of the pack's format */
+	struct evsum	 ev, act;	/* events, the activity trail */
 	char		 top[256];
 	bool		 top_set;
 	char		 fp[SIGN_FP_LEN + 1];	/* the key that verified */
@@ -183,11 +184,13 @@ hex32(const char *s, unsigned char out[32])
 		    hex_digit(s[2 * i + 1]));
 }
 
-/* One events.jsonl line (without its newline): layout, hash, link. */
+/*
+ * One line of events.jsonl or orgaudit_activity.jsonl (without its
+ * newline), into e: layout, hash, link.
+ */
 static void
-event_line(struct verify *v, struct vfile *f, const char *p, size_t n)
+event_line(struct evsum *e, struct vfile *f, const char *p, size_t n)
 {
-	struct evsum	*e = &v->ev;
 	unsigned char	 prev[32], hash[32], want[32];
 	const char	*s = p, *end = p + n;
 	char		*q;
@@ -260,8 +263,9 @@ static void
 end_line(struct verify *v, struct vfile *f)
 {
 	f->records++;
-	if (f->events)
-		event_line(v, f, f->line.p ? f->line.p : "", f->line.len);
+	if (f->events || f->activity)
+		event_line(f->events ? &v->ev : &v->act, f, f->line.p ?
+		    f->line.p : "", f->line.len);
 	else
 		json_line(f, f->line.p ? f->line.p : "", f->line.len);
 	buf_reset(&f->line);
@@ -272,7 +276,8 @@ take(struct verify *v, struct vfile *f, const char *p, size_t n)
 {
 	const char	*nl;
 
-	size_t		 line_max = f->events ? EVENT_LINE_MAX : LINE_MAX_LEN;
+	size_t		 line_max = f->events || f->activity ? EVENT_LINE_MAX :
+	    LINE_MAX_LEN;
 
 	EVP_DigestUpdate(f->md, p, n);
 	f->bytes += (int64_t)n;
@@ -332,7 +337,10 @@ v_init(struct verify *v, FILE *out)
 		v->f[i].small = i < F_DATA;
 		v->f[i].jsonl = i >= F_DATA;
 		v->f[i].events = strcmp(v->f[i].name, "events.jsonl") == 0;
+		v->f[i].activity = strcmp(v->f[i].name,
+		    "orgaudit_activity.jsonl") == 0;
 	}
+	v->nfiles = NFILES;
 }
 
 static void
@@ -483,7 +491,7 @@ check_files(struct verify *v, json_t *man)
 
 	want[n++] = "README.txt";
 	want[n++] = "public-key.pem";
-	for (i = 0; i < PACK_DATA_FILES; i++)
+	for (i = 0; i < v->nfiles - F_DATA; i++)
 		want[n++] = pack_data_files[i];
 	if (!json_is_array(files) || json_array_size(files) != n) {
 		problem(v, "manifest.json: its file list is not the pack's");
@@ -538,7 +546,7 @@ check_sums(struct verify *v)
 
 	if (!v->f[F_SUMS].seen)
 		return;
-	for (i = 0; i < NFILES; i++)
+	for (i = 0; i < v->nfiles; i++)
 		if (i != F_SUMS)
 			buf_printf(&want, "%s  %s\n", v->f[i].seen ?
 			    v->f[i].sha : "", v->f[i].name);
@@ -595,7 +603,7 @@ check_sums_lines(struct verify *v)
 			bad++;
 		}
 	}
-	for (i = 0; i < NFILES; i++)
+	for (i = 0; i < v->nfiles; i++)
 		if (i != F_SUMS && !listed[i]) {
 			problem(v, "SHA256SUMS: %s is missing", v->f[i].name);
 			bad++;
@@ -605,15 +613,19 @@ check_sums_lines(struct verify *v)
 		    "changed)");
 }
 
+/*
+ * The manifest's summary of a chained file (its "events" or "activity")
+ * against what the file holds.
+ */
 static void
-check_events(struct verify *v, json_t *man)
+check_chain(struct verify *v, json_t *man, const char *key,
+    const struct evsum *s, const char *file, const char *what)
 {
-	json_t		*e = json_object_get(man, "events");
-	struct evsum	*s = &v->ev;
+	json_t		*e = json_object_get(man, key);
 	bool		 same;
 
 	if (!json_is_object(e)) {
-		problem(v, "manifest.json: no events summary");
+		problem(v, "manifest.json: no %s summary", key);
 		return;
 	}
 	same = jint(e, "records") == s->count;
@@ -629,14 +641,14 @@ check_events(struct verify *v, json_t *man)
 	else
 		same = same && json_object_get(e, "first_seq") == NULL;
 	if (!same)
-		problem(v, "events.jsonl: its chain positions are not the ones "
-		    "the manifest lists");
+		problem(v, "%s: its chain positions are not the ones the "
+		    "manifest lists", file);
 	else if (s->any)
-		okay(v, "%" PRId64 " events, seq %" PRId64 " to %" PRId64
-		    ", each hash and link checked", s->count, s->first_seq,
-		    s->last_seq);
+		okay(v, "%" PRId64 " %s, seq %" PRId64 " to %" PRId64
+		    ", each hash and link checked", s->count, what,
+		    s->first_seq, s->last_seq);
 	else
-		okay(v, "no events in the period");
+		okay(v, "no %s in the period", what);
 }
 
 /*
@@ -765,7 +777,7 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 	struct buf	 key = { 0 };
 	json_t		*man = NULL;
 	json_error_t	 jerr;
-	const char	*kfp;
+	const char	*kfp, *fmt;
 	size_t		 i;
 	int		 rc;
 
@@ -776,7 +788,14 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 		v_free(&v);
 		return -1;
 	}
-	for (i = 0; i < NFILES; i++)
+	/* The format says which files the pack has: /1 had no trail. */
+	if (v.f[F_MANIFEST].seen)
+		man = json_loadb(v.f[F_MANIFEST].mem.p ? v.f[F_MANIFEST].mem.p :
+		    "", v.f[F_MANIFEST].mem.len, 0, &jerr);
+	fmt = man != NULL ? jstr(man, "format") : NULL;
+	if (fmt != NULL && strcmp(fmt, PACK_FORMAT_1) == 0)
+		v.nfiles = NFILES - 1;
+	for (i = 0; i < v.nfiles; i++)
 		if (!v.f[i].seen)
 			problem(&v, "%s is missing", v.f[i].name);
 		else if (v.f[i].bad_lines > 0)
@@ -792,22 +811,25 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 	}
 	check_trust(&v, opts->public_key != NULL ? &key : NULL,
 	    opts->fingerprint);
-	if (v.f[F_MANIFEST].seen && (man = json_loadb(v.f[F_MANIFEST].mem.p ?
-	    v.f[F_MANIFEST].mem.p : "", v.f[F_MANIFEST].mem.len, 0,
-	    &jerr)) == NULL)
+	if (v.f[F_MANIFEST].seen && man == NULL)
 		problem(&v, "manifest.json: not JSON: %s", jerr.text);
 	if (man != NULL) {
-		if (jstr(man, "format") == NULL || strcmp(jstr(man, "format"),
-		    PACK_FORMAT) != 0)
-			problem(&v, "manifest.json: not a %s manifest",
-			    PACK_FORMAT);
+		if (fmt == NULL || (strcmp(fmt, PACK_FORMAT) != 0 &&
+		    strcmp(fmt, PACK_FORMAT_1) != 0))
+			problem(&v, "manifest.json: not a %s (or %s) manifest",
+			    PACK_FORMAT, PACK_FORMAT_1);
 		kfp = jstr(json_object_get(man, "signing_key"), "fingerprint");
 		if (v.fp[0] != '\0' && (kfp == NULL || strcmp(kfp, v.fp) != 0))
 			problem(&v, "manifest.json: names signing key %.16s…, "
 			    "not the key used", kfp ? kfp : "(none)");
 		check_files(&v, man);
 		check_sums(&v);
-		check_events(&v, man);
+		check_chain(&v, man, "events", &v.ev, "events.jsonl",
+		    "events");
+		if (v.nfiles == NFILES)
+			check_chain(&v, man, "activity", &v.act,
+			    "orgaudit_activity.jsonl", "rows of the activity "
+			    "trail");
 		if (opts->previous != NULL)
 			check_previous(&v, man, opts->previous,
 			    opts->public_key ? &key : NULL, opts->fingerprint);

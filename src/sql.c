@@ -851,6 +851,9 @@ static const struct {
 	    " AND (? IS NULL OR a.action = ?)"
 	    " AND (? IS NULL OR a.at >= ?) AND (? IS NULL OR a.at < ?)"
 	    " ORDER BY a.seq DESC LIMIT ?"),
+	STMT(SQL_ACTIVITY_LAST_BEFORE,
+	    "SELECT seq, hash FROM activity WHERE tenant_id = ? AND at < ?"
+	    " ORDER BY seq DESC LIMIT 1"),
 	STMT(SQL_TOKEN_TENANT,
 	    "SELECT tenant_id FROM api_token WHERE id = ?"),
 	STMT(SQL_ACTIVITY_TENANTS,

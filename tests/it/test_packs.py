@@ -120,10 +120,11 @@ def a_pack_passes_tar_sha256sum_and_openssl():
                             "public-key.pem", "SHA256SUMS", "users.jsonl",
                             "projects.jsonl", "api_keys.jsonl",
                             "admin_api_keys.jsonl", "service_accounts.jsonl",
-                            "findings.jsonl", "events.jsonl"]), names
+                            "findings.jsonl", "events.jsonl",
+                            "orgaudit_activity.jsonl"]), names
     r = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top,
                        capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.count(": OK") == 11, r.stdout
+    assert r.returncode == 0 and r.stdout.count(": OK") == 12, r.stdout
     r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
                         "public-key.pem", "-rawin", "-in", "manifest.json",
                         "-sigfile", "manifest.sig"], cwd=top,
@@ -135,7 +136,7 @@ def a_pack_passes_tar_sha256sum_and_openssl():
                        capture_output=True, text=True)
     assert r.returncode == 0, r
     man = json.load(open(os.path.join(top, "manifest.json")))
-    assert man["format"] == "orgaudit-evidence-pack/1"
+    assert man["format"] == "orgaudit-evidence-pack/2"
     assert man["org"]["id"] == S["org"]
     assert man["signing_key"]["fingerprint"] == S["fp"]
     assert man["previous_manifest_sha256"] is None
@@ -152,6 +153,25 @@ def a_pack_passes_tar_sha256sum_and_openssl():
         if prev and ev["seq"] == prev["seq"] + 1:
             assert ev["prev_hash"] == prev["hash"]
         prev = ev
+    # The tenant's own trail in the period: the operator's tenant, tokens
+    # and org, chained the same way, consecutive.
+    acts = open(os.path.join(top, "orgaudit_activity.jsonl"),
+                "rb").read().splitlines()
+    assert len(acts) == man["activity"]["records"] >= 4, acts
+    prev = None
+    for raw in acts:
+        a = json.loads(raw)
+        entry = raw[raw.index(b'"entry":') + 8:-1]
+        assert hashlib.sha256(bytes.fromhex(a["prev_hash"]) + entry) \
+            .hexdigest() == a["hash"]
+        assert S["t0"] <= a["entry"]["at"] < S["t1"]
+        assert a["entry"]["tenant"] == S["tenant"]
+        if prev:
+            assert a["seq"] == prev["seq"] + 1 and \
+                a["prev_hash"] == prev["hash"]
+        prev = a
+    assert {"tenant.added", "token.created", "org.connected"} <= \
+        {json.loads(x)["entry"]["action"] for x in acts}
     # As of the pull; no address anywhere; README says how to check.
     users = [json.loads(x) for x in open(os.path.join(top, "users.jsonl"))]
     assert len(users) == 13 and all("email_sha256" in u for u in users)
@@ -164,6 +184,55 @@ def a_pack_passes_tar_sha256sum_and_openssl():
     assert rc == 0 and "pack verifies" in out, out
     diag("%d events, %d users; tar, sha256sum -c and openssl pkeyutl accept "
          "it" % (len(lines), len(users)))
+
+
+@test
+def a_pack_of_the_first_format_without_the_trail_still_verifies():
+    """Packs made before the activity trail (orgaudit-evidence-pack/1)
+    have no orgaudit_activity.jsonl; verify checks them as they are, and
+    refuses a /2 pack without it."""
+    files, top = members(S["a"])
+    man = json.loads(dict(files)["manifest.json"])
+    man["format"] = "orgaudit-evidence-pack/1"
+    del man["activity"]
+    man["files"] = [f for f in man["files"]
+                    if f["name"] != "orgaudit_activity.jsonl"]
+    mtext = (json.dumps(man, indent=2, sort_keys=True) + "\n").encode()
+    d = os.path.join(OUT, "v1")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "manifest.json"), "wb") as f:
+        f.write(mtext)
+    subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+                    st.path("etc", "signing.key"), "-in",
+                    os.path.join(d, "manifest.json"), "-out",
+                    os.path.join(d, "manifest.sig")], check=True)
+    sig = open(os.path.join(d, "manifest.sig"), "rb").read()
+    kept = [(n, mtext if n == "manifest.json" else sig if n ==
+             "manifest.sig" else b) for n, b in files
+            if n not in ("orgaudit_activity.jsonl", "SHA256SUMS")]
+    sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
+                   for n, b in kept).encode()
+    at = [n for n, _ in files].index("SHA256SUMS")
+    kept.insert(at, ("SHA256SUMS", sums))
+    v1 = os.path.join(OUT, "v1.tar.gz")
+    repack(kept, top, v1)
+    rc, out = verify(v1, "--public-key", S["pub"])
+    assert rc == 0 and "pack verifies" in out, out
+    # The same files under format /2: the trail is missing.
+    man["format"] = "orgaudit-evidence-pack/2"
+    mtext = (json.dumps(man, indent=2, sort_keys=True) + "\n").encode()
+    with open(os.path.join(d, "manifest.json"), "wb") as f:
+        f.write(mtext)
+    subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+                    st.path("etc", "signing.key"), "-in",
+                    os.path.join(d, "manifest.json"), "-out",
+                    os.path.join(d, "manifest.sig")], check=True)
+    sig = open(os.path.join(d, "manifest.sig"), "rb").read()
+    kept = [(n, mtext if n == "manifest.json" else sig if n ==
+             "manifest.sig" else b) for n, b in kept]
+    repack(kept, top, v1)
+    rc, out = verify(v1, "--public-key", S["pub"])
+    assert rc == 1 and "orgaudit_activity.jsonl is missing" in out, out
 
 
 @test
