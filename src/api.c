@@ -403,3 +403,17 @@ api_activity(struct call *c)
 	    c->q[P_UNTIL].i : -1, call_str(c, P_CURSOR), c->limit, &out);
 	list_send(c, rc, out, "activity");
 }
+
+/* GET /api/v1/findings/summary: the tenant's findings at a glance. */
+void
+api_findings_summary(struct call *c)
+{
+	json_t	*out = NULL;
+
+	if (list_findings_summary(c->r->db, c->r->tenant, now_s(), &out) !=
+	    LIST_OK) {
+		call_db_error(c, "findings");
+		return;
+	}
+	http_json(c->r, 200, out, NULL);
+}

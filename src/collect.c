@@ -24,6 +24,7 @@
 #include "oa-client.h"
 #include "oa-page.h"
 #include "redact.h"
+#include "rules.h"
 #include "strset.h"
 #include "vault.h"
 #include "wq.h"
@@ -943,6 +944,25 @@ run_analyze(struct run *run)
 }
 
 /*
+ * The findings engine over this pull: each rule whose streams were all
+ * pulled in full.  Its failure is logged and leaves the findings as they
+ * were; the snapshots are stored either way.
+ */
+static void
+run_rules(struct run *run)
+{
+	struct rules_pull	 pull[ST__MAX];
+	enum stream_id		 i;
+
+	for (i = 0; i < ST__MAX; i++) {
+		pull[i].stream = run->st[i].def->name;
+		pull[i].ok = run->st[i].final == SS_OK;
+	}
+	rules_run(run->db, run->conf, run->org, run->run_id, run->now, pull,
+	    ST__MAX);
+}
+
+/*
  * Records the day's billing snapshot: the user and project counts now
  * current, under the UTC day the run started.
  */
@@ -1033,6 +1053,7 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	    run.st[ST_PROJECTS].final == SS_OK)
 		day_put(&run);
 	run_analyze(&run);
+	run_rules(&run);
 	if (run.openai_org[0] != '\0')
 		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
 		    DV_S(run.openai_org));

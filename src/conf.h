@@ -20,6 +20,11 @@ struct conf {
 	char	*master_key_file;
 	char	*openai_base_url;
 	int64_t	 stale_days;
+	/* The findings engine's thresholds (rules.c). */
+	int64_t	 rotation_days;
+	int64_t	 invite_days;
+	int64_t	 max_owners;
+	char	*key_creators;		/* user IDs and addresses */
 	int64_t	 collect_concurrency;
 	int64_t	 page_limit;
 	int64_t	 http_timeout;

@@ -363,6 +363,98 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	return LIST_OK;
 }
 
+/* A finding as the API shows it: "fnd_<n>". */
+static json_t *
+view_finding(const struct db_row *r)
+{
+	json_t	*o = view_cols(r, SQL_FINDING_PAGE, "orgaudit.finding");
+
+	json_object_set_new(o, "id", json_sprintf("fnd_%s",
+	    db_row_str(r, FC_ID)));
+	json_object_del(o, "org_id");
+	return o;
+}
+
+enum list_rc
+list_findings(struct db *db, int64_t tenant, int64_t org,
+    const struct finding_filter *f, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct page_out	 p;
+	int64_t		 before = INT64_MAX;
+	const char	*status = f->status != NULL ? f->status : "open";
+
+	page_init(&p, 'f', limit, view_finding);
+	if (cursor_int(cursor, 'f', &before) != 0)
+		return page_fail(&p, LIST_BAD_CURSOR);
+	if (DB_QUERY(db, SQL_FINDING_PAGE, page_row, &p, DV_I(tenant),
+	    DV_I(org), DV_I(before), DV_S(status), DV_S(status), DV_S(status),
+	    DV_S(f->rule), DV_S(f->rule), DV_S(f->severity),
+	    DV_S(f->severity), DV_S(f->subject), DV_S(f->subject),
+	    DV_I(limit + 1)) < 0)
+		return page_fail(&p, LIST_DB);
+	*out = page_done(&p);
+	return LIST_OK;
+}
+
+static int
+open_count_row(const struct db_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:I}",
+	    "org_id", (json_int_t)db_row_int(r, 0), "org_name", db_row_str(r,
+	    1), "rule", db_row_str(r, 2), "severity", db_row_str(r, 3), "open",
+	    (json_int_t)db_row_int(r, 4)));
+	return 0;
+}
+
+static int
+mttr_row(const struct db_row *r, void *arg)
+{
+	int64_t	 n = db_row_int(r, 1);
+
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I}", "rule",
+	    db_row_str(r, 0), "resolved", (json_int_t)n,
+	    "mean_seconds_to_resolve", (json_int_t)(n > 0 ? db_row_int(r, 2) /
+	    n : 0)));
+	return 0;
+}
+
+static int
+over_time_row(const struct db_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:I}", "at",
+	    (json_int_t)db_row_int(r, 0), "open", (json_int_t)db_row_int(r,
+	    1)));
+	return 0;
+}
+
+/*
+ * The tenant's findings: open ones per org, rule and severity; the mean
+ * time to resolve per rule over the last 90 days; and how many were open
+ * at the end of each of the last 30 days.
+ */
+enum list_rc
+list_findings_summary(struct db *db, int64_t tenant, int64_t now,
+    json_t **out)
+{
+	json_t	*open = json_array(), *mttr = json_array(), *days = json_array();
+
+	if (DB_QUERY(db, SQL_FINDING_OPEN_COUNTS, open_count_row, open,
+	    DV_I(tenant)) < 0 || DB_QUERY(db, SQL_FINDING_MTTR, mttr_row, mttr,
+	    DV_I(tenant), DV_I(now - 90 * 86400)) < 0 ||
+	    DB_QUERY(db, SQL_FINDING_OVER_TIME, over_time_row, days, DV_I(now),
+	    DV_I(now - 30 * 86400), DV_I(tenant)) < 0) {
+		json_decref(open);
+		json_decref(mttr);
+		json_decref(days);
+		return LIST_DB;
+	}
+	*out = json_pack("{s:s, s:o, s:o, s:o}", "object",
+	    "orgaudit.findings_summary", "open", open,
+	    "time_to_resolve_90_days", mttr, "open_over_30_days", days);
+	return LIST_OK;
+}
+
 /* orgaudit's own trail, newest first ('y': by seq). */
 enum list_rc
 list_activity(struct db *db, int64_t tenant, const char *action,
@@ -508,6 +600,8 @@ list_project_names(struct db *db, int64_t tenant, int64_t org, json_t **out)
 
 static enum list_rc	build_keys(struct call *, const char *, int64_t,
 			    json_t **);
+static enum list_rc	build_findings(struct call *, const char *, int64_t,
+			    json_t **);
 static enum list_rc	build_events(struct call *, const char *, int64_t,
 			    json_t **);
 static enum list_rc	build_runs(struct call *, const char *, int64_t,
@@ -553,6 +647,14 @@ static const struct list_def lists[] = {
 	    .cursor = 'm', .stmt = SQL_MEMBER_PAGE, .stream = "project_users",
 	    .object = "orgaudit.project_member", .filters = NO_FILTERS,
 	    .per_project = true },
+	{ .name = "findings", .title = "Findings", .tab = "Findings",
+	    .tpl = "findings", .cursor = 'f', .stmt = SQL_FINDING_PAGE,
+	    .filters = NO_FILTERS,
+	    .api_params = P(P_FINDING_STATUS) | P(P_RULE) | P(P_SEVERITY) |
+	    P(P_SUBJECT),
+	    .page_params = P(P_FINDING_STATUS) | P(P_RULE) | P(P_SEVERITY) |
+	    P(P_SUBJECT),
+	    .build = build_findings, .decorate = web_findings_filters },
 	{ .name = "events", .title = "Audit log", .tab = "Audit log",
 	    .tpl = "events", .cursor = 'e', .stmt = SQL_EVENT_PAGE,
 	    .filters = NO_FILTERS,
@@ -691,6 +793,20 @@ build_keys(struct call *c, const char *cursor, int64_t limit, json_t **out)
 	f.project = call_str(c, P_PROJECT);
 	return list_keys(c->r->db, c->r->tenant, c->org, &f, cursor, limit,
 	    out);
+}
+
+static enum list_rc
+build_findings(struct call *c, const char *cursor, int64_t limit,
+    json_t **out)
+{
+	struct finding_filter	 f;
+
+	f.status = call_str(c, P_FINDING_STATUS);
+	f.rule = call_str(c, P_RULE);
+	f.severity = call_str(c, P_SEVERITY);
+	f.subject = call_str(c, P_SUBJECT);
+	return list_findings(c->r->db, c->r->tenant, c->org, &f, cursor,
+	    limit, out);
 }
 
 /* The audit log; the API names the type filter "type", the page's form

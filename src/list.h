@@ -119,6 +119,20 @@ enum list_rc	 list_packs(struct db *db, int64_t tenant, int64_t org,
 		    const char *cursor, int64_t limit, json_t **out);
 
 /* Counts of keys by age of last use: [{"label","count"}…], six buckets. */
+/* An org's findings; NULL is any (status: open). */
+struct finding_filter {
+	const char	*status;	/* open, resolved, all */
+	const char	*rule;
+	const char	*severity;
+	const char	*subject;	/* a subject's id */
+};
+enum list_rc	 list_findings(struct db *db, int64_t tenant, int64_t org,
+		    const struct finding_filter *f, const char *cursor,
+		    int64_t limit, json_t **out);
+/* The tenant's findings: open counts, time to resolve, open over time. */
+enum list_rc	 list_findings_summary(struct db *db, int64_t tenant,
+		    int64_t now, json_t **out);
+
 /* orgaudit's own trail; action NULL, since / until < 0: any. */
 enum list_rc	 list_activity(struct db *db, int64_t tenant,
 		    const char *action, int64_t since, int64_t until,

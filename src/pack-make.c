@@ -107,7 +107,8 @@ pf_abandon(struct pfile *pf)
 
 /* -- the snapshot files ------------------------------------------------ */
 
-enum ctype { C_STR, C_INT, C_BOOL };
+/* C_JSON: JSON text from the database, written again sorted and compact. */
+enum ctype { C_STR, C_INT, C_BOOL, C_JSON };
 
 struct col {
 	const char	*name;
@@ -137,9 +138,11 @@ static const struct col svcacct_cols[] = {
 	{ "project_id", C_STR }, { "role", C_STR },
 };
 static const struct col finding_cols[] = {
-	{ "finding", C_STR }, { "key_id", C_STR }, { "owner_id", C_STR },
-	{ "project_id", C_STR }, { "reason", C_STR }, { "redacted", C_STR },
-	{ "stream", C_STR },
+	{ "evidence", C_JSON }, { "id", C_STR }, { "message", C_STR },
+	{ "open_at_end", C_BOOL }, { "opened_at", C_INT },
+	{ "resolved_at", C_INT }, { "rule", C_STR }, { "severity", C_STR },
+	{ "subject_id", C_STR }, { "subject_name", C_STR },
+	{ "subject_type", C_STR },
 };
 
 #define COLS(a)	a, sizeof(a) / sizeof(a[0])
@@ -175,6 +178,25 @@ struct rowctx {
 };
 
 /* One row as a JSON object with its keys in order. */
+/* JSON text appended to b in one canonical form; -1 if it is not JSON. */
+static int
+json_again(const char *p, size_t n, struct buf *b)
+{
+	json_t	*j = json_loadb(p != NULL ? p : "", n, 0, NULL);
+	char	*s;
+
+	if (j == NULL)
+		return -1;
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+	    JSON_ENCODE_ANY);
+	json_decref(j);
+	if (s == NULL)
+		return -1;
+	buf_adds(b, s);
+	free(s);
+	return 0;
+}
+
 static int
 snap_row(const struct db_row *r, void *arg)
 {
@@ -193,6 +215,12 @@ snap_row(const struct db_row *r, void *arg)
 			buf_printf(&x->line, "%" PRId64, db_row_int(r, i));
 		else if (x->cols[i].t == C_BOOL)
 			buf_adds(&x->line, db_row_int(r, i) ? "true" : "false");
+		else if (x->cols[i].t == C_JSON) {
+			if (json_again(r->v[i], r->len[i], &x->line) != 0) {
+				x->bad = true;
+				return 1;
+			}
+		}
 		else if (audit_json_string(r->v[i], r->len[i], &x->line) != 0) {
 			x->bad = true;
 			return 1;
@@ -431,9 +459,12 @@ readme(const char *org_name, const char *openai_org, int64_t start,
 	    "a prefix,\n"
 	    "                          keys only as type and last four "
 	    "characters)\n"
-	    "  findings.jsonl          keys unused too long (stale) or whose "
-	    "owner left\n"
-	    "                          (orphan), as of that time\n"
+	    "  findings.jsonl          every finding (a stale or orphan key, "
+	    "a risky setting)\n"
+	    "                          open at any time in the period, with "
+	    "when it opened\n"
+	    "                          and, within the period, when it was "
+	    "resolved\n"
 	    "  events.jsonl            the audit log entries of the period, "
 	    "in chain order:\n"
 	    "                          hash = SHA-256(prev_hash bytes || "
@@ -610,6 +641,7 @@ struct build {
 	struct evctx		 ex, ax;	/* events, activity */
 	size_t			 ex_file, ax_file;
 	char			 act_head[96];	/* the trail before end */
+	char			 findings[48];	/* "count last-id" */
 	char			*rtext, *mtext;
 	size_t			 rlen, mlen, plen;
 	const char		*pem;
@@ -622,6 +654,15 @@ struct build {
 
 /* How a step ended; B_DONE: res says it (a refusal, a broken chain). */
 enum step { B_OK, B_DONE, B_DB, B_IO, B_ARCHIVE, B_BADDATA };
+
+/* The period's findings, as "count last-id". */
+static int
+findings_sum_row(const struct db_row *r, void *arg)
+{
+	snprintf(arg, 48, "%" PRId64 " %" PRId64, db_row_int(r, 0),
+	    db_row_int(r, 1));
+	return 1;
+}
 
 /* The last row of the trail before the period's end: "seq hash". */
 static int
@@ -647,9 +688,10 @@ build_inputs(struct build *b)
 	size_t		 i;
 
 	buf_printf(&in, "%s\norg %" PRId64 "\nperiod %" PRId64 " %" PRId64
-	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\nactivity %s\n",
-	    PACK_FORMAT, b->rq->org, b->rq->start, b->rq->end, b->head.seq,
-	    b->head.hash, b->prev, b->key_fp, b->act_head);
+	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\nactivity %s\n"
+	    "findings %s\n", PACK_FORMAT, b->rq->org, b->rq->start, b->rq->end,
+	    b->head.seq, b->head.hash, b->prev, b->key_fp, b->act_head,
+	    b->findings);
 	for (i = 0; i < PACK_SNAPS; i++)
 		buf_printf(&in, "%s %" PRId64 " %" PRId64 "\n",
 		    pack_snaps[i].stream, b->pulls[i].found ? b->pulls[i].gen :
@@ -698,7 +740,9 @@ build_choose(struct build *b)
 	    DB_QUERY(b->db, SQL_PACK_HEAD, head_row, &b->head,
 	    DV_I(rq->org)) < 0 ||
 	    DB_QUERY(b->db, SQL_ACTIVITY_LAST_BEFORE, act_head_row, b->act_head,
-	    DV_I(rq->tenant), DV_I(rq->end)) < 0)
+	    DV_I(rq->tenant), DV_I(rq->end)) < 0 ||
+	    DB_QUERY(b->db, SQL_PACK_FINDINGS_SUM, findings_sum_row,
+	    b->findings, DV_I(rq->org), DV_I(rq->end), DV_I(rq->start)) < 0)
 		return B_DB;
 	build_inputs(b);
 	return B_OK;
@@ -733,7 +777,6 @@ build_files(struct build *b)
 	const struct pack_req	*rq = b->rq;
 	struct chain_report	 rep;
 	struct pfile		*pf;
-	int64_t			 keys, admin;
 	size_t			 i;
 	enum step		 st;
 	int			 wrc;
@@ -756,16 +799,13 @@ build_files(struct build *b)
 		    v : NULL, 2)) != B_OK)
 			return st;
 	}
-	keys = b->pulls[SNAP_API_KEYS].found ? b->pulls[SNAP_API_KEYS].gen :
-	    -1;
-	admin = b->pulls[SNAP_ADMIN_KEYS].found ?
-	    b->pulls[SNAP_ADMIN_KEYS].gen : -1;
+	/* Every finding open at any time in the period, with its life. */
 	{
-		const struct db_val	 v[] = { DV_I(rq->org), DV_I(keys),
-		    DV_I(admin), DV_I(rq->org), DV_I(keys), DV_I(admin) };
+		const struct db_val	 v[] = { DV_I(rq->end), DV_I(rq->end),
+		    DV_I(rq->org), DV_I(rq->end), DV_I(rq->start) };
 
 		if ((st = build_rows(b, "findings.jsonl", COLS(finding_cols),
-		    SQL_PACK_FINDINGS, v, 6)) != B_OK)
+		    SQL_PACK_FINDINGS, v, 5)) != B_OK)
 			return st;
 	}
 	pf = &b->files[b->nfiles];

@@ -40,6 +40,7 @@ void	 web_disconnect(struct call *);
 void	 web_list(struct call *);
 void	 web_keys(struct call *);
 void	 web_events_filters(struct call *, json_t *data);
+void	 web_findings_filters(struct call *, json_t *data);
 
 /* web-packs.c: evidence packs. */
 void	 web_packs(struct call *);
@@ -57,6 +58,7 @@ void	 web_token_revoke(struct call *);
 void	 web_account_reset(struct call *);
 void	 web_totp_policy(struct call *);
 void	 web_activity(struct call *);
+void	 web_findings(struct call *);
 void	 web_billing(struct call *);
 
 /* api.c: the JSON API. */
@@ -72,5 +74,6 @@ void	 api_pack_create(struct call *);
 void	 api_pack_get(struct call *);
 void	 api_job(struct call *);
 void	 api_activity(struct call *);
+void	 api_findings_summary(struct call *);
 
 #endif

@@ -112,7 +112,8 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 	/* A select left at "any" sends an empty value: as if absent. */
 	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
 	    sp->kind == Q_SORT || sp->kind == Q_DIR || sp->kind == Q_EVENT_TYPE ||
-	    sp->kind == Q_TIME || sp->kind == Q_INVITE_STATUS))
+	    sp->kind == Q_TIME || sp->kind == Q_INVITE_STATUS ||
+	    sp->kind == Q_FINDING_STATUS || sp->kind == Q_SEVERITY))
 		return 1;
 	switch (sp->kind) {
 	case Q_BOOL:
@@ -219,6 +220,20 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		    "admin", NULL }))
 			break;
 		snprintf(msg, msglen, "%s must be read, review or admin",
+		    sp->name);
+		return -1;
+	case Q_FINDING_STATUS:
+		if (one_of(val, (const char *const[]){ "open", "resolved",
+		    "all", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be open, resolved or all",
+		    sp->name);
+		return -1;
+	case Q_SEVERITY:
+		if (one_of(val, (const char *const[]){ "high", "medium", "low",
+		    NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be high, medium or low",
 		    sp->name);
 		return -1;
 	case Q_INVITE_STATUS:

@@ -35,6 +35,8 @@ enum qkind {
 	Q_SEQ,		/* 0 or a positive number */
 	Q_INVITE_STATUS, /* pending | accepted | expired */
 	Q_SCOPE,	/* read | review | admin: an API token's */
+	Q_FINDING_STATUS, /* open | resolved | all */
+	Q_SEVERITY,	/* high | medium | low */
 };
 
 struct qspec {

@@ -94,6 +94,7 @@ static const struct route fixed[] = {
 	    web_totp_policy, NULL, 0 },
 	{ "/activity", M_GET, OWNER_PAGE, P(P_CURSOR) | P(P_ACTION) |
 	    P(P_SINCE) | P(P_UNTIL), web_activity, NULL, 0 },
+	{ "/findings", M_GET, PAGE, 0, web_findings, NULL, 0 },
 	{ "/tokens", M_GET, OWNER_PAGE, P(P_DONE), web_tokens, NULL, 0 },
 	{ "/tokens", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_NAME) | P(P_SCOPE),
 	    web_token_add, NULL, 0 },
@@ -115,6 +116,8 @@ static const struct route fixed[] = {
 	{ "/api/v1/openai/evidence-packs", M_POST, API | R_OWNER, 0,
 	    api_pack_create, NULL, 0 },
 	{ "/api/v1/jobs/:id", M_GET, API, 0, api_job, NULL, 0 },
+	{ "/api/v1/findings/summary", M_GET, API, 0, api_findings_summary,
+	    NULL, 0 },
 	{ "/api/v1/activity", M_GET, API | R_OWNER, LIST | P(P_ACTION) |
 	    P(P_SINCE) | P(P_UNTIL), api_activity, NULL, 0 },
 	{ "/api/v1/openai/evidence-packs/:id", M_GET, API, 0, api_pack_get,

@@ -64,7 +64,12 @@
 	X(P_CODE, "code", Q_TEXT) \
 	X(P_TOKEN, "token", Q_CSRF) \
 	X(P_REQUIRE, "require", Q_TRISTATE) \
-	X(P_ACTION, "action", Q_EVENT_TYPE)
+	X(P_ACTION, "action", Q_EVENT_TYPE) \
+	X(P_FINDING_STATUS, "status", Q_FINDING_STATUS) \
+	X(P_RULE, "rule", Q_EVENT_TYPE) \
+	X(P_SEVERITY, "severity", Q_SEVERITY) \
+	X(P_SUBJECT, "subject", Q_OA_ID) \
+	X(P_FINDING, "finding", Q_EVENT_TYPE)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };

@@ -37,6 +37,27 @@
 	"   COALESCE(" o ".actor_email_prefix, ''), " o ".effective_at," \
 	"   " o ".event_id))"
 
+/* The findings engine's statements (rules.c) share these parts. */
+#define FINDING_UPSERT \
+	"INSERT INTO finding (tenant_id, org_id, rule, severity, subject_type," \
+	" subject_id, subject_name, message, evidence, opened_at, opened_run," \
+	" last_seen_at, last_seen_run, live)"
+#define FINDING_SEEN \
+	" ON DUPLICATE KEY UPDATE severity = VALUES(severity)," \
+	" subject_name = VALUES(subject_name), message = VALUES(message)," \
+	" evidence = VALUES(evidence), last_seen_at = VALUES(last_seen_at)," \
+	" last_seen_run = VALUES(last_seen_run)"
+/* A stream's current keys, as k: bound (org). */
+#define KEYS_OF(stream) \
+	" FROM org_stream s JOIN oa_key k ON k.org_id = s.org_id" \
+	" AND k.stream = s.stream AND k.gen = s.gen" \
+	" WHERE s.org_id = ? AND s.stream = '" stream "'"
+#define KEY_EVIDENCE \
+	" JSON_OBJECT('project_id', k.project_id, 'type', k.type," \
+	" 'redacted', k.redacted, 'created_at', k.created_at," \
+	" 'last_used_at', k.last_used_at, 'owner_type', k.owner_type," \
+	" 'owner_id', k.owner_id, 'owner_project_access', k.owner_access)"
+
 /* The event filters, each optional; the actor is a user or a key. */
 #define EVENT_FILTERS \
 	" AND (? IS NULL OR type = ?)" \
@@ -781,19 +802,22 @@ static const struct {
 	    " FROM oa_service_account WHERE org_id = ? AND gen = ?"
 	    " ORDER BY id"),
 	/* Each stale or orphan key of the two key streams' pulls. */
+	/*
+	 * Every finding open at any time in [start, end), as of end: a
+	 * resolution after the end is not shown, so the pack of a period
+	 * that is over never changes.  Bound (end, end, org, end, start).
+	 */
 	STMT(SQL_PACK_FINDINGS,
-	    "SELECT finding, key_id, owner_id, project_id, reason, redacted,"
-	    " stream FROM ("
-	    " SELECT 'stale' AS finding, id AS key_id, owner_id, project_id,"
-	    "  stale_reason AS reason, redacted, stream FROM oa_key"
-	    "  WHERE org_id = ? AND stale = 1 AND ((stream = 'api_keys' AND"
-	    "  gen = ?) OR (stream = 'admin_api_keys' AND gen = ?))"
-	    " UNION ALL"
-	    " SELECT 'orphan', id, owner_id, project_id, orphan_reason,"
-	    "  redacted, stream FROM oa_key"
-	    "  WHERE org_id = ? AND orphan = 1 AND ((stream = 'api_keys' AND"
-	    "  gen = ?) OR (stream = 'admin_api_keys' AND gen = ?))) f"
-	    " ORDER BY stream, key_id, finding"),
+	    "SELECT f.evidence, CONCAT('fnd_', f.id), f.message,"
+	    " f.resolved_at IS NULL OR f.resolved_at >= ?, f.opened_at,"
+	    " IF(f.resolved_at < ?, f.resolved_at, NULL), f.rule, f.severity,"
+	    " f.subject_id, f.subject_name, f.subject_type FROM finding f"
+	    " WHERE f.org_id = ? AND f.opened_at < ?"
+	    " AND (f.resolved_at IS NULL OR f.resolved_at >= ?) ORDER BY f.id"),
+	STMT(SQL_PACK_FINDINGS_SUM,
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM finding"
+	    " WHERE org_id = ? AND opened_at < ?"
+	    " AND (resolved_at IS NULL OR resolved_at >= ?)"),
 	/* The latest pack whose period ends at or before a start. */
 	STMT(SQL_PACK_PREVIOUS,
 	    "SELECT manifest_sha256 FROM evidence_pack"
@@ -851,6 +875,119 @@ static const struct {
 	    " AND (? IS NULL OR a.action = ?)"
 	    " AND (? IS NULL OR a.at >= ?) AND (? IS NULL OR a.at < ?)"
 	    " ORDER BY a.seq DESC LIMIT ?"),
+	/*
+	 * The findings engine (rules.c).  A rule's statement inserts what
+	 * fires now, bound as (rule, severity, subject type, message, now,
+	 * run, now, run, org[, threshold]); an open finding of the same
+	 * subject is only seen again.
+	 */
+	STMT(SQL_RULE_KEY_STALE, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " COALESCE(k.stale_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("api_keys") " AND k.stale = 1" FINDING_SEEN),
+	STMT(SQL_RULE_KEY_ORPHAN, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " COALESCE(k.orphan_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("api_keys") " AND k.orphan = 1" FINDING_SEEN),
+	STMT(SQL_RULE_KEY_LEGACY, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("api_keys") " AND k.type = 'user'" FINDING_SEEN),
+	STMT(SQL_RULE_SVCACCT_KEY_OLD, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("api_keys") " AND k.type = 'service_account'"
+	    " AND k.created_at < ?" FINDING_SEEN),
+	STMT(SQL_RULE_ADMIN_STALE, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " COALESCE(k.stale_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("admin_api_keys") " AND k.stale = 1" FINDING_SEEN),
+	STMT(SQL_RULE_ADMIN_OLD, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("admin_api_keys") " AND k.created_at < ?" FINDING_SEEN),
+	STMT(SQL_RULE_ADMIN_ORPHAN, FINDING_UPSERT
+	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
+	    " COALESCE(k.orphan_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
+	    KEYS_OF("admin_api_keys") " AND k.orphan = 1" FINDING_SEEN),
+	/* Readable, and never held an event. */
+	STMT(SQL_RULE_AUDIT_OFF, FINDING_UPSERT
+	    " SELECT o.tenant_id, o.id, ?, ?, ?, COALESCE(o.openai_org,"
+	    " CONCAT('org:', o.id)), LEFT(o.name, 256), ?,"
+	    " JSON_OBJECT('audit_log_checked_at', a.checked_at,"
+	    " 'readable', a.reachable = 1, 'events', 0), ?, ?, ?, ?, 1"
+	    " FROM org o JOIN audit_state a ON a.org_id = o.id"
+	    " WHERE o.id = ? AND a.checked_at > 0 AND a.reachable = 1"
+	    " AND a.populated = 0" FINDING_SEEN),
+	STMT(SQL_RULE_OWNERS, FINDING_UPSERT
+	    " SELECT o.tenant_id, o.id, ?, ?, ?, COALESCE(o.openai_org,"
+	    " CONCAT('org:', o.id)), LEFT(o.name, 256), CONCAT(c.n, ?),"
+	    " JSON_OBJECT('owners', c.n, 'owner_ids', c.ids), ?, ?, ?, ?, 1"
+	    " FROM org o JOIN (SELECT u.org_id, COUNT(*) AS n,"
+	    "   JSON_ARRAYAGG(u.id ORDER BY u.id) AS ids"
+	    "   FROM org_stream s JOIN oa_user u ON u.org_id = s.org_id"
+	    "   AND u.gen = s.gen WHERE s.org_id = ? AND s.stream = 'users'"
+	    "   AND u.role = 'owner' GROUP BY u.org_id) c ON c.org_id = o.id"
+	    " WHERE c.n > ?" FINDING_SEEN),
+	STMT(SQL_RULE_INVITE_STALE, FINDING_UPSERT
+	    " SELECT i.tenant_id, i.org_id, ?, ?, ?, i.id, i.email_prefix, ?,"
+	    " JSON_OBJECT('email_prefix', i.email_prefix, 'role', i.role,"
+	    " 'status', i.status, 'created_at', i.created_at,"
+	    " 'expires_at', i.expires_at), ?, ?, ?, ?, 1"
+	    " FROM org_stream s JOIN oa_invite i ON i.org_id = s.org_id"
+	    " AND i.gen = s.gen WHERE s.org_id = ? AND s.stream = 'invites'"
+	    " AND i.status = 'pending' AND i.created_at < ?" FINDING_SEEN),
+	/* Every key of both streams with the actor of its creating event. */
+	STMT(SQL_RULE_KEY_CREATORS,
+	    "SELECT k.tenant_id, k.stream, k.id, LEFT(k.name, 256), k.redacted,"
+	    " o.actor_type, o.actor_id, o.actor_email_prefix,"
+	    " e.actor_email_sha256, o.event_id, o.seq, o.effective_at"
+	    " FROM org_stream s JOIN oa_key k ON k.org_id = s.org_id"
+	    " AND k.stream = s.stream AND k.gen = s.gen"
+	    " JOIN audit_origin o ON o.org_id = k.org_id AND o.target_id = k.id"
+	    " AND o.type = 'api_key.created' AND o.scope = ''"
+	    " LEFT JOIN audit_event e ON e.org_id = o.org_id AND e.seq = o.seq"
+	    " WHERE s.org_id = ? AND s.stream IN ('api_keys', 'admin_api_keys')"
+	    " ORDER BY k.stream, k.id"),
+	/* One finding a function found: (tenant, org, rule, severity, type,
+	 * id, name, message, evidence, now, run, now, run). */
+	STMT(SQL_FINDING_PUT, FINDING_UPSERT
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)" FINDING_SEEN),
+	/* What this run did not see again is resolved by it. */
+	STMT(SQL_FINDING_RESOLVE,
+	    "UPDATE finding SET live = NULL, resolved_at = ?, resolved_run = ?"
+	    " WHERE org_id = ? AND rule = ? AND live = 1 AND last_seen_run <> ?"),
+	/*
+	 * An org's findings, newest first: status open (live), resolved or
+	 * all; rule, severity and subject each optional.
+	 */
+	STMT_COLS(SQL_FINDING_PAGE, FINDING_COLUMNS,
+	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f"
+	    " WHERE f.tenant_id = ? AND f.org_id = ? AND f.id < ?"
+	    " AND (? = 'all' OR (? = 'open' AND f.live = 1)"
+	    "   OR (? = 'resolved' AND f.live IS NULL))"
+	    " AND (? IS NULL OR f.rule = ?) AND (? IS NULL OR f.severity = ?)"
+	    " AND (? IS NULL OR f.subject_id = ?)"
+	    " ORDER BY f.id DESC LIMIT ?"),
+	STMT(SQL_FINDING_OPEN_COUNTS,
+	    "SELECT f.org_id, o.name, f.rule, f.severity, COUNT(*)"
+	    " FROM finding f JOIN org o ON o.id = f.org_id"
+	    " WHERE f.tenant_id = ? AND f.live = 1 AND o.tenant_id = f.tenant_id"
+	    " GROUP BY f.org_id, o.name, f.rule, f.severity"
+	    " ORDER BY f.org_id, f.rule, f.severity"),
+	/* Resolved since: count and total seconds open, per rule. */
+	STMT(SQL_FINDING_MTTR,
+	    "SELECT rule, COUNT(*), SUM(resolved_at - opened_at) FROM finding"
+	    " WHERE tenant_id = ? AND live IS NULL AND resolved_at >= ?"
+	    " GROUP BY rule ORDER BY rule"),
+	/* Open findings at the end of each of the days before (from, step). */
+	STMT(SQL_FINDING_OVER_TIME,
+	    "WITH RECURSIVE d (t) AS (SELECT ? UNION ALL SELECT t - 86400"
+	    " FROM d WHERE t - 86400 > ?)"
+	    " SELECT d.t, COUNT(f.id) FROM d LEFT JOIN finding f"
+	    " ON f.tenant_id = ? AND f.opened_at <= d.t"
+	    " AND (f.resolved_at IS NULL OR f.resolved_at > d.t)"
+	    " GROUP BY d.t ORDER BY d.t"),
 	STMT(SQL_ACTIVITY_LAST_BEFORE,
 	    "SELECT seq, hash FROM activity WHERE tenant_id = ? AND at < ?"
 	    " ORDER BY seq DESC LIMIT 1"),

@@ -230,6 +230,21 @@ struct sql_col {
 	X(JC_STARTED, "j.started_at", "started_at", COL_INT) S \
 	X(JC_ENDED, "j.ended_at", "ended_at", COL_INT)
 
+/* A finding with its life (SQL_FINDING_PAGE; list.c view_finding). */
+#define FINDING_COLUMNS(X, S) \
+	X(FC_ID, "f.id", "id", COL_INT) S \
+	X(FC_RULE, "f.rule", "rule", COL_STR) S \
+	X(FC_SEVERITY, "f.severity", "severity", COL_STR) S \
+	X(FC_SUBJECT_TYPE, "f.subject_type", "subject.type", COL_STR) S \
+	X(FC_SUBJECT_ID, "f.subject_id", "subject.id", COL_STR) S \
+	X(FC_SUBJECT_NAME, "f.subject_name", "subject.name", COL_STR) S \
+	X(FC_MESSAGE, "f.message", "message", COL_STR) S \
+	X(FC_OPENED, "f.opened_at", "opened_at", COL_INT) S \
+	X(FC_SEEN, "f.last_seen_at", "last_seen_at", COL_INT) S \
+	X(FC_RESOLVED, "f.resolved_at", "resolved_at", COL_INT) S \
+	X(FC_EVIDENCE, "f.evidence", "evidence", COL_JSON) S \
+	X(FC_ORG, "f.org_id", "org_id", COL_INT)
+
 /* A row of orgaudit's own trail (SQL_ACTIVITY_PAGE; activity.c). */
 #define ACTIVITY_COLUMNS(X, S) \
 	X(AC_SEQ, "a.seq", "seq", COL_INT) S \
@@ -250,6 +265,7 @@ enum run_stream_col { RUN_STREAM_COLUMNS(COL_ENUM, ) RSC__MAX };
 enum event_col { EVENT_COLUMNS(COL_ENUM, ) EC__MAX };
 enum pack_col { PACK_COLUMNS(COL_ENUM, ) PK__MAX };
 enum job_col { JOB_COLUMNS(COL_ENUM, ) JC__MAX };
+enum finding_col { FINDING_COLUMNS(COL_ENUM, ) FC__MAX };
 
 enum sql_stmt {
 	SQL_SCHEMA_VERSION,
@@ -427,6 +443,7 @@ enum sql_stmt {
 	SQL_PACK_ADMIN_KEYS,
 	SQL_PACK_SVCACCTS,
 	SQL_PACK_FINDINGS,
+	SQL_PACK_FINDINGS_SUM,
 	SQL_PACK_PREVIOUS,
 	SQL_PACK_ADD,
 	SQL_PACK_HEAD,
@@ -444,6 +461,23 @@ enum sql_stmt {
 	SQL_ACTIVITY_CHAIN,
 	SQL_ACTIVITY_PERIOD,
 	SQL_ACTIVITY_PAGE,
+	SQL_RULE_KEY_STALE,
+	SQL_RULE_KEY_ORPHAN,
+	SQL_RULE_KEY_LEGACY,
+	SQL_RULE_SVCACCT_KEY_OLD,
+	SQL_RULE_ADMIN_STALE,
+	SQL_RULE_ADMIN_OLD,
+	SQL_RULE_ADMIN_ORPHAN,
+	SQL_RULE_AUDIT_OFF,
+	SQL_RULE_OWNERS,
+	SQL_RULE_INVITE_STALE,
+	SQL_RULE_KEY_CREATORS,
+	SQL_FINDING_PUT,
+	SQL_FINDING_RESOLVE,
+	SQL_FINDING_PAGE,
+	SQL_FINDING_OPEN_COUNTS,
+	SQL_FINDING_MTTR,
+	SQL_FINDING_OVER_TIME,
 	SQL_ACTIVITY_LAST_BEFORE,
 	SQL_TOKEN_TENANT,
 	SQL_ACTIVITY_TENANTS,

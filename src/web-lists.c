@@ -11,6 +11,7 @@
 
 #include "list.h"
 #include "pages.h"
+#include "rules.h"
 #include "web.h"
 
 /*
@@ -105,6 +106,54 @@ web_events_filters(struct call *c, json_t *data)
 	    "since", c->q[P_SINCE].set ? web_utc_date(c->q[P_SINCE].i,
 	    since) : NULL, "until", c->q[P_UNTIL].set ? web_utc_date(
 	    c->q[P_UNTIL].i, until) : NULL));
+}
+
+/*
+ * The findings page's form shows the filters in force, and each row how
+ * long it was open and its evidence as text.
+ */
+void
+web_findings_filters(struct call *c, json_t *data)
+{
+	static const char *const statuses[][2] = { { "open", "open" },
+	    { "resolved", "resolved" }, { "all", "open and resolved" } };
+	static const char *const sevs[][2] = { { "", "any severity" },
+	    { "high", "high" }, { "medium", "medium" }, { "low", "low" } };
+	json_t		*rules = json_array(), *row;
+	const char	*rule = call_str(c, P_RULE), *status;
+	int64_t		 open, until;
+	size_t		 i;
+	char		*ev;
+
+	status = call_str(c, P_FINDING_STATUS) ? call_str(c, P_FINDING_STATUS) :
+	    "open";
+	json_array_append_new(rules, json_pack("{s:s, s:s, s:b}", "value", "",
+	    "label", "any rule", "selected", rule == NULL));
+	for (i = 0; i < rules_count(); i++)
+		json_array_append_new(rules, json_pack("{s:s, s:s, s:b}",
+		    "value", rules_at(i)->id, "label", rules_at(i)->id,
+		    "selected", rule != NULL && strcmp(rule, rules_at(i)->id) ==
+		    0));
+	json_object_set_new(data, "filters", json_pack("{s:o, s:o, s:o, s:s?}",
+	    "statuses", web_options(statuses, 3, status),
+	    "severities", web_options(sevs, 4, call_str(c, P_SEVERITY) ?
+	    call_str(c, P_SEVERITY) : ""),
+	    "rules", rules, "subject", call_str(c, P_SUBJECT)));
+	json_array_foreach(json_object_get(data, "data"), i, row) {
+		open = json_integer_value(json_object_get(row, "opened_at"));
+		until = json_is_integer(json_object_get(row, "resolved_at")) ?
+		    json_integer_value(json_object_get(row, "resolved_at")) :
+		    now_s();
+		json_object_set_new(row, "open_days", json_integer((until -
+		    open) / 86400));
+		json_object_set_new(row, "sev_class", json_sprintf("sev-%s",
+		    json_string_value(json_object_get(row, "severity"))));
+		ev = json_dumps(json_object_get(row, "evidence"), JSON_COMPACT |
+		    JSON_SORT_KEYS);
+		json_object_set_new(row, "evidence_text", json_string(ev ? ev :
+		    ""));
+		free(ev);
+	}
 }
 
 /* The keys page's own URL with page n, its filters kept. */

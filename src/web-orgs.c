@@ -236,3 +236,66 @@ web_org(struct call *c)
 }
 
 /* A <select>'s options with the current one marked. */
+
+/*
+ * The findings of every org of the tenant: open counts by org and
+ * severity, the time each rule's findings took to resolve, and a line of
+ * the open count over the last 30 days (inline SVG, no script).
+ */
+void
+web_findings(struct call *c)
+{
+	json_t		*s = NULL, *days, *d, *orgs, *row, *o;
+	struct buf	 pts = { 0 };
+	int64_t		 max = 1, v;
+	size_t		 i, n;
+	const char	*sev;
+
+	if (list_findings_summary(c->r->db, c->r->tenant, now_s(), &s) !=
+	    LIST_OK) {
+		call_db_error(c, "findings");
+		return;
+	}
+	/* Per org: high, medium, low. */
+	orgs = json_array();
+	json_array_foreach(json_object_get(s, "open"), i, row) {
+		o = json_array_size(orgs) ? json_array_get(orgs,
+		    json_array_size(orgs) - 1) : NULL;
+		if (o == NULL || json_integer_value(json_object_get(o, "id")) !=
+		    json_integer_value(json_object_get(row, "org_id"))) {
+			o = json_pack("{s:O, s:O, s:I, s:I, s:I}", "id",
+			    json_object_get(row, "org_id"), "name",
+			    json_object_get(row, "org_name"), "high", 0,
+			    "medium", 0, "low", 0);
+			json_array_append_new(orgs, o);
+		}
+		sev = json_string_value(json_object_get(row, "severity"));
+		if (sev != NULL && json_is_integer(json_object_get(o, sev)))
+			json_object_set_new(o, sev, json_integer(
+			    json_integer_value(json_object_get(o, sev)) +
+			    json_integer_value(json_object_get(row, "open"))));
+	}
+	days = json_object_get(s, "open_over_30_days");
+	n = json_array_size(days);
+	json_array_foreach(days, i, d)
+		if ((v = json_integer_value(json_object_get(d, "open"))) > max)
+			max = v;
+	json_array_foreach(days, i, d)
+		buf_printf(&pts, "%s%zu,%" PRId64, i ? " " : "", n > 1 ?
+		    i * 300 / (n - 1) : 0, (int64_t)(90 - json_integer_value(
+		    json_object_get(d, "open")) * 80 / max));
+	json_array_foreach(json_object_get(s, "time_to_resolve_90_days"), i,
+	    row)
+		json_object_set_new(row, "mean_days", json_sprintf("%.1f",
+		    (double)json_integer_value(json_object_get(row,
+		    "mean_seconds_to_resolve")) / 86400.0));
+	json_object_set_new(s, "orgs", orgs);
+	json_object_set_new(s, "has_open", json_boolean(json_array_size(orgs) >
+	    0));
+	json_object_set_new(s, "chart", json_pack("{s:s, s:I, s:I}", "points",
+	    pts.p != NULL ? pts.p : "", "max", (json_int_t)max, "now",
+	    n ? json_integer_value(json_object_get(json_array_get(days,
+	    n - 1), "open")) : 0));
+	buf_free(&pts);
+	web_page(c, 200, "findings-overview", "Findings", s);
+}
