@@ -382,6 +382,7 @@ cli_keys(struct cli_ctx *x, int argc, char **argv)
 	f.orphan = orphan ? 1 : -1;
 	f.type = type;
 	f.project = project;
+	f.finding = NULL;
 	printf("%-22s %-16s %-17s %-18s %-40s %-14s %-14s %s\n", "KEY ID",
 	    "TYPE", "KEY", "PROJECT", "OWNER", "CREATED", "LAST USED",
 	    "FINDINGS");

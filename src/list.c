@@ -211,7 +211,8 @@ list_org(struct db *db, int64_t tenant, int64_t org, json_t **out)
 	(f)->stale >= 0 ? DV_I((f)->stale) : DV_NULL, DV_I((f)->stale), \
 	(f)->orphan >= 0 ? DV_I((f)->orphan) : DV_NULL, DV_I((f)->orphan), \
 	DV_S((f)->type), DV_S((f)->type), \
-	DV_S((f)->project), DV_S((f)->project)
+	DV_S((f)->project), DV_S((f)->project), \
+	DV_S((f)->finding), DV_S((f)->finding)
 
 static int
 key_gens_row(const struct db_row *r, void *arg)
@@ -614,9 +615,9 @@ static const struct list_def lists[] = {
 	{ .name = "keys", .title = "Keys", .tab = "Keys", .tpl = "keys",
 	    .cursor = 'k', .stmt = SQL_KEY_PAGE, .filters = NO_FILTERS,
 	    .api_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
-	    P(P_PROJECT),
+	    P(P_PROJECT) | P(P_FINDING),
 	    .page_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
-	    P(P_PROJECT) | P(P_SORT) | P(P_DIR) | P(P_PAGE),
+	    P(P_PROJECT) | P(P_FINDING) | P(P_SORT) | P(P_DIR) | P(P_PAGE),
 	    .build = build_keys, .page = web_keys },
 	{ .name = "users", .title = "Users", .tab = "Users", .tpl = "users",
 	    .cursor = 'u', .stmt = SQL_USER_PAGE, .stream = "users",
@@ -791,6 +792,7 @@ build_keys(struct call *c, const char *cursor, int64_t limit, json_t **out)
 	f.orphan = tri(c, P_ORPHAN);
 	f.type = call_str(c, P_KEY_TYPE);
 	f.project = call_str(c, P_PROJECT);
+	f.finding = call_str(c, P_FINDING);
 	return list_keys(c->r->db, c->r->tenant, c->org, &f, cursor, limit,
 	    out);
 }

@@ -76,6 +76,7 @@ struct key_filter {
 	int		 orphan;
 	const char	*type;
 	const char	*project;
+	const char	*finding;	/* a rule with an open finding */
 };
 
 /* {"data":[org…], "next_cursor": …} */

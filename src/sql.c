@@ -88,7 +88,11 @@
 	" AND (? IS NULL OR k.stale = ?)" \
 	" AND (? IS NULL OR k.orphan = ?)" \
 	" AND (? IS NULL OR k.type = ?)" \
-	" AND (? IS NULL OR k.project_id = ?)"
+	" AND (? IS NULL OR k.project_id = ?)" \
+	" AND (? IS NULL OR EXISTS (SELECT 1 FROM finding f" \
+	"   WHERE f.org_id = k.org_id AND f.rule = ?" \
+	"   AND f.subject_type IN ('api_key', 'admin_api_key')" \
+	"   AND f.subject_id = k.id AND f.live = 1))"
 
 /*
  * The current generations of the two key streams, bound as parameters

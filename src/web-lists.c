@@ -193,6 +193,7 @@ web_keys(struct call *c)
 	f.orphan = c->q[P_ORPHAN].set ? c->q[P_ORPHAN].b : -1;
 	f.type = call_str(c, P_KEY_TYPE);
 	f.project = call_str(c, P_PROJECT);
+	f.finding = call_str(c, P_FINDING);
 	if (list_keys_sorted(c->r->db, c->r->tenant, c->org, &f,
 	    call_str(c, P_SORT), c->q[P_DIR].set && strcmp(c->q[P_DIR].s,
 	    "desc") == 0, c->q[P_PAGE].set ? c->q[P_PAGE].i : 1,

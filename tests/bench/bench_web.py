@@ -67,7 +67,15 @@ def main():
             f.write(body)
         nkeys = st.sql("SELECT COUNT(*) FROM oa_key WHERE org_id = %d" %
                        org)[0][0]
+        # The findings engine's time after that pull, from its log line.
+        rules_ms = re.findall(r"rules: org %d: \d+ rules evaluated in "
+                              r"(\d+) ms" % org,
+                              open(st.path("logs", "collect.log")).read())
+        nfind = st.sql("SELECT COUNT(*) FROM finding WHERE org_id = %d" %
+                       org)[0][0]
         rows = [
+            ("findings page (HTML, 50 of %s)" % nfind,
+             wrk(st.url("/orgs/%d/findings" % org), ["Cookie: " + cookie])),
             ("keys page (HTML, 50 of %s keys)" % nkeys,
              wrk(st.url(page), ["Cookie: " + cookie])),
             ("keys page, stale only", wrk(st.url(page + "?stale=true"),
@@ -81,6 +89,8 @@ def main():
         print("web: wrk -t2 -c%d -d%ss through nginx, %d FastCGI "
               "processes, %d cores" % (CONNS, DURATION, CONNS,
                                        os.cpu_count()))
+        print("findings engine after the pull: %s ms for %s findings" % (
+            rules_ms[-1] if rules_ms else "?", nfind))
         print("%-36s %10s %9s %9s %10s" % ("", "req/s", "p50 ms",
                                            "p99 ms", "bytes"))
         for name, (rps, p50, p99, size) in rows:

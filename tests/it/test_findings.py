@@ -123,6 +123,12 @@ def a_finding_carries_its_subject_message_and_evidence():
     assert high and all(x["severity"] == "high" for x in high)
     one = findings(subject=stale["subject"]["id"])
     assert {x["subject"]["id"] for x in one} == {stale["subject"]["id"]}
+    # The keys list keeps the keys with an open finding of a rule.
+    legacy = {f["subject"]["id"] for f in findings(rule="key_legacy_user")}
+    keys = st.api("/api/v1/openai/orgs/%d/keys?finding=key_legacy_user"
+                  "&limit=200" % S["org"], S["tok"])["data"]
+    assert legacy and {k["id"] for k in keys} == legacy, keys
+    assert all(k["type"] == "user" for k in keys)
     status, _, body = st.http("GET", "/api/v1/openai/orgs/%d/findings?"
                               "status=closed" % S["org"], token=S["tok"])
     assert status == 400 and b"open, resolved or all" in body, body
