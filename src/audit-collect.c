@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "audit-entry.h"
 #include "collect-int.h"
 #include "log.h"
@@ -95,6 +96,7 @@ struct audit_head {
 	unsigned char	 hash[AUDIT_HASH_LEN];
 	int64_t		 max_at;	/* newest effective_at stored */
 	long		 stored;	/* entries stored this run */
+	struct alert_routes *alerts;	/* who is told of which types */
 };
 
 struct audit_job {
@@ -158,6 +160,8 @@ audit_stream_prepare(struct run *run, struct stream *st)
 	st->walk->anchor_at = s.anchor_at;
 	st->walk->had_anchor = s.anchor[0] != '\0';
 	st->walk->start_at = s.anchor_at;
+	/* The channels that want audit events, read once per pull. */
+	st->head->alerts = alert_routes_load(run->db, run->tenant, run->org);
 }
 
 static void
@@ -188,6 +192,8 @@ audit_stream_free(struct stream *st)
 			window_free(st->walk, TAILQ_FIRST(&st->walk->wins));
 	}
 	free(st->walk);
+	if (st->head != NULL)
+		alert_routes_free(st->head->alerts);
 	free(st->head);
 	st->walk = NULL;
 	st->head = NULL;
@@ -271,11 +277,12 @@ audit_store(struct db *db, void *arg)
 	struct run		*run = st->run;
 	struct audit_head	*h = st->head;
 	struct strset		 have = { 0 };
-	struct db_val		*v, *o;
+	struct db_val		*v, *o, *ob = NULL;
 	unsigned char		 hashes[2][AUDIT_HASH_LEN];
 	unsigned char		*prev, *all;
 	int64_t			 lo = INT64_MAX, hi = 0, seq = h->seq, now;
-	size_t			 i, k = 0, no = 0;
+	size_t			 i, k = 0, no = 0, nob = 0, capob = 0, nkeep = 0;
+	char			**keep = NULL;
 
 	if (st->write_failed)
 		goto out;
@@ -326,6 +333,11 @@ audit_store(struct db *db, void *arg)
 				origin_values(x, x[11], o + no++ *
 				    ORIGIN_NCOLS);
 		}
+		/* The messages it causes, in the same transaction. */
+		if (alert_routes_count(h->alerts) > 0)
+			alert_audit_rows(h->alerts, seq, r->id, r->type,
+			    r->effective_at, now, &ob, &nob, &capob, &keep,
+			    &nkeep);
 		prev = hash;
 		k++;
 	}
@@ -334,6 +346,8 @@ audit_store(struct db *db, void *arg)
 	    (k > 0 && db_exec_bulk(db, SQL_AUDIT_INS, v, k, AUDIT_NCOLS) != 0) ||
 	    (no > 0 && db_exec_bulk(db, SQL_ORIGIN_INS, o, no,
 	    ORIGIN_NCOLS) != 0) ||
+	    (nob > 0 && db_exec_bulk(db, SQL_OUTBOX_AUDIT_INS, ob, nob,
+	    ALERT_OUTBOX_NCOLS) != 0) ||
 	    DB_EXEC(db, SQL_AUDIT_STATE_HEAD, DV_I(seq),
 	    DV_B(hashes[0], AUDIT_HASH_LEN), opt(j->anchor),
 	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(k > 0),
@@ -360,6 +374,10 @@ txerr:
 done:
 	free(v);
 	free(o);
+	free(ob);
+	for (i = 0; i < nkeep; i++)
+		free(keep[i]);
+	free(keep);
 	free(all);
 	strset_free(&have);
 out:

@@ -45,6 +45,7 @@ int	 cli_pack(struct cli_ctx *, int, char **);
 int	 cli_routes(struct cli_ctx *, int, char **);
 int	 cli_grants(struct cli_ctx *, int, char **);
 int	 cli_activity(struct cli_ctx *, int, char **);
+int	 cli_alert(struct cli_ctx *, int, char **);
 
 /*
  * Records an operator's action on tenant's activity trail; target is

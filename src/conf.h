@@ -25,6 +25,12 @@ struct conf {
 	int64_t	 invite_days;
 	int64_t	 max_owners;
 	char	*key_creators;		/* user IDs and addresses */
+	/* Alerts (alert.c, notify.c). */
+	int64_t	 alert_allow_private;
+	char	*smtp_url;
+	char	*smtp_from;
+	char	*smtp_user;
+	char	*smtp_password_file;
 	int64_t	 collect_concurrency;
 	int64_t	 page_limit;
 	int64_t	 http_timeout;

@@ -365,8 +365,8 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 }
 
 /* A finding as the API shows it: "fnd_<n>". */
-static json_t *
-view_finding(const struct db_row *r)
+json_t *
+finding_view(const struct db_row *r)
 {
 	json_t	*o = view_cols(r, SQL_FINDING_PAGE, "orgaudit.finding");
 
@@ -385,7 +385,7 @@ list_findings(struct db *db, int64_t tenant, int64_t org,
 	int64_t		 before = INT64_MAX;
 	const char	*status = f->status != NULL ? f->status : "open";
 
-	page_init(&p, 'f', limit, view_finding);
+	page_init(&p, 'f', limit, finding_view);
 	if (cursor_int(cursor, 'f', &before) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
 	if (DB_QUERY(db, SQL_FINDING_PAGE, page_row, &p, DV_I(tenant),

@@ -28,6 +28,9 @@ static const struct {
 	    "chain, name the first broken row" },
 	{ "activity", cli_activity, "verify [--tenant T]: recompute orgaudit's "
 	    "own trail, name the first\n              broken row" },
+	{ "alert", cli_alert, "add --tenant T --type webhook|slack|email --url "
+	    "U|--to A [...] | list\n              --tenant T | remove ID | "
+	    "test ID: alert channels" },
 	{ "keygen", cli_keygen, "[--force | --public]: the Ed25519 key that "
 	    "signs evidence packs" },
 	{ "pack", cli_pack, "create --org ID --start D --end D [--out F] | "

@@ -59,6 +59,13 @@ void	 web_account_reset(struct call *);
 void	 web_totp_policy(struct call *);
 void	 web_activity(struct call *);
 void	 web_findings(struct call *);
+
+/* web-alerts.c: the tenant's alert channels and their messages. */
+void	 web_notifications(struct call *);
+void	 web_alert_add(struct call *);
+void	 web_alert_remove(struct call *);
+void	 web_alert_test(struct call *);
+void	 web_alert_resend(struct call *);
 void	 web_billing(struct call *);
 
 /* api.c: the JSON API. */

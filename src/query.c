@@ -113,7 +113,8 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
 	    sp->kind == Q_SORT || sp->kind == Q_DIR || sp->kind == Q_EVENT_TYPE ||
 	    sp->kind == Q_TIME || sp->kind == Q_INVITE_STATUS ||
-	    sp->kind == Q_FINDING_STATUS || sp->kind == Q_SEVERITY))
+	    sp->kind == Q_FINDING_STATUS || sp->kind == Q_SEVERITY ||
+	    sp->kind == Q_CHANNEL_TYPE || sp->kind == Q_FORMAT))
 		return 1;
 	switch (sp->kind) {
 	case Q_BOOL:
@@ -228,6 +229,18 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 			break;
 		snprintf(msg, msglen, "%s must be open, resolved or all",
 		    sp->name);
+		return -1;
+	case Q_CHANNEL_TYPE:
+		if (one_of(val, (const char *const[]){ "webhook", "slack",
+		    "email", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be webhook, slack or email",
+		    sp->name);
+		return -1;
+	case Q_FORMAT:
+		if (one_of(val, (const char *const[]){ "native", "ocsf", NULL }))
+			break;
+		snprintf(msg, msglen, "%s must be native or ocsf", sp->name);
 		return -1;
 	case Q_SEVERITY:
 		if (one_of(val, (const char *const[]){ "high", "medium", "low",

@@ -37,6 +37,8 @@ enum qkind {
 	Q_SCOPE,	/* read | review | admin: an API token's */
 	Q_FINDING_STATUS, /* open | resolved | all */
 	Q_SEVERITY,	/* high | medium | low */
+	Q_CHANNEL_TYPE,	/* webhook | slack | email */
+	Q_FORMAT,	/* native | ocsf */
 };
 
 struct qspec {

@@ -101,6 +101,17 @@ static const struct route fixed[] = {
 	{ "/tokens/:id/revoke", M_POST, OWNER_PAGE, P(P_CSRF),
 	    web_token_revoke, NULL, 0 },
 	{ "/billing", M_GET, OWNER_PAGE, 0, web_billing, NULL, 0 },
+	{ "/notifications", M_GET, OWNER_PAGE, P(P_DONE), web_notifications,
+	    NULL, 0 },
+	{ "/notifications", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_CHANNEL_TYPE) |
+	    P(P_NAME) | P(P_URL) | P(P_TO) | P(P_SECRET) | P(P_TRIGGERS) |
+	    P(P_MIN_SEVERITY) | P(P_FORMAT), web_alert_add, NULL, 0 },
+	{ "/notifications/:id/remove", M_POST, OWNER_PAGE, P(P_CSRF),
+	    web_alert_remove, NULL, 0 },
+	{ "/notifications/:id/test", M_POST, OWNER_PAGE, P(P_CSRF),
+	    web_alert_test, NULL, 0 },
+	{ "/notifications/messages/:id/resend", M_POST, OWNER_PAGE, P(P_CSRF),
+	    web_alert_resend, NULL, 0 },
 
 	/* The JSON API (api.c). */
 	{ "/api/v1/health", M_GET, R_API | R_NODB, 0, api_health, NULL, 0 },

@@ -69,7 +69,14 @@
 	X(P_RULE, "rule", Q_EVENT_TYPE) \
 	X(P_SEVERITY, "severity", Q_SEVERITY) \
 	X(P_SUBJECT, "subject", Q_OA_ID) \
-	X(P_FINDING, "finding", Q_EVENT_TYPE)
+	X(P_FINDING, "finding", Q_EVENT_TYPE) \
+	X(P_CHANNEL_TYPE, "type", Q_CHANNEL_TYPE) \
+	X(P_URL, "url", Q_SECRET) \
+	X(P_TO, "to", Q_EMAIL) \
+	X(P_SECRET, "secret", Q_SECRET) \
+	X(P_TRIGGERS, "on", Q_TEXT) \
+	X(P_MIN_SEVERITY, "min_severity", Q_SEVERITY) \
+	X(P_FORMAT, "format", Q_FORMAT)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };

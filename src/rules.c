@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "alert.h"
 #include "log.h"
 #include "redact.h"
 #include "rules.h"
@@ -298,6 +299,13 @@ run_once(struct db *db, const struct conf *c, int64_t org, int64_t run,
 			return -1;
 		}
 		(*evaluated)++;
+	}
+	/* Who is told, in the same transaction as what they are told. */
+	if (alert_findings(db, c, org, run, now) != 0) {
+		log_err("rules: org %" PRId64 ": alerts: %s", org,
+		    db_error(db));
+		db_rollback(db);
+		return -1;
 	}
 	return db_commit(db);
 }

@@ -992,6 +992,88 @@ static const struct {
 	    " ON f.tenant_id = ? AND f.opened_at <= d.t"
 	    " AND (f.resolved_at IS NULL OR f.resolved_at > d.t)"
 	    " GROUP BY d.t ORDER BY d.t"),
+	/* Alert channels and their outbox (alert.c, notify.c). */
+	STMT(SQL_ALERT_ADD,
+	    "INSERT INTO alert_channel (tenant_id, type, name, hint, triggers,"
+	    " min_severity, format, created_at, created_by)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	STMT(SQL_ALERT_SEAL,
+	    "UPDATE alert_channel SET target_sealed = ?, secret_sealed = ?"
+	    " WHERE id = ?"),
+	STMT(SQL_ALERT_REMOVE,
+	    "UPDATE alert_channel SET removed_at = ? WHERE id = ?"
+	    " AND (? = 0 OR tenant_id = ?) AND removed_at IS NULL"),
+	STMT(SQL_ALERT_LIST,
+	    "SELECT c.id, c.type, c.name, c.hint, c.triggers, c.min_severity,"
+	    " c.format, c.created_at, c.created_by,"
+	    " (SELECT MAX(o.sent_at) FROM alert_outbox o"
+	    "   WHERE o.channel_id = c.id),"
+	    " (SELECT COUNT(*) FROM alert_outbox o WHERE o.channel_id = c.id"
+	    "   AND o.status = 'dead'), c.tenant_id"
+	    " FROM alert_channel c WHERE (? = 0 OR c.tenant_id = ?)"
+	    " AND c.removed_at IS NULL ORDER BY c.id"),
+	STMT(SQL_ALERT_ROUTES,
+	    "SELECT id, triggers, min_severity FROM alert_channel"
+	    " WHERE tenant_id = ? AND removed_at IS NULL ORDER BY id"),
+	STMT(SQL_ALERT_ORG,
+	    "SELECT o.connected_at, o.name, o.openai_org, t.id, t.name"
+	    " FROM org o JOIN tenant t ON t.id = o.tenant_id WHERE o.id = ?"),
+	STMT(SQL_ALERT_CHANNEL_TENANT,
+	    "SELECT tenant_id FROM alert_channel WHERE id = ?"
+	    " AND (? = 0 OR tenant_id = ?) AND removed_at IS NULL"),
+	/* (tenant, org, channel, event id, ref, created, next). */
+	STMT(SQL_OUTBOX_AUDIT_INS,
+	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
+	    " event_id, kind, ref, body, created_at, status, next_at)"
+	    " VALUES (?, ?, ?, ?, 'audit_event', ?, NULL, ?, 'pending', ?)"),
+	STMT(SQL_OUTBOX_PUT,
+	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
+	    " event_id, kind, ref, body, created_at, status, next_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)"),
+	STMT_COLS(SQL_ALERT_FINDINGS, FINDING_COLUMNS,
+	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f WHERE f.org_id = ?"
+	    " AND (f.opened_run = ? OR f.resolved_run = ?) ORDER BY f.id"),
+	STMT(SQL_RUN_BEFORE,
+	    "SELECT COUNT(*) FROM collect_run WHERE org_id = ? AND id < ?"),
+	STMT(SQL_OUTBOX_DUE,
+	    "SELECT id, channel_id FROM alert_outbox WHERE status = 'pending'"
+	    " AND next_at <= ? AND lease_until < ? ORDER BY channel_id, id"
+	    " LIMIT ?"),
+	STMT(SQL_OUTBOX_TAKE,
+	    "UPDATE alert_outbox SET lease_owner = ?, lease_until = ?"
+	    " WHERE id = ? AND status = 'pending' AND lease_until < ?"),
+	STMT(SQL_OUTBOX_GET,
+	    "SELECT o.id, o.tenant_id, o.org_id, o.channel_id, o.event_id,"
+	    " o.kind, o.ref, o.body, o.created_at, o.attempts, c.type,"
+	    " c.target_sealed, c.secret_sealed, c.format, c.removed_at, c.name"
+	    " FROM alert_outbox o JOIN alert_channel c ON c.id = o.channel_id"
+	    " WHERE o.id = ?"),
+	STMT(SQL_OUTBOX_SENT,
+	    "UPDATE alert_outbox SET status = 'sent', sent_at = ?,"
+	    " last_status = ?, last_error = NULL, attempts = attempts + 1,"
+	    " lease_owner = NULL, lease_until = 0"
+	    " WHERE id = ? AND lease_owner = ?"),
+	STMT(SQL_OUTBOX_RETRY,
+	    "UPDATE alert_outbox SET attempts = attempts + 1, next_at = ?,"
+	    " last_status = ?, last_error = ?, lease_owner = NULL,"
+	    " lease_until = 0 WHERE id = ? AND lease_owner = ?"),
+	STMT(SQL_OUTBOX_DEAD,
+	    "UPDATE alert_outbox SET status = 'dead', attempts = attempts + 1,"
+	    " last_status = ?, last_error = ?, lease_owner = NULL,"
+	    " lease_until = 0 WHERE id = ? AND lease_owner = ?"),
+	STMT(SQL_OUTBOX_RESEND,
+	    "UPDATE alert_outbox SET status = 'pending', next_at = ?,"
+	    " created_at = ?, attempts = 0 WHERE id = ? AND tenant_id = ?"
+	    " AND status = 'dead'"),
+	STMT(SQL_OUTBOX_LIST,
+	    "SELECT o.id, o.channel_id, c.name, c.type, o.event_id, o.kind,"
+	    " o.status, o.attempts, o.created_at, o.sent_at, o.last_status,"
+	    " o.last_error FROM alert_outbox o"
+	    " JOIN alert_channel c ON c.id = o.channel_id"
+	    " WHERE o.tenant_id = ? ORDER BY o.id DESC LIMIT ?"),
+	STMT_COLS(SQL_OUTBOX_EVENT, EVENT_COLUMNS,
+	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
+	    " WHERE org_id = ? AND seq = ?"),
 	STMT(SQL_ACTIVITY_LAST_BEFORE,
 	    "SELECT seq, hash FROM activity WHERE tenant_id = ? AND at < ?"
 	    " ORDER BY seq DESC LIMIT 1"),

@@ -46,6 +46,12 @@ static const struct {
 	{ "totp_required_on", "Owners now need a second factor; those "
 	    "without one enroll it at their next page." },
 	{ "totp_required_off", "Owners no longer need a second factor." },
+	{ "channel_added", "The channel was added; send it a test message to "
+	    "check it." },
+	{ "channel_removed", "The channel was removed." },
+	{ "test_queued", "A test message is queued; it is sent within the "
+	    "minute." },
+	{ "resent", "The message is queued again." },
 };
 
 

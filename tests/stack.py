@@ -34,6 +34,8 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(SRC, "build")
 SIM = os.path.join(SRC, "tests", "sim", "oasim.py")
 STRIPE_SIM = os.path.join(SRC, "tests", "stripe", "stripesim.py")
+RECEIVER = os.path.join(SRC, "tests", "alerts", "receiver.py")
+SMTP_SINK = os.path.join(SRC, "tests", "alerts", "smtpsink.py")
 DEMO_DIR = os.path.join(SRC, "run", "demo")
 # The web runs as its own unprivileged user, in the tests and the demo.
 WEB_USER = "orgaudit-web"
@@ -394,6 +396,50 @@ class Stack:
             method="GET" if body is None else "POST")
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
+
+    # -- the alert receivers --------------------------------------------------
+
+    def start_receiver(self, secret="", name="receiver", timeout_s=5):
+        """A local webhook receiver checking signatures with secret;
+        returns its port (tests/alerts/receiver.py)."""
+        proc, port = self._spawn(name, RECEIVER, "the webhook receiver",
+                                 ["--secret", secret, "--timeout-seconds",
+                                  str(timeout_s)])
+        setattr(self, name + "_proc", proc)
+        return port
+
+    def receiver(self, port, path, body=None):
+        """GET (body None) or POST JSON to a receiver's /_ctl path."""
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (port, path),
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    def start_smtpsink(self, *args):
+        """A local SMTP sink writing each message to run/mail/; sets
+        smtp_url and smtp_from.  Returns its port."""
+        self.mail_dir = self.path("mail")
+        self.smtp_proc, port = self._spawn(
+            "smtpsink", SMTP_SINK, "the SMTP sink",
+            ["--dir", self.mail_dir] + list(args))
+        self.write_conf(smtp_url="smtp://127.0.0.1:%d" % port,
+                        smtp_from="orgaudit@alerts.example")
+        return port
+
+    def notify(self, *args, check=False):
+        """Runs orgaudit-notify (one pass by default)."""
+        r = subprocess.run([self.bin("orgaudit-notify")] + list(args),
+                           env=self.env(), text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with open(self.path("logs", "notify.log"), "a") as f:
+            f.write(r.stderr)
+        if check and r.returncode != 0:
+            raise StackError("orgaudit-notify: exit %d\n%s" % (
+                r.returncode, r.stderr))
+        return r
 
     # -- orgaudit itself ----------------------------------------------------
 

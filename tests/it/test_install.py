@@ -205,7 +205,8 @@ def units_sysusers_tmpfiles_logrotate_and_man_pages_are_installed():
         "orgaudit-collect.service", "orgaudit-collect.timer",
         "orgaudit-bill.service", "orgaudit-bill.timer",
         "orgaudit-pack-monthly.service", "orgaudit-pack-monthly.timer",
-        "orgaudit-worker.service")]
+        "orgaudit-worker.service", "orgaudit-notify.service",
+        "orgaudit-notify.timer")]
     want += [PREFIX + "/lib/sysusers.d/orgaudit.conf",
              PREFIX + "/lib/tmpfiles.d/orgaudit.conf",
              "/etc/logrotate.d/orgaudit",
