@@ -708,7 +708,7 @@ record(struct db *db, const struct msg *m, const char *owner,
 	{
 		char	 why[300];
 
-		snprintf(why, sizeof(why), "%s%s", t->how == O_RETRY ?
+		snprintf(why, sizeof(why), "%s%.250s", t->how == O_RETRY ?
 		    "gave up after 24 hours: " : "", t->error);
 		DB_EXEC(db, SQL_OUTBOX_DEAD, t->status > 0 ? DV_I(t->status) :
 		    DV_NULL, DV_S(why), DV_I(m->id), DV_S(owner));

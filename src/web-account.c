@@ -445,10 +445,10 @@ web_reset(struct call *c)
 		    "an owner of your tenant for a new one.");
 		return;
 	}
-	if (!c->q[P_NEW_PASSWORD].set || (why = passwd_refusal(
-	    c->q[P_NEW_PASSWORD].s)) != NULL) {
-		reset_page(c, 400, &x, c->q[P_NEW_PASSWORD].set ? why :
-		    "Choose a new password.");
+	why = c->q[P_NEW_PASSWORD].set ? passwd_refusal(
+	    c->q[P_NEW_PASSWORD].s) : "Choose a new password.";
+	if (why != NULL) {
+		reset_page(c, 400, &x, why);
 		return;
 	}
 	/* The password, the link spent, every session ended: together. */

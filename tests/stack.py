@@ -486,6 +486,16 @@ class Stack:
         self._record("worker", proc.pid, "orgaudit-worker")
         return proc
 
+    def start_notify(self):
+        """orgaudit-notify --loop in the background (the demo's)."""
+        log = open(self.path("logs", "notify.log"), "ab")
+        proc = subprocess.Popen([self.bin("orgaudit-notify"), "--loop",
+                                 "--interval", "2"], env=self.env(),
+                                stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self._record("notify", proc.pid, "orgaudit-notify")
+        return proc
+
     def bill(self, *args, env=None):
         """Runs orgaudit-bill; returns the CompletedProcess."""
         e = self.env()
@@ -755,11 +765,38 @@ def demo_start(port):
         sys.stdout.write(r.stdout)
         if r.returncode not in (0, 1):
             sys.stdout.write(r.stderr)
+        print("demo: starting the local webhook receiver and SMTP sink "
+              "...", flush=True)
+        st.write_conf(alert_allow_private=1)
+        secret = "whsec_demo_" + secrets.token_hex(12)
+        state["receiver"] = st.start_receiver(secret)
+        st.start_smtpsink()
+        with open(st.path("etc", "hook.secret"), "w") as f:
+            f.write(secret + "\n")
+        # A restarted demo has a new receiver: its old channels go.
+        for c in st.sql("SELECT id FROM alert_channel WHERE removed_at IS"
+                        " NULL AND tenant_id = %d" % state["tenant"]):
+            st.cli("alert", "remove", c[0])
+        st.cli("alert", "add", "--tenant", str(state["tenant"]), "--type",
+               "webhook", "--name", "demo receiver", "--url",
+               "http://127.0.0.1:%d/hook" % state["receiver"],
+               "--secret-file", st.path("etc", "hook.secret"), "--on",
+               "finding.opened,audit:api_key.created,audit:login.failed")
+        st.cli("alert", "add", "--tenant", str(state["tenant"]), "--type",
+               "email", "--name", "security mailbox", "--to",
+               "secops@demo-co.example", "--on", "finding.opened")
+        # Something happens after the connection: it is alerted.
+        st.sim_post("/_sim/events", {"count": 60})
+        st.collect("--org", str(state["org"]))
+        st.notify()
+        state["alerts"] = st.receiver(state["receiver"],
+                                      "/_ctl/received")["count"]
         print("demo: starting orgaudit.fcgi and nginx ...", flush=True)
         st.start_web()
         print("demo: starting orgaudit-worker (it makes the packs the "
-              "dashboard asks for) ...", flush=True)
+              "dashboard asks for) and orgaudit-notify ...", flush=True)
         st.start_worker()
+        st.start_notify()
     except StackError as e:
         st.stop()
         sys.exit("demo: %s" % e)
@@ -806,6 +843,12 @@ orgaudit is running at %(base)s/
     ORGAUDIT_CONF=%(conf)s build/orgaudit keys --org %(org)d --stale
     ORGAUDIT_CONF=%(conf)s build/orgaudit-collect --org %(org)d
 
+  alerts (Notifications page: %(base)s/notifications): %(alerts)s webhook
+  messages were delivered to the local receiver, which checked each
+  signature; what it got: curl -s http://127.0.0.1:%(rport)s/_ctl/received
+  mail goes to the local SMTP sink: run/demo/mail/
+    ORGAUDIT_CONF=%(conf)s build/orgaudit alert list --tenant %(tenant)s
+
   your account (password, second factor, sessions): %(base)s/account
   the tenant's own activity trail: %(base)s/activity
     ORGAUDIT_CONF=%(conf)s build/orgaudit activity verify
@@ -827,6 +870,8 @@ orgaudit is running at %(base)s/
 """ % dict(base=base, tok=tok, org=org, conf=state["conf"], sim=state["sim"],
            email=state.get("email", "-"), pw=state.get("password", "-"),
            fp=state.get("fingerprint", "-"),
+           alerts=state.get("alerts", 0), rport=state.get("receiver", 0),
+           tenant=state.get("tenant", 1),
            month=time.strftime("%Y-%m", time.gmtime()),
            start=time.strftime("%Y-%m-%d", time.gmtime(time.time() -
                                                        30 * 86400)),
