@@ -13,6 +13,7 @@
 import { chromium } from 'playwright-core';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 
 const env = process.env;
 const base = env.OA_URL;
@@ -48,6 +49,42 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-quic'],
 });
+
+// RFC 6238: HMAC-SHA1 over the 30 s step counter, 6 digits.
+function base32(s) {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, v = 0;
+  const out = [];
+  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
+    const i = abc.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${ch}`);
+    v = (v << 5) | i; bits += 5;
+    if (bits >= 8) { out.push((v >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+function totp(secret, offset = 0) {
+  const counter = Math.floor(Date.now() / 1000 / 30) + offset;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const h = createHmac('sha1', base32(secret)).update(msg).digest();
+  const o = h[19] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+const pathOf = (p) => new URL(p.url()).pathname;
+async function newPage(headers) {
+  const ctx = await browser.newContext({ javaScriptEnabled: false,
+    ...(headers ? { extraHTTPHeaders: headers } : {}) });
+  return ctx.newPage();
+}
+async function signIn(p, email, password) {
+  await p.goto(`${base}/login`);
+  assert(await p.$('input[type=hidden][name=csrf]'), 'no csrf input');
+  await p.fill('input[name=email]', email);
+  await p.fill('input[name=password]', password);
+  await p.click('button[type=submit]');
+}
 const context = await browser.newContext({ javaScriptEnabled: false });
 const page = await context.newPage();
 page.on('console', (m) => {
@@ -247,6 +284,185 @@ try {
       headers: { Cookie: `__Host-orgaudit=${cookie.value}` } });
     assert(r.status === 303, `old session answered ${r.status}`);
     await shot(page, '12-signed-out');
+  });
+  // -- accounts: passwords, reset links, second factor, sessions --------
+  const owner = await newPage();
+  await signIn(owner, env.OA_EMAIL, env.OA_PASSWORD);
+  async function addAccount(email, password) {
+    await owner.goto(`${base}/accounts`);
+    await owner.fill('main form.stack input[name=email]', email);
+    await owner.selectOption('main form.stack select[name=role]', 'viewer');
+    await owner.fill('main form.stack input[name=password]', password);
+    await owner.click('main form.stack button:has-text("Add account")');
+    const text = await owner.textContent('main table');
+    assert(text.includes(email.slice(0, 4)), `${email} not listed: ${text}`);
+  }
+  const pw0 = 'first password 0123';
+
+  await step('the owner adds viewer accounts through the Accounts form',
+    async () => {
+      assert(pathOf(owner) === '/orgs', `owner at ${owner.url()}`);
+      for (const e of ['changer@browser-co.example', 'resetme@browser-co.example',
+        'twofa@browser-co.example', 'locked@browser-co.example'])
+        await addAccount(e, pw0);
+      await shot(owner, '20-accounts-added');
+    });
+
+  const a1 = await newPage(), a2 = await newPage();
+  const newPw = 'the changed password 42';
+  await step('a password change signs out the other sessions', async () => {
+    await signIn(a1, 'changer@browser-co.example', pw0);
+    await signIn(a2, 'changer@browser-co.example', pw0);
+    assert(pathOf(a1) === '/orgs' && pathOf(a2) === '/orgs', 'not signed in');
+    await a1.goto(`${base}/account`);
+    await a1.fill('input[name=password]', 'not the password at all');
+    await a1.fill('input[name=new_password]', newPw);
+    await a1.click('button:has-text("Change the password")');
+    assert(/not right/.test(await a1.textContent('.error')), 'wrong current password taken');
+    await a1.fill('input[name=password]', pw0);
+    await a1.fill('input[name=new_password]', newPw);
+    await a1.click('button:has-text("Change the password")');
+    assert(pathOf(a1) === '/account', `at ${a1.url()}`);
+    await shot(a1, '21-password-changed');
+    await a1.goto(`${base}/orgs`);
+    assert(pathOf(a1) === '/orgs', 'this session ended too');
+    await a2.goto(`${base}/orgs`);
+    assert(pathOf(a2) === '/login', `the other session lives: ${a2.url()}`);
+    await signIn(a2, 'changer@browser-co.example', pw0);
+    assert(pathOf(a2) === '/login', 'the old password still works');
+    await signIn(a2, 'changer@browser-co.example', newPw);
+    assert(pathOf(a2) === '/orgs', `new password: at ${a2.url()}`);
+  });
+
+  await step('the sessions list shows both; "sign out every other" ends the other',
+    async () => {
+      await a1.goto(`${base}/account`);
+      const rows = await a1.$$eval('table.sessions tbody tr', (l) => l.map((x) => x.textContent));
+      assert(rows.length === 2, `${rows.length} sessions: ${rows.join(' | ')}`);
+      assert(rows.filter((r) => /this one/.test(r)).length === 1, rows.join(' | '));
+      await shot(a1, '22-sessions');
+      await a1.click('button:has-text("Sign out every other session")');
+      await a1.goto(`${base}/account`);
+      const left = await a1.$$eval('table.sessions tbody tr', (l) => l.length);
+      assert(left === 1, `${left} sessions left`);
+      await a2.goto(`${base}/orgs`);
+      assert(pathOf(a2) === '/login', `the other session lives: ${a2.url()}`);
+    });
+
+  await step('an owner\'s reset link sets a new password, once', async () => {
+    await owner.goto(`${base}/accounts`);
+    const rows = await owner.$$('main table tbody tr');
+    let hit = null;
+    for (const row of rows)
+      if ((await (await row.$('td')).textContent()).startsWith('rese')) hit = row;
+    assert(hit, 'no row for resetme@');
+    await (await hit.$('button:has-text("reset password")')).click();
+    const link = (await owner.textContent('#reset-link')).trim();
+    assert(/\/reset\?token=/.test(link), link);
+    await shot(owner, '23-reset-link');
+    await owner.goto(`${base}/accounts`);
+    assert(!(await owner.$('#reset-link')), 'the link is shown again');
+    const r = await newPage();
+    await r.goto(new URL(new URL(link).pathname + new URL(link).search, base).href);
+    await r.fill('input[name=new_password]', 'reset by the link 77');
+    await r.click('button:has-text("Set the password")');
+    assert(pathOf(r) === '/login', `after reset: ${r.url()}`);
+    await signIn(r, 'resetme@browser-co.example', pw0);
+    assert(pathOf(r) === '/login', 'the old password still works');
+    await signIn(r, 'resetme@browser-co.example', 'reset by the link 77');
+    assert(pathOf(r) === '/orgs', `with the new password: ${r.url()}`);
+    const again = await newPage();
+    await again.goto(new URL(new URL(link).pathname + new URL(link).search, base).href);
+    const form = await again.$('input[name=new_password]');
+    const err = await again.$('.error');
+    assert(!form && err, 'the link works a second time');
+    await shot(again, '24-reset-link-spent');
+  });
+
+  const t1 = await newPage();
+  let secret = '', codes = [];
+  await step('enroll a second factor; recovery codes are shown once', async () => {
+    await signIn(t1, 'twofa@browser-co.example', pw0);
+    await t1.goto(`${base}/account`);
+    await t1.click('button:has-text("Enroll a second factor")');
+    secret = (await t1.textContent('#totp-secret')).trim();
+    assert(/^[A-Z2-7]{16,}$/.test(secret), secret);
+    await shot(t1, '25-totp-enroll');
+    await t1.fill('input[name=code]', totp(secret));
+    await t1.click('button:has-text("Turn it on")');
+    codes = await t1.$$eval('#recovery-codes code', (l) => l.map((x) => x.textContent.trim()));
+    assert(codes.length === 10, `${codes.length} recovery codes`);
+    await shot(t1, '26-recovery-codes');
+    await t1.goto(`${base}/account`);
+    assert(!(await t1.$('#recovery-codes')), 'the codes are shown again');
+    assert(/10 recovery codes left/.test(await t1.textContent('main')), 'codes left');
+  });
+
+  await step('sign in with a second factor: a wrong code, then the right one',
+    async () => {
+      await t1.click('button:has-text("Sign out")');
+      await signIn(t1, 'twofa@browser-co.example', pw0);
+      assert(pathOf(t1) === '/login/totp', `at ${t1.url()}`);
+      await t1.goto(`${base}/orgs`);
+      assert(pathOf(t1) === '/login/totp', `half signed in reached ${t1.url()}`);
+      const good = totp(secret, 1);
+      await t1.fill('input[name=code]', good === '000000' ? '111111' : '000000');
+      await t1.click('button:has-text("Go on")');
+      assert(pathOf(t1) === '/login/totp' && await t1.$('.error'), 'a wrong code taken');
+      await shot(t1, '27-totp-wrong');
+      await t1.fill('input[name=code]', good);
+      await t1.click('button:has-text("Go on")');
+      assert(pathOf(t1) === '/orgs', `after the code: ${t1.url()}`);
+    });
+
+  await step('a recovery code signs in once', async () => {
+    const e = await newPage();
+    await signIn(e, 'twofa@browser-co.example', pw0);
+    assert(pathOf(e) === '/login/totp', `at ${e.url()}`);
+    await e.fill('input[name=code]', codes[0]);
+    await e.click('button:has-text("Go on")');
+    assert(pathOf(e) === '/orgs', `with a recovery code: ${e.url()}`);
+    const f = await newPage();
+    await signIn(f, 'twofa@browser-co.example', pw0);
+    await f.fill('input[name=code]', codes[0]);
+    await f.click('button:has-text("Go on")');
+    assert(pathOf(f) === '/login/totp' && await f.$('.error'), 'a recovery code worked twice');
+    await t1.goto(`${base}/account`);
+    assert(/9 recovery codes left/.test(await t1.textContent('main')), 'codes left');
+  });
+
+  await step('wrong passwords throttle that login from that address only',
+    async () => {
+      const x = await newPage({ 'X-Forwarded-For': '198.51.100.77' });
+      let msg = '';
+      for (let i = 0; i < 6 && !/Too many failed sign-ins/.test(msg); i++) {
+        await signIn(x, 'locked@browser-co.example', 'wrong wrong wrong');
+        msg = await x.textContent('.error');
+      }
+      assert(/Too many failed sign-ins/.test(msg), msg);
+      await signIn(x, 'locked@browser-co.example', pw0);
+      assert(pathOf(x) === '/login' &&
+        /Too many failed sign-ins/.test(await x.textContent('.error')),
+        'the right password got through the throttle');
+      await shot(x, '28-throttled');
+      const y = await newPage({ 'X-Forwarded-For': '203.0.113.5' });
+      await signIn(y, 'locked@browser-co.example', pw0);
+      assert(pathOf(y) === '/orgs', `from another address: ${y.url()}`);
+    });
+
+  await step('the Activity page lists what was done', async () => {
+    await owner.goto(`${base}/activity`);
+    const actions = await owner.$$eval('table.activity tbody tr td:nth-child(5)',
+      (l) => l.map((x) => x.textContent.trim()));
+    for (const a of ['account.password_changed', 'account.totp_enabled',
+      'account.signed_in', 'account.reset_link_made', 'account.password_reset',
+      'account.recovery_code_used'])
+      assert(actions.includes(a), `${a} not in: ${[...new Set(actions)].join(',')}`);
+    await owner.goto(`${base}/activity?action=account.sign_in_failed`);
+    const rows = await owner.$$eval('table.activity tbody tr', (l) => l.map((x) => x.textContent));
+    assert(rows.length >= 4 && rows.some((r) => r.includes('198.51.100.77')),
+      `failed sign-ins: ${rows.length}`);
+    await shot(owner, '29-activity');
   });
 } finally {
   await browser.close();
