@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "activity.h"
+#include "cache.h"
 #include "ingest.h"
 #include "list.h"
 #include "pages.h"
@@ -272,6 +273,7 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	struct page_out	 p;
 	enum sql_stmt	 st = key_sorts[0].asc;
 	int64_t		 total = 0, pages, gens[2] = { 0, 0 };
+	char		 ckey[CACHE_KEY_MAX] = "";
 	size_t		 i;
 
 	for (i = 0; i < sizeof(key_sorts) / sizeof(key_sorts[0]); i++)
@@ -284,7 +286,26 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	if (db_begin(db) != 0)
 		return page_fail(&p, LIST_DB);
 	if (DB_QUERY(db, SQL_KEY_GENS, key_gens_row, gens, DV_I(tenant),
-	    DV_I(org)) < 0 || DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int,
+	    DV_I(org)) < 0)
+		goto dberr;
+	/*
+	 * The same page of the same pulls is the same answer: sorting the
+	 * org's keys once per pull and view is enough.  Findings change
+	 * after the pull's swap, so that filter is always read anew.
+	 */
+	if (f->finding == NULL) {
+		snprintf(ckey, sizeof(ckey), "keys|%" PRId64 "|%" PRId64 "|%"
+		    PRId64 "|%" PRId64 "|%d|%d|%s|%s|%d|%" PRId64 "|%" PRId64
+		    "|%" PRId64, tenant, org, gens[0], gens[1], f->stale,
+		    f->orphan, f->type ? f->type : "", f->project ? f->project :
+		    "", (int)st, page, per_page, now_s() / 86400);
+		if ((*out = cache_get(ckey)) != NULL) {
+			db_commit(db);
+			page_fail(&p, LIST_OK);
+			return LIST_OK;
+		}
+	}
+	if (DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int,
 	    &total, DV_I(tenant), DV_I(org), DV_I(gens[0]), DV_I(gens[1]),
 	    KEY_FILTER_ARGS(f)) < 0)
 		goto dberr;
@@ -299,6 +320,8 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	*out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "data", p.data,
 	    "total", (json_int_t)total, "page", (json_int_t)page,
 	    "pages", (json_int_t)pages, "per_page", (json_int_t)per_page);
+	if (ckey[0] != '\0')
+		cache_put(ckey, *out);
 	return LIST_OK;
 dberr:
 	db_rollback(db);
