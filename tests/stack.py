@@ -160,12 +160,17 @@ class Stack:
         """Initialises (once) and starts a private MariaDB server."""
         data = self.path("mysql", "data")
         log = self.path("logs", "mariadb.log")
+        # Its own temporary directory: servers of other stacks on the
+        # machine never meet in /tmp.
+        tmp = self.path("mysql", "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        env = dict(os.environ, TMPDIR=tmp)
         if not os.path.isdir(os.path.join(data, "mysql")):
             os.makedirs(data, exist_ok=True)
             r = subprocess.run(
                 ["mariadb-install-db", "--no-defaults", "--datadir=" + data,
                  "--auth-root-authentication-method=normal",
-                 "--skip-test-db", "--user=root"],
+                 "--skip-test-db", "--user=root"], env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if r.returncode != 0:
                 raise StackError("mariadb-install-db failed:\n" + r.stdout)
@@ -177,8 +182,8 @@ class Stack:
              "--innodb-buffer-pool-size=" + buffer_pool,
              "--innodb-flush-log-at-trx-commit=2",
              "--character-set-server=utf8mb4",
-             "--collation-server=utf8mb4_bin"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+             "--collation-server=utf8mb4_bin", "--tmpdir=" + tmp],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
             start_new_session=True)
         self.db_proc = proc
         wait_for("MariaDB", lambda: self.sql_ok("SELECT 1"), 60, proc, log)
