@@ -6,6 +6,7 @@
 #   make demo       run the whole product locally; prints the URL and login
 #   make demo-stop  stop exactly what 'make demo' started
 #   make bench      benchmarks, printed as tables
+#   make fuzz       every libFuzzer harness, FUZZ_SECONDS (30) each
 #   make install    install under $(DESTDIR)$(PREFIX) (see "Installing" below)
 #   make uninstall  remove what 'make install' put there
 #   make clean      remove what the build made
@@ -107,7 +108,8 @@ FLAGS_TEXT = 'cc $(call sq,$(CC))' \
 	   'cflags $(call sq,$(ALL_CFLAGS))' \
 	   'ldflags $(call sq,$(ALL_LDFLAGS))' \
 	   'libs $(call sq,$(LIBS))' \
-	   'asan $(call sq,$(ASAN_CPPFLAGS) $(ASAN_CFLAGS) $(LDFLAGS))'
+	   'asan $(call sq,$(ASAN_CPPFLAGS) $(ASAN_CFLAGS) $(LDFLAGS))' \
+	   'fuzz $(call sq,$(FUZZ_CC) $(FUZZ_LIB_CFLAGS))'
 build/flags: FORCE | build
 	@printf '%s\n' $(FLAGS_TEXT) >$@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
@@ -148,6 +150,48 @@ build/asan/test-%: tests/unit/test-%.c build/asan/liborgaudit.a build/flags
 
 asan: $(ASAN_BINS)
 
+# ---- Fuzzing ---------------------------------------------------------------
+# Every tests/fuzz/fuzz-NAME.c is a libFuzzer harness, build/fuzz/fuzz-NAME,
+# linked over the library built again by clang with the fuzzer's
+# coverage and ASan/UBSan (build/fuzz/liborgaudit.a).  'make fuzz' runs
+# each in turn for FUZZ_SECONDS, one process at a time, starting from its
+# corpus tests/fuzz/corpus/NAME/ (new inputs go to build/fuzz/corpus/NAME/,
+# crashes to build/fuzz/crashes/NAME/); it fails when any harness does.
+# The test suite 'fuzz-corpus' replays the corpora and the reproducers in
+# tests/fuzz/crashes/ once, without fuzzing (tests/fuzz/run.sh).
+FUZZ_CC	?= clang-14
+FUZZ_SECONDS ?= 30
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	   -fno-omit-frame-pointer
+FUZZ_CFLAGS = -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(WARN) \
+	   -U_FORTIFY_SOURCE
+# clang warns where gcc does not: on a positional initializer that
+# leaves later fields zero, and on a "" format chosen by '?:'.
+FUZZ_LIB_CFLAGS = $(FUZZ_CFLAGS) -Wno-missing-field-initializers \
+	   -Wno-format-zero-length
+FUZZERS	 = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS = $(FUZZERS:%=build/fuzz/fuzz-%)
+FUZZ_OBJS = $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/migrations.o
+
+build/fuzz:
+	@mkdir -p $@
+build/fuzz/%.o: src/%.c build/flags | build/fuzz
+	$(FUZZ_CC) $(ASAN_CPPFLAGS) $(FUZZ_LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+build/fuzz/migrations.o: build/migrations.c build/flags | build/fuzz
+	$(FUZZ_CC) $(ASAN_CPPFLAGS) $(FUZZ_LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+build/fuzz/liborgaudit.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h build/fuzz/liborgaudit.a
+	$(FUZZ_CC) $(ASAN_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) $(DEPFLAGS) \
+	    -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+	@:
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
 deps:
 	@tests/deps.sh
 
@@ -155,7 +199,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@tests/run.sh
 
-test-build: all asan $(UNIT_BINS)
+test-build: all asan $(UNIT_BINS) $(FUZZ_BINS)
 	@:
 
 bench: deps all
@@ -305,8 +349,8 @@ uninstall:
 
 FORCE:
 
-.PHONY: all asan deps test test-build bench demo demo-stop clean install \
+.PHONY: all asan deps test test-build fuzz fuzz-build bench demo demo-stop clean install \
 	uninstall FORCE
 .SECONDARY:
 
--include $(wildcard build/*.d build/asan/*.d)
+-include $(wildcard build/*.d build/asan/*.d build/fuzz/*.d)

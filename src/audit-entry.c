@@ -185,6 +185,19 @@ canon_value_string(const char *s, size_t n, struct buf *b, struct buf *tmp)
 	return audit_json_string(s, n, b);
 }
 
+/* Is member c the last of object k with its key (the one that counts)? */
+static bool
+last_of_key(const struct jdoc *d, uint32_t k, uint32_t c)
+{
+	uint32_t	 e;
+
+	for (e = d->v[c + 1].end; e < d->v[k].end; e = d->v[e + 1].end)
+		if (d->v[e].len == d->v[c].len &&
+		    memcmp(d->v[e].s, d->v[c].s, d->v[c].len) == 0)
+			return false;
+	return true;
+}
+
 static int
 canon_object(const struct jdoc *d, uint32_t k, struct buf *b, struct buf *tmp)
 {
@@ -206,9 +219,13 @@ canon_object(const struct jdoc *d, uint32_t k, struct buf *b, struct buf *tmp)
 			m[n].len = tmp->len;
 		}
 		n++;
-		/* Where an address sits under a key, keep whose it was. */
+		/*
+		 * Where an address sits under a key, keep whose it was: only
+		 * for the value that counts, not one a repeated key drops.
+		 */
 		if (v[c + 1].type == J_STR && v[c].len < 100 &&
 		    is_address(v[c + 1].s, v[c + 1].len) &&
+		    last_of_key(d, k, c) &&
 		    scrub(v[c + 1].s, v[c + 1].len, tmp, prefix)) {
 			m[n] = (struct member){ NULL, 0, JSCAN_NONE,
 			    UINT32_MAX, NULL, xstrdup(prefix) };

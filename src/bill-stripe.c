@@ -189,9 +189,8 @@ stripe_resp_free(struct stripe_resp *res)
 	res->json = NULL;
 }
 
-/* Reads Stripe's error envelope into res; describes the failure. */
-static void
-describe(struct stripe_resp *res, const char *what)
+void
+stripe_describe(struct stripe_resp *res, const char *what)
 {
 	json_t		*e = json_object_get(res->json, "error");
 	const char	*msg = NULL, *v;
@@ -306,7 +305,7 @@ call_outcome(struct stripe *s, CURLcode rc, struct attempt *a,
 			    "a body that is not JSON (request %s)", where,
 			    res->status, res->request_id);
 		} else {
-			describe(res, where);
+			stripe_describe(res, where);
 			*again = res->status == 429 || res->status >= 500 ||
 			    (res->status == 409 && strcmp(res->code,
 			    "idempotency_key_in_use") == 0);

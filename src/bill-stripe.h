@@ -52,6 +52,13 @@ int		 stripe_call(struct stripe *s, const char *path,
 		    const struct buf *form, const char *idempotency_key,
 		    struct stripe_resp *res);
 void		 stripe_resp_free(struct stripe_resp *res);
+/*
+ * Reads Stripe's error envelope {"error":{type, code, message, param}}
+ * of res->json (any JSON, or NULL) into res->type and res->code, and
+ * describes the failure in res->err: what (the request), res->status,
+ * the envelope's strings redacted, and res->request_id.
+ */
+void		 stripe_describe(struct stripe_resp *res, const char *what);
 
 /* Requests sent, retries among them, since stripe_new(). */
 long		 stripe_requests(const struct stripe *s);

@@ -6,6 +6,7 @@
 #ifndef ORGAUDIT_CONF_H
 #define ORGAUDIT_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONF_DEFAULT_PATH "/etc/orgaudit/orgaudit.conf"

@@ -13,7 +13,9 @@
  * nothing else: strict RFC 8259 grammar, valid UTF-8, no \u0000, no lone
  * surrogates, integers that fit in 64 bits, finite reals, depth at most
  * 2048, nothing after the document but whitespace.  Duplicate keys are
- * kept; jscan_get() answers the last one, as jansson does.
+ * kept; jscan_get() answers the last one, as jansson does.  (jansson
+ * also takes a NUL byte right after a number as the end of the text,
+ * "[1\0]"; jscan refuses any NUL outside a string's escapes.)
  */
 #ifndef ORGAUDIT_JSCAN_H
 #define ORGAUDIT_JSCAN_H

@@ -14,9 +14,15 @@ oa_page_parse(const char *body, size_t len, struct oa_page *pg, char *err,
 {
 	json_error_t	 je;
 	json_t		*last, *id, *more;
-	const char	*s;
+	const char	*s, *nul;
 
 	memset(pg, 0, sizeof(*pg));
+	/* jansson takes a NUL after a number as the end; jscan does not. */
+	if ((nul = memchr(body, '\0', len)) != NULL) {
+		snprintf(err, errlen, "response is not JSON: a NUL byte at "
+		    "byte %zu", (size_t)(nul - body));
+		return -1;
+	}
 	if ((pg->root = json_loadb(body, len, 0, &je)) == NULL) {
 		if (strstr(je.text, "end of file expected") != NULL)
 			snprintf(err, errlen, "response holds more than one "

@@ -564,17 +564,19 @@ static void
 check_sums_lines(struct verify *v)
 {
 	struct vfile	*sums = &v->f[F_SUMS], *f;
-	const char	*p = sums->mem.p, *end = p + sums->mem.len, *nl;
+	const char	*p = sums->mem.p, *end, *nl;
 	char		 name[128];
 	bool		 listed[NFILES] = { false };
 	size_t		 i, bad = 0;
 
 	if (!sums->seen)
 		return;
-	if (sums->mem.len == 0 || end[-1] != '\n') {
+	/* An empty file has no buffer: p is NULL, and NULL + 0 is undefined. */
+	if (sums->mem.len == 0 || p[sums->mem.len - 1] != '\n') {
 		problem(v, "SHA256SUMS: empty or not ended by a newline");
 		return;
 	}
+	end = p + sums->mem.len;
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl - p < 67 || nl - p > 66 + 127 || !is_hex64(p) ||

@@ -61,6 +61,8 @@ for t in build/asan/test-*; do
 	[ -x "$t" ] || continue
 	run_suite "unit-asan-$(basename "$t" | sed 's/^test-//')" "$t"
 done
+# Every libFuzzer harness over its corpus and reproducers, once.
+run_suite fuzz-corpus tests/fuzz/run.sh corpus
 run_suite sim python3 tests/sim/test_oasim.py
 run_suite stripesim python3 tests/stripe/test_stripesim.py
 for t in tests/it/test_*.py; do
