@@ -16,7 +16,10 @@ from tap import diag, run, test
 st = new_stack("it-faults")
 S = {}
 STREAMS = {"users", "projects", "api_keys", "service_accounts",
-           "project_users", "admin_api_keys", "invites", "audit_logs"}
+           "project_users", "admin_api_keys", "invites", "audit_logs",
+           "model_permissions", "project_spend_alerts", "spend_alerts",
+           "data_retention", "project_data_retention", "rate_limits",
+           "roles", "user_roles"}
 
 
 def setup():
