@@ -31,6 +31,14 @@ enum stream_id {
 	ST_SVCACCTS,
 	ST_PROJUSERS,
 	ST_AUDIT,
+	ST_MODEL_PERMS,
+	ST_PROJECT_ALERTS,
+	ST_ORG_ALERTS,
+	ST_ORG_RETENTION,
+	ST_PROJECT_RETENTION,
+	ST_RATE_LIMITS,
+	ST_ROLES,
+	ST_USER_ROLES,
 	ST__MAX
 };
 
@@ -60,7 +68,12 @@ struct rows {
 	size_t		 nkeep;
 };
 
-/* Fills row (ncols values) from one object; 0, or 1 to skip the object. */
+/*
+ * Fills row (ncols values) from one object; 0, or 1 to skip the object.
+ * project is the id the path was made from (a project's, or a user's for
+ * per-user streams), NULL for org streams.  o is JSON null for a 404 of an
+ * absent_unknown stream.
+ */
 typedef int (*row_fn)(struct run *, struct stream *, json_t *,
     const char *project, struct db_val *row, struct rows *rs, char *err,
     size_t errlen);
@@ -71,13 +84,16 @@ struct stream_def {
 	const char	*suffix;	/* per-project streams: after the id */
 	const char	*query;		/* extra query parameters, or NULL */
 	bool		 per_project;
-	bool		 skip_archived;	/* the API answers 400 for those */
+	bool		 skip_archived;	/* archived projects are not asked */
 	bool		 keys;		/* rows held for findings */
 	enum sql_stmt	 insert;
 	size_t		 ncols;
 	enum sql_stmt	 purge;
 	row_fn		 row;
 	bool		 append;	/* appended (audit log), no generations */
+	bool		 single;	/* the answer is one object, not a list */
+	bool		 per_user;	/* per listed user: path, id, suffix */
+	bool		 absent_unknown;	/* 404: a row of unknowns */
 };
 
 struct stream {
@@ -134,6 +150,8 @@ struct run {
 	char			**projects;
 	bool			*archived;
 	size_t			 nprojects;
+	char			**user_ids;	/* this pull's, for per-user */
+	size_t			 nuser_ids;
 	char			 openai_org[128];
 };
 

@@ -20,6 +20,7 @@
 #include "collect.h"
 #include "findings.h"
 #include "ingest.h"
+#include "ingest-posture.h"
 #include "log.h"
 #include "oa-client.h"
 #include "oa-page.h"
@@ -46,6 +47,18 @@ static int row_projuser(struct run *, struct stream *, json_t *,
     const char *, struct db_val *, struct rows *, char *, size_t);
 static int row_key(struct run *, struct stream *, json_t *, const char *,
     struct db_val *, struct rows *, char *, size_t);
+static int row_model_perm(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_alert(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_retention(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_rate_limit(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_role(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
+static int row_user_role(struct run *, struct stream *, json_t *,
+    const char *, struct db_val *, struct rows *, char *, size_t);
 
 #define NCOLS_USER	9
 #define NCOLS_PROJECT	8
@@ -54,6 +67,14 @@ static int row_key(struct run *, struct stream *, json_t *, const char *,
 #define NCOLS_PROJUSER	9
 #define NCOLS_INVITE	11
 #define NCOLS_MAX	20
+#define NCOLS_MODEL_PERM	6
+#define NCOLS_ORG_ALERT	9
+#define NCOLS_PROJECT_ALERT	10
+#define NCOLS_ORG_RETENTION	4
+#define NCOLS_PROJECT_RETENTION	5
+#define NCOLS_RATE_LIMIT	12
+#define NCOLS_ROLE	9
+#define NCOLS_USER_ROLE	8
 #define NCOLS_KEY_COUNT	7
 #define KEY_BATCH	500
 
@@ -82,6 +103,44 @@ static const struct stream_def defs[ST__MAX] = {
 	/* Not a snapshot: appended to the org's chain (audit-collect.c). */
 	[ST_AUDIT] = { .name = "audit_logs", .path = "/organization/audit_logs",
 	    .append = true },
+	/* Posture: the org's settings, active projects only. */
+	[ST_MODEL_PERMS] = { .name = "model_permissions",
+	    .suffix = "/model_permissions", .per_project = true,
+	    .skip_archived = true, .single = true, .absent_unknown = true,
+	    .insert = SQL_MODEL_PERM_INS, .ncols = NCOLS_MODEL_PERM,
+	    .purge = SQL_MODEL_PERM_PURGE, .row = row_model_perm },
+	[ST_PROJECT_ALERTS] = { .name = "project_spend_alerts",
+	    .suffix = "/spend_alerts", .per_project = true,
+	    .skip_archived = true, .insert = SQL_PROJECT_ALERT_INS,
+	    .ncols = NCOLS_PROJECT_ALERT, .purge = SQL_PROJECT_ALERT_PURGE,
+	    .row = row_alert },
+	[ST_ORG_ALERTS] = { .name = "spend_alerts",
+	    .path = "/organization/spend_alerts", .insert = SQL_ORG_ALERT_INS,
+	    .ncols = NCOLS_ORG_ALERT, .purge = SQL_ORG_ALERT_PURGE,
+	    .row = row_alert },
+	[ST_ORG_RETENTION] = { .name = "data_retention",
+	    .path = "/organization/data_retention", .single = true,
+	    .insert = SQL_ORG_RETENTION_INS, .ncols = NCOLS_ORG_RETENTION,
+	    .purge = SQL_ORG_RETENTION_PURGE, .row = row_retention },
+	[ST_PROJECT_RETENTION] = { .name = "project_data_retention",
+	    .suffix = "/data_retention", .per_project = true,
+	    .skip_archived = true, .single = true,
+	    .insert = SQL_PROJECT_RETENTION_INS,
+	    .ncols = NCOLS_PROJECT_RETENTION,
+	    .purge = SQL_PROJECT_RETENTION_PURGE, .row = row_retention },
+	[ST_RATE_LIMITS] = { .name = "rate_limits", .suffix = "/rate_limits",
+	    .per_project = true, .skip_archived = true,
+	    .insert = SQL_RATE_LIMIT_INS, .ncols = NCOLS_RATE_LIMIT,
+	    .purge = SQL_RATE_LIMIT_PURGE, .row = row_rate_limit },
+	[ST_ROLES] = { .name = "roles", .path = "/organization/roles",
+	    .insert = SQL_ROLE_INS, .ncols = NCOLS_ROLE,
+	    .purge = SQL_ROLE_PURGE, .row = row_role },
+	/* Who holds which role: each listed user's roles. */
+	[ST_USER_ROLES] = { .name = "user_roles",
+	    .path = "/organization/users/", .suffix = "/roles",
+	    .per_user = true, .insert = SQL_USER_ROLE_INS,
+	    .ncols = NCOLS_USER_ROLE, .purge = SQL_USER_ROLE_PURGE,
+	    .row = row_user_role },
 };
 
 /* NULL for an empty string: optional columns store NULL, not "". */
@@ -311,6 +370,7 @@ stream_stop(struct run *run, struct stream *st, enum stream_state state,
 }
 
 static void	per_project_start(struct run *run);
+static void	per_user_start(struct run *run);
 
 /* A stream's fetching is over: start what waited for it. */
 static void
@@ -320,6 +380,8 @@ stream_settled(struct run *run, struct stream *st)
 
 	if (st->id == ST_PROJECTS)
 		per_project_start(run);
+	if (st->id == ST_USERS)
+		per_user_start(run);
 	if (st->id == ST_USERS)
 		for (i = 0; i < ST__MAX; i++)
 			if (run->st[i].def->keys &&
@@ -364,12 +426,19 @@ chain_request(struct chain *ch, const char *after, bool front)
 	const struct stream_def	*d = ch->st->def;
 	struct buf		 path = { 0 };
 
-	if (d->per_project) {
-		buf_adds(&path, "/organization/projects/");
+	if (d->per_project || d->per_user) {
+		buf_adds(&path, d->per_user ? d->path :
+		    "/organization/projects/");
 		oa_escape(ch->project, &path);
 		buf_adds(&path, d->suffix);
 	} else
 		buf_adds(&path, d->path);
+	if (d->single) {
+		/* One object: no paging parameters. */
+		oa_get(ch->run->oa, path.p, front, chain_page, ch);
+		buf_free(&path);
+		return;
+	}
 	buf_printf(&path, "?limit=%" PRId64, ch->run->conf->page_limit);
 	if (d->query != NULL)
 		buf_printf(&path, "&%s", d->query);
@@ -466,6 +535,42 @@ page_store(struct chain *ch, json_t *data)
 	rows_free(&rs);
 }
 
+/*
+ * Stores one object as the stream's page: o (borrowed), or for NULL the
+ * row of unknowns of an absent_unknown stream.
+ */
+static void
+single_store(struct chain *ch, json_t *o)
+{
+	json_t	*data = json_array();
+
+	json_array_append_new(data, o != NULL ? json_incref(o) : json_null());
+	ch->st->pages++;
+	page_store(ch, data);
+	json_decref(data);
+}
+
+/* A single object's answer: parsed and stored, or the stream fails. */
+static void
+single_page(struct chain *ch, const struct oa_call *call)
+{
+	json_error_t	 je;
+	json_t		*o;
+
+	o = json_loadb(call->body.p ? call->body.p : "", call->body.len, 0,
+	    &je);
+	if (!json_is_object(o)) {
+		stream_stop(ch->run, ch->st, SS_FAILED, call->status,
+		    "%s%s%s", ch->project != NULL ? ch->project : "",
+		    ch->project != NULL ? ": " : "", o == NULL ?
+		    "response is not JSON" : "response is not an object");
+		json_decref(o);
+		return;
+	}
+	single_store(ch, o);
+	json_decref(o);
+}
+
 static void
 chain_page(struct oa *oa, struct oa_call *call, void *arg)
 {
@@ -483,8 +588,16 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	if (st->state != SS_RUNNING)
 		goto end;
 	stream_count_call(st, call);
+	if (st->def->absent_unknown && call->status == 404) {
+		single_store(ch, NULL);
+		goto end;
+	}
 	if (!oa_ok(call)) {
 		stream_call_failed(run, st, call, ch->project);
+		goto end;
+	}
+	if (st->def->single) {
+		single_page(ch, call);
 		goto end;
 	}
 	if (oa_page_parse(call->body.p ? call->body.p : "", call->body.len, &pg,
@@ -509,6 +622,33 @@ chain_page(struct oa *oa, struct oa_call *call, void *arg)
 	oa_page_free(&pg);
 end:
 	chain_end(ch);
+}
+
+/* Starts every per-user stream, or ends them if users did not. */
+static void
+per_user_start(struct run *run)
+{
+	struct stream	*ust = &run->st[ST_USERS];
+	enum stream_id	 i;
+	size_t		 u;
+
+	for (i = 0; i < ST__MAX; i++) {
+		struct stream	*st = &run->st[i];
+
+		if (!st->def->per_user || st->state != SS_PENDING)
+			continue;
+		if (ust->state != SS_FETCHED) {
+			stream_stop(run, st, ust->state, 0, "not pulled: the "
+			    "users stream %s", state_names[ust->state]);
+			continue;
+		}
+		st->state = SS_RUNNING;
+		st->started_ms = now_ms();
+		st->outstanding++;	/* hold while fanning out */
+		for (u = 0; u < run->nuser_ids; u++)
+			chain_start(run, st, run->user_ids[u]);
+		stream_release(run, st);
+	}
 }
 
 /* Starts every per-project stream, or ends them if projects did not. */
@@ -557,6 +697,9 @@ row_user(struct run *run, struct stream *st, json_t *o, const char *project,
 	v[4] = ts_val(r.added_at);
 	v[5] = DV_I(r.is_service_account);
 	strset_add(&run->users, r.id);
+	run->user_ids = xrealloc(run->user_ids, (run->nuser_ids + 1) *
+	    sizeof(*run->user_ids));
+	run->user_ids[run->nuser_ids++] = xstrdup(r.id);
 	st->humans += !r.is_service_account;
 	return 0;
 }
@@ -664,6 +807,122 @@ row_key(struct run *run, struct stream *st, json_t *o, const char *project,
 		st->keys = xrealloc(st->keys, st->capkeys * sizeof(*st->keys));
 	}
 	st->keys[st->nkeys++] = r;
+	return 0;
+}
+
+/* A 404 (o is null) is a project whose policy OpenAI does not tell. */
+static int
+row_model_perm(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_model_perm	 r = { 0 };
+
+	if (!json_is_null(o) && ingest_model_perm(o, &r, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	v[0] = DV_S(project);
+	v[1] = DV_S(r.mode);
+	v[2] = DV_S(rows_own(rs, r.model_ids));
+	return 0;
+}
+
+/* An org alert (project NULL) or a project's. */
+static int
+row_alert(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_spend_alert	 r;
+
+	(void)rs;
+	if (ingest_spend_alert(o, &r, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	if (project != NULL)
+		*v++ = DV_S(project);
+	v[0] = DV_S(r.id);
+	v[1] = DV_I(r.threshold_cents);
+	v[2] = DV_S(r.currency);
+	v[3] = DV_S(r.interval);
+	v[4] = DV_S(r.channel);
+	v[5] = DV_I(r.recipients);
+	return 0;
+}
+
+/* The org's retention (project NULL) or a project's. */
+static int
+row_retention(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	const char	*type;
+
+	(void)rs;
+	if (ingest_retention(o, &type, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	if (project != NULL)
+		*v++ = DV_S(project);
+	v[0] = DV_S(type);
+	return 0;
+}
+
+static int
+row_rate_limit(struct run *run, struct stream *st, json_t *o,
+    const char *project, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_rate_limit	 r;
+	int			 i;
+
+	(void)rs;
+	if (ingest_rate_limit(o, &r, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	v[0] = DV_S(project);
+	v[1] = DV_S(r.id);
+	v[2] = DV_S(r.model);
+	for (i = 0; i < RL__MAX; i++)
+		v[3 + i] = r.has[i] ? DV_I(r.max[i]) : DV_NULL;
+	return 0;
+}
+
+static int
+row_role(struct run *run, struct stream *st, json_t *o, const char *project,
+    struct db_val *v, struct rows *rs, char *err, size_t errlen)
+{
+	struct row_role	 r;
+
+	(void)project;
+	if (ingest_role(o, &r, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	v[0] = DV_S(r.id);
+	v[1] = DV_S(r.name);
+	v[2] = DV_S(r.description);
+	v[3] = DV_S(rows_own(rs, r.permissions));
+	v[4] = DV_S(r.resource_type);
+	v[5] = DV_I(r.predefined);
+	return 0;
+}
+
+/* One role a user holds; user is the id the path was made from. */
+static int
+row_user_role(struct run *run, struct stream *st, json_t *o,
+    const char *user, struct db_val *v, struct rows *rs, char *err,
+    size_t errlen)
+{
+	struct row_user_role	 r;
+
+	if (ingest_user_role(o, &r, err, errlen) != 0)
+		return 1;
+	v = row_head(run, st, v);
+	v[0] = DV_S(user);
+	v[1] = DV_S(r.role_id);
+	v[2] = DV_S(r.role_name);
+	v[3] = DV_I(r.direct);
+	v[4] = DV_S(rows_own(rs, r.group_ids));
 	return 0;
 }
 
@@ -840,6 +1099,9 @@ run_free(struct run *run)
 		free(run->projects[i]);
 	free(run->projects);
 	free(run->archived);
+	for (i = 0; i < run->nuser_ids; i++)
+		free(run->user_ids[i]);
+	free(run->user_ids);
 	strset_free(&run->users);
 	oa_free(run->oa);
 }
@@ -938,7 +1200,8 @@ run_analyze(struct run *run)
 {
 	if (!run_needs_analyze(run))
 		return;
-	if (DB_QUERY(run->db, SQL_ANALYZE_SNAPSHOTS, NULL, NULL) < 0)
+	if (DB_QUERY(run->db, SQL_ANALYZE_SNAPSHOTS, NULL, NULL) < 0 ||
+	    DB_QUERY(run->db, SQL_ANALYZE_POSTURE, NULL, NULL) < 0)
 		log_warn("collect: org %" PRId64 ": analyze: %s", run->org,
 		    db_error(run->db));
 }
@@ -1030,7 +1293,7 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 			stream_settled(&run, st);
 		} else if (defs[i].append) {
 			audit_stream_start(&run, st);
-		} else if (!defs[i].per_project) {
+		} else if (!defs[i].per_project && !defs[i].per_user) {
 			st->state = SS_RUNNING;
 			st->started_ms = now_ms();
 			chain_start(&run, st, NULL);

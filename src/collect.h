@@ -2,12 +2,15 @@
  * collect.h: pulling one org from the Admin API into MariaDB.
  *
  * Snapshot streams (users, projects, api_keys, service_accounts,
- * project_users, admin_api_keys, invites) are written under a new
- * generation and made current in one UPDATE once complete, so readers see
- * the previous pull or the new one, never half of one.  A stream the key
- * cannot read (403/404) is skipped; one that fails keeps its previous
- * snapshot; the others are stored either way.  Every run leaves a record
- * per stream.
+ * project_users, admin_api_keys, invites, and the org's settings:
+ * model_permissions, project_spend_alerts, spend_alerts, data_retention,
+ * project_data_retention, rate_limits, roles, user_roles) are written
+ * under a new generation and made current in one UPDATE once complete, so
+ * readers see the previous pull or the new one, never half of one.  A
+ * stream the key cannot read (403/404) is skipped (a project's model
+ * permissions answered 404 are stored as unknown instead); one that fails
+ * keeps its previous snapshot; the others are stored either way.  Every
+ * run leaves a record per stream.
  */
 #ifndef ORGAUDIT_COLLECT_H
 #define ORGAUDIT_COLLECT_H

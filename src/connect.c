@@ -16,6 +16,7 @@ static const struct {
 	const char	*name;
 	const char	*label;
 	const char	*path;		/* NULL: built by the code */
+	bool		 single;	/* the answer is one object */
 } caps[CAP__MAX] = {
 	[CAP_ADMIN] = { "admin", "admin key accepted", NULL },
 	[CAP_USERS] = { "users", "users", "/organization/users?limit=1" },
@@ -28,6 +29,11 @@ static const struct {
 	    "/organization/admin_api_keys?limit=1" },
 	[CAP_COSTS] = { "costs", "costs", NULL },
 	[CAP_USAGE] = { "usage", "usage per user", NULL },
+	[CAP_SPEND_ALERTS] = { "spend_alerts", "spend alerts",
+	    "/organization/spend_alerts?limit=1" },
+	[CAP_DATA_RETENTION] = { "data_retention", "data retention",
+	    "/organization/data_retention", true },
+	[CAP_ROLES] = { "roles", "roles", "/organization/roles?limit=1" },
 };
 
 static const char *const status_names[] = {
@@ -86,6 +92,21 @@ body_populated(const struct oa_call *call)
 	return n > 0;
 }
 
+/* Is the answer one JSON object (the settings that are not lists)? */
+static bool
+body_is_object(const struct oa_call *call)
+{
+	json_error_t	 je;
+	json_t		*o;
+	bool		 ok;
+
+	o = json_loadb(call->body.p ? call->body.p : "", call->body.len, 0,
+	    &je);
+	ok = json_is_object(o);
+	json_decref(o);
+	return ok;
+}
+
 /* The keys probe needs one project id from the projects probe. */
 static void
 probe_keys(struct oa *oa, struct connect_result *res,
@@ -133,7 +154,12 @@ probe_done(struct oa *oa, struct oa_call *call, void *arg)
 	if (call->openai_org[0] != '\0' && p->res->openai_org[0] == '\0')
 		snprintf(p->res->openai_org, sizeof(p->res->openai_org), "%s",
 		    call->openai_org);
-	if (oa_ok(call)) {
+	if (oa_ok(call) && caps[p->id].single) {
+		pop = body_is_object(call);
+		cap->status = pop ? CAP_OK : CAP_ERROR;
+		snprintf(cap->detail, sizeof(cap->detail), "%s", pop ?
+		    "reachable" : "reachable, but the answer is not an object");
+	} else if (oa_ok(call)) {
 		pop = body_populated(call);
 		cap->status = pop > 0 ? CAP_OK : pop == 0 ? CAP_EMPTY :
 		    CAP_ERROR;

@@ -47,6 +47,9 @@ oa_page_parse(const char *body, size_t len, struct oa_page *pg, char *err,
 		return -1;
 	}
 	s = json_string_value(json_object_get(pg->root, "last_id"));
+	/* The "next" lists (roles, groups) name their cursor next. */
+	if (s == NULL || *s == '\0')
+		s = json_string_value(json_object_get(pg->root, "next"));
 	if ((s == NULL || *s == '\0') && json_array_size(pg->data) > 0) {
 		last = json_array_get(pg->data, json_array_size(pg->data) - 1);
 		id = json_object_get(last, "id");

@@ -1,6 +1,7 @@
 /*
- * oa-page.h: OpenAI's cursor list envelope
+ * oa-page.h: OpenAI's cursor list envelopes
  *   {"object":"list","data":[…],"first_id":…,"last_id":…,"has_more":bool}
+ *   {"object":"list","data":[…],"has_more":bool,"next":…}
  * and the guard that stops a stream whose cursor does not advance.
  */
 #ifndef ORGAUDIT_OA_PAGE_H
@@ -21,8 +22,9 @@ struct oa_page {
 };
 
 /*
- * Parses one response body.  The next cursor is last_id, or the id of the
- * last element when last_id is absent (the admin keys list's style).
+ * Parses one response body.  The next cursor is last_id, else next (the
+ * "next" lists: roles, groups), else the id of the last element (the
+ * admin keys list's style).
  * Trailing data after the document is an error: a body holding several
  * documents is never silently cut to the first.  Returns 0 or -1 with a
  * message in err.

@@ -1143,6 +1143,71 @@ static const struct {
 	    "SELECT month, orgs, amount_cents, invoice_id, number, status,"
 	    " finalized_at FROM bill_invoice WHERE tenant_id = ?"
 	    " ORDER BY month DESC LIMIT 24"),
+	/*
+	 * 016_posture.  Every insert is a no-op when the row is there: a
+	 * retried batch stores each row once.
+	 */
+	STMT(SQL_MODEL_PERM_INS,
+	    "INSERT INTO oa_model_permission (tenant_id, org_id, gen,"
+	    " project_id, mode, model_ids) VALUES (?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE project_id = project_id"),
+	STMT(SQL_MODEL_PERM_PURGE,
+	    "DELETE FROM oa_model_permission WHERE org_id = ? AND gen <> ?"
+	    KEPT),
+	STMT(SQL_ORG_ALERT_INS,
+	    "INSERT INTO oa_org_spend_alert (tenant_id, org_id, gen, id,"
+	    " threshold_cents, currency, period, channel, recipients)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_ORG_ALERT_PURGE,
+	    "DELETE FROM oa_org_spend_alert WHERE org_id = ? AND gen <> ?"
+	    KEPT),
+	STMT(SQL_PROJECT_ALERT_INS,
+	    "INSERT INTO oa_project_spend_alert (tenant_id, org_id, gen,"
+	    " project_id, id, threshold_cents, currency, period, channel,"
+	    " recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_PROJECT_ALERT_PURGE,
+	    "DELETE FROM oa_project_spend_alert WHERE org_id = ? AND gen <> ?"
+	    KEPT),
+	STMT(SQL_ORG_RETENTION_INS,
+	    "INSERT INTO oa_org_data_retention (tenant_id, org_id, gen, type)"
+	    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE gen = gen"),
+	STMT(SQL_ORG_RETENTION_PURGE,
+	    "DELETE FROM oa_org_data_retention WHERE org_id = ? AND gen <> ?"
+	    KEPT),
+	STMT(SQL_PROJECT_RETENTION_INS,
+	    "INSERT INTO oa_project_data_retention (tenant_id, org_id, gen,"
+	    " project_id, type) VALUES (?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE project_id = project_id"),
+	STMT(SQL_PROJECT_RETENTION_PURGE,
+	    "DELETE FROM oa_project_data_retention WHERE org_id = ?"
+	    " AND gen <> ?" KEPT),
+	STMT(SQL_RATE_LIMIT_INS,
+	    "INSERT INTO oa_rate_limit (tenant_id, org_id, gen, project_id, id,"
+	    " model, max_requests_per_1_minute, max_tokens_per_1_minute,"
+	    " max_images_per_1_minute, max_audio_megabytes_per_1_minute,"
+	    " max_requests_per_1_day, batch_1_day_max_input_tokens)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_RATE_LIMIT_PURGE,
+	    "DELETE FROM oa_rate_limit WHERE org_id = ? AND gen <> ?" KEPT),
+	STMT(SQL_ROLE_INS,
+	    "INSERT INTO oa_role (tenant_id, org_id, gen, id, name,"
+	    " description, permissions, resource_type, predefined)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"),
+	STMT(SQL_ROLE_PURGE,
+	    "DELETE FROM oa_role WHERE org_id = ? AND gen <> ?" KEPT),
+	STMT(SQL_USER_ROLE_INS,
+	    "INSERT INTO oa_user_role (tenant_id, org_id, gen, user_id,"
+	    " role_id, role_name, direct, group_ids)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE role_id = role_id"),
+	STMT(SQL_USER_ROLE_PURGE,
+	    "DELETE FROM oa_user_role WHERE org_id = ? AND gen <> ?" KEPT),
+	STMT(SQL_ANALYZE_POSTURE,
+	    "ANALYZE TABLE oa_model_permission, oa_org_spend_alert,"
+	    " oa_project_spend_alert, oa_org_data_retention,"
+	    " oa_project_data_retention, oa_rate_limit, oa_role, oa_user_role"),
 };
 
 const char *

@@ -174,7 +174,10 @@ static json_t *
 stream_status(json_t *org, json_t *runs)
 {
 	static const char *const names[] = { "users", "projects", "api_keys",
-	    "service_accounts", "project_users", "admin_api_keys", "invites" };
+	    "service_accounts", "project_users", "admin_api_keys", "invites",
+	    "model_permissions", "project_spend_alerts", "spend_alerts",
+	    "data_retention", "project_data_retention", "rate_limits", "roles",
+	    "user_roles" };
 	json_t		*out = json_array(), *s, *last, *row;
 	size_t		 i, k;
 	int64_t		 now = now_s();

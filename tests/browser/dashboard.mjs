@@ -174,7 +174,7 @@ try {
         `stale card ${stale}, truth ${truth.stale.length}`);
       assert(await page.$('svg.chart rect'), 'no chart');
       const streams = await page.$$eval('section table tbody tr', (r) => r.length);
-      assert(streams === 7, `${streams} stream rows`);
+      assert(streams === 15, `${streams} stream rows`);
       await shot(page, '05-overview');
     });
 

@@ -76,7 +76,7 @@ def connect_from_the_dashboard_checks_and_seals():
                               h["location"]).group(1))
     _, _, body = c.get(h["location"])
     assert "The org is connected" in body
-    assert body.count('class="cap ') == 8, "checklist"
+    assert body.count('class="cap ') == 11, "checklist"
     assert admin_canary(st) not in body
     st.collect("--org", str(S["org_a"]))
 

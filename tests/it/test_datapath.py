@@ -221,7 +221,9 @@ def users_projects_and_org_match_truth():
     assert o["last_run"]["status"] == "ok"
     assert {s["stream"] for s in o["streams"]} == {
         "users", "projects", "api_keys", "service_accounts",
-        "project_users", "admin_api_keys", "invites"}
+        "project_users", "admin_api_keys", "invites", "model_permissions", "project_spend_alerts", "spend_alerts",
+        "data_retention", "project_data_retention", "rate_limits", "roles",
+        "user_roles"}
 
 
 def walk(path, limit=3):
@@ -292,7 +294,11 @@ def runs_record_every_stream():
     assert run["status"] == "ok" and run["requests"] > 0, run
     assert set(streams) == {"users", "projects", "api_keys",
                             "service_accounts", "project_users",
-                            "admin_api_keys", "invites", "audit_logs"}
+                            "admin_api_keys", "invites", "audit_logs",
+                            "model_permissions", "project_spend_alerts",
+                            "spend_alerts", "data_retention",
+                            "project_data_retention", "rate_limits",
+                            "roles", "user_roles"}
     for s in streams.values():
         assert s["status"] == "ok" and s["pages"] >= 1, s
         assert s["duration_ms"] is not None and s["error"] is None

@@ -16,7 +16,10 @@ from tap import diag, run, test
 st = new_stack("it-faults")
 S = {}
 STREAMS = {"users", "projects", "api_keys", "service_accounts",
-           "project_users", "admin_api_keys", "invites", "audit_logs"}
+           "project_users", "admin_api_keys", "invites", "audit_logs",
+           "model_permissions", "project_spend_alerts", "spend_alerts",
+           "data_retention", "project_data_retention", "rate_limits",
+           "roles", "user_roles"}
 
 
 def setup():
@@ -182,7 +185,11 @@ def cursor_that_does_not_advance_ends_with_an_error():
     assert streams["users"]["status"] == "failed"
     assert "does not advance" in streams["users"]["error"], streams["users"]
     assert stats["by_stream"]["users"] <= 3, stats
-    assert all(streams[s]["status"] == "ok" for s in STREAMS - {"users"})
+    assert all(streams[s]["status"] == "ok" for s in STREAMS - {
+        "users", "user_roles"})
+    # Who holds which role is asked per listed user: not without users.
+    assert streams["user_roles"]["status"] == "failed"
+    assert "users stream failed" in streams["user_roles"]["error"]
     # Findings still use a users list: the one stored by the last pull.
     assert "stored users list" in r.stderr
     knobs()

@@ -485,7 +485,9 @@ def a_past_period_holds_the_pull_of_its_end():
     assert r.returncode == 0
     kept = st.sql("SELECT stream, pulled_at FROM org_stream_kept WHERE"
                   " org_id = %d ORDER BY stream" % S["org"])
-    assert len(kept) == 7 and {int(k[1]) for k in kept} == {old}, kept
+    # Every snapshot stream: the seven of the keys and people, and the
+    # eight of the settings.
+    assert len(kept) == 15 and {int(k[1]) for k in kept} == {old}, kept
     # The kept rows survive the purge.
     n_users = st.sql("SELECT COUNT(DISTINCT gen) FROM oa_user WHERE org_id"
                      " = %d" % S["org"])[0][0]

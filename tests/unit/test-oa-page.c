@@ -83,6 +83,21 @@ test_page_parse_null_last_id_uses_last_element(void **state)
 }
 
 static void
+test_page_parse_next_list_uses_next(void **state)
+{
+	struct oa_page	 pg;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse("{\"object\":\"list\",\"data\":[{\"id\":\"a\"},"
+	    "{\"id\":\"b\"}],\"has_more\":true,\"next\":\"cur_9\"}", &pg, err,
+	    sizeof(err)), 0);
+	assert_true(pg.has_more);
+	assert_string_equal(pg.next, "cur_9");
+	oa_page_free(&pg);
+}
+
+static void
 test_page_parse_has_more_false(void **state)
 {
 	struct oa_page	 pg;
@@ -442,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_page_parse_last_id_wins_over_last_element),
 		cmocka_unit_test(test_page_parse_missing_last_id_uses_last_element),
 		cmocka_unit_test(test_page_parse_null_last_id_uses_last_element),
+		cmocka_unit_test(test_page_parse_next_list_uses_next),
 		cmocka_unit_test(test_page_parse_has_more_false),
 		cmocka_unit_test(test_page_parse_has_more_absent_is_false),
 		cmocka_unit_test(test_page_parse_empty_data_with_has_more_is_last_page),
