@@ -56,6 +56,14 @@ static const struct rule rules[] = {
 	{ "admin_key_orphan", "high", "admin_api_key", { "admin_api_keys",
 	    "users" }, "An admin key whose owner is no longer in the "
 	    "organization", RL_NONE, NULL, SQL_RULE_ADMIN_ORPHAN, NULL },
+	{ "project_no_model_allowlist", "low", "project", { "projects",
+	    "model_permissions" }, "An active project whose models are not "
+	    "limited to an allow list", RL_NONE, NULL, SQL_RULE_NO_ALLOWLIST,
+	    NULL },
+	{ "project_no_spend_alert", "medium", "project", { "projects",
+	    "project_spend_alerts", "spend_alerts" }, "An active project with "
+	    "no spend alert, in an org with none", RL_NONE, NULL,
+	    SQL_RULE_NO_SPEND_ALERT, NULL },
 	{ "org_audit_logging_off", "high", "org", { "audit_logs" },
 	    "The audit log is readable but has never held an event: audit "
 	    "logging is probably off (Settings, Data controls)", RL_NONE, NULL,

@@ -941,6 +941,37 @@ static const struct {
 	    " FROM org_stream s JOIN oa_invite i ON i.org_id = s.org_id"
 	    " AND i.gen = s.gen WHERE s.org_id = ? AND s.stream = 'invites'"
 	    " AND i.status = 'pending' AND i.created_at < ?" FINDING_SEEN),
+	/*
+	 * An active project whose policy is known and is not an allow list
+	 * (a 404 is stored as unknown: no evidence either way).
+	 */
+	STMT(SQL_RULE_NO_ALLOWLIST, FINDING_UPSERT
+	    " SELECT p.tenant_id, p.org_id, ?, ?, ?, p.id, LEFT(p.name, 256), ?,"
+	    " JSON_OBJECT('mode', m.mode, 'model_ids',"
+	    " JSON_QUERY(COALESCE(m.model_ids, '[]'), '$')), ?, ?, ?, ?, 1"
+	    " FROM org_stream s JOIN oa_project p ON p.org_id = s.org_id"
+	    " AND p.gen = s.gen JOIN org_stream sm ON sm.org_id = p.org_id"
+	    " AND sm.stream = 'model_permissions' JOIN oa_model_permission m"
+	    " ON m.org_id = p.org_id AND m.gen = sm.gen AND m.project_id = p.id"
+	    " WHERE s.org_id = ? AND s.stream = 'projects'"
+	    " AND p.status = 'active' AND m.mode IS NOT NULL"
+	    " AND m.mode <> 'allow_list'" FINDING_SEEN),
+	/* An active project without a spend alert, in an org without one. */
+	STMT(SQL_RULE_NO_SPEND_ALERT, FINDING_UPSERT
+	    " SELECT p.tenant_id, p.org_id, ?, ?, ?, p.id, LEFT(p.name, 256), ?,"
+	    " JSON_OBJECT('project_spend_alerts', 0, 'org_spend_alerts', 0),"
+	    " ?, ?, ?, ?, 1"
+	    " FROM org_stream s JOIN oa_project p ON p.org_id = s.org_id"
+	    " AND p.gen = s.gen WHERE s.org_id = ? AND s.stream = 'projects'"
+	    " AND p.status = 'active'"
+	    " AND NOT EXISTS (SELECT 1 FROM org_stream sa"
+	    "   JOIN oa_project_spend_alert a ON a.org_id = sa.org_id"
+	    "   AND a.gen = sa.gen WHERE sa.org_id = p.org_id"
+	    "   AND sa.stream = 'project_spend_alerts' AND a.project_id = p.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM org_stream so"
+	    "   JOIN oa_org_spend_alert o ON o.org_id = so.org_id"
+	    "   AND o.gen = so.gen WHERE so.org_id = p.org_id"
+	    "   AND so.stream = 'spend_alerts')" FINDING_SEEN),
 	/* Every key of both streams with the actor of its creating event. */
 	STMT(SQL_RULE_KEY_CREATORS,
 	    "SELECT k.tenant_id, k.stream, k.id, LEFT(k.name, 256), k.redacted,"

@@ -20,12 +20,12 @@ from tap import diag, run, test
 st = new_stack("it-findings")
 S = {}
 
-# The rules the engine evaluates over the streams collected today; the
-# project rules need the settings streams.
+# Every rule of the engine.
 RULES = {"key_stale", "key_orphan", "key_legacy_user",
          "service_account_key_old", "admin_key_stale", "admin_key_old",
          "admin_key_orphan", "org_audit_logging_off", "too_many_owners",
-         "invite_stale", "key_created_by_unexpected_actor"}
+         "invite_stale", "key_created_by_unexpected_actor",
+         "project_no_model_allowlist", "project_no_spend_alert"}
 SUBJECT = {"organization": "org"}
 
 
@@ -96,7 +96,8 @@ def each_rule_fires_exactly_where_the_truth_says():
     rules = {w[0] for w in want}
     # The org is built so that most rules have something to find.
     assert {"key_stale", "key_orphan", "key_legacy_user", "admin_key_old",
-            "too_many_owners", "invite_stale"} <= rules, rules
+            "too_many_owners", "invite_stale", "project_no_model_allowlist",
+            "project_no_spend_alert"} <= rules, rules
     diag("%d open findings over %d rules" % (len(want), len(rules)))
     # No creator named: that rule is off.
     assert not [f for f in findings() if f["rule"] ==
@@ -171,6 +172,31 @@ def a_finding_opens_stays_resolves_and_a_return_is_a_new_finding():
     collect()
     assert inv[0]["id"] in {x["id"] for x in findings("resolved",
                                                        rule="invite_stale")}
+    assert got(findings()) == expected(RULES - {
+        "key_created_by_unexpected_actor"})
+
+
+@test
+def fixing_a_projects_settings_resolves_its_findings():
+    nolist = findings(rule="project_no_model_allowlist")
+    pid = nolist[0]["subject"]["id"]
+    assert nolist[0]["evidence"]["mode"] == "deny_list", nolist[0]
+    posture("set_model_permissions", project_id=pid, mode="allow_list",
+            model_ids=["gpt-4.1"])
+    noalert = findings(rule="project_no_spend_alert")
+    assert noalert
+    posture("org_spend_alert", on=True)
+    collect()
+    assert pid not in {f["subject"]["id"] for f in findings(
+        rule="project_no_model_allowlist")}
+    assert not findings(rule="project_no_spend_alert")
+    assert {f["id"] for f in noalert} <= {f["id"] for f in findings(
+        "resolved", rule="project_no_spend_alert")}
+    posture("org_spend_alert", on=False)
+    collect()
+    back = findings(rule="project_no_spend_alert")
+    assert len(back) == len(noalert) and not {f["id"] for f in back} & \
+        {f["id"] for f in noalert}, "a return is a new finding"
     assert got(findings()) == expected(RULES - {
         "key_created_by_unexpected_actor"})
 
