@@ -364,18 +364,6 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	return LIST_OK;
 }
 
-/* A finding as the API shows it: "fnd_<n>". */
-static json_t *
-view_finding(const struct db_row *r)
-{
-	json_t	*o = view_cols(r, SQL_FINDING_PAGE, "orgaudit.finding");
-
-	json_object_set_new(o, "id", json_sprintf("fnd_%s",
-	    db_row_str(r, FC_ID)));
-	json_object_del(o, "org_id");
-	return o;
-}
-
 enum list_rc
 list_findings(struct db *db, int64_t tenant, int64_t org,
     const struct finding_filter *f, const char *cursor, int64_t limit,

@@ -69,7 +69,8 @@
 	X(P_RULE, "rule", Q_EVENT_TYPE) \
 	X(P_SEVERITY, "severity", Q_SEVERITY) \
 	X(P_SUBJECT, "subject", Q_OA_ID) \
-	X(P_FINDING, "finding", Q_EVENT_TYPE)
+	X(P_FINDING, "finding", Q_EVENT_TYPE) \
+	X(P_AFTER_ID, "after_id", Q_SEQ)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };

@@ -1061,6 +1061,16 @@ static const struct {
 	    "SELECT month, orgs, amount_cents, invoice_id, number, status,"
 	    " finalized_at FROM bill_invoice WHERE tenant_id = ?"
 	    " ORDER BY month DESC LIMIT 24"),
+	/* The OCSF export: events oldest first from a position, streamed. */
+	STMT_COLS(SQL_EVENT_OCSF, EVENT_COLUMNS,
+	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ? AND seq > ?"
+	    " ORDER BY seq LIMIT ?"),
+	/* Every finding of an org, open and resolved, in id order. */
+	STMT_COLS(SQL_FINDING_OCSF, FINDING_COLUMNS,
+	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f"
+	    " WHERE f.tenant_id = ? AND f.org_id = ? AND f.id > ?"
+	    " ORDER BY f.id LIMIT ?"),
 };
 
 const char *
