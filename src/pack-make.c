@@ -1144,6 +1144,7 @@ pack_make(struct db *db, const struct conf *c, const struct signer *sg,
 	buf_free(&b->sums);
 	buf_free(&b->rx.line);
 	buf_free(&b->ex.line);
+	buf_free(&b->ax.line);
 	free(b);
 	return st == B_OK ? 0 : -1;
 }
