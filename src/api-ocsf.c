@@ -99,7 +99,7 @@ ocsf_row(const struct db_row *row, void *arg)
 		FCGX_PutChar('\n', x->r->fcgi->out);
 		x->rows++;
 	} else
-		log_err("api: ocsf export: a row of %" PRId64 " did not map",
+		log_err("api: ocsf export: org %" PRId64 ": a row did not map",
 		    x->ctx->org_id);
 	free(s);
 	json_decref(o);

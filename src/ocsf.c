@@ -65,7 +65,8 @@ rule_of(const char *type)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		n = strlen(rules[i].prefix);
 		if (rules[i].prefix[n - 1] == '.' ? strncmp(type,
-		    rules[i].prefix, n) == 0 : strcmp(type, rules[i].prefix) == 0)
+		    rules[i].prefix, n) == 0 : strcmp(type,
+		    rules[i].prefix) == 0)
 			return &rules[i];
 	}
 	return &api_rule;
@@ -485,7 +486,8 @@ ocsf_audit_event(json_t *event, const struct ocsf_ctx *ctx)
 	o = frame(cat, e.cls, e.activity, e.verb, e.failed ? 2 : 1,
 	    ms_of(event, "effective_at"), id, ctx);
 	if (json_is_integer(seq = json_object_get(event, "seq")))
-		json_object_set(json_object_get(o, "metadata"), "sequence", seq);
+		json_object_set(json_object_get(o, "metadata"), "sequence",
+		    seq);
 	if ((project = jstr(event, "project_id")) != NULL)
 		set_str(json_object_get(o, "cloud"), "project_uid", project);
 	set_int(o, "status_id", e.failed ? 2 : 1);
