@@ -20,6 +20,7 @@
 #include "strset.h"
 #include "util.h"
 #include "vault.h"
+#include "views.h"
 
 const char *const alert_default_triggers = "finding.opened,"
     "audit:api_key.created,audit:api_key.deleted,"
@@ -491,7 +492,7 @@ finding_row(const struct db_row *r, void *arg)
 {
 	struct find_walk	*w = arg;
 	const struct alert_routes *rs = w->rs;
-	json_t			*f = finding_view(r), *b;
+	json_t			*f = view_finding(r), *b;
 	const char		*kind = db_row_null(r, FC_RESOLVED) ?
 	    "finding.opened" : "finding.resolved";
 	char			 what[96], eid[29];

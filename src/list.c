@@ -387,18 +387,6 @@ list_packs(struct db *db, int64_t tenant, int64_t org, const char *cursor,
 	return LIST_OK;
 }
 
-/* A finding as the API shows it: "fnd_<n>". */
-json_t *
-finding_view(const struct db_row *r)
-{
-	json_t	*o = view_cols(r, SQL_FINDING_PAGE, "orgaudit.finding");
-
-	json_object_set_new(o, "id", json_sprintf("fnd_%s",
-	    db_row_str(r, FC_ID)));
-	json_object_del(o, "org_id");
-	return o;
-}
-
 enum list_rc
 list_findings(struct db *db, int64_t tenant, int64_t org,
     const struct finding_filter *f, const char *cursor, int64_t limit,
@@ -408,7 +396,7 @@ list_findings(struct db *db, int64_t tenant, int64_t org,
 	int64_t		 before = INT64_MAX;
 	const char	*status = f->status != NULL ? f->status : "open";
 
-	page_init(&p, 'f', limit, finding_view);
+	page_init(&p, 'f', limit, view_finding);
 	if (cursor_int(cursor, 'f', &before) != 0)
 		return page_fail(&p, LIST_BAD_CURSOR);
 	if (DB_QUERY(db, SQL_FINDING_PAGE, page_row, &p, DV_I(tenant),

@@ -120,8 +120,6 @@ enum list_rc	 list_packs(struct db *db, int64_t tenant, int64_t org,
 		    const char *cursor, int64_t limit, json_t **out);
 
 /* Counts of keys by age of last use: [{"label","count"}…], six buckets. */
-/* A finding as the API shows it, from a row of FINDING_COLUMNS. */
-json_t		*finding_view(const struct db_row *r);
 /* An org's findings; NULL is any (status: open). */
 struct finding_filter {
 	const char	*status;	/* open, resolved, all */

@@ -83,4 +83,8 @@ void	 api_job(struct call *);
 void	 api_activity(struct call *);
 void	 api_findings_summary(struct call *);
 
+/* api-ocsf.c: the OCSF exports. */
+void	 api_ocsf_events(struct call *);
+void	 api_ocsf_findings(struct call *);
+
 #endif

@@ -133,6 +133,10 @@ static const struct route fixed[] = {
 	    P(P_SINCE) | P(P_UNTIL), api_activity, NULL, 0 },
 	{ "/api/v1/openai/evidence-packs/:id", M_GET, API, 0, api_pack_get,
 	    NULL, 0 },
+	{ "/api/v1/openai/orgs/:org/events.ocsf.jsonl", M_GET, ORG_API,
+	    P(P_LIMIT) | P(P_AFTER_SEQ), api_ocsf_events, NULL, INT64_MAX },
+	{ "/api/v1/openai/orgs/:org/findings.ocsf.jsonl", M_GET, ORG_API,
+	    P(P_LIMIT) | P(P_AFTER_ID), api_ocsf_findings, NULL, INT64_MAX },
 };
 
 #define NFIXED	(sizeof(fixed) / sizeof(fixed[0]))

@@ -76,7 +76,8 @@
 	X(P_SECRET, "secret", Q_SECRET) \
 	X(P_TRIGGERS, "on", Q_TEXT) \
 	X(P_MIN_SEVERITY, "min_severity", Q_SEVERITY) \
-	X(P_FORMAT, "format", Q_FORMAT)
+	X(P_FORMAT, "format", Q_FORMAT) \
+	X(P_AFTER_ID, "after_id", Q_SEQ)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };

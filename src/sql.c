@@ -1239,6 +1239,16 @@ static const struct {
 	    "ANALYZE TABLE oa_model_permission, oa_org_spend_alert,"
 	    " oa_project_spend_alert, oa_org_data_retention,"
 	    " oa_project_data_retention, oa_rate_limit, oa_role, oa_user_role"),
+	/* The OCSF export: events oldest first from a position, streamed. */
+	STMT_COLS(SQL_EVENT_OCSF, EVENT_COLUMNS,
+	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
+	    " WHERE tenant_id = ? AND org_id = ? AND seq > ?"
+	    " ORDER BY seq LIMIT ?"),
+	/* Every finding of an org, open and resolved, in id order. */
+	STMT_COLS(SQL_FINDING_OCSF, FINDING_COLUMNS,
+	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f"
+	    " WHERE f.tenant_id = ? AND f.org_id = ? AND f.id > ?"
+	    " ORDER BY f.id LIMIT ?"),
 };
 
 const char *

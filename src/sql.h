@@ -517,6 +517,8 @@ enum sql_stmt {
 	SQL_JOB_TAKE,
 	SQL_JOB_PROGRESS,
 	SQL_JOB_FINISH,
+	SQL_EVENT_OCSF,
+	SQL_FINDING_OCSF,
 
 	/* 016_posture: the settings streams (collect.c). */
 	SQL_MODEL_PERM_INS,

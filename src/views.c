@@ -360,3 +360,15 @@ view_cols(const struct db_row *r, enum sql_stmt stmt, const char *object)
 	}
 	return o;
 }
+
+/* FINDING_COLUMNS: every statement that has them shows the same object. */
+json_t *
+view_finding(const struct db_row *r)
+{
+	json_t	*o = view_cols(r, SQL_FINDING_PAGE, "orgaudit.finding");
+
+	json_object_set_new(o, "id", json_sprintf("fnd_%s",
+	    db_row_str(r, FC_ID)));
+	json_object_del(o, "org_id");
+	return o;
+}

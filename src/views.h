@@ -27,6 +27,8 @@ json_t	*view_key(const struct db_row *r, int64_t now);
 json_t	*view_run(const struct db_row *r);
 json_t	*view_run_stream(const struct db_row *r);
 json_t	*view_pack(const struct db_row *r);
+/* A row of FINDING_COLUMNS as the API shows it: "id" is "fnd_<n>". */
+json_t	*view_finding(const struct db_row *r);
 
 /*
  * "Who did it" from an ORIGIN_COL column: {"actor": {"type", "id",

@@ -8,7 +8,8 @@ PKGS="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjansson-dev
 libmariadb-dev libssl-dev libarchive-dev zlib1g-dev libargon2-dev libcmocka-dev
 mariadb-server mariadb-client spawn-fcgi python3 wrk time curl chromium
 openssl tar gzip galera-4 rsync socat mandoc binutils clang-14
-libfuzzer-14-dev libclang-rt-14-dev python3-cryptography logrotate"
+libfuzzer-14-dev libclang-rt-14-dev python3-cryptography logrotate
+python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

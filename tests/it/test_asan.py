@@ -126,12 +126,15 @@ def audit_paths_are_clean():
     assert r.returncode == 0, r.stderr
     for path in ("events?limit=5", "events?type=api_key.created&since=1",
                  "events?actor_email=a%40example.com&limit=2",
-                 "events.jsonl?after_seq=3"):
+                 "events.jsonl?after_seq=3", "events.ocsf.jsonl?after_seq=3",
+                 "findings.ocsf.jsonl",
+                 "findings.ocsf.jsonl?after_id=1&limit=2"):
         status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
             org, path), token=S["tok"])
         assert status == 200, (path, status)
     for path in ("events?type=%00", "events?cursor=zz", "events?until=-",
-                 "events.jsonl?after_seq=-1"):
+                 "events.jsonl?after_seq=-1", "events.ocsf.jsonl?after_seq=x",
+                 "findings.ocsf.jsonl?after_id=-1"):
         status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
             org, path), token=S["tok"])
         assert status == 400, (path, status)
