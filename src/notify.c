@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "ocsf.h"
 #include "redact.h"
 #include "util.h"
 #include "vault.h"
@@ -434,6 +435,44 @@ post(const struct conf *c, const char *url, const char *body, size_t len,
 	curl_easy_cleanup(e);
 }
 
+/*
+ * A channel that asked for OCSF gets the finding or the event as an OCSF
+ * event (ocsf.h) instead of the native body; a test message stays
+ * native.  0, or -1 when the body cannot be turned.
+ */
+static int
+ocsf_body(struct msg *m)
+{
+	json_t		*b = json_loadb(m->body.p, m->body.len, 0, NULL), *o;
+	json_t		*org = json_object_get(b, "org");
+	json_t		*tenant = json_object_get(b, "tenant");
+	const char	*type = json_string_value(json_object_get(b, "type"));
+	struct ocsf_ctx	 ctx;
+	char		*s;
+
+	if (b == NULL || type == NULL || strcmp(type, "test") == 0) {
+		json_decref(b);
+		return b == NULL ? -1 : 0;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.tenant_id = json_integer_value(json_object_get(tenant, "id"));
+	ctx.tenant_name = json_string_value(json_object_get(tenant, "name"));
+	ctx.org_id = json_integer_value(json_object_get(org, "id"));
+	ctx.org_name = json_string_value(json_object_get(org, "name"));
+	ctx.openai_org = json_string_value(json_object_get(org, "openai_org"));
+	o = strcmp(type, "audit_event") == 0 ? ocsf_audit_event(json_object_get(
+	    b, "data"), &ctx) : ocsf_finding(json_object_get(b, "data"), &ctx);
+	s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	json_decref(b);
+	if (s == NULL)
+		return -1;
+	buf_reset(&m->body);
+	buf_adds(&m->body, s);
+	free(s);
+	return 0;
+}
+
 static void
 send_webhook(const struct conf *c, struct msg *m, const char *url,
     const char *secret, struct tried *t)
@@ -441,6 +480,12 @@ send_webhook(const struct conf *c, struct msg *m, const char *url,
 	struct curl_slist	*h = NULL;
 	char			 sig[128], hdr[200];
 
+	if (strcmp(m->format, "ocsf") == 0 && ocsf_body(m) != 0) {
+		t->how = O_DEAD;
+		snprintf(t->error, sizeof(t->error), "the message cannot be "
+		    "written as OCSF");
+		return;
+	}
 	notify_sign(secret != NULL ? secret : "", now_s(), m->body.p,
 	    m->body.len, sig, sizeof(sig));
 	snprintf(hdr, sizeof(hdr), "Orgaudit-Signature: %s", sig);

@@ -245,6 +245,39 @@ def slack_gets_block_kit_and_email_goes_through_the_relay():
                                                     b["blocks"]]))
 
 
+@test
+def a_webhook_may_ask_for_ocsf_and_gets_valid_ocsf_events():
+    try:
+        import jsonschema
+    except ImportError:
+        import sys
+        sys.path.append("/usr/lib/python3/dist-packages")
+        import jsonschema
+    from common import SRC
+    with open(os.path.join(SRC, "tests", "data", "ocsf",
+                           "ocsf-1.3.0.schema.json")) as f:
+        schema = json.load(f)
+    check = jsonschema.validators.validator_for(schema)(schema)
+    st.receiver(S["rport"], "/_ctl/reset", {})
+    ocsf = add("webhook", "--url", url("/ocsf"), "--secret-file",
+               st.path("etc", "hook.secret"), "--format", "ocsf", "--on",
+               "audit:login.failed,audit:api_key.created")
+    added = st.sim_post("/_sim/events", {"count": 60})["added"]
+    want = {i for i, t in event_types(added).items()
+            if t in ("api_key.created", "login.failed")}
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    drain()
+    got = [r for r in recv()["requests"] if r["path"] == "/ocsf"]
+    assert len(got) == len(want) and all(r["signature_ok"] for r in got)
+    for r in got:
+        ev = json.loads(r["body"])
+        errs = [e.message for e in check.iter_errors(ev)]
+        assert not errs, errs[:3]
+        assert ev["class_uid"] in (3002, 3004), ev["class_uid"]
+    assert {json.loads(r["body"])["metadata"]["uid"] for r in got} == want
+    st.cli("alert", "remove", str(ocsf))
+
+
 PRIVATE = ["https://127.0.0.1/x", "https://10.1.2.3/", "https://172.16.5.4/",
            "https://192.168.1.1/", "https://169.254.169.254/latest/",
            "https://100.64.0.1/", "https://0.0.0.0/", "https://224.0.0.1/",
