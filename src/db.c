@@ -655,7 +655,13 @@ db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 	db_fetch_free(&f);
 	return rows;
 fail:
-	db_seterr(db, sql_name(id), mysql_stmt_errno(st), mysql_stmt_error(st));
+	/* A fetch cut short (on Galera, an abort) may say so on the handle. */
+	if (mysql_stmt_errno(st) != 0)
+		db_seterr(db, sql_name(id), mysql_stmt_errno(st),
+		    mysql_stmt_error(st));
+	else
+		db_seterr(db, sql_name(id), mysql_errno(db->m),
+		    mysql_error(db->m));
 	mysql_stmt_free_result(st);
 	db_fetch_free(&f);
 	return -1;

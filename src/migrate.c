@@ -80,8 +80,17 @@ migrate_one(struct db *db, const struct migration *m, char *err,
 static int
 migrate_lock_table(struct db *db, char *err, size_t errlen)
 {
+	int64_t	 n = 0;
 	size_t	 i;
 
+	/* Once there, no DDL: it would abort others' lock transactions. */
+	if (DB_QUERY(db, SQL_LOCK_TABLE, db_row_first_int, &n) < 0) {
+		snprintf(err, errlen, "cannot look for orgaudit_lock: %s",
+		    db_error(db));
+		return -1;
+	}
+	if (n > 0)
+		return 0;
 	for (i = 0; i < nmigrations; i++)
 		if (strcmp(migrations[i].name, "014_locks") == 0)
 			return migrate_one(db, &migrations[i], err, errlen);

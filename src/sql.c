@@ -153,6 +153,9 @@ static const struct {
 	STMT(SQL_SCHEMA_VERSION_ADD,
 	    "INSERT INTO schema_version (version, name, applied_at)"
 	    " VALUES (?, ?, ?)"),
+	STMT(SQL_LOCK_TABLE,
+	    "SELECT COUNT(*) FROM information_schema.tables"
+	    " WHERE table_schema = DATABASE() AND table_name = 'orgaudit_lock'"),
 	/* Lock rows (lock.c): a lease taken by a conditional UPDATE. */
 	STMT(SQL_LOCK_ADD,
 	    "INSERT IGNORE INTO orgaudit_lock (name, owner, until_ms)"
