@@ -63,6 +63,7 @@ for t in build/asan/test-*; do
 done
 run_suite sim python3 tests/sim/test_oasim.py
 run_suite stripesim python3 tests/stripe/test_stripesim.py
+run_suite galera python3 tests/galera_selftest.py
 for t in tests/it/test_*.py; do
 	[ -f "$t" ] || continue
 	run_suite "it-$(basename "$t" .py | sed 's/^test_//')" python3 "$t"
