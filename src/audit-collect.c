@@ -264,6 +264,49 @@ origin_values(const struct db_val *x, struct db_val scope, struct db_val *o)
 	o[10] = x[10];		/* actor email prefix */
 }
 
+/* One page's rows, ready to insert, and the head they move to. */
+struct store_tx {
+	struct audit_job	*j;
+	const struct db_val	*v;		/* k event rows */
+	size_t			 k;
+	const struct db_val	*o;		/* no origin rows */
+	size_t			 no;
+	const struct db_val	*ob;		/* nob outbox rows */
+	size_t			 nob;
+	int64_t			 seq;		/* the new head */
+	const unsigned char	*hash;
+};
+
+/*
+ * The page's transaction (db_tx): inserts the rows and moves the head
+ * only if it is still where this run last left it.  1 when it is not:
+ * another writer got there first (its lease on the org lapsed, say), and
+ * storing on would fork the chain.  On Galera two such writers on two
+ * nodes collide at commit (both insert (org_id, seq) and update the
+ * head's row); the one that loses is retried, finds the head moved, and
+ * stops with 1.
+ */
+static int
+store_tx(struct db *db, void *arg)
+{
+	struct store_tx		*t = arg;
+	struct audit_job	*j = t->j;
+	struct stream		*st = j->st;
+
+	if ((t->k > 0 && db_exec_bulk(db, SQL_AUDIT_INS, t->v, t->k,
+	    AUDIT_NCOLS) != 0) || (t->no > 0 && db_exec_bulk(db,
+	    SQL_ORIGIN_INS, t->o, t->no, ORIGIN_NCOLS) != 0) ||
+	    (t->nob > 0 && db_exec_bulk(db, SQL_OUTBOX_AUDIT_INS, t->ob,
+	    t->nob, ALERT_OUTBOX_NCOLS) != 0) ||
+	    DB_EXEC(db, SQL_AUDIT_STATE_HEAD, DV_I(t->seq),
+	    DV_B(t->hash, AUDIT_HASH_LEN), opt(j->anchor),
+	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(t->k > 0),
+	    DV_I(st->run->org), DV_I(st->head->seq)) != 0)
+		return -1;
+	fault_pause();
+	return db_affected(db) == 1 ? 0 : 1;
+}
+
 /*
  * Stores one page: skips entries already in the chain, numbers and
  * hashes the others after the head, and moves the head (and the anchor)
@@ -280,9 +323,11 @@ audit_store(struct db *db, void *arg)
 	struct db_val		*v, *o, *ob = NULL;
 	unsigned char		 hashes[2][AUDIT_HASH_LEN];
 	unsigned char		*prev, *all;
+	struct store_tx		 tx;
 	int64_t			 lo = INT64_MAX, hi = 0, seq = h->seq, now;
 	size_t			 i, k = 0, no = 0, nob = 0, capob = 0, nkeep = 0;
 	char			**keep = NULL;
+	int			 rc;
 
 	if (st->write_failed)
 		goto out;
@@ -342,35 +387,17 @@ audit_store(struct db *db, void *arg)
 		k++;
 	}
 	memcpy(hashes[0], prev, AUDIT_HASH_LEN);
-	if (db_begin(db) != 0 ||
-	    (k > 0 && db_exec_bulk(db, SQL_AUDIT_INS, v, k, AUDIT_NCOLS) != 0) ||
-	    (no > 0 && db_exec_bulk(db, SQL_ORIGIN_INS, o, no,
-	    ORIGIN_NCOLS) != 0) ||
-	    (nob > 0 && db_exec_bulk(db, SQL_OUTBOX_AUDIT_INS, ob, nob,
-	    ALERT_OUTBOX_NCOLS) != 0) ||
-	    DB_EXEC(db, SQL_AUDIT_STATE_HEAD, DV_I(seq),
-	    DV_B(hashes[0], AUDIT_HASH_LEN), opt(j->anchor),
-	    j->anchor[0] ? DV_I(j->anchor_at) : DV_NULL, DV_I(k > 0),
-	    DV_I(run->org), DV_I(h->seq)) != 0)
-		goto txerr;
-	fault_pause();
-	/* Someone else moved the head: never fork the chain. */
-	if (db_affected(db) != 1) {
-		db_rollback(db);
-		stream_write_error(st, "the chain's head moved under this run");
+	tx = (struct store_tx){ j, v, k, o, no, ob, nob, seq, hashes[0] };
+	if ((rc = db_tx(db, store_tx, &tx)) != 0) {
+		stream_write_error(st, rc > 0 ?
+		    "the chain's head moved under this run" : db_error(db));
 		goto done;
 	}
-	if (db_commit(db) != 0)
-		goto txerr;
 	h->seq = seq;
 	memcpy(h->hash, hashes[0], AUDIT_HASH_LEN);
 	if (hi > h->max_at)
 		h->max_at = hi;
 	h->stored += (long)k;
-	goto done;
-txerr:
-	db_rollback(db);
-	stream_write_error(st, db_error(db));
 done:
 	free(v);
 	free(o);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bill-push.h"
+#include "lock.h"
 #include "log.h"
 #include "oa-client.h"
 #include "util.h"
@@ -15,6 +16,11 @@
 
 /* More orgs than this to carry in: read the month before at once. */
 #define CARRY_DIVES_MAX	64
+/*
+ * The billing lock's lease, renewed before each tenant: longer than one
+ * tenant's Stripe calls take with their retries.
+ */
+#define BILL_LOCK_SECONDS	300
 
 struct org_ix {
 	int64_t	 org;
@@ -502,38 +508,40 @@ tp_ledger(struct tpush *tp)
 	return 0;
 }
 
-/* Step 1: freezes the month's lines in the ledger, once. */
+/* tp_plan's transaction (db_tx): the invoice's row and its lines. */
 static int
-tp_plan(struct tpush *tp)
+tp_plan_tx(struct db *db, void *arg)
 {
+	struct tpush		*tp = arg;
 	const struct bill_line	*l;
 	char			 desc[200];
 	size_t			 j;
 
-	if (db_begin(tp->db) != 0)
-		return tp_dberr(tp, "planning");
-	if (DB_EXEC(tp->db, SQL_BILL_INV_ADD, DV_I(tp->t->id),
+	if (DB_EXEC(db, SQL_BILL_INV_ADD, DV_I(tp->t->id),
 	    DV_S(tp->set->m.name), DV_S(tp->t->customer), DV_I(tp->t->n),
 	    DV_I(tp->t->cents), DV_I(now_s())) != 0)
-		goto fail;
+		return -1;
 	for (j = 0; j < tp->t->n; j++) {
 		l = &tp->set->lines[tp->t->first + j];
 		bill_description(&l->u, desc, sizeof(desc));
-		if (DB_EXEC(tp->db, SQL_BILL_ITEM_ADD, DV_I(tp->t->id),
+		if (DB_EXEC(db, SQL_BILL_ITEM_ADD, DV_I(tp->t->id),
 		    DV_S(tp->set->m.name), DV_I(l->org),
 		    DV_S(l->openai_org[0] ? l->openai_org : NULL),
 		    DV_I(l->u.days), DV_I(l->u.month_days),
 		    DV_I(l->u.user_days), DV_I(l->u.project_days),
 		    DV_I(l->u.cents), DV_S(desc)) != 0)
-			goto fail;
+			return -1;
 	}
-	if (db_commit(tp->db) != 0)
-		goto fail;
+	return 0;
+}
+
+/* Step 1: freezes the month's lines in the ledger, once. */
+static int
+tp_plan(struct tpush *tp)
+{
+	if (db_tx(tp->db, tp_plan_tx, tp) != 0)
+		return tp_dberr(tp, "planning");
 	return tp_ledger(tp);
-fail:
-	tp_dberr(tp, "planning");
-	db_rollback(tp->db);
-	return -1;
 }
 
 static const char *
@@ -918,17 +926,17 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 {
 	struct tpush	 tp;
 	char		 eur[32];
-	int64_t		 locked = 0;
+	struct lock	 l = { .name = "bill", .seconds = BILL_LOCK_SECONDS };
 	size_t		 i;
-	int		 rc;
+	int		 rc, held;
 
 	memset(res, 0, sizeof(*res));
-	if (DB_QUERY(db, SQL_BILL_LOCK, db_row_first_int, &locked) < 0) {
+	if ((held = lock_take(db, &l, 0)) < 0) {
 		fprintf(out, "orgaudit-bill: cannot take the billing lock: %s; "
 		    "nothing done\n", db_error(db));
 		return -1;
 	}
-	if (locked != 1) {
+	if (held != 1) {
 		fprintf(out, "orgaudit-bill: another orgaudit-bill is pushing; "
 		    "nothing done\n");
 		return -1;
@@ -939,13 +947,12 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 	tp.set = set;
 	tp.out = out;
 	for (i = 0; i < set->ntenants; i++) {
-		/* A reconnect would have dropped the lock: stop, rerun. */
-		locked = 0;
-		if (DB_QUERY(db, SQL_BILL_LOCK_HELD, db_row_first_int,
-		    &locked) < 0 || locked != 1) {
-			fprintf(out, "orgaudit-bill: the database connection was "
-			    "lost, and the billing lock with it; stopped before "
-			    "tenant %" PRId64 ", run again\n", set->tenants[i].id);
+		/* A lease that ran out may be another run's now: stop. */
+		if (lock_renew(db, &l) != 1) {
+			fprintf(out, "orgaudit-bill: the billing lock was lost "
+			    "(its lease ran out, or the database is gone); "
+			    "stopped before tenant %" PRId64 ", run again\n",
+			    set->tenants[i].id);
 			res->failed++;
 			break;
 		}
@@ -1006,6 +1013,6 @@ billing_push(struct db *db, struct stripe *s, const struct bill_set *set,
 		    tp.created);
 	}
 	free(tp.items.v);
-	DB_QUERY(db, SQL_BILL_UNLOCK, db_row_first_int, &locked);
+	lock_release(db, &l);
 	return 0;
 }

@@ -1366,73 +1366,119 @@ lease_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
+/* A lease transaction's arguments and what it found. */
+struct lease_tx {
+	const struct conf	*c;
+	const char		*owner;
+	int64_t			 org, pass_start, now;
+	struct lease		 l;
+	bool			 taken;
+};
+
+/*
+ * Takes org t->org's lease if it is free or already t->owner's.  The
+ * UPDATE checks that itself: on Galera the row lock of SELECT ... FOR
+ * UPDATE (SKIP LOCKED) holds on one node only, so two collectors on two
+ * nodes may both pick the org; both update its row, certification lets
+ * one commit, and the other's retry (db_tx) matches nothing.
+ */
+static int
+lease_take(struct db *db, struct lease_tx *t)
+{
+	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(t->now + t->c->lease_seconds),
+	    DV_S(t->owner), DV_I(now_ms()), DV_I(t->org), DV_I(t->now),
+	    DV_S(t->owner)) != 0)
+		return -1;
+	t->taken = db_affected(db) == 1;
+	return 0;
+}
+
+static int
+lease_one_tx(struct db *db, void *arg)
+{
+	struct lease_tx	*t = arg;
+
+	t->l.found = 0;
+	t->taken = false;
+	if (DB_QUERY(db, SQL_ORG_LEASE_ONE, lease_row, &t->l, DV_I(t->org)) < 0)
+		return -1;
+	if (!t->l.found || strcmp(t->l.status, "active") != 0 ||
+	    (t->l.until >= t->now && strcmp(t->l.owner, t->owner) != 0))
+		return 1;
+	return lease_take(db, t);
+}
+
 int
 collect_lease_one(struct db *db, const struct conf *c, int64_t org,
     const char *owner, char *err, size_t errlen)
 {
-	struct lease	 l = { .found = 0 };
-	int64_t		 now = now_s();
+	struct lease_tx	 t = { .c = c, .owner = owner, .org = org };
+	int		 rc;
 
-	if (db_begin(db) != 0 ||
-	    DB_QUERY(db, SQL_ORG_LEASE_ONE, lease_row, &l, DV_I(org)) < 0) {
+	t.now = now_s();
+	if ((rc = db_tx(db, lease_one_tx, &t)) < 0) {
 		snprintf(err, errlen, "cannot lease org %" PRId64 ": %s", org,
 		    db_error(db));
-		goto fail;
+		return -1;
 	}
-	if (!l.found) {
+	if (!t.l.found) {
 		snprintf(err, errlen, "no org %" PRId64 "; 'orgaudit orgs' "
 		    "lists them", org);
-		goto fail;
+		return -1;
 	}
-	if (strcmp(l.status, "active") != 0) {
+	if (strcmp(t.l.status, "active") != 0) {
 		snprintf(err, errlen, "org %" PRId64 " is %s; connect it again "
-		    "to collect it", org, l.status);
-		goto fail;
+		    "to collect it", org, t.l.status);
+		return -1;
 	}
-	if (l.until >= now && strcmp(l.owner, owner) != 0) {
+	if (rc > 0 || !t.taken) {
 		snprintf(err, errlen, "org %" PRId64 " is being collected by "
-		    "%s (lease for %" PRId64 " s more)", org, l.owner,
-		    l.until - now);
-		goto fail;
-	}
-	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
-	    DV_S(owner), DV_I(now_ms()), DV_I(org)) != 0 ||
-	    db_commit(db) != 0) {
-		snprintf(err, errlen, "cannot lease org %" PRId64 ": %s", org,
-		    db_error(db));
-		goto fail;
+		    "%s (lease for %" PRId64 " s more)", org, t.l.owner,
+		    t.l.until - t.now);
+		return -1;
 	}
 	return 0;
-fail:
-	db_rollback(db);
-	return -1;
+}
+
+static int
+lease_next_tx(struct db *db, void *arg)
+{
+	struct lease_tx	*t = arg;
+
+	t->l.found = 0;
+	t->taken = false;
+	if (DB_QUERY(db, SQL_ORG_LEASE_NEXT, lease_row, &t->l, DV_I(t->now),
+	    DV_I(t->pass_start - t->c->collect_fresh_seconds * 1000)) < 0)
+		return -1;
+	if (!t->l.found)
+		return 0;
+	t->org = t->l.id;
+	return lease_take(db, t);
 }
 
 int
 collect_lease_next(struct db *db, const struct conf *c, int64_t pass_start,
     const char *owner, int64_t *org)
 {
-	struct lease	 l = { .found = 0 };
-	int64_t		 now = now_s();
+	struct lease_tx	 t = { .c = c, .owner = owner,
+	    .pass_start = pass_start };
+	int		 tries;
 
-	if (db_begin(db) != 0 ||
-	    DB_QUERY(db, SQL_ORG_LEASE_NEXT, lease_row, &l, DV_I(now),
-	    DV_I(pass_start - c->collect_fresh_seconds * 1000)) < 0)
-		goto fail;
-	if (!l.found) {
-		db_commit(db);
-		return 0;
+	/* Another node's collector may take the org picked: pick again. */
+	for (tries = 0; tries < 100; tries++) {
+		t.now = now_s();
+		if (db_tx(db, lease_next_tx, &t) != 0) {
+			log_err("collect: lease: %s", db_error(db));
+			return -1;
+		}
+		if (!t.l.found)
+			return 0;
+		if (t.taken) {
+			*org = t.org;
+			return 1;
+		}
 	}
-	if (DB_EXEC(db, SQL_ORG_LEASE_TAKE, DV_I(now + c->lease_seconds),
-	    DV_S(owner), DV_I(now_ms()), DV_I(l.id)) != 0 ||
-	    db_commit(db) != 0)
-		goto fail;
-	*org = l.id;
-	return 1;
-fail:
-	log_err("collect: lease: %s", db_error(db));
-	db_rollback(db);
-	return -1;
+	return 0;
 }
 
 void

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -14,12 +16,19 @@
 
 #define DB_PARAMS_MAX	64
 #define DB_COL_INIT	256
+/* db_host entries, and how long a retried transaction keeps trying. */
+#define DB_HOSTS_MAX	16
+#define DB_HOST_LEN	256
+#define DB_RETRY_MS	30000
+#define DB_BACKOFF_MS	20
+#define DB_BACKOFF_MAX	1000
 
 struct db {
 	const struct conf	*conf;
 	MYSQL			*m;
 	MYSQL_STMT		*st[SQL__MAX];
 	bool			 in_tx;
+	size_t			 host;		/* db_host entry in use */
 	int64_t			 insert_id;
 	int64_t			 affected;
 	unsigned		 err_no;
@@ -45,21 +54,99 @@ db_drop_statements(struct db *db)
 		}
 }
 
+/*
+ * Entry i of db_host ("host[:port]" entries, comma separated) into host
+ * and *port (db_port when it names none).  The number of entries.
+ */
+static size_t
+db_host_entry(const struct conf *c, size_t i, char *host, size_t hostlen,
+    unsigned *port)
+{
+	const char	*p = c->db_host, *end, *colon;
+	size_t		 n = 0, len;
+	int64_t		 v;
+
+	while (*p != '\0' && n < DB_HOSTS_MAX) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (n++ == i) {
+			*port = (unsigned)c->db_port;
+			colon = memchr(p, ':', len);
+			if (colon != NULL) {
+				char	 num[8];
+
+				snprintf(num, sizeof(num), "%.*s",
+				    (int)(len - (size_t)(colon - p) - 1),
+				    colon + 1);
+				if (parse_i64(num, 1, 65535, &v) == 0)
+					*port = (unsigned)v;
+				len = (size_t)(colon - p);
+			}
+			snprintf(host, hostlen, "%.*s", (int)len, p);
+		}
+		p = end;
+	}
+	return n;
+}
+
+/* One connection attempt to db_host entry i (or the socket). */
 static int
-db_connect(struct db *db)
+db_connect_one(struct db *db, size_t i, const char *pw)
 {
 	const struct conf	*c = db->conf;
-	struct buf		 pw = { 0 };
-	const char		*host = NULL, *sock = NULL;
+	char			 host[DB_HOST_LEN];
+	unsigned		 port = (unsigned)c->db_port;
 	unsigned int		 timeout = 10;
-	int			 rc = -1;
+	bool			 tcp;
 
+	tcp = db_host_entry(c, i, host, sizeof(host), &port) > 0;
 	if ((db->m = mysql_init(NULL)) == NULL) {
 		db_seterr(db, "mysql_init", 0, "out of memory");
 		return -1;
 	}
 	mysql_options(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	/* Affected rows count rows matched, even if no value changed. */
+	if (mysql_real_connect(db->m, tcp ? host : NULL, c->db_user, pw,
+	    c->db_name, tcp ? port : 0, tcp ? NULL : c->db_socket,
+	    CLIENT_FOUND_ROWS) == NULL) {
+		db_seterr(db, "mysql_real_connect", mysql_errno(db->m),
+		    mysql_error(db->m));
+		if (tcp)
+			log_warn("db: %s:%u: %s", host, port, db->err);
+		mysql_close(db->m);
+		db->m = NULL;
+		return -1;
+	}
+	/*
+	 * On Galera a read waits until the node has applied what the
+	 * cluster committed before it, so it sees the writes of other
+	 * nodes (a lease, a chain head).  A server without wsrep ignores it.
+	 */
+	mysql_query(db->m, "SET SESSION wsrep_sync_wait = 1");
+	return 0;
+}
+
+/*
+ * Connects to the db_host entry in use, else to each of the others in
+ * turn: the first that answers is kept.  Without db_host, the socket.
+ */
+static int
+db_connect(struct db *db)
+{
+	const struct conf	*c = db->conf;
+	struct buf		 pw = { 0 };
+	char			 host[DB_HOST_LEN];
+	unsigned		 port;
+	size_t			 n, k;
+	int			 rc = -1;
+
 	if (c->db_password_file[0] != '\0') {
 		if (file_read(c->db_password_file, 1024, &pw) != 0) {
 			db_seterr(db, "db_password_file", 0,
@@ -70,20 +157,13 @@ db_connect(struct db *db)
 		    pw.p[pw.len - 1] == '\r'))
 			pw.p[--pw.len] = '\0';
 	}
-	if (c->db_host[0] != '\0')
-		host = c->db_host;
-	else
-		sock = c->db_socket;
-	/* Affected rows count rows matched, even if no value changed. */
-	if (mysql_real_connect(db->m, host, c->db_user, pw.p, c->db_name,
-	    (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
-		db_seterr(db, "mysql_real_connect", mysql_errno(db->m),
-		    mysql_error(db->m));
-		mysql_close(db->m);
-		db->m = NULL;
-		goto out;
+	if ((n = db_host_entry(c, 0, host, sizeof(host), &port)) == 0)
+		n = 1;
+	for (k = 0; k < n && rc != 0; k++) {
+		if (k > 0)
+			db->host = (db->host + 1) % n;
+		rc = db_connect_one(db, db->host % n, pw.p);
 	}
-	rc = 0;
 out:
 	buf_free(&pw);
 	return rc;
@@ -130,6 +210,71 @@ db_unavailable(const struct db *db)
 }
 
 static int	db_reconnect(struct db *);
+
+/*
+ * Can running the transaction (or statement) again succeed?  1213: a
+ * deadlock, or on Galera a conflict with a write committed on another
+ * node (certification); 1205: a lock wait timed out; 1180 and 1047: the
+ * node is not part of a primary component (a node was lost and is being
+ * evicted); and a connection lost or refused.
+ */
+static bool
+db_retryable(const struct db *db)
+{
+	switch (db->err_no) {
+	case 1213:	/* ER_LOCK_DEADLOCK */
+	case 1205:	/* ER_LOCK_WAIT_TIMEOUT */
+	case 1180:	/* ER_ERROR_DURING_COMMIT */
+	case 1047:	/* ER_UNKNOWN_COM_ERROR: WSREP not ready */
+		return true;
+	default:
+		return db_unavailable(db);
+	}
+}
+
+/*
+ * Before try number `attempt` (1, 2, ...).  After a lost connection, or
+ * a node that is not in the primary component, connects again, to the
+ * next db_host entry first (db_connect goes round them all): false when
+ * none answers, as the caller's retry cannot help then.  Otherwise waits
+ * about 20 ms doubled each time up to 1 s, with jitter, so that writers
+ * that conflicted do not meet again.  false once the retry time is spent.
+ */
+static bool
+db_backoff(struct db *db, int attempt, int64_t start)
+{
+	int64_t		 ms = DB_BACKOFF_MS;
+	struct timespec	 ts;
+	char		 host[DB_HOST_LEN];
+	unsigned	 port;
+	size_t		 n;
+	bool		 lost;
+	int		 i;
+
+	if (now_ms() - start > DB_RETRY_MS)
+		return false;
+	lost = db_unavailable(db);
+	if (lost || db->err_no == 1047 || db->err_no == 1180) {
+		n = db_host_entry(db->conf, 0, host, sizeof(host), &port);
+		if (n > 1)
+			db->host = (db->host + 1) % n;
+		if (db_reconnect(db) != 0) {
+			log_warn("db: reconnect: %s", db->err);
+			return false;
+		}
+		if (lost)
+			return true;	/* a new node: no need to wait */
+	}
+	for (i = 1; i < attempt && ms < DB_BACKOFF_MAX; i++)
+		ms *= 2;
+	if (ms > DB_BACKOFF_MAX)
+		ms = DB_BACKOFF_MAX;
+	ms = ms / 2 + (int64_t)(random() % (ms / 2 + 1));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return true;
+}
 
 int
 db_ping(struct db *db)
@@ -180,6 +325,27 @@ bool
 db_in_tx(const struct db *db)
 {
 	return db->in_tx;
+}
+
+int
+db_tx(struct db *db, db_tx_fn fn, void *arg)
+{
+	int64_t		 start = now_ms();
+	int		 attempt = 0, rc;
+
+	for (;;) {
+		db->err_no = 0;
+		if ((rc = db_begin(db)) == 0 && (rc = fn(db, arg)) == 0 &&
+		    (rc = db_commit(db)) == 0)
+			return 0;
+		db_rollback(db);
+		if (rc != -1 || !db_retryable(db))
+			return rc;
+		log_warn("db: transaction try %d: %s; trying again",
+		    ++attempt, db->err);
+		if (!db_backoff(db, attempt, start))
+			return -1;
+	}
 }
 
 int
@@ -281,19 +447,27 @@ db_run(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 	return 0;
 }
 
-/* Runs once; on a lost idle connection reconnects and runs again. */
+/*
+ * Runs once; outside a transaction a statement that failed for a reason
+ * a retry can fix (see db_retryable) runs again, after a backoff and on
+ * a new connection when the old one was lost.  Inside a transaction the
+ * whole transaction is what is retried (db_tx).
+ */
 static int
 db_run_retry(struct db *db, enum sql_stmt id, const struct db_val *p,
     size_t n, MYSQL_STMT **out)
 {
-	if (db_run(db, id, p, n, out) == 0)
-		return 0;
-	if (db->in_tx || !db_gone(db->err_no))
-		return -1;
-	log_warn("db: %s; reconnecting", db->err);
-	if (db_reconnect(db) != 0)
-		return -1;
-	return db_run(db, id, p, n, out);
+	int64_t	 start = now_ms();
+	int	 attempt = 0;
+
+	while (db_run(db, id, p, n, out) != 0) {
+		if (db->in_tx || !db_retryable(db))
+			return -1;
+		log_warn("db: %s; trying again", db->err);
+		if (!db_backoff(db, ++attempt, start))
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -487,7 +661,13 @@ db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 	db_fetch_free(&f);
 	return rows;
 fail:
-	db_seterr(db, sql_name(id), mysql_stmt_errno(st), mysql_stmt_error(st));
+	/* A fetch cut short (on Galera, an abort) may say so on the handle. */
+	if (mysql_stmt_errno(st) != 0)
+		db_seterr(db, sql_name(id), mysql_stmt_errno(st),
+		    mysql_stmt_error(st));
+	else
+		db_seterr(db, sql_name(id), mysql_errno(db->m),
+		    mysql_error(db->m));
 	mysql_stmt_free_result(st);
 	db_fetch_free(&f);
 	return -1;

@@ -75,11 +75,31 @@ int		 db_row_first_int(const struct db_row *row, void *arg);
 int		 db_row_first_bytes(const struct db_row *row, void *arg);
 
 /*
- * Connects with the configured user; NULL with a message in err.  The
+ * Connects with the configured user, to the first db_host entry that
+ * answers (or the socket); NULL with a message in err.  The
  * returned handle is owned by the caller; release with db_close().
  */
 struct db	*db_open(const struct conf *c, char *err, size_t errlen);
 void		 db_close(struct db *db);
+
+/*
+ * A transaction's body: runs its statements on db and returns 0 to
+ * commit, -1 when a statement failed (db_error() says why), or a
+ * positive value of its own to roll back without a retry.
+ */
+typedef int (*db_tx_fn)(struct db *db, void *arg);
+
+/*
+ * Runs fn in a transaction and commits it.  When a statement or the
+ * commit fails for a reason a retry can fix (1213: a deadlock, or on
+ * Galera a write certified first on another node; 1205; 1180 and 1047: no
+ * primary component; a lost connection, which fails over to the next
+ * db_host entry), rolls back, waits a growing backoff and runs the whole
+ * of fn again, for up to 30 s.  fn may therefore run several times: it
+ * must start from what it reads and keep its effects on memory apart
+ * until db_tx returns 0.  Returns 0 (committed), -1, or fn's own value.
+ */
+int		 db_tx(struct db *db, db_tx_fn fn, void *arg);
 
 int		 db_begin(struct db *db);
 /* Is a transaction of db_begin() open? */
@@ -89,8 +109,9 @@ int		 db_rollback(struct db *db);
 
 /*
  * Runs statement id with n parameters.  Returns 0, or -1 with the reason
- * in db_error().  A lost connection outside a transaction is re-opened and
- * the statement tried once more.
+ * in db_error().  Outside a transaction a statement that failed for a
+ * reason db_tx retries (a lost connection among them, re-opened to the
+ * next db_host entry) is retried the same way, on its own.
  */
 int		 db_exec(struct db *db, enum sql_stmt id,
 		    const struct db_val *p, size_t n);

@@ -207,43 +207,64 @@ job_of_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
+/* job_lease's transaction (db_tx); t->next[0] stays 0 when none is taken. */
+struct job_tx {
+	const struct conf	*c;
+	const char		*owner;
+	int64_t			 now, next[2];
+	struct job		*j;
+};
+
+static int
+job_lease_tx(struct db *db, void *arg)
+{
+	struct job_tx	*t = arg;
+	int64_t		 busy = 0, tenant;
+
+	t->next[0] = t->next[1] = 0;
+	if (DB_QUERY(db, SQL_JOB_NEXT, next_row, t->next) < 0)
+		return -1;
+	if (t->next[0] == 0)
+		return 0;
+	/* One job per tenant: the tenant's row serialises the takers. */
+	tenant = t->next[1];
+	if (DB_QUERY(db, SQL_JOB_TENANT_LOCK, db_row_first_int, &busy,
+	    DV_I(tenant)) < 0 || DB_QUERY(db, SQL_JOB_TENANT_BUSY,
+	    db_row_first_int, &busy, DV_I(tenant)) < 0)
+		return -1;
+	if (busy > 0) {
+		t->next[0] = 0;
+		return 1;
+	}
+	if (DB_EXEC(db, SQL_JOB_TAKE, DV_S(t->owner), DV_I(t->now +
+	    t->c->lease_seconds), DV_I(t->now), DV_I(t->next[0])) != 0)
+		return -1;
+	if (db_affected(db) != 1) {
+		t->next[0] = 0;
+		return 1;
+	}
+	return DB_QUERY(db, SQL_JOB_GET, job_of_row, t->j, DV_I(tenant),
+	    DV_I(t->next[0])) < 0 ? -1 : 0;
+}
+
 int
 job_lease(struct db *db, const struct conf *c, const char *owner,
     struct job *j)
 {
-	int64_t	 now = now_s(), next[2] = { 0, 0 }, busy = 0, tenant;
+	struct job_tx	 t = { .c = c, .owner = owner, .j = j };
+	int		 rc;
 
 	memset(j, 0, sizeof(*j));
-	if (DB_EXEC(db, SQL_JOB_REQUEUE, DV_I(now), DV_I(now)) != 0)
-		goto fail;
-	if (db_begin(db) != 0 ||
-	    DB_QUERY(db, SQL_JOB_NEXT, next_row, next) < 0)
-		goto fail;
-	if (next[0] == 0) {
-		db_commit(db);
-		return 0;
+	t.now = now_s();
+	if (DB_EXEC(db, SQL_JOB_REQUEUE, DV_I(t.now), DV_I(t.now)) != 0 ||
+	    (rc = db_tx(db, job_lease_tx, &t)) < 0) {
+		log_err("job: lease: %s", db_error(db));
+		return -1;
 	}
-	/* One job per tenant: the tenant's row serialises the takers. */
-	tenant = next[1];
-	if (DB_QUERY(db, SQL_JOB_TENANT_LOCK, db_row_first_int, &busy,
-	    DV_I(tenant)) < 0 || DB_QUERY(db, SQL_JOB_TENANT_BUSY,
-	    db_row_first_int, &busy, DV_I(tenant)) < 0)
-		goto fail;
-	if (busy > 0) {
-		db_rollback(db);
+	if (rc > 0 || t.next[0] == 0)
 		return 0;
-	}
-	if (DB_EXEC(db, SQL_JOB_TAKE, DV_S(owner), DV_I(now +
-	    c->lease_seconds), DV_I(now), DV_I(next[0])) != 0 ||
-	    db_affected(db) != 1 || DB_QUERY(db, SQL_JOB_GET, job_of_row, j,
-	    DV_I(tenant), DV_I(next[0])) < 0 || db_commit(db) != 0)
-		goto fail;
-	j->tenant = tenant;
+	j->tenant = t.next[1];
 	return 1;
-fail:
-	log_err("job: lease: %s", db_error(db));
-	db_rollback(db);
-	return -1;
 }
 
 int

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lock.h"
 #include "log.h"
 #include "migrate.h"
 #include "util.h"
@@ -71,18 +72,45 @@ migrate_one(struct db *db, const struct migration *m, char *err,
 	return rc;
 }
 
+/*
+ * The lock table (sql/014_locks.sql) is needed before the migration lock
+ * can be taken, on a new database too: its migration is re-runnable and
+ * runs first, outside the lock (DDL is ordered cluster-wide on Galera).
+ */
+static int
+migrate_lock_table(struct db *db, char *err, size_t errlen)
+{
+	int64_t	 n = 0;
+	size_t	 i;
+
+	/* Once there, no DDL: it would abort others' lock transactions. */
+	if (DB_QUERY(db, SQL_LOCK_TABLE, db_row_first_int, &n) < 0) {
+		snprintf(err, errlen, "cannot look for orgaudit_lock: %s",
+		    db_error(db));
+		return -1;
+	}
+	if (n > 0)
+		return 0;
+	for (i = 0; i < nmigrations; i++)
+		if (strcmp(migrations[i].name, "014_locks") == 0)
+			return migrate_one(db, &migrations[i], err, errlen);
+	snprintf(err, errlen, "no migration 014_locks in this binary");
+	return -1;
+}
+
 int
 migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
 {
-	int64_t	 locked = 0;
-	int	 v, rc = -1;
-	size_t	 i;
+	struct lock	 l = { .name = "migrate", .seconds = 600 };
+	int		 v, rc = -1, held;
+	size_t		 i;
 
-	if (DB_QUERY(db, SQL_MIGRATE_LOCK, db_row_first_int, &locked) < 0 ||
-	    locked != 1) {
+	if (migrate_lock_table(db, err, errlen) != 0)
+		return -1;
+	if ((held = lock_take(db, &l, 60)) != 1) {
 		snprintf(err, errlen, "cannot take the migration lock%s%s",
-		    locked == 1 ? ": " : " (another migrate is running?)",
-		    locked == 1 ? db_error(db) : "");
+		    held == 0 ? " (another migrate is running?)" : ": ",
+		    held == 0 ? "" : db_error(db));
 		return -1;
 	}
 	if ((v = migrate_version(db)) < 0) {
@@ -94,6 +122,11 @@ migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
 	for (i = 0; i < nmigrations; i++) {
 		if (migrations[i].version <= v)
 			continue;
+		if (lock_renew(db, &l) != 1) {
+			snprintf(err, errlen, "lost the migration lock before "
+			    "%s; run again", migrations[i].name);
+			goto out;
+		}
 		if (migrate_one(db, &migrations[i], err, errlen) != 0)
 			goto out;
 		if (DB_EXEC(db, SQL_SCHEMA_VERSION_ADD,
@@ -108,6 +141,6 @@ migrate_run(struct db *db, int *from, int *to, char *err, size_t errlen)
 	}
 	rc = 0;
 out:
-	DB_QUERY(db, SQL_MIGRATE_UNLOCK, NULL, NULL);
+	lock_release(db, &l);
 	return rc;
 }

@@ -178,8 +178,27 @@ static const struct {
 	STMT(SQL_SCHEMA_VERSION_ADD,
 	    "INSERT INTO schema_version (version, name, applied_at)"
 	    " VALUES (?, ?, ?)"),
-	STMT(SQL_MIGRATE_LOCK, "SELECT GET_LOCK('orgaudit.migrate', 60)"),
-	STMT(SQL_MIGRATE_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.migrate')"),
+	STMT(SQL_LOCK_TABLE,
+	    "SELECT COUNT(*) FROM information_schema.tables"
+	    " WHERE table_schema = DATABASE() AND table_name = 'orgaudit_lock'"),
+	/* Lock rows (lock.c): a lease taken by a conditional UPDATE. */
+	STMT(SQL_LOCK_ADD,
+	    "INSERT IGNORE INTO orgaudit_lock (name, owner, until_ms)"
+	    " VALUES (?, NULL, 0)"),
+	STMT(SQL_LOCK_TAKE,
+	    "UPDATE orgaudit_lock SET owner = ?, until_ms = ?"
+	    " WHERE name = ? AND (until_ms < ? OR owner = ?)"),
+	STMT(SQL_LOCK_OWNER,
+	    "SELECT owner FROM orgaudit_lock WHERE name = ? AND until_ms >= ?"),
+	STMT(SQL_LOCK_STEAL,
+	    "UPDATE orgaudit_lock SET owner = ?, until_ms = ?"
+	    " WHERE name = ? AND owner = ?"),
+	STMT(SQL_LOCK_RENEW,
+	    "UPDATE orgaudit_lock SET until_ms = ?"
+	    " WHERE name = ? AND owner = ? AND until_ms >= ?"),
+	STMT(SQL_LOCK_RELEASE,
+	    "UPDATE orgaudit_lock SET owner = NULL, until_ms = 0"
+	    " WHERE name = ? AND owner = ?"),
 	STMT(SQL_SCHEMA_COLUMNS,
 	    "SELECT table_name, column_name FROM information_schema.columns"
 	    " WHERE table_schema = DATABASE()"
@@ -276,7 +295,8 @@ static const struct {
 	    " WHERE id = ? FOR UPDATE"),
 	STMT(SQL_ORG_LEASE_TAKE,
 	    "UPDATE org SET lease_until = ?, lease_owner = ?,"
-	    " collected_at_ms = ? WHERE id = ?"),
+	    " collected_at_ms = ? WHERE id = ?"
+	    " AND (lease_until < ? OR lease_owner = ?)"),
 	STMT(SQL_ORG_LEASE_RELEASE,
 	    "UPDATE org SET lease_until = 0, lease_owner = NULL,"
 	    " last_run_id = COALESCE(?, last_run_id)"
@@ -717,10 +737,6 @@ static const struct {
 	    " pulled_at = GREATEST(org_day.pulled_at, VALUES(pulled_at))"),
 	STMT(SQL_TENANT_SET_CUSTOMER,
 	    "UPDATE tenant SET stripe_customer = ? WHERE id = ?"),
-	STMT(SQL_BILL_LOCK, "SELECT GET_LOCK('orgaudit.bill', 0)"),
-	STMT(SQL_BILL_UNLOCK, "SELECT RELEASE_LOCK('orgaudit.bill')"),
-	STMT(SQL_BILL_LOCK_HELD,
-	    "SELECT IS_USED_LOCK('orgaudit.bill') = CONNECTION_ID()"),
 	STMT(SQL_BILL_CONNS,
 	    "SELECT c.tenant_id, c.org_id, c.connected_at, c.disconnected_at,"
 	    " o.name, o.openai_org, t.name, t.stripe_customer"

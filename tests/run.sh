@@ -65,6 +65,7 @@ done
 run_suite fuzz-corpus tests/fuzz/run.sh corpus
 run_suite sim python3 tests/sim/test_oasim.py
 run_suite stripesim python3 tests/stripe/test_stripesim.py
+run_suite galera python3 tests/galera_selftest.py
 for t in tests/it/test_*.py; do
 	[ -f "$t" ] || continue
 	run_suite "it-$(basename "$t" .py | sed 's/^test_//')" python3 "$t"

@@ -63,10 +63,30 @@ def every_customer_table_carries_the_tenant():
         "SELECT table_name FROM information_schema.columns"
         " WHERE table_schema = 'orgaudit' AND column_name = 'tenant_id'")}
     # Not customer data: the schema's version, the tenants themselves,
-    # and failed-login counters keyed by a hash of a login or an address.
+    # failed-login counters keyed by a hash of a login or an address, and
+    # the lock rows of the billing run and migrations.
     missing = [t for t in tables if t not in with_tenant
-               and t not in ("schema_version", "tenant", "login_throttle")]
+               and t not in ("schema_version", "tenant", "login_throttle",
+                             "orgaudit_lock")]
     assert not missing, "tables without tenant_id: %s" % missing
+
+
+@test
+def every_table_has_a_primary_key():
+    # Galera replicates rows by their key: a table without one is not
+    # refused, but its rows may differ between nodes.
+    bare = st.sql(
+        "SELECT t.table_name FROM information_schema.tables t"
+        " WHERE t.table_schema = 'orgaudit' AND t.table_type = 'BASE TABLE'"
+        " AND NOT EXISTS (SELECT 1 FROM information_schema.table_constraints"
+        " c WHERE c.table_schema = t.table_schema AND c.table_name ="
+        " t.table_name AND c.constraint_type = 'PRIMARY KEY')")
+    assert not bare, "tables without a primary key: %s" % bare
+    engines = st.sql(
+        "SELECT table_name, engine FROM information_schema.tables"
+        " WHERE table_schema = 'orgaudit' AND table_type = 'BASE TABLE'"
+        " AND engine <> 'InnoDB'")
+    assert not engines, "tables Galera does not replicate: %s" % engines
 
 
 @test
