@@ -73,23 +73,54 @@ word_in(const char *list, const char *w)
 	return false;
 }
 
+/*
+ * Appends s as a quoted identifier.  GRANT takes no bound parameters, so
+ * the names read from information_schema are quoted here, a backtick in
+ * one doubled: no name can end the statement it is printed in.
+ */
+static void
+ident(struct buf *b, const char *s)
+{
+	buf_addc(b, '`');
+	for (; *s != '\0'; s++) {
+		if (*s == '`')
+			buf_addc(b, '`');
+		buf_addc(b, *s);
+	}
+	buf_addc(b, '`');
+}
+
+/* `db`.`table` */
+static void
+object(struct buf *b, const struct grants *g)
+{
+	ident(b, g->db);
+	buf_addc(b, '.');
+	ident(b, g->table);
+}
+
 /* Prints the grants of the table just read. */
 static void
 table_done(struct grants *g)
 {
-	int	 k = rules_of(g->table);
+	struct buf	 s = { 0 };
+	int		 k = rules_of(g->table);
 
 	if (g->table[0] == '\0')
 		return;
+	buf_adds(&s, "GRANT SELECT ");
 	if (g->hides)
-		printf("GRANT SELECT (%s) ON `%s`.`%s` TO %s;\n", g->cols.p,
-		    g->db, g->table, g->user);
-	else
-		printf("GRANT SELECT ON `%s`.`%s` TO %s;\n", g->db, g->table,
-		    g->user);
-	if (k >= 0 && web_tables[k].writes != NULL)
-		printf("GRANT %s ON `%s`.`%s` TO %s;\n", web_tables[k].writes,
-		    g->db, g->table, g->user);
+		buf_printf(&s, "(%s) ", g->cols.p);
+	buf_adds(&s, "ON ");
+	object(&s, g);
+	buf_printf(&s, " TO %s;\n", g->user);
+	if (k >= 0 && web_tables[k].writes != NULL) {
+		buf_printf(&s, "GRANT %s ON ", web_tables[k].writes);
+		object(&s, g);
+		buf_printf(&s, " TO %s;\n", g->user);
+	}
+	fputs(s.p, stdout);
+	buf_free(&s);
 }
 
 static int
@@ -111,7 +142,9 @@ column_row(const struct db_row *r, void *arg)
 		g->hides = 1;
 		return 0;
 	}
-	buf_printf(&g->cols, "%s`%s`", g->cols.len ? ", " : "", col);
+	if (g->cols.len > 0)
+		buf_adds(&g->cols, ", ");
+	ident(&g->cols, col);
 	return 0;
 }
 

@@ -287,11 +287,14 @@ web_findings(struct call *c)
 		buf_printf(&pts, "%s%zu,%" PRId64, i ? " " : "", n > 1 ?
 		    i * 300 / (n - 1) : 0, (int64_t)(90 - json_integer_value(
 		    json_object_get(d, "open")) * 80 / max));
+	/* Days with one decimal, rounded, in integers. */
 	json_array_foreach(json_object_get(s, "time_to_resolve_90_days"), i,
-	    row)
-		json_object_set_new(row, "mean_days", json_sprintf("%.1f",
-		    (double)json_integer_value(json_object_get(row,
-		    "mean_seconds_to_resolve")) / 86400.0));
+	    row) {
+		v = (json_integer_value(json_object_get(row,
+		    "mean_seconds_to_resolve")) + 4320) / 8640;
+		json_object_set_new(row, "mean_days", json_sprintf("%" PRId64
+		    ".%" PRId64, v / 10, v % 10));
+	}
 	json_object_set_new(s, "orgs", orgs);
 	json_object_set_new(s, "has_open", json_boolean(json_array_size(orgs) >
 	    0));
