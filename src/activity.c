@@ -53,10 +53,11 @@ head_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
-/* One append, in the caller's transaction.  0, -1. */
+/* One append, in the caller's transaction (a db_tx_fn).  0, -1. */
 static int
-append(struct db *db, const struct act *a)
+append(struct db *db, void *arg)
 {
+	const struct act	*a = arg;
 	struct head	 h = { 0, { 0 }, false };
 	unsigned char	 hash[AUDIT_HASH_LEN];
 	int64_t		 now = now_s();
@@ -87,19 +88,13 @@ append(struct db *db, const struct act *a)
 int
 activity_log(struct db *db, const struct act *a)
 {
-	int	 tries, own = !db_in_tx(db);
-
-	for (tries = 0; tries < 3; tries++) {
-		if (own && db_begin(db) != 0)
-			break;
-		if (append(db, a) == 0 && (!own || db_commit(db) == 0))
-			return 0;
-		if (own)
-			db_rollback(db);
-		/* A writer on another node moved the head: again. */
-		if (!own || (db_errno(db) != 1213 && db_errno(db) != 1180))
-			break;
-	}
+	/*
+	 * In the caller's transaction, or in one of its own that db_tx()
+	 * runs again when a writer on another node moved the head first.
+	 */
+	if ((db_in_tx(db) ? append(db, (void *)a) : db_tx(db, append,
+	    (void *)a)) == 0)
+		return 0;
 	log_err("activity: tenant %" PRId64 ": %s not recorded: %s", a->tenant,
 	    a->action, db_error(db));
 	return -1;

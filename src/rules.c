@@ -4,8 +4,8 @@
  * pull's current snapshots; a rule that needs the configuration's lists
  * is a function that reads candidates and puts each finding.  Then every
  * open finding of an evaluated rule that this run did not see again is
- * resolved by it.  All of an org's evaluation is one transaction, retried
- * as a whole when a writer elsewhere conflicts with it.
+ * resolved by it.  All of an org's evaluation is one transaction, which
+ * db_tx() retries as a whole when a writer elsewhere conflicts with it.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -283,61 +283,60 @@ rule_on(const struct rule *rl, const struct conf *c,
 	return true;
 }
 
+struct rules_tx {
+	const struct conf	*c;
+	int64_t			 org, run, now;
+	const struct rules_pull	*pull;
+	size_t			 n;
+	int			 evaluated;
+};
+
+/* Every rule that is on, then the alerts they cause (a db_tx_fn). */
 static int
-run_once(struct db *db, const struct conf *c, int64_t org, int64_t run,
-    int64_t now, const struct rules_pull *pull, size_t n, int *evaluated)
+rules_tx(struct db *db, void *arg)
 {
+	struct rules_tx		*x = arg;
 	const struct rule	*rl;
 	size_t			 i;
 
-	*evaluated = 0;
-	if (db_begin(db) != 0)
-		return -1;
+	x->evaluated = 0;
 	for (i = 0; i < NRULES; i++) {
 		rl = &rules[i];
-		if (!rule_on(rl, c, pull, n))
+		if (!rule_on(rl, x->c, x->pull, x->n))
 			continue;
-		if ((rl->eval != NULL ? rl->eval(db, c, rl, org, run, now) :
-		    eval_stmt(db, c, rl, org, run, now)) != 0 ||
-		    DB_EXEC(db, SQL_FINDING_RESOLVE, DV_I(now), DV_I(run),
-		    DV_I(org), DV_S(rl->id), DV_I(run)) != 0) {
-			log_err("rules: org %" PRId64 ": %s: %s", org, rl->id,
+		if ((rl->eval != NULL ? rl->eval(db, x->c, rl, x->org, x->run,
+		    x->now) : eval_stmt(db, x->c, rl, x->org, x->run,
+		    x->now)) != 0 || DB_EXEC(db, SQL_FINDING_RESOLVE,
+		    DV_I(x->now), DV_I(x->run), DV_I(x->org), DV_S(rl->id),
+		    DV_I(x->run)) != 0) {
+			log_err("rules: org %" PRId64 ": %s: %s", x->org, rl->id,
 			    db_error(db));
-			db_rollback(db);
 			return -1;
 		}
-		(*evaluated)++;
+		x->evaluated++;
 	}
 	/* Who is told, in the same transaction as what they are told. */
-	if (alert_findings(db, c, org, run, now) != 0) {
-		log_err("rules: org %" PRId64 ": alerts: %s", org,
+	if (alert_findings(db, x->c, x->org, x->run, x->now) != 0) {
+		log_err("rules: org %" PRId64 ": alerts: %s", x->org,
 		    db_error(db));
-		db_rollback(db);
 		return -1;
 	}
-	return db_commit(db);
+	return 0;
 }
 
 int
 rules_run(struct db *db, const struct conf *c, int64_t org, int64_t run,
     int64_t now, const struct rules_pull *pull, size_t n)
 {
-	int	 tries, evaluated = 0, err;
-	int64_t	 t0 = now_ms();
+	struct rules_tx	 x = { c, org, run, now, pull, n, 0 };
+	int64_t		 t0 = now_ms();
 
-	for (tries = 0; tries < 3; tries++) {
-		if (run_once(db, c, org, run, now, pull, n, &evaluated) == 0) {
-			log_info("rules: org %" PRId64 ": %d rules evaluated in "
-			    "%" PRId64 " ms", org, evaluated, now_ms() - t0);
-			return 0;
-		}
-		db_rollback(db);
-		err = db_errno(db);
-		/* A conflicting writer (a cluster node, a lock wait): again. */
-		if (err != 1213 && err != 1205 && err != 1180)
-			break;
+	if (db_tx(db, rules_tx, &x) != 0) {
+		log_err("rules: org %" PRId64 ": findings not evaluated: %s",
+		    org, db_error(db));
+		return -1;
 	}
-	log_err("rules: org %" PRId64 ": findings not evaluated: %s", org,
-	    db_error(db));
-	return -1;
+	log_info("rules: org %" PRId64 ": %d rules evaluated in %" PRId64
+	    " ms", org, x.evaluated, now_ms() - t0);
+	return 0;
 }

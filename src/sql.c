@@ -52,6 +52,10 @@
 	" FROM org_stream s JOIN oa_key k ON k.org_id = s.org_id" \
 	" AND k.stream = s.stream AND k.gen = s.gen" \
 	" WHERE s.org_id = ? AND s.stream = '" stream "'"
+/* A rule over one key stream: message (one ?), stream, condition. */
+#define KEY_RULE(msg, stream, cond) FINDING_UPSERT \
+	" SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256)," \
+	msg "," KEY_EVIDENCE ", ?, ?, ?, ?, 1" KEYS_OF(stream) cond FINDING_SEEN
 #define KEY_EVIDENCE \
 	" JSON_OBJECT('project_id', k.project_id, 'type', k.type," \
 	" 'redacted', k.redacted, 'created_at', k.created_at," \
@@ -901,35 +905,20 @@ static const struct {
 	 * run, now, run, org[, threshold]); an open finding of the same
 	 * subject is only seen again.
 	 */
-	STMT(SQL_RULE_KEY_STALE, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " COALESCE(k.stale_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("api_keys") " AND k.stale = 1" FINDING_SEEN),
-	STMT(SQL_RULE_KEY_ORPHAN, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " COALESCE(k.orphan_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("api_keys") " AND k.orphan = 1" FINDING_SEEN),
-	STMT(SQL_RULE_KEY_LEGACY, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("api_keys") " AND k.type = 'user'" FINDING_SEEN),
-	STMT(SQL_RULE_SVCACCT_KEY_OLD, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("api_keys") " AND k.type = 'service_account'"
-	    " AND k.created_at < ?" FINDING_SEEN),
-	STMT(SQL_RULE_ADMIN_STALE, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " COALESCE(k.stale_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("admin_api_keys") " AND k.stale = 1" FINDING_SEEN),
-	STMT(SQL_RULE_ADMIN_OLD, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " ?," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("admin_api_keys") " AND k.created_at < ?" FINDING_SEEN),
-	STMT(SQL_RULE_ADMIN_ORPHAN, FINDING_UPSERT
-	    " SELECT k.tenant_id, k.org_id, ?, ?, ?, k.id, LEFT(k.name, 256),"
-	    " COALESCE(k.orphan_reason, ?)," KEY_EVIDENCE ", ?, ?, ?, ?, 1"
-	    KEYS_OF("admin_api_keys") " AND k.orphan = 1" FINDING_SEEN),
+	STMT(SQL_RULE_KEY_STALE, KEY_RULE(" COALESCE(k.stale_reason, ?)",
+	    "api_keys", " AND k.stale = 1")),
+	STMT(SQL_RULE_KEY_ORPHAN, KEY_RULE(" COALESCE(k.orphan_reason, ?)",
+	    "api_keys", " AND k.orphan = 1")),
+	STMT(SQL_RULE_KEY_LEGACY, KEY_RULE(" ?", "api_keys",
+	    " AND k.type = 'user'")),
+	STMT(SQL_RULE_SVCACCT_KEY_OLD, KEY_RULE(" ?", "api_keys",
+	    " AND k.type = 'service_account' AND k.created_at < ?")),
+	STMT(SQL_RULE_ADMIN_STALE, KEY_RULE(" COALESCE(k.stale_reason, ?)",
+	    "admin_api_keys", " AND k.stale = 1")),
+	STMT(SQL_RULE_ADMIN_OLD, KEY_RULE(" ?", "admin_api_keys",
+	    " AND k.created_at < ?")),
+	STMT(SQL_RULE_ADMIN_ORPHAN, KEY_RULE(" COALESCE(k.orphan_reason, ?)",
+	    "admin_api_keys", " AND k.orphan = 1")),
 	/* Readable, and never held an event. */
 	STMT(SQL_RULE_AUDIT_OFF, FINDING_UPSERT
 	    " SELECT o.tenant_id, o.id, ?, ?, ?, COALESCE(o.openai_org,"
