@@ -31,5 +31,7 @@ CREATE TABLE finding (
   UNIQUE KEY finding_live (org_id, rule, subject_type, subject_id, live),
   KEY finding_open (org_id, live, id),
   KEY finding_subject (org_id, subject_id, live),
-  KEY finding_tenant (tenant_id, org_id, opened_at)
+  KEY finding_tenant (tenant_id, org_id, opened_at),
+  KEY finding_opened_run (org_id, opened_run),
+  KEY finding_resolved_run (org_id, resolved_run)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -36,14 +36,14 @@ sev_rank(const char *s)
 
 /* "evt_" and 24 hex characters of SHA-256(what). */
 static void
-event_id(const char *what, char out[29])
+event_id(const char *what, char out[ALERT_EVENT_ID_LEN])
 {
 	unsigned char	 md[32];
 	char		 hex[65];
 
 	sha256_2(what, strlen(what), NULL, 0, md);
 	hex_encode(md, 32, hex);
-	snprintf(out, 29, "evt_%.24s", hex);
+	snprintf(out, ALERT_EVENT_ID_LEN, "evt_%.24s", hex);
 }
 
 /*
@@ -270,7 +270,7 @@ int64_t
 alert_test(struct db *db, int64_t tenant, int64_t id)
 {
 	unsigned char	 rnd[12];
-	char		 rhex[25], eid[29], *body;
+	char		 rhex[25], eid[ALERT_EVENT_ID_LEN], *body;
 	int64_t		 owner = 0, now = now_s();
 	json_t		*b;
 
@@ -443,26 +443,23 @@ alert_routes_count(const struct alert_routes *rs)
 
 void
 alert_audit_rows(const struct alert_routes *rs, int64_t seq, const char *id,
-    const char *type, int64_t effective_at, int64_t now, struct db_val **v,
-    size_t *n, size_t *cap, char ***keep, size_t *nkeep)
+    const char *type, int64_t effective_at, int64_t now,
+    char eid[ALERT_EVENT_ID_LEN], struct db_val **v, size_t *n, size_t *cap)
 {
 	struct db_val	*x;
-	char		*eid = NULL, what[300];
-	size_t		 i, cap_keep;
+	char		 what[300];
+	size_t		 i;
 
 	if (rs == NULL || type == NULL || effective_at < rs->connected_at)
 		return;
+	eid[0] = '\0';
 	for (i = 0; i < rs->n; i++) {
 		if (!strset_has(&rs->v[i].audit, type))
 			continue;
-		if (eid == NULL) {
-			eid = xmalloc(29);
+		if (eid[0] == '\0') {
 			snprintf(what, sizeof(what), "audit|%" PRId64 "|%s",
 			    rs->org, id);
 			event_id(what, eid);
-			cap_keep = *nkeep;
-			*keep = xrealloc(*keep, (cap_keep + 1) * sizeof(**keep));
-			(*keep)[(*nkeep)++] = eid;
 		}
 		*v = xgrow(*v, (*n + 1) * ALERT_OUTBOX_NCOLS, cap, sizeof(**v),
 		    64);
@@ -495,7 +492,7 @@ finding_row(const struct db_row *r, void *arg)
 	json_t			*f = view_finding(r), *b;
 	const char		*kind = db_row_null(r, FC_RESOLVED) ?
 	    "finding.opened" : "finding.resolved";
-	char			 what[96], eid[29];
+	char			 what[96], eid[ALERT_EVENT_ID_LEN];
 
 	snprintf(what, sizeof(what), "%s|%s", kind, db_row_str(r, FC_ID));
 	event_id(what, eid);
@@ -526,19 +523,17 @@ alert_findings(struct db *db, const struct conf *c, int64_t org, int64_t run,
 	char			*body;
 	int			 rc = 0;
 
-	if (DB_QUERY(db, SQL_RUN_BEFORE, db_row_first_int, &before, DV_I(org),
-	    DV_I(run)) < 0 || DB_QUERY(db, SQL_PACK_ORG_TENANT,
-	    db_row_first_int, &tenant, DV_I(org)) < 0)
+	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, db_row_first_int, &tenant,
+	    DV_I(org)) < 0 || (rs = alert_routes_load(db, tenant, org)) ==
+	    NULL)
 		return -1;
-	/* The first pull is the baseline: what it finds is not news. */
-	if (before == 0)
-		return 0;
-	if ((rs = alert_routes_load(db, tenant, org)) == NULL)
-		return -1;
-	if (rs->n == 0) {
+	/* No channel, nothing to read; the first pull is the baseline. */
+	if (rs->n == 0 || (rc = DB_QUERY(db, SQL_RUN_BEFORE, db_row_first_int,
+	    &before, DV_I(org), DV_I(run))) < 0 || before == 0) {
 		alert_routes_free(rs);
-		return 0;
+		return rc < 0 ? -1 : 0;
 	}
+	rc = 0;
 	w.rs = rs;
 	w.c = c;
 	w.now = now;

@@ -68,15 +68,16 @@ void	 alert_routes_free(struct alert_routes *r);
 /*
  * The outbox rows (values of SQL_OUTBOX_AUDIT_INS) for one stored audit
  * event, appended to v (ALERT_OUTBOX_NCOLS each, *n rows so far, room
- * for *cap): none before the org was connected.  The strings are
- * borrowed from keep until the rows are written.
+ * for *cap): none before the org was connected.  The rows point at eid,
+ * where the message's id is written; it must live until they are.
  */
 #define ALERT_OUTBOX_NCOLS	7
+#define ALERT_EVENT_ID_LEN	29	/* "evt_" + 24 hex + NUL */
 size_t	 alert_routes_count(const struct alert_routes *r);
 void	 alert_audit_rows(const struct alert_routes *r, int64_t seq,
 	    const char *event_id, const char *type, int64_t effective_at,
-	    int64_t now, struct db_val **v, size_t *n, size_t *cap,
-	    char ***keep, size_t *nkeep);
+	    int64_t now, char eid[ALERT_EVENT_ID_LEN], struct db_val **v,
+	    size_t *n, size_t *cap);
 
 /*
  * Queues the messages of the findings this run opened and resolved, in

@@ -325,8 +325,8 @@ audit_store(struct db *db, void *arg)
 	unsigned char		*prev, *all;
 	struct store_tx		 tx;
 	int64_t			 lo = INT64_MAX, hi = 0, seq = h->seq, now;
-	size_t			 i, k = 0, no = 0, nob = 0, capob = 0, nkeep = 0;
-	char			**keep = NULL;
+	size_t			 i, k = 0, no = 0, nob = 0, capob = 0;
+	char			(*eids)[ALERT_EVENT_ID_LEN] = NULL;
 	int			 rc;
 
 	if (st->write_failed)
@@ -344,6 +344,8 @@ audit_store(struct db *db, void *arg)
 	v = xcalloc(j->n + 1, AUDIT_NCOLS * sizeof(*v));
 	o = xcalloc(2 * j->n + 1, ORIGIN_NCOLS * sizeof(*o));
 	all = xcalloc(j->n + 1, AUDIT_HASH_LEN);
+	if (alert_routes_count(h->alerts) > 0)
+		eids = xcalloc(j->n + 1, sizeof(*eids));
 	prev = h->hash;
 	now = now_s();
 	for (i = 0; i < j->n; i++) {
@@ -381,8 +383,7 @@ audit_store(struct db *db, void *arg)
 		/* The messages it causes, in the same transaction. */
 		if (alert_routes_count(h->alerts) > 0)
 			alert_audit_rows(h->alerts, seq, r->id, r->type,
-			    r->effective_at, now, &ob, &nob, &capob, &keep,
-			    &nkeep);
+			    r->effective_at, now, eids[k], &ob, &nob, &capob);
 		prev = hash;
 		k++;
 	}
@@ -402,9 +403,7 @@ done:
 	free(v);
 	free(o);
 	free(ob);
-	for (i = 0; i < nkeep; i++)
-		free(keep[i]);
-	free(keep);
+	free(eids);
 	free(all);
 	strset_free(&have);
 out:

@@ -244,7 +244,9 @@ msg_free(struct msg *m)
 	buf_free(&m->secret_sealed);
 }
 
+/* The org of the last audit message, kept for the pass. */
 struct org_info {
+	int64_t	 org;		/* 0: none read yet */
 	char	 name[201], openai_org[129], tenant_name[201];
 	int64_t	 tenant;
 };
@@ -269,26 +271,36 @@ event_row(const struct db_row *r, void *arg)
 	return 1;
 }
 
-/* An audit event's message, made from the stored event. */
+/*
+ * An audit event's message, made from the stored event; the org's names
+ * are read once per org and pass (a burst is one org's).
+ */
 static int
-audit_body(struct db *db, const struct conf *c, struct msg *m)
+audit_body(struct db *db, const struct conf *c, struct msg *m,
+    struct org_info *oi)
 {
-	struct org_info	 o = { "", "", "", 0 };
-	json_t		*ev = NULL, *b;
-	char		*s;
+	const struct org_info	*o = oi;
+	json_t			*ev = NULL, *b;
+	char			*s;
 
+	if (oi->org != m->org) {
+		memset(oi, 0, sizeof(*oi));
+		if (DB_QUERY(db, SQL_ALERT_ORG, org_info_row, oi,
+		    DV_I(m->org)) < 0)
+			return -1;
+		oi->org = m->org;
+	}
 	if (DB_QUERY(db, SQL_OUTBOX_EVENT, event_row, &ev, DV_I(m->org),
-	    DV_I(m->ref)) < 0 || DB_QUERY(db, SQL_ALERT_ORG, org_info_row, &o,
-	    DV_I(m->org)) < 0 || ev == NULL) {
+	    DV_I(m->ref)) < 0 || ev == NULL) {
 		json_decref(ev);
 		return -1;
 	}
 	b = json_pack("{s:s, s:s, s:I, s:{s:I, s:s}, s:{s:I, s:s, s:s?}, s:o,"
 	    " s:o}", "id", m->event_id, "type", "audit_event",
 	    "created", (json_int_t)m->created,
-	    "tenant", "id", (json_int_t)o.tenant, "name", o.tenant_name,
-	    "org", "id", (json_int_t)m->org, "name", o.name, "openai_org",
-	    o.openai_org[0] ? o.openai_org : NULL, "data", ev,
+	    "tenant", "id", (json_int_t)o->tenant, "name", o->tenant_name,
+	    "org", "id", (json_int_t)m->org, "name", o->name, "openai_org",
+	    o->openai_org[0] ? o->openai_org : NULL, "data", ev,
 	    "dashboard_url", json_sprintf("%s/orgs/%" PRId64 "/events?target="
 	    "%s", c->public_origin, m->org, json_string_value(json_object_get(
 	    ev, "target_id")) ? json_string_value(json_object_get(ev,
@@ -666,7 +678,8 @@ out:
 
 /* Opens the channel's sealed parts and delivers m. */
 static void
-deliver(struct db *db, const struct conf *c, struct msg *m, struct tried *t)
+deliver(struct db *db, const struct conf *c, struct msg *m,
+    struct org_info *oi, struct tried *t)
 {
 	struct buf	 target = { 0 }, secret = { 0 };
 	char		 purpose[48], err[300];
@@ -679,7 +692,7 @@ deliver(struct db *db, const struct conf *c, struct msg *m, struct tried *t)
 		return;
 	}
 	if (strcmp(m->kind, "audit_event") == 0 && m->body.len == 0 &&
-	    audit_body(db, c, m) != 0) {
+	    audit_body(db, c, m, oi) != 0) {
 		t->how = O_RETRY;
 		snprintf(t->error, sizeof(t->error), "the audit event cannot be "
 		    "read: %s", db_error(db));
@@ -770,11 +783,13 @@ notify_pass(struct db *db, const struct conf *c, const char *owner,
 	json_t		*ids = json_array(), *v;
 	struct msg	 m;
 	struct tried	 t;
+	struct org_info	 oi;
 	int64_t		 now = now_s(), failed_channel = -1;
 	size_t		 i;
 	int		 rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	memset(&oi, 0, sizeof(oi));
 	if (DB_QUERY(db, SQL_OUTBOX_DUE, due_row, ids, DV_I(now), DV_I(now),
 	    DV_I(limit)) < 0) {
 		json_decref(ids);
@@ -802,7 +817,7 @@ notify_pass(struct db *db, const struct conf *c, const char *owner,
 			rc = -1;
 			break;
 		}
-		deliver(db, c, &m, &t);
+		deliver(db, c, &m, &oi, &t);
 		if (t.how != O_SENT)
 			failed_channel = m.channel;
 		record(db, &m, owner, &t, res);
