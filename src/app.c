@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,33 @@ app_db(const struct conf *c)
 		fprintf(stderr, "orgaudit: %s\n", err);
 	}
 	return db;
+}
+
+const struct option app_loop_opts[] = {
+	{ "loop", no_argument, NULL, 'l' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ NULL, 0, NULL, 0 }
+};
+
+int
+app_loop_opt(void *ctx, int ch, const char *v)
+{
+	struct app_loop	*l = ctx;
+
+	if (ch == 'l') {
+		l->loop = 1;
+		return 0;
+	}
+	if (parse_i64(v, 1, 3600, &l->interval) == 0)
+		return 0;
+	fprintf(stderr, "%s: --interval is 1 to 3600 seconds\n", l->prog);
+	return EXIT_USAGE;
+}
+
+void
+app_loop_wait(const struct app_loop *l)
+{
+	struct timespec	 ts = { (time_t)l->interval, 0 };
+
+	nanosleep(&ts, NULL);
 }

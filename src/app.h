@@ -34,6 +34,21 @@ struct app {
 #define APP_RUN	(-1)	/* app_start(): go on */
 
 /*
+ * The options of a program that runs once or as a service: --loop, and
+ * --interval N (1 to 3600 s) between its passes.  Give app_loop_opts and
+ * app_loop_opt to app_start() with a struct app_loop as its ctx.
+ */
+struct app_loop {
+	const char	*prog;
+	int		 loop;
+	int64_t		 interval;	/* seconds; 2 unless given */
+};
+extern const struct option	 app_loop_opts[];
+int		 app_loop_opt(void *ctx, int ch, const char *arg);
+/* Sleeps the loop's interval. */
+void		 app_loop_wait(const struct app_loop *l);
+
+/*
  * Starts a program: no core dump and not dumpable (it holds secrets),
  * umask 077, SIGPIPE ignored; then parses --conf FILE (into *conf_path),
  * --help, --version and the program's own options.  Returns APP_RUN with

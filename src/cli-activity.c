@@ -18,9 +18,8 @@
 #include "db.h"
 #include "util.h"
 
-/* Who runs the CLI: the user sudo ran it for, else the Unix user. */
-static const char *
-operator_name(char *out, size_t n)
+const char *
+cli_operator(char *out, size_t n)
 {
 	const char	*s = getenv("SUDO_USER");
 	struct passwd	*pw;
@@ -42,7 +41,7 @@ cli_note(struct db *db, int64_t tenant, const char *action,
 	    "ok" };
 	char		 who[64], target[48];
 
-	a.actor_id = operator_name(who, sizeof(who));
+	a.actor_id = cli_operator(who, sizeof(who));
 	if (kind != NULL) {
 		snprintf(target, sizeof(target), "%s:%" PRId64, kind, id);
 		a.target = target;

@@ -5,11 +5,9 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alert.h"
 #include "app.h"
@@ -98,10 +96,10 @@ alert_add_verb(struct cli_ctx *x, int argc, char **argv)
 		goto out;
 	n.tenant = t.id;
 	{
-		struct passwd	*pw = getpwuid(getuid());
+		char	 who[64];
 
-		snprintf(by, sizeof(by), "operator:%.60s", getenv("SUDO_USER") ?
-		    getenv("SUDO_USER") : pw != NULL ? pw->pw_name : "?");
+		snprintf(by, sizeof(by), "operator:%s", cli_operator(who,
+		    sizeof(who)));
 	}
 	n.created_by = by;
 	if ((id = alert_add(db, &n, err, sizeof(err))) < 0) {

@@ -47,6 +47,8 @@ int	 cli_grants(struct cli_ctx *, int, char **);
 int	 cli_activity(struct cli_ctx *, int, char **);
 int	 cli_alert(struct cli_ctx *, int, char **);
 
+/* Who runs the CLI: the user sudo ran it for, else the Unix user. */
+const char *cli_operator(char *out, size_t n);
 /*
  * Records an operator's action on tenant's activity trail; target is
  * kind:id ("org:3"), or none when kind is NULL.

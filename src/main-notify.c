@@ -36,41 +36,15 @@ usage(FILE *f)
 	    "later, or dead;\nsee the log), 2 bad usage or configuration.\n");
 }
 
-struct args {
-	int	 loop;
-	int64_t	 interval;
-};
-
-static int
-arg(void *ctx, int ch, const char *v)
-{
-	struct args	*a = ctx;
-
-	if (ch == 'l') {
-		a->loop = 1;
-		return 0;
-	}
-	if (parse_i64(v, 1, 3600, &a->interval) == 0)
-		return 0;
-	fprintf(stderr, "orgaudit-notify: --interval is 1 to 3600 seconds\n");
-	return EXIT_USAGE;
-}
-
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "loop", no_argument, NULL, 'l' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct args		 a = { 0, 2 };
-	const struct app	 app = { "orgaudit-notify", usage, opts, arg,
-	    &a, 0 };
+	struct app_loop		 a = { "orgaudit-notify", 0, 2 };
+	const struct app	 app = { "orgaudit-notify", usage, app_loop_opts,
+	    app_loop_opt, &a, 0 };
 	struct notify_result	 res;
 	struct conf		 c;
 	struct db		*db;
-	struct timespec		 ts;
 	const char		*conf_file = NULL;
 	char			 owner[192], host[128];
 	int			 rc;
@@ -109,9 +83,7 @@ main(int argc, char **argv)
 		if (!a.loop)
 			break;
 		rc = EXIT_OK;
-		ts.tv_sec = (time_t)a.interval;
-		ts.tv_nsec = 0;
-		nanosleep(&ts, NULL);
+		app_loop_wait(&a);
 	}
 	db_close(db);
 	conf_free(&c);

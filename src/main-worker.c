@@ -37,26 +37,6 @@ usage(FILE *f)
 	    "configuration.\n");
 }
 
-struct args {
-	int	 loop;
-	int64_t	 interval;
-};
-
-static int
-arg(void *ctx, int ch, const char *v)
-{
-	struct args	*a = ctx;
-
-	if (ch == 'l') {
-		a->loop = 1;
-		return 0;
-	}
-	if (parse_i64(v, 1, 3600, &a->interval) == 0)
-		return 0;
-	fprintf(stderr, "orgaudit-worker: --interval is 1 to 3600 seconds\n");
-	return EXIT_USAGE;
-}
-
 /* What a running pack reports, through the worker's second connection. */
 struct ticker {
 	struct db		*db;
@@ -122,19 +102,13 @@ run_job(struct db *db, struct db *side, const struct conf *c,
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "loop", no_argument, NULL, 'l' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct args		 a = { 0, 2 };
-	const struct app	 app = { "orgaudit-worker", usage, opts, arg,
-	    &a, 0 };
+	struct app_loop		 a = { "orgaudit-worker", 0, 2 };
+	const struct app	 app = { "orgaudit-worker", usage, app_loop_opts,
+	    app_loop_opt, &a, 0 };
 	struct conf		 c;
 	struct db		*db = NULL, *side = NULL;
 	struct signer		*sg;
 	struct job		 j;
-	struct timespec		 ts;
 	const char		*conf_file = NULL;
 	char			 owner[192], host[128], err[600];
 	int			 rc, r;
@@ -172,9 +146,7 @@ main(int argc, char **argv)
 			continue;
 		} else if (!a.loop)
 			break;
-		ts.tv_sec = (time_t)a.interval;
-		ts.tv_nsec = 0;
-		nanosleep(&ts, NULL);
+		app_loop_wait(&a);
 	}
 out:
 	db_close(side);

@@ -481,25 +481,25 @@ class Stack:
                 " ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
+    def _start_loop(self, name, interval):
+        """orgaudit-<name> --loop in the background, logging to
+        logs/<name>.log (the demo's services)."""
+        prog = "orgaudit-" + name
+        log = open(self.path("logs", name + ".log"), "ab")
+        proc = subprocess.Popen([self.bin(prog), "--loop", "--interval",
+                                 str(interval)], env=self.env(), stdout=log,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self._record(name, proc.pid, prog)
+        return proc
+
     def start_worker(self):
         """orgaudit-worker --loop in the background (the demo's)."""
-        log = open(self.path("logs", "worker.log"), "ab")
-        proc = subprocess.Popen([self.bin("orgaudit-worker"), "--loop",
-                                 "--interval", "1"], env=self.env(),
-                                stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self._record("worker", proc.pid, "orgaudit-worker")
-        return proc
+        return self._start_loop("worker", 1)
 
     def start_notify(self):
         """orgaudit-notify --loop in the background (the demo's)."""
-        log = open(self.path("logs", "notify.log"), "ab")
-        proc = subprocess.Popen([self.bin("orgaudit-notify"), "--loop",
-                                 "--interval", "2"], env=self.env(),
-                                stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self._record("notify", proc.pid, "orgaudit-notify")
-        return proc
+        return self._start_loop("notify", 2)
 
     def bill(self, *args, env=None):
         """Runs orgaudit-bill; returns the CompletedProcess."""
