@@ -240,7 +240,7 @@ def slack_gets_block_kit_and_email_goes_through_the_relay():
     assert "From: orgaudit <orgaudit@alerts.example>" in owners[0]
     # The address is sealed: not in the channel's row, not on any page.
     assert not st.sql("SELECT 1 FROM alert_channel WHERE hint LIKE "
-                      "'%%secops@%%' OR name LIKE '%%secops@%%'")
+                      "'%secops@%' OR name LIKE '%secops@%'")
     diag("%d mails, Slack blocks %s" % (len(msgs), [x["type"] for x in
                                                     b["blocks"]]))
 
