@@ -186,6 +186,21 @@ def a_pack_passes_tar_sha256sum_and_openssl():
          "it" % (len(lines), len(users)))
 
 
+def signed(man):
+    """manifest.json's bytes for man, as a pack writes them, and their
+    signature by the stack's signing key (openssl, Ed25519)."""
+    mtext = (json.dumps(man, indent=2, sort_keys=True) + "\n").encode()
+    d = os.path.join(OUT, "resign")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "manifest.json"), "wb") as f:
+        f.write(mtext)
+    subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+                    st.path("etc", "signing.key"), "-in",
+                    os.path.join(d, "manifest.json"), "-out",
+                    os.path.join(d, "manifest.sig")], check=True)
+    return mtext, open(os.path.join(d, "manifest.sig"), "rb").read()
+
+
 @test
 def a_pack_of_the_first_format_without_the_trail_still_verifies():
     """Packs made before the activity trail (orgaudit-evidence-pack/1)
@@ -197,16 +212,7 @@ def a_pack_of_the_first_format_without_the_trail_still_verifies():
     del man["activity"]
     man["files"] = [f for f in man["files"]
                     if f["name"] != "orgaudit_activity.jsonl"]
-    mtext = (json.dumps(man, indent=2, sort_keys=True) + "\n").encode()
-    d = os.path.join(OUT, "v1")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "manifest.json"), "wb") as f:
-        f.write(mtext)
-    subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
-                    st.path("etc", "signing.key"), "-in",
-                    os.path.join(d, "manifest.json"), "-out",
-                    os.path.join(d, "manifest.sig")], check=True)
-    sig = open(os.path.join(d, "manifest.sig"), "rb").read()
+    mtext, sig = signed(man)
     kept = [(n, mtext if n == "manifest.json" else sig if n ==
              "manifest.sig" else b) for n, b in files
             if n not in ("orgaudit_activity.jsonl", "SHA256SUMS")]
@@ -220,14 +226,7 @@ def a_pack_of_the_first_format_without_the_trail_still_verifies():
     assert rc == 0 and "pack verifies" in out, out
     # The same files under format /2: the trail is missing.
     man["format"] = "orgaudit-evidence-pack/2"
-    mtext = (json.dumps(man, indent=2, sort_keys=True) + "\n").encode()
-    with open(os.path.join(d, "manifest.json"), "wb") as f:
-        f.write(mtext)
-    subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
-                    st.path("etc", "signing.key"), "-in",
-                    os.path.join(d, "manifest.json"), "-out",
-                    os.path.join(d, "manifest.sig")], check=True)
-    sig = open(os.path.join(d, "manifest.sig"), "rb").read()
+    mtext, sig = signed(man)
     kept = [(n, mtext if n == "manifest.json" else sig if n ==
              "manifest.sig" else b) for n, b in kept]
     repack(kept, top, v1)
