@@ -107,3 +107,19 @@ CREATE TABLE usage_cursor (
 ALTER TABLE org
   ADD COLUMN inventory_at BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN usage_at     BIGINT NOT NULL DEFAULT 0;
+
+-- Per key, what the keys page and /keys show beside it, recomputed after
+-- each usage or costs pull: spend (costs) and requests (usage, every
+-- endpoint that reports num_model_requests) over the 30 days up to the
+-- pull's day, inclusive, and the last UTC day with any usage.
+CREATE TABLE usage_key_stat (
+  tenant_id      BIGINT         NOT NULL,
+  org_id         BIGINT         NOT NULL,
+  api_key_id     VARCHAR(128)   NOT NULL,
+  spend_30d      DECIMAL(38,18) NOT NULL,
+  requests_30d   BIGINT         NOT NULL,
+  last_usage_day BIGINT         NULL,
+  as_of          BIGINT         NOT NULL,
+  PRIMARY KEY (org_id, api_key_id),
+  KEY usage_key_stat_tenant (tenant_id, org_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
