@@ -21,6 +21,7 @@
 
 struct audit_walk;
 struct audit_head;
+struct usage_walk;
 
 enum stream_id {
 	ST_USERS,
@@ -39,6 +40,18 @@ enum stream_id {
 	ST_RATE_LIMITS,
 	ST_ROLES,
 	ST_USER_ROLES,
+	/* Usage and costs (usage-collect.c): buckets, not snapshots. */
+	ST_U_COMPLETIONS,
+	ST_U_EMBEDDINGS,
+	ST_U_MODERATIONS,
+	ST_U_IMAGES,
+	ST_U_AUDIO_SPEECHES,
+	ST_U_AUDIO_TRANSCRIPTIONS,
+	ST_U_VECTOR_STORES,
+	ST_U_CODE_INTERPRETER,
+	ST_U_FILE_SEARCH,
+	ST_U_WEB_SEARCH,
+	ST_COSTS,
 	ST__MAX
 };
 
@@ -48,7 +61,8 @@ enum stream_id {
  * over with the stream's last job (struct ending).
  */
 enum stream_state {
-	SS_PENDING, SS_RUNNING, SS_FETCHED, SS_OK, SS_SKIPPED, SS_FAILED
+	SS_PENDING, SS_RUNNING, SS_FETCHED, SS_OK, SS_SKIPPED, SS_FAILED,
+	SS_IDLE		/* not due in this pull: neither run nor recorded */
 };
 
 extern const char *const state_names[];
@@ -94,6 +108,7 @@ struct stream_def {
 	bool		 single;	/* the answer is one object, not a list */
 	bool		 per_user;	/* per listed user: path, id, suffix */
 	bool		 absent_unknown;	/* 404: a row of unknowns */
+	bool		 usage;		/* usage or costs buckets */
 };
 
 struct stream {
@@ -114,6 +129,8 @@ struct stream {
 	size_t			 nkeys, capkeys;
 	/* The audit log's walk (network loop; see audit-collect.c). */
 	struct audit_walk	*walk;
+	/* A usage or costs stream's walk (usage-collect.c). */
+	struct usage_walk	*usage;
 	/* Write thread; read by the loop only after wq_finish(). */
 	bool			 write_failed;
 	char			 write_error[200];

@@ -27,12 +27,13 @@
 #include "redact.h"
 #include "rules.h"
 #include "strset.h"
+#include "usage-collect.h"
 #include "vault.h"
 #include "wq.h"
 #include "collect-int.h"
 
 const char *const state_names[] = {
-	"pending", "running", "fetched", "ok", "skipped", "failed"
+	"pending", "running", "fetched", "ok", "skipped", "failed", "idle"
 };
 
 static int row_user(struct run *, struct stream *, json_t *, const char *,
@@ -141,6 +142,23 @@ static const struct stream_def defs[ST__MAX] = {
 	    .per_user = true, .insert = SQL_USER_ROLE_INS,
 	    .ncols = NCOLS_USER_ROLE, .purge = SQL_USER_ROLE_PURGE,
 	    .row = row_user_role },
+	/* Usage and costs: buckets upserted as they come (usage-collect.c). */
+#define USAGE_DEF(id, ep) \
+	[id] = { .name = "usage." ep, .path = "/organization/usage/" ep, \
+	    .usage = true }
+	USAGE_DEF(ST_U_COMPLETIONS, "completions"),
+	USAGE_DEF(ST_U_EMBEDDINGS, "embeddings"),
+	USAGE_DEF(ST_U_MODERATIONS, "moderations"),
+	USAGE_DEF(ST_U_IMAGES, "images"),
+	USAGE_DEF(ST_U_AUDIO_SPEECHES, "audio_speeches"),
+	USAGE_DEF(ST_U_AUDIO_TRANSCRIPTIONS, "audio_transcriptions"),
+	USAGE_DEF(ST_U_VECTOR_STORES, "vector_stores"),
+	USAGE_DEF(ST_U_CODE_INTERPRETER, "code_interpreter_sessions"),
+	USAGE_DEF(ST_U_FILE_SEARCH, "file_search_calls"),
+	USAGE_DEF(ST_U_WEB_SEARCH, "web_search_calls"),
+#undef USAGE_DEF
+	[ST_COSTS] = { .name = "costs", .path = "/organization/costs",
+	    .usage = true },
 };
 
 /* NULL for an empty string: optional columns store NULL, not "". */
@@ -202,6 +220,10 @@ stream_prepare(struct run *run, struct stream *st)
 		audit_stream_prepare(run, st);
 		return;
 	}
+	if (st->def->usage) {
+		usage_stream_prepare(run, st);
+		return;
+	}
 	st->prev_gen = 0;
 	st->prev_rows = -1;
 	if (DB_QUERY(run->db, SQL_STREAM_GEN, stream_gen_row, st,
@@ -255,6 +277,9 @@ stream_finish(struct db *db, void *arg)
 	if (st->def->append) {
 		/* The chain needs no flip: each page committed as it came. */
 		rows = audit_stream_end(db, st, st->final);
+	} else if (st->def->usage) {
+		/* Each page committed as it came, with its cursor. */
+		rows = usage_stream_end(db, st, st->final);
 	} else {
 		bill_month_of(run->now, &month);
 		if (st->final == SS_OK && (DB_EXEC(db, SQL_STREAM_KEEP,
@@ -1095,6 +1120,8 @@ run_free(struct run *run)
 		free(run->st[i].keys);
 	}
 	audit_stream_free(&run->st[ST_AUDIT]);
+	for (i = 0; i < ST__MAX; i++)
+		usage_stream_free(&run->st[i]);
 	for (i = 0; i < run->nprojects; i++)
 		free(run->projects[i]);
 	free(run->projects);
@@ -1146,6 +1173,8 @@ run_tally(struct run *run, struct collect_result *res)
 
 	for (i = 0; i < ST__MAX; i++) {
 		switch (run->st[i].final) {
+		case SS_IDLE:
+			continue;
 		case SS_OK:
 			res->ok++;
 			break;
@@ -1245,15 +1274,53 @@ day_put(struct run *run)
 		    run->org, db_error(run->db));
 }
 
+struct due {
+	int64_t	 inventory_at, usage_at;
+};
+
+static int
+due_row(const struct db_row *r, void *arg)
+{
+	struct due	*d = arg;
+
+	d->inventory_at = db_row_int(r, 0);
+	d->usage_at = db_row_int(r, 1);
+	return 1;
+}
+
+/*
+ * Which parts of the org are due: everything when asked for it, else the
+ * inventory (with the audit log) every inventory_interval_seconds and
+ * usage and costs every usage_interval_seconds, each with a tenth of
+ * slack so that a timer firing a little early does not skip a turn.
+ */
+static void
+run_due(struct run *run, enum collect_what what, bool *inventory,
+    bool *usage)
+{
+	const struct conf	*c = run->conf;
+	struct due		 d = { 0, 0 };
+
+	*inventory = *usage = true;
+	if (what == COLLECT_ALL)
+		return;
+	if (DB_QUERY(run->db, SQL_ORG_DUE, due_row, &d, DV_I(run->org)) < 0)
+		return;
+	*inventory = run->now - d.inventory_at >=
+	    c->inventory_interval_seconds * 9 / 10;
+	*usage = run->now - d.usage_at >= c->usage_interval_seconds * 9 / 10;
+}
+
 int
 collect_org(struct db *db, const struct conf *c, int64_t org,
-    struct collect_result *res)
+    enum collect_what what, struct collect_result *res)
 {
 	struct run	 run;
 	enum stream_id	 i;
 	const char	*status;
 	char		 err[256];
 	int64_t		 start = now_ms();
+	bool		 inventory, usage;
 
 	memset(res, 0, sizeof(*res));
 	memset(&run, 0, sizeof(run));
@@ -1266,6 +1333,14 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 		run.st[i].id = i;
 		run.st[i].run = &run;
 	}
+	run_due(&run, what, &inventory, &usage);
+	if (!inventory && !usage) {
+		res->idle = true;
+		return 0;
+	}
+	for (i = 0; i < ST__MAX; i++)
+		if (defs[i].usage ? !usage : !inventory)
+			run.st[i].state = run.st[i].final = SS_IDLE;
 	if (run_client(&run, res) != 0)
 		goto fail;
 	if ((run.wq = wq_start(c, err, sizeof(err))) == NULL) {
@@ -1284,15 +1359,20 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 
 	/* Every stream's generation first: nothing is written meanwhile. */
 	for (i = 0; i < ST__MAX; i++)
-		stream_prepare(&run, &run.st[i]);
+		if (run.st[i].state != SS_IDLE)
+			stream_prepare(&run, &run.st[i]);
 	for (i = 0; i < ST__MAX; i++) {
 		struct stream	*st = &run.st[i];
 
+		if (st->state == SS_IDLE)
+			continue;
 		if (st->state == SS_FAILED) {
 			stream_hand_over(&run, st);
 			stream_settled(&run, st);
 		} else if (defs[i].append) {
 			audit_stream_start(&run, st);
+		} else if (defs[i].usage) {
+			usage_stream_start(&run, st);
 		} else if (!defs[i].per_project && !defs[i].per_user) {
 			st->state = SS_RUNNING;
 			st->started_ms = now_ms();
@@ -1316,7 +1396,12 @@ collect_org(struct db *db, const struct conf *c, int64_t org,
 	    run.st[ST_PROJECTS].final == SS_OK)
 		day_put(&run);
 	run_analyze(&run);
+	usage_after_pull(&run);
 	run_rules(&run);
+	if (DB_EXEC(db, SQL_ORG_DUE_SET, DV_I(inventory), DV_I(run.now),
+	    DV_I(usage), DV_I(run.now), DV_I(org)) != 0)
+		log_err("collect: org %" PRId64 ": when pulled: %s", org,
+		    db_error(db));
 	if (run.openai_org[0] != '\0')
 		DB_EXEC(db, SQL_ORG_SET_OPENAI, DV_S(run.openai_org), DV_I(org),
 		    DV_S(run.openai_org));

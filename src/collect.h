@@ -9,8 +9,10 @@
  * readers see the previous pull or the new one, never half of one.  A
  * stream the key cannot read (403/404) is skipped (a project's model
  * permissions answered 404 are stored as unknown instead); one that fails
- * keeps its previous snapshot; the others are stored either way.  Every
- * run leaves a record per stream.
+ * keeps its previous snapshot; the others are stored either way.  The
+ * usage streams (usage.<endpoint>, ten of them) and costs are buckets,
+ * upserted page by page with a cursor (usage-collect.c).  Every run
+ * leaves a record per stream it took.
  */
 #ifndef ORGAUDIT_COLLECT_H
 #define ORGAUDIT_COLLECT_H
@@ -20,21 +22,29 @@
 #include "conf.h"
 #include "db.h"
 
+/* What a pull takes: every stream, or only what is due (--all). */
+enum collect_what { COLLECT_ALL, COLLECT_DUE };
+
 struct collect_result {
 	int64_t	 run_id;
 	int	 ok, skipped, failed;
 	long	 requests, retries, rows;
 	int64_t	 ms;
+	bool	 idle;		/* nothing was due: no run */
 	char	 error[320];	/* set when the run could not start */
 };
 
 /*
- * Pulls org; the caller holds its lease.  Returns 0 when every stream was
- * stored or skipped, 1 when some failed (the others are stored), -1 when
- * the run could not start (error in res->error).
+ * Pulls org; the caller holds its lease.  COLLECT_DUE takes the inventory
+ * and audit log when inventory_interval_seconds have passed since they
+ * were last pulled, usage and costs when usage_interval_seconds have;
+ * when neither is due there is no run and res->idle is set.  Returns 0
+ * when every stream was stored or skipped, 1 when some failed (the
+ * others are stored), -1 when the run could not start (error in
+ * res->error).
  */
 int	 collect_org(struct db *db, const struct conf *c, int64_t org,
-	    struct collect_result *res);
+	    enum collect_what what, struct collect_result *res);
 
 /*
  * Leases org for owner.  Returns 0, or -1 with a message (unknown org,

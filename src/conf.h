@@ -42,6 +42,19 @@ struct conf {
 	int64_t	 retry_cap_ms;
 	int64_t	 lease_seconds;
 	int64_t	 collect_fresh_seconds;
+	/* What --all pulls when (collect.c); usage and costs (usage-collect.c). */
+	int64_t	 inventory_interval_seconds;
+	int64_t	 usage_interval_seconds;
+	int64_t	 usage_backfill_days;
+	int64_t	 usage_revision_days;
+	int64_t	 usage_revision_hours;
+	int64_t	 usage_page_days;
+	int64_t	 usage_page_hours;
+	int64_t	 costs_page_days;
+	int64_t	 usage_hourly_keep_days;
+	/* The usage_spike finding (rules.c). */
+	int64_t	 spike_factor;
+	int64_t	 spike_min_requests;
 	int64_t	 audit_overlap_seconds;
 	int64_t	 api_page_default;
 	int64_t	 api_page_max;

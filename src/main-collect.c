@@ -1,5 +1,5 @@
 /*
- * main-collect.c: orgaudit-collect, run by cron every hour.
+ * main-collect.c: orgaudit-collect, run by a timer every 15 minutes.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,13 +16,18 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: orgaudit-collect [--conf FILE] (--org ID | --all) "
 	    "[--concurrency N] [--verbose]\n\n"
-	    "Pulls users, projects, project API keys, service accounts, "
-	    "project users,\nadmin API keys and invites of each connected "
-	    "OpenAI org into MariaDB.\n\n"
-	    "  --org ID         pull this org\n"
-	    "  --all            pull every active org not pulled in the last "
-	    "collect_fresh_seconds;\n"
-	    "                   collectors on several hosts may run at once: "
+	    "Pulls each connected OpenAI org into MariaDB: users, projects, "
+	    "project API keys,\nservice accounts, project users, admin API "
+	    "keys, invites, the org's settings\nand the audit log (the "
+	    "inventory), and usage (ten endpoints) and costs.\n\n"
+	    "  --org ID         pull every stream of this org now\n"
+	    "  --all            pull what is due of every active org: the "
+	    "inventory every\n"
+	    "                   inventory_interval_seconds (1 h), usage and "
+	    "costs every\n"
+	    "                   usage_interval_seconds (15 min); run it every "
+	    "15 minutes.\n"
+	    "                   Collectors on several hosts may run at once: "
 	    "each org is leased\n"
 	    "  --concurrency N  requests in flight (default: "
 	    "collect_concurrency)\n"
@@ -35,13 +40,17 @@ usage(FILE *f)
 /* Pulls one leased org, releases it, and folds its result into rc. */
 static int
 collect_one(struct db *db, const struct conf *c, int64_t org,
-    const char *owner)
+    enum collect_what what, const char *owner)
 {
 	struct collect_result	 res;
 	int			 rc;
 
-	rc = collect_org(db, c, org, &res);
+	rc = collect_org(db, c, org, what, &res);
 	collect_release(db, org, res.run_id, owner);
+	if (rc == 0 && res.idle) {
+		printf("org %" PRId64 ": nothing due\n", org);
+		return EXIT_OK;
+	}
 	if (rc < 0) {
 		log_err("collect: org %" PRId64 ": %s", org, res.error);
 		fprintf(stderr, "orgaudit-collect: org %" PRId64 ": %s\n", org,
@@ -137,11 +146,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "orgaudit-collect: %s\n", err);
 			rc = EXIT_FAIL;
 		} else
-			rc = collect_one(db, &c, org, owner);
+			rc = collect_one(db, &c, org, COLLECT_ALL, owner);
 	} else {
 		pass = now_ms();
 		while ((r = collect_lease_next(db, &c, pass, owner, &org)) > 0)
-			if (collect_one(db, &c, org, owner) != EXIT_OK)
+			if (collect_one(db, &c, org, COLLECT_DUE, owner) !=
+			    EXIT_OK)
 				rc = EXIT_FAIL;
 		if (r < 0)
 			rc = EXIT_FAIL;

@@ -27,6 +27,7 @@ static int64_t	t_stale(const struct conf *c) { return c->stale_days; }
 static int64_t	t_rotation(const struct conf *c) { return c->rotation_days; }
 static int64_t	t_invite(const struct conf *c) { return c->invite_days; }
 static int64_t	t_owners(const struct conf *c) { return c->max_owners; }
+static int64_t	t_spike(const struct conf *c) { return c->spike_factor; }
 
 static int	eval_creators(struct db *, const struct conf *,
 		    const struct rule *, int64_t, int64_t, int64_t);
@@ -77,6 +78,13 @@ static const struct rule rules[] = {
 	{ "key_created_by_unexpected_actor", "high", "api_key", { "api_keys",
 	    "admin_api_keys", "audit_logs" }, "Created by someone who is not "
 	    "in key_creators", RL_NONE, NULL, -1, eval_creators },
+	/* Over usage (usage-rules.c); the message names the day. */
+	{ "usage_spike", "high", "api_key", { "usage.completions" },
+	    "Requests on a day at least %lld times the median of the 14 days "
+	    "before (spike_factor)", RL_NONE, t_spike, -1, rules_usage_spike },
+	{ "dormant_key_used", "high", "api_key", { "usage.completions" },
+	    "A stale, orphaned or long unused key was used again", RL_NONE,
+	    NULL, -1, rules_usage_dormant },
 };
 
 #define NRULES	(sizeof(rules) / sizeof(rules[0]))

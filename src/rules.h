@@ -48,6 +48,12 @@ const struct rule	*rules_find(const char *id);
 /* Is id one of the severities? */
 bool			 rules_severity_ok(const char *s);
 
+/* usage-rules.c: the rules over usage (rule_eval_fn). */
+int	 rules_usage_spike(struct db *db, const struct conf *c,
+	    const struct rule *rl, int64_t org, int64_t run, int64_t now);
+int	 rules_usage_dormant(struct db *db, const struct conf *c,
+	    const struct rule *rl, int64_t org, int64_t run, int64_t now);
+
 /* The streams of a pull and whether each was pulled in full. */
 struct rules_pull {
 	const char	*stream;

@@ -1244,6 +1244,121 @@ static const struct {
 	    "ANALYZE TABLE oa_model_permission, oa_org_spend_alert,"
 	    " oa_project_spend_alert, oa_org_data_retention,"
 	    " oa_project_data_retention, oa_rate_limit, oa_role, oa_user_role"),
+
+	/* Usage and costs, as the collector stores them (usage-collect.c). */
+	STMT(SQL_ORG_DUE,
+	    "SELECT inventory_at, usage_at FROM org WHERE id = ?"),
+	STMT(SQL_ORG_DUE_SET,
+	    "UPDATE org SET inventory_at = IF(?, ?, inventory_at),"
+	    " usage_at = IF(?, ?, usage_at) WHERE id = ?"),
+	STMT(SQL_USAGE_CURSOR_GET,
+	    "SELECT width, from_time, through FROM usage_cursor"
+	    " WHERE org_id = ? AND stream = ?"),
+	/* The backfill's start stays; the cursor only moves ahead. */
+	STMT(SQL_USAGE_CURSOR_PUT,
+	    "INSERT INTO usage_cursor (org_id, stream, width, from_time,"
+	    " through, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE through = GREATEST(through,"
+	    " VALUES(through)), updated_at = VALUES(updated_at)"),
+	STMT(SQL_COST_CURRENCY,
+	    "SELECT currency FROM cost_bucket WHERE org_id = ?"
+	    " ORDER BY start_time DESC LIMIT 1"),
+	/*
+	 * The latest value of a bucket row.  A closed bucket (it had ended
+	 * when read) that changes counts a revision; assignments run left
+	 * to right, so the tests see the old values.
+	 */
+	STMT(SQL_USAGE_PUT,
+	    "INSERT INTO usage_bucket (tenant_id, org_id, endpoint, width,"
+	    " start_time, grp, project_id, user_id, api_key_id, model,"
+	    " requests, input_tokens, output_tokens, counters, extra, closed,"
+	    " first_seen, run_id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE"
+	    " revisions = revisions + IF(closed = 1 AND (counters <>"
+	    " VALUES(counters) OR NOT extra <=> VALUES(extra)), 1, 0),"
+	    " revised_at = IF(closed = 1 AND (counters <> VALUES(counters)"
+	    " OR NOT extra <=> VALUES(extra)), VALUES(first_seen), revised_at),"
+	    " requests = VALUES(requests), input_tokens = VALUES(input_tokens),"
+	    " output_tokens = VALUES(output_tokens),"
+	    " counters = VALUES(counters), extra = VALUES(extra),"
+	    " closed = VALUES(closed), run_id = VALUES(run_id)"),
+	STMT(SQL_COST_PUT,
+	    "INSERT INTO cost_bucket (tenant_id, org_id, start_time, grp,"
+	    " project_id, line_item, api_key_id, amount, currency, quantity,"
+	    " quantity_unit, extra, closed, first_seen, run_id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE"
+	    " revisions = revisions + IF(closed = 1 AND amount <>"
+	    " VALUES(amount), 1, 0),"
+	    " revised_at = IF(closed = 1 AND amount <> VALUES(amount),"
+	    " VALUES(first_seen), revised_at),"
+	    " amount = VALUES(amount), currency = VALUES(currency),"
+	    " quantity = VALUES(quantity), quantity_unit = VALUES(quantity_unit),"
+	    " extra = VALUES(extra), closed = VALUES(closed),"
+	    " run_id = VALUES(run_id)"),
+	/* Rows of buckets just served that the serving no longer holds. */
+	STMT(SQL_USAGE_VANISHED,
+	    "DELETE FROM usage_bucket WHERE org_id = ? AND endpoint = ?"
+	    " AND width = ? AND start_time BETWEEN ? AND ? AND run_id <> ?"),
+	STMT(SQL_COST_VANISHED,
+	    "DELETE FROM cost_bucket WHERE org_id = ?"
+	    " AND start_time BETWEEN ? AND ? AND run_id <> ?"),
+	STMT(SQL_COST_DAY_CLEAR,
+	    "DELETE FROM cost_day_project WHERE org_id = ?"
+	    " AND start_time BETWEEN ? AND ?"),
+	STMT(SQL_COST_DAY_SUM,
+	    "INSERT INTO cost_day_project (tenant_id, org_id, start_time,"
+	    " project_id, amount, currency)"
+	    " SELECT MIN(tenant_id), org_id, start_time,"
+	    " COALESCE(project_id, ''), SUM(amount), MIN(currency)"
+	    " FROM cost_bucket WHERE org_id = ? AND start_time BETWEEN ? AND ?"
+	    " GROUP BY org_id, start_time, COALESCE(project_id, '')"),
+	STMT(SQL_USAGE_HOURLY_PURGE,
+	    "DELETE FROM usage_bucket WHERE org_id = ? AND endpoint = ?"
+	    " AND width = '1h' AND start_time < ?"),
+	STMT(SQL_USAGE_KEY_STAT_CLEAR,
+	    "DELETE FROM usage_key_stat WHERE org_id = ?"),
+	/* Per key: spend and requests of the 30 days to now, last day used. */
+	STMT(SQL_USAGE_KEY_STAT_SUM,
+	    "INSERT INTO usage_key_stat (tenant_id, org_id, api_key_id,"
+	    " spend_30d, requests_30d, last_usage_day, as_of)"
+	    " SELECT ?, ?, k, SUM(spend), SUM(req), MAX(last_day), ? FROM ("
+	    "  SELECT api_key_id AS k, CAST(0 AS DECIMAL(38,18)) AS spend,"
+	    "  SUM(IF(start_time >= ?, COALESCE(requests, 0), 0)) AS req,"
+	    "  MAX(start_time) AS last_day"
+	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
+	    "  AND api_key_id IS NOT NULL GROUP BY api_key_id"
+	    "  UNION ALL"
+	    "  SELECT api_key_id, SUM(amount), 0, NULL FROM cost_bucket"
+	    "  WHERE org_id = ? AND start_time >= ? AND api_key_id IS NOT NULL"
+	    "  GROUP BY api_key_id) t GROUP BY k"),
+	/* Each key's requests per day of the window, oldest first. */
+	STMT(SQL_RULE_USAGE_DAYS,
+	    "SELECT api_key_id, start_time, SUM(COALESCE(requests, 0))"
+	    " FROM usage_bucket WHERE org_id = ? AND width = '1d'"
+	    " AND api_key_id IS NOT NULL AND start_time >= ?"
+	    " GROUP BY api_key_id, start_time ORDER BY api_key_id, start_time"),
+	/* The listed project keys, and whether their owner left the org. */
+	STMT(SQL_RULE_USAGE_KEYS,
+	    "SELECT k.id, LEFT(k.name, 256), k.redacted, k.created_at,"
+	    " k.last_used_at, k.stale, k.owner_type = 'user' AND u.id IS NULL"
+	    " AND s_u.gen IS NOT NULL, k.owner_id, k.project_id, k.owner_type"
+	    " FROM org_stream s JOIN oa_key k ON k.org_id = s.org_id"
+	    " AND k.stream = s.stream AND k.gen = s.gen"
+	    " LEFT JOIN org_stream s_u ON s_u.org_id = k.org_id"
+	    "   AND s_u.stream = 'users'"
+	    " LEFT JOIN oa_user u ON u.org_id = k.org_id AND u.gen = s_u.gen"
+	    "   AND u.id = k.owner_id"
+	    " WHERE s.org_id = ? AND s.stream = 'api_keys'"),
+	/* When each user was removed from the org, by the audit log. */
+	STMT(SQL_RULE_USER_LEFT,
+	    "SELECT target_id, MAX(effective_at) FROM audit_event"
+	    " WHERE org_id = ? AND type = 'user.deleted'"
+	    " AND target_id IS NOT NULL GROUP BY target_id"),
+	STMT(SQL_ANALYZE_USAGE,
+	    "ANALYZE TABLE usage_bucket, cost_bucket, cost_day_project,"
+	    " usage_key_stat"),
 	/* The OCSF export: events oldest first from a position, streamed. */
 	STMT_COLS(SQL_EVENT_OCSF, EVENT_COLUMNS,
 	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
