@@ -28,7 +28,7 @@ static const struct {
 	[CAP_ADMIN_KEYS] = { "admin_api_keys", "admin API keys",
 	    "/organization/admin_api_keys?limit=1" },
 	[CAP_COSTS] = { "costs", "costs", NULL },
-	[CAP_USAGE] = { "usage", "usage per user", NULL },
+	[CAP_USAGE] = { "usage", "usage", NULL },
 	[CAP_SPEND_ALERTS] = { "spend_alerts", "spend alerts",
 	    "/organization/spend_alerts?limit=1" },
 	[CAP_DATA_RETENTION] = { "data_retention", "data retention",

@@ -1356,6 +1356,14 @@ static const struct {
 	    "SELECT target_id, MAX(effective_at) FROM audit_event"
 	    " WHERE org_id = ? AND type = 'user.deleted'"
 	    " AND target_id IS NOT NULL GROUP BY target_id"),
+	/* Costs ingested, usage ingested, usage that names users. */
+	STMT(SQL_USAGE_FACTS,
+	    "SELECT EXISTS (SELECT 1 FROM cost_bucket WHERE org_id = ?),"
+	    " EXISTS (SELECT 1 FROM usage_bucket WHERE org_id = ?),"
+	    " EXISTS (SELECT 1 FROM usage_bucket WHERE org_id = ?"
+	    " AND width = '1d' AND user_id IS NOT NULL)"),
+	STMT(SQL_ORG_CAPS_GET, "SELECT capabilities FROM org WHERE id = ?"),
+	STMT(SQL_ORG_CAPS_SET, "UPDATE org SET capabilities = ? WHERE id = ?"),
 	STMT(SQL_ANALYZE_USAGE,
 	    "ANALYZE TABLE usage_bucket, cost_bucket, cost_day_project,"
 	    " usage_key_stat"),

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit-entry.h"
 #include "collect-int.h"
 #include "decimal.h"
@@ -855,6 +857,8 @@ key_stats_tx(struct db *db, void *arg)
 	    DV_I(run->org), DV_I(since)) != 0 ? -1 : 0;
 }
 
+static void	usage_caps(struct run *run);
+
 void
 usage_after_pull(struct run *run)
 {
@@ -868,6 +872,7 @@ usage_after_pull(struct run *run)
 			any = true;
 			rows += run->st[i].rows;
 		}
+	usage_caps(run);
 	if (!any)
 		return;
 	if (db_tx(run->db, key_stats_tx, run) != 0)
@@ -878,4 +883,133 @@ usage_after_pull(struct run *run)
 	    NULL) < 0)
 		log_warn("collect: org %" PRId64 ": analyze usage: %s",
 		    run->org, db_error(run->db));
+}
+
+/* -- capabilities --------------------------------------------------------- */
+
+struct facts {
+	bool	 costs, usage, per_user;
+};
+
+static int
+facts_row(const struct db_row *r, void *arg)
+{
+	struct facts	*f = arg;
+
+	f->costs = db_row_int(r, 0) != 0;
+	f->usage = db_row_int(r, 1) != 0;
+	f->per_user = db_row_int(r, 2) != 0;
+	return 1;
+}
+
+static int
+caps_row(const struct db_row *r, void *arg)
+{
+	json_t	**caps = arg;
+
+	*caps = json_loads(db_row_str(r, 0), 0, NULL);
+	return 1;
+}
+
+/* The checklist entry named name, made if missing. */
+static json_t *
+cap_entry(json_t *caps, const char *name, const char *label)
+{
+	json_t	*e, *found = NULL;
+	size_t	 i;
+
+	json_array_foreach(caps, i, e)
+		if (found == NULL && json_is_string(json_object_get(e,
+		    "name")) && strcmp(json_string_value(json_object_get(e,
+		    "name")), name) == 0)
+			found = e;
+	if ((e = found) == NULL) {
+		e = json_pack("{s:s}", "name", name);
+		json_array_append_new(caps, e);
+	}
+	json_object_set_new(e, "label", json_string(label));
+	return e;
+}
+
+static void
+cap_set(json_t *e, const char *status, long http, const char *detail)
+{
+	json_object_set_new(e, "status", json_string(status));
+	json_object_set_new(e, "http_status", http ? json_integer(http) :
+	    json_null());
+	json_object_set_new(e, "detail", json_string(detail));
+}
+
+/*
+ * What the pull found, over the probe's answer: reachable or not, and
+ * whether anything was ingested.  st is the stream that decides (costs,
+ * or the first usage stream that ran); NULL leaves the entry alone.
+ */
+static void
+cap_from(json_t *e, const struct stream *st, bool populated,
+    const char *nothing)
+{
+	char	 detail[400];
+
+	if (st == NULL)
+		return;
+	switch (st->final) {
+	case SS_OK:
+		cap_set(e, populated ? "ok" : "empty", 200, populated ?
+		    "reachable, and ingested" : nothing);
+		break;
+	case SS_SKIPPED:
+		cap_set(e, "denied", st->http_status, st->error);
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "the last pull failed: %s",
+		    st->write_failed ? st->write_error : st->error);
+		cap_set(e, "error", st->http_status, detail);
+		break;
+	}
+}
+
+/* Updates the org's capability checklist from what this pull ingested. */
+static void
+usage_caps(struct run *run)
+{
+	const struct stream	*costs = &run->st[ST_COSTS], *usage = NULL;
+	struct facts		 f = { false, false, false };
+	json_t			*caps = NULL;
+	char			*text;
+	enum stream_id		 i;
+
+	/* Usage: the first stream stored, else the first that ran. */
+	for (i = 0; i < ST__MAX; i++)
+		if (usage_stream_is(&run->st[i]) && i != ST_COSTS &&
+		    run->st[i].final != SS_IDLE && (usage == NULL ||
+		    (usage->final != SS_OK && run->st[i].final == SS_OK)))
+			usage = &run->st[i];
+	if (costs->final == SS_IDLE)
+		costs = NULL;
+	if (costs == NULL && usage == NULL)
+		return;
+	if (DB_QUERY(run->db, SQL_USAGE_FACTS, facts_row, &f, DV_I(run->org),
+	    DV_I(run->org), DV_I(run->org)) < 0 ||
+	    DB_QUERY(run->db, SQL_ORG_CAPS_GET, caps_row, &caps,
+	    DV_I(run->org)) < 0 || !json_is_array(caps)) {
+		log_warn("collect: org %" PRId64 ": capabilities: %s", run->org,
+		    db_error(run->db));
+		json_decref(caps);
+		return;
+	}
+	cap_from(cap_entry(caps, "costs", "costs"), costs, f.costs,
+	    "reachable, nothing spent in the window");
+	cap_from(cap_entry(caps, "usage", "usage"), usage, f.usage,
+	    "reachable, no usage in the window");
+	cap_from(cap_entry(caps, "per_user_breakdown", "usage per user"),
+	    usage, f.per_user, f.usage ? "usage carries no user IDs" :
+	    "no usage in the window");
+	text = json_dumps(caps, JSON_COMPACT);
+	if (text == NULL || DB_EXEC(run->db, SQL_ORG_CAPS_SET, DV_S(text),
+	    DV_I(run->org)) != 0)
+		log_warn("collect: org %" PRId64 ": capabilities: %s", run->org,
+		    db_error(run->db));
+	free(text);
+	json_decref(caps);
 }

@@ -294,6 +294,19 @@ def q(v):
     return "NULL" if v is None else "'%s'" % v.replace("'", "''")
 
 
+def caps():
+    return {c["name"]: c for c in json.loads(st.sql(
+        "SELECT capabilities FROM org WHERE id = %d" % S["org"])[0][0])}
+
+
+@test
+def the_checklist_says_what_was_ingested():
+    c = caps()
+    for name in ("costs", "usage", "per_user_breakdown"):
+        assert c[name]["status"] == "ok", c[name]
+        assert "ingested" in c[name]["detail"], c[name]
+
+
 @test
 def a_stream_the_key_may_not_read_is_skipped_and_keeps_its_cursor():
     before = cursors()
@@ -310,8 +323,14 @@ def a_stream_the_key_may_not_read_is_skipped_and_keeps_its_cursor():
                       % S["org"]) == rows
         # The findings over usage stay as they were.
         assert findings("usage_spike")
+        c = caps()
+        assert c["costs"]["status"] == "denied" and \
+            c["costs"]["http_status"] == 403, c["costs"]
+        assert c["usage"]["status"] == "denied", c["usage"]
     finally:
         knobs()
+    collect()
+    assert caps()["costs"]["status"] == "ok"
 
 
 @test
