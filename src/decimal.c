@@ -194,9 +194,10 @@ dec_add(dec_t a, dec_t b, dec_t *sum)
 
 	if (a > m || a < -m || b > m || b < -m)
 		return false;
-	r = a + b;	/* |a|, |b| < 10^38: no overflow in 127 bits */
-	if (r > m || r < -m)
+	/* Checked before adding: 2 (10^38 - 1) does not fit in 127 bits. */
+	if ((b > 0 && a > m - b) || (b < 0 && a < -m - b))
 		return false;
+	r = a + b;
 	*sum = r;
 	return true;
 }
