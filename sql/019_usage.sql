@@ -95,13 +95,15 @@ CREATE TABLE cost_day_project (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE usage_cursor (
+  tenant_id     BIGINT        NOT NULL,
   org_id        BIGINT        NOT NULL,
   stream        VARCHAR(48)   NOT NULL,
   width         CHAR(2)       NOT NULL,
   from_time     BIGINT        NOT NULL,
   through       BIGINT        NOT NULL,
   updated_at    BIGINT        NOT NULL,
-  PRIMARY KEY (org_id, stream, width)
+  PRIMARY KEY (org_id, stream, width),
+  KEY usage_cursor_tenant (tenant_id, org_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 ALTER TABLE org

@@ -1256,8 +1256,8 @@ static const struct {
 	    " WHERE org_id = ? AND stream = ?"),
 	/* The backfill's start stays; the cursor only moves ahead. */
 	STMT(SQL_USAGE_CURSOR_PUT,
-	    "INSERT INTO usage_cursor (org_id, stream, width, from_time,"
-	    " through, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+	    "INSERT INTO usage_cursor (tenant_id, org_id, stream, width,"
+	    " from_time, through, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE through = GREATEST(through,"
 	    " VALUES(through)), updated_at = VALUES(updated_at)"),
 	STMT(SQL_COST_CURRENCY,

@@ -702,7 +702,8 @@ page_tx(struct db *db, void *arg)
 	    DV_I(pg->hi)) != 0))
 		return -1;
 	if (pg->through > 0 && DB_EXEC(db, SQL_USAGE_CURSOR_PUT,
-	    DV_I(run->org), DV_S(st->def->name), DV_S(widths[pg->w].name),
+	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
+	    DV_S(widths[pg->w].name),
 	    DV_I(st->usage->from[pg->w]), DV_I(pg->through),
 	    DV_I(run->now)) != 0)
 		return -1;
