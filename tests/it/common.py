@@ -21,6 +21,13 @@ from stack import Stack  # noqa: E402
 # found in MariaDB, in a log or in a response.
 CANARY_DOMAIN = "canary-mail-7f3a9c.example"
 
+# The ten usage endpoints; each is the stream usage.<endpoint>.
+USAGE_ENDPOINTS = ("completions", "embeddings", "moderations", "images",
+                   "audio_speeches", "audio_transcriptions", "vector_stores",
+                   "code_interpreter_sessions", "file_search_calls",
+                   "web_search_calls")
+USAGE_STREAMS = tuple("usage." + e for e in USAGE_ENDPOINTS) + ("costs",)
+
 
 def new_stack(suite, asan=False, **kw):
     """A clean run directory and a stack object (nothing started yet)."""

@@ -11,8 +11,9 @@ import subprocess
 import threading
 import time
 
-from common import (CANARY_DOMAIN, admin_canary, all_keys, dump, grep_bytes,
-                    ids, jdump, new_stack, run_streams, truth)
+from common import (CANARY_DOMAIN, USAGE_STREAMS, admin_canary, all_keys,
+                    dump, grep_bytes, ids, jdump, new_stack, run_streams,
+                    truth)
 from tap import diag, run, test
 
 st = new_stack("it-datapath")
@@ -318,7 +319,7 @@ def runs_record_every_stream():
                             "model_permissions", "project_spend_alerts",
                             "spend_alerts", "data_retention",
                             "project_data_retention", "rate_limits",
-                            "roles", "user_roles"}
+                            "roles", "user_roles"} | set(USAGE_STREAMS)
     for s in streams.values():
         assert s["status"] == "ok" and s["pages"] >= 1, s
         assert s["duration_ms"] is not None and s["error"] is None
@@ -511,7 +512,8 @@ def responses_carry_security_headers():
 @test
 def leased_orgs_are_pulled_once_by_concurrent_collectors():
     # Both orgs were last pulled long ago, so both are due.
-    st.sql("UPDATE org SET collected_at_ms = 0")
+    st.sql("UPDATE org SET collected_at_ms = 0, inventory_at = 0,"
+           " usage_at = 0")
     runs_before = int(st.sql("SELECT MAX(id) FROM collect_run")[0][0])
     st.sim_post("/_sim/config", {"latency_ms": 30})
     procs = [subprocess.Popen([st.bin("orgaudit-collect"), "--all"],

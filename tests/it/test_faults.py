@@ -10,7 +10,8 @@ import json
 import os
 import time
 
-from common import all_keys, ids, new_stack, run_streams, truth
+from common import (USAGE_STREAMS, all_keys, ids, new_stack, run_streams,
+                    truth)
 from tap import diag, run, test
 
 st = new_stack("it-faults")
@@ -19,7 +20,7 @@ STREAMS = {"users", "projects", "api_keys", "service_accounts",
            "project_users", "admin_api_keys", "invites", "audit_logs",
            "model_permissions", "project_spend_alerts", "spend_alerts",
            "data_retention", "project_data_retention", "rate_limits",
-           "roles", "user_roles"}
+           "roles", "user_roles"} | set(USAGE_STREAMS)
 
 
 def setup():

@@ -17,17 +17,13 @@ import subprocess
 import time
 from decimal import Decimal
 
+from common import USAGE_ENDPOINTS as ENDPOINTS, USAGE_STREAMS as STREAMS
 from common import new_stack
 from tap import diag, run, test
 
 st = new_stack("it-usage")
 S = {}
 DAYS = 100
-ENDPOINTS = ("completions", "embeddings", "moderations", "images",
-             "audio_speeches", "audio_transcriptions", "vector_stores",
-             "code_interpreter_sessions", "file_search_calls",
-             "web_search_calls")
-STREAMS = tuple("usage." + e for e in ENDPOINTS) + ("costs",)
 CALM = {"latency_ms": 0, "rate_429": 0, "rate_500": 0, "rate_drop": 0,
         "forbid": [], "missing": [], "stuck_cursor": [],
         "missing_next_page": [], "missing_data": [], "extra_fields": [],
