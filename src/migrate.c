@@ -35,7 +35,19 @@ migrate_latest(void)
 	return nmigrations > 0 ? migrations[nmigrations - 1].version : 0;
 }
 
-/* Runs each ';'-terminated statement of one migration. */
+static int
+migrate_stmt(struct db *db, void *arg)
+{
+	const struct buf	*stmt = arg;
+
+	return db_exec_raw(db, stmt->p, stmt->len);
+}
+
+/*
+ * Runs each ';'-terminated statement of one migration.  On a cluster a
+ * statement can lose a certification conflict (a deadlock error) with
+ * another node's write; it was not applied, so it is tried again.
+ */
 static int
 migrate_one(struct db *db, const struct migration *m, char *err,
     size_t errlen)
@@ -59,7 +71,7 @@ migrate_one(struct db *db, const struct migration *m, char *err,
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r'))
 			len--;
 		if (len > 0 && p[len - 1] == ';') {
-			if (db_exec_raw(db, stmt.p, stmt.len) != 0) {
+			if (db_tx(db, migrate_stmt, &stmt) != 0) {
 				snprintf(err, errlen, "migration %s: %s",
 				    m->name, db_error(db));
 				rc = -1;
