@@ -4,7 +4,9 @@
  * storage.  Rows are copied in; the caller's buffers may go at once.
  *
  * The queue is bounded: wq_rows() and wq_call() wait while more than
- * WQ_MAX_BYTES are queued, so a fast network cannot outrun a slow database without limit.
+ * WQ_MAX_BYTES are queued, so a fast network cannot outrun a slow
+ * database without limit.  8 MiB holds several pages' batches, enough
+ * to keep the writer busy, and keeps a backfill's memory small.
  */
 #ifndef ORGAUDIT_WQ_H
 #define ORGAUDIT_WQ_H
@@ -14,7 +16,7 @@
 #include "conf.h"
 #include "db.h"
 
-#define WQ_MAX_BYTES	(32u * 1024 * 1024)
+#define WQ_MAX_BYTES	(8u * 1024 * 1024)
 
 struct wq;
 
