@@ -308,6 +308,7 @@ rules_tx(struct db *db, void *arg)
 	size_t			 i;
 
 	x->evaluated = 0;
+	rules_usage_release();		/* a retried transaction reads again */
 	for (i = 0; i < NRULES; i++) {
 		rl = &rules[i];
 		if (!rule_on(rl, x->c, x->pull, x->n))
@@ -338,8 +339,11 @@ rules_run(struct db *db, const struct conf *c, int64_t org, int64_t run,
 {
 	struct rules_tx	 x = { c, org, run, now, pull, n, 0 };
 	int64_t		 t0 = now_ms();
+	int		 rc;
 
-	if (db_tx(db, rules_tx, &x) != 0) {
+	rc = db_tx(db, rules_tx, &x);
+	rules_usage_release();
+	if (rc != 0) {
 		log_err("rules: org %" PRId64 ": findings not evaluated: %s",
 		    org, db_error(db));
 		return -1;

@@ -53,6 +53,8 @@ int	 rules_usage_spike(struct db *db, const struct conf *c,
 	    const struct rule *rl, int64_t org, int64_t run, int64_t now);
 int	 rules_usage_dormant(struct db *db, const struct conf *c,
 	    const struct rule *rl, int64_t org, int64_t run, int64_t now);
+/* Frees what the two rules loaded once for both. */
+void	 rules_usage_release(void);
 
 /* The streams of a pull and whether each was pulled in full. */
 struct rules_pull {

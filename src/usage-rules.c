@@ -83,15 +83,54 @@ window_start(const struct conf *c, int64_t now)
 	return now - now % DAY - c->usage_backfill_days * DAY;
 }
 
-static int
-uses_load(struct db *db, const struct conf *c, int64_t org, int64_t now,
-    struct uses *u)
+static int	 keys_load(struct db *, int64_t, json_t **);
+
+/*
+ * Both rules read the same days and the same key list: loaded once per
+ * evaluation (org, run, now) and kept until rules_usage_release().  The
+ * rules run on one thread, in one transaction at a time.
+ */
+static struct {
+	bool		 have;
+	int64_t		 org, run, now;
+	struct uses	 u;
+	json_t		*keys;
+} memo;
+
+void
+rules_usage_release(void)
 {
-	memset(u, 0, sizeof(*u));
-	if (DB_QUERY(db, SQL_PACK_ORG_TENANT, db_row_first_int, &u->tenant,
-	    DV_I(org)) < 0 || DB_QUERY(db, SQL_RULE_USAGE_DAYS, use_row, u,
-	    DV_I(org), DV_I(window_start(c, now))) < 0)
-		return -1;
+	if (memo.have) {
+		uses_free(&memo.u);
+		json_decref(memo.keys);
+	}
+	memset(&memo, 0, sizeof(memo));
+}
+
+static int
+uses_load(struct db *db, const struct conf *c, int64_t org, int64_t run,
+    int64_t now, struct uses **u, json_t **keys)
+{
+	if (!memo.have || memo.org != org || memo.run != run ||
+	    memo.now != now) {
+		rules_usage_release();
+		if (DB_QUERY(db, SQL_PACK_ORG_TENANT, db_row_first_int,
+		    &memo.u.tenant, DV_I(org)) < 0 || DB_QUERY(db,
+		    SQL_RULE_USAGE_DAYS, use_row, &memo.u, DV_I(org),
+		    DV_I(window_start(c, now))) < 0 || keys_load(db, org,
+		    &memo.keys) != 0) {
+			uses_free(&memo.u);
+			json_decref(memo.keys);
+			memset(&memo, 0, sizeof(memo));
+			return -1;
+		}
+		memo.have = true;
+		memo.org = org;
+		memo.run = run;
+		memo.now = now;
+	}
+	*u = &memo.u;
+	*keys = memo.keys;
 	return 0;
 }
 
@@ -196,21 +235,17 @@ int
 rules_usage_spike(struct db *db, const struct conf *c, const struct rule *rl,
     int64_t org, int64_t run, int64_t now)
 {
-	struct uses	 u;
-	json_t		*keys = NULL, *spikes, *ev, *last;
+	struct uses	*u;
+	json_t		*keys, *spikes, *ev, *last;
 	int64_t		 first = window_start(c, now), prev[14], twice;
 	size_t		 i, j, b;
 	char		 day[21], median[32], msg[256];
 	int		 rc = 0;
 
-	if (uses_load(db, c, org, now, &u) != 0 || keys_load(db, org,
-	    &keys) != 0) {
-		uses_free(&u);
-		json_decref(keys);
+	if (uses_load(db, c, org, run, now, &u, &keys) != 0)
 		return -1;
-	}
-	for (i = 0; i < u.n && rc == 0; i++) {
-		struct kuse	*k = &u.k[i];
+	for (i = 0; i < u->n && rc == 0; i++) {
+		struct kuse	*k = &u->k[i];
 
 		spikes = json_array();
 		last = NULL;
@@ -244,14 +279,12 @@ rules_usage_spike(struct db *db, const struct conf *c, const struct rule *rl,
 			    json_object_get(last, "day"), "count",
 			    json_object_get(last, "count"), "median",
 			    json_object_get(last, "median"), "spikes", spikes);
-			rc = put_finding(db, rl, &u, org, run, now, k->id,
+			rc = put_finding(db, rl, u, org, run, now, k->id,
 			    json_object_get(keys, k->id), msg, ev);
 			json_decref(ev);
 		}
 		json_decref(spikes);
 	}
-	uses_free(&u);
-	json_decref(keys);
 	return rc;
 }
 
@@ -287,24 +320,21 @@ int
 rules_usage_dormant(struct db *db, const struct conf *c,
     const struct rule *rl, int64_t org, int64_t run, int64_t now)
 {
-	struct uses	 u;
-	json_t		*keys = NULL, *left = json_object(), *wakes, *key, *ev;
+	struct uses	*u;
+	json_t		*keys, *left = json_object(), *wakes, *key, *ev;
 	json_t		*first;
 	int64_t		 ref, gone;
 	size_t		 i, j;
 	char		 msg[256];
 	int		 rc = 0;
 
-	if (uses_load(db, c, org, now, &u) != 0 || keys_load(db, org,
-	    &keys) != 0 || DB_QUERY(db, SQL_RULE_USER_LEFT, left_row, left,
-	    DV_I(org)) < 0) {
-		uses_free(&u);
-		json_decref(keys);
+	if (uses_load(db, c, org, run, now, &u, &keys) != 0 ||
+	    DB_QUERY(db, SQL_RULE_USER_LEFT, left_row, left, DV_I(org)) < 0) {
 		json_decref(left);
 		return -1;
 	}
-	for (i = 0; i < u.n && rc == 0; i++) {
-		struct kuse	*k = &u.k[i];
+	for (i = 0; i < u->n && rc == 0; i++) {
+		struct kuse	*k = &u->k[i];
 
 		wakes = json_array();
 		key = json_object_get(keys, k->id);
@@ -348,14 +378,12 @@ rules_usage_dormant(struct db *db, const struct conf *c,
 			ev = json_pack("{s:O, s:O, s:O}", "day",
 			    json_object_get(first, "day"), "why",
 			    json_object_get(first, "why"), "wakeups", wakes);
-			rc = put_finding(db, rl, &u, org, run, now, k->id, key,
+			rc = put_finding(db, rl, u, org, run, now, k->id, key,
 			    msg, ev);
 			json_decref(ev);
 		}
 		json_decref(wakes);
 	}
-	uses_free(&u);
-	json_decref(keys);
 	json_decref(left);
 	return rc;
 }
