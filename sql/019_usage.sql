@@ -50,7 +50,7 @@ CREATE TABLE usage_bucket (
   revised_at    BIGINT        NULL,
   run_id        BIGINT        NOT NULL,
   PRIMARY KEY (org_id, endpoint, width, start_time, grp),
-  KEY usage_bucket_key (org_id, width, api_key_id, start_time),
+  KEY usage_bucket_key (org_id, width, api_key_id, start_time, requests),
   KEY usage_bucket_day (org_id, width, start_time),
   KEY usage_bucket_tenant (tenant_id, org_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
