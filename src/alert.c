@@ -174,13 +174,60 @@ hint_of(const char *type, const char *target, char *out, size_t n)
 	curl_url_cleanup(u);
 }
 
+/* The channel's row, then its target and secret sealed to its id. */
+struct alert_add_tx {
+	const struct alert_new	*n;
+	const char		*hint, *trig;
+	int64_t			 id;
+	char			*err;
+	size_t			 errlen;
+};
+
+static int
+alert_add_tx(struct db *db, void *arg)
+{
+	struct alert_add_tx	*x = arg;
+	const struct alert_new	*n = x->n;
+	struct buf		 ts = { 0 }, ss = { 0 };
+	char			 purpose[48];
+	int			 rc = -1;
+
+	x->id = -1;
+	if (DB_EXEC(db, SQL_ALERT_ADD, DV_I(n->tenant), DV_S(n->type),
+	    DV_S(n->name), DV_S(x->hint), DV_S(x->trig),
+	    DV_S(n->min_severity ? n->min_severity : "medium"),
+	    DV_S(n->format ? n->format : "native"), DV_I(now_s()),
+	    DV_S(n->created_by)) != 0) {
+		snprintf(x->err, x->errlen, "the channel could not be stored: "
+		    "%s", db_error(db));
+		return -1;
+	}
+	x->id = db_insert_id(db);
+	snprintf(purpose, sizeof(purpose), "alert:%" PRId64, x->id);
+	if (vault_seal(db, n->tenant, 0, purpose, n->target,
+	    strlen(n->target), &ts, x->err, x->errlen) != 0 ||
+	    (n->secret != NULL && vault_seal(db, n->tenant, 0, purpose,
+	    n->secret, strlen(n->secret), &ss, x->err, x->errlen) != 0))
+		goto out;
+	if (DB_EXEC(db, SQL_ALERT_SEAL, DV_B(ts.p, ts.len), n->secret !=
+	    NULL ? DV_B(ss.p, ss.len) : DV_NULL, DV_I(x->id)) != 0) {
+		snprintf(x->err, x->errlen, "the channel could not be stored: "
+		    "%s", db_error(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&ts);
+	buf_free(&ss);
+	return rc;
+}
+
 int64_t
 alert_add(struct db *db, const struct alert_new *n, char *err, size_t errlen)
 {
-	struct buf	 ts = { 0 }, ss = { 0 };
-	json_t		*t;
-	char		 hint[200], purpose[48], *trig;
-	int64_t		 id = -1;
+	struct alert_add_tx	 x = { n, NULL, NULL, -1, err, errlen };
+	json_t			*t;
+	char			 hint[200], *trig;
 
 	if ((t = triggers_parse(n->triggers != NULL && *n->triggers ?
 	    n->triggers : alert_default_triggers, err, errlen)) == NULL)
@@ -188,38 +235,18 @@ alert_add(struct db *db, const struct alert_new *n, char *err, size_t errlen)
 	trig = json_dumps(t, JSON_COMPACT);
 	json_decref(t);
 	hint_of(n->type, n->target, hint, sizeof(hint));
-	if (db_begin(db) != 0 || DB_EXEC(db, SQL_ALERT_ADD, DV_I(n->tenant),
-	    DV_S(n->type), DV_S(n->name), DV_S(hint), DV_S(trig),
-	    DV_S(n->min_severity ? n->min_severity : "medium"),
-	    DV_S(n->format ? n->format : "native"), DV_I(now_s()),
-	    DV_S(n->created_by)) != 0) {
-		snprintf(err, errlen, "the channel could not be stored: %s",
-		    db_error(db));
-		goto fail;
+	x.hint = hint;
+	x.trig = trig;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (db_tx(db, alert_add_tx, &x) != 0) {
+		if (errlen > 0 && err[0] == '\0')	/* the commit failed */
+			snprintf(err, errlen, "the channel could not be "
+			    "stored: %s", db_error(db));
+		x.id = -1;
 	}
-	id = db_insert_id(db);
-	snprintf(purpose, sizeof(purpose), "alert:%" PRId64, id);
-	if (vault_seal(db, n->tenant, 0, purpose, n->target, strlen(n->target),
-	    &ts, err, errlen) != 0 || (n->secret != NULL && vault_seal(db,
-	    n->tenant, 0, purpose, n->secret, strlen(n->secret), &ss, err,
-	    errlen) != 0))
-		goto fail;
-	if (DB_EXEC(db, SQL_ALERT_SEAL, DV_B(ts.p, ts.len), n->secret != NULL ?
-	    DV_B(ss.p, ss.len) : DV_NULL, DV_I(id)) != 0 || db_commit(db) !=
-	    0) {
-		snprintf(err, errlen, "the channel could not be stored: %s",
-		    db_error(db));
-		goto fail;
-	}
-	goto out;
-fail:
-	db_rollback(db);
-	id = -1;
-out:
 	free(trig);
-	buf_free(&ts);
-	buf_free(&ss);
-	return id;
+	return x.id;
 }
 
 int

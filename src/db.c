@@ -348,6 +348,31 @@ db_tx(struct db *db, db_tx_fn fn, void *arg)
 	}
 }
 
+struct steps {
+	const struct db_step	*s;
+	size_t			 n;
+};
+
+static int
+steps_tx(struct db *db, void *arg)
+{
+	const struct steps	*x = arg;
+	size_t			 i;
+
+	for (i = 0; i < x->n; i++)
+		if (db_exec(db, x->s[i].id, x->s[i].v, x->s[i].n) != 0)
+			return -1;
+	return 0;
+}
+
+int
+db_tx_steps(struct db *db, const struct db_step *s, size_t n)
+{
+	struct steps	 x = { s, n };
+
+	return db_tx(db, steps_tx, &x);
+}
+
 int
 db_commit(struct db *db)
 {

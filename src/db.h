@@ -108,6 +108,19 @@ int		 db_commit(struct db *db);
 int		 db_rollback(struct db *db);
 
 /*
+ * Statements run in order as one transaction, retried whole like db_tx:
+ *	struct db_step s[] = { DB_STEP(SQL_A, DV_I(x)), DB_STEP(SQL_B) };
+ *	db_tx_steps(db, s, 2);
+ */
+struct db_step {
+	enum sql_stmt		 id;
+	const struct db_val	*v;
+	size_t			 n;
+};
+int		 db_tx_steps(struct db *db, const struct db_step *s,
+		    size_t n);
+
+/*
  * Runs statement id with n parameters.  Returns 0, or -1 with the reason
  * in db_error().  Outside a transaction a statement that failed for a
  * reason db_tx retries (a lost connection among them, re-opened to the
@@ -150,6 +163,7 @@ int		 db_exec_raw(struct db *db, const char *sql, size_t len);
 	(const struct db_val[]){ __VA_ARGS__ }, \
 	sizeof((const struct db_val[]){ __VA_ARGS__ }) / sizeof(struct db_val)
 #define DB_EXEC(db, id, ...)	db_exec(db, id, DB_ARGS(__VA_ARGS__))
+#define DB_STEP(id, ...)	{ id, DB_ARGS(__VA_ARGS__) }
 #define DB_QUERY(db, id, cb, arg, ...) \
 	db_query(db, id, DB_ARGS(__VA_ARGS__), cb, arg)
 

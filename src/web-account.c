@@ -164,19 +164,22 @@ web_account_password(struct call *c)
 	}
 	/* The new password, and every other session ends, together. */
 	if (passwd_hash(c->q[P_NEW_PASSWORD].s, enc) != 0 ||
-	    web_session_hash(r, hash) != 0 || db_begin(r->db) != 0) {
+	    web_session_hash(r, hash) != 0) {
 		call_db_error(c, "password");
 		goto out;
-	}
-	if (DB_EXEC(r->db, SQL_ACCOUNT_SET_PASSWORD, DV_S(enc), DV_I(now_s()),
-	    DV_I(r->account), DV_I(r->tenant)) != 0 ||
-	    DB_EXEC(r->db, SQL_SESSION_END_OTHERS, DV_I(r->account),
-	    DV_B(hash, 32)) != 0 ||
-	    DB_EXEC(r->db, SQL_RESET_CLEAR, DV_I(r->account)) != 0 ||
-	    db_commit(r->db) != 0) {
-		db_rollback(r->db);
-		call_db_error(c, "password");
-		goto out;
+	} else {
+		struct db_step	 s[] = {
+			DB_STEP(SQL_ACCOUNT_SET_PASSWORD, DV_S(enc),
+			    DV_I(now_s()), DV_I(r->account), DV_I(r->tenant)),
+			DB_STEP(SQL_SESSION_END_OTHERS, DV_I(r->account),
+			    DV_B(hash, 32)),
+			DB_STEP(SQL_RESET_CLEAR, DV_I(r->account)),
+		};
+
+		if (db_tx_steps(r->db, s, 3) != 0) {
+			call_db_error(c, "password");
+			goto out;
+		}
 	}
 	note_self(c, "account.password_changed", "ok");
 	http_redirect(r, "/account?done=password_changed");
@@ -248,6 +251,31 @@ fail:
 	return NULL;
 }
 
+/* The factor, new recovery codes, the session's stage: one transaction. */
+struct enroll {
+	struct req		*r;
+	const struct buf	*secret;
+	const unsigned char	*hash;
+	int64_t			 step;
+	json_t			*codes;
+};
+
+static int
+enroll_tx(struct db *db, void *arg)
+{
+	struct enroll	*x = arg;
+
+	json_decref(x->codes);		/* a retried try makes new ones */
+	x->codes = NULL;
+	if (DB_EXEC(db, SQL_ACCOUNT_TOTP_SET, DV_B(x->secret->p,
+	    x->secret->len), DV_I(x->step), DV_I(now_s()), DV_I(x->r->account),
+	    DV_I(x->r->tenant)) != 0 || (x->codes = recovery_codes(x->r)) ==
+	    NULL || DB_EXEC(db, SQL_SESSION_STAGE, DV_I(0), DV_B(x->hash,
+	    32)) != 0)
+		return -1;
+	return 0;
+}
+
 void
 web_account_totp_confirm(struct call *c)
 {
@@ -255,8 +283,7 @@ web_account_totp_confirm(struct call *c)
 	struct buf	 secret = { 0 };
 	unsigned char	 hash[32];
 	char		 b32[TOTP_B32_MAX];
-	json_t		*codes = NULL;
-	int64_t		 step;
+	struct enroll	 x = { r, &secret, hash, 0, NULL };
 
 	if (web_session_hash(r, hash) != 0 || DB_QUERY(r->db,
 	    SQL_SESSION_PENDING_GET, db_row_first_bytes, &secret,
@@ -269,9 +296,9 @@ web_account_totp_confirm(struct call *c)
 		    "being enrolled in this session.", NULL, NULL);
 		goto out;
 	}
-	step = c->q[P_CODE].set ? totp_check((unsigned char *)secret.p,
+	x.step = c->q[P_CODE].set ? totp_check((unsigned char *)secret.p,
 	    secret.len, c->q[P_CODE].s, now_s(), 0) : -1;
-	if (step < 0) {
+	if (x.step < 0) {
 		totp_b32((unsigned char *)secret.p, secret.len, b32,
 		    sizeof(b32));
 		note_self(c, "account.totp_enroll_failed", "failed");
@@ -281,23 +308,14 @@ web_account_totp_confirm(struct call *c)
 		wipe(b32, sizeof(b32));
 		goto out;
 	}
-	if (db_begin(r->db) != 0)
-		goto dberr;
-	if (DB_EXEC(r->db, SQL_ACCOUNT_TOTP_SET, DV_B(secret.p, secret.len),
-	    DV_I(step), DV_I(now_s()), DV_I(r->account),
-	    DV_I(r->tenant)) != 0 || (codes = recovery_codes(r)) == NULL ||
-	    DB_EXEC(r->db, SQL_SESSION_STAGE, DV_I(0), DV_B(hash, 32)) != 0 ||
-	    db_commit(r->db) != 0) {
-		db_rollback(r->db);
-		json_decref(codes);
-		goto dberr;
+	if (db_tx(r->db, enroll_tx, &x) != 0) {
+		json_decref(x.codes);
+		call_db_error(c, "second factor");
+		goto out;
 	}
 	r->stage = 0;
 	note_self(c, "account.totp_enabled", "ok");
-	account_page(c, 200, NULL, NULL, codes);
-	goto out;
-dberr:
-	call_db_error(c, "second factor");
+	account_page(c, 200, NULL, NULL, x.codes);
 out:
 	wipe(secret.p, secret.cap);
 	buf_free(&secret);
@@ -335,13 +353,17 @@ web_account_totp_remove(struct call *c)
 		    NULL, NULL);
 		goto out;
 	}
-	if (db_begin(r->db) != 0 || DB_EXEC(r->db, SQL_ACCOUNT_TOTP_SET,
-	    DV_NULL, DV_I(0), DV_NULL, DV_I(r->account),
-	    DV_I(r->tenant)) != 0 || DB_EXEC(r->db, SQL_RECOVERY_CLEAR,
-	    DV_I(r->account)) != 0 || db_commit(r->db) != 0) {
-		db_rollback(r->db);
-		call_db_error(c, "second factor");
-		goto out;
+	{
+		struct db_step	 s[] = {
+			DB_STEP(SQL_ACCOUNT_TOTP_SET, DV_NULL, DV_I(0),
+			    DV_NULL, DV_I(r->account), DV_I(r->tenant)),
+			DB_STEP(SQL_RECOVERY_CLEAR, DV_I(r->account)),
+		};
+
+		if (db_tx_steps(r->db, s, 2) != 0) {
+			call_db_error(c, "second factor");
+			goto out;
+		}
 	}
 	note_self(c, "account.totp_removed", "ok");
 	http_redirect(r, "/account?done=totp_removed");
@@ -452,16 +474,24 @@ web_reset(struct call *c)
 		return;
 	}
 	/* The password, the link spent, every session ended: together. */
-	if (passwd_hash(c->q[P_NEW_PASSWORD].s, enc) != 0 ||
-	    db_begin(r->db) != 0 || DB_EXEC(r->db, SQL_ACCOUNT_SET_PASSWORD,
-	    DV_S(enc), DV_I(now_s()), DV_I(x.account), DV_I(x.tenant)) != 0 ||
-	    DB_EXEC(r->db, SQL_RESET_CLEAR, DV_I(x.account)) != 0 ||
-	    DB_EXEC(r->db, SQL_SESSION_DELETE_ACCOUNT, DV_I(x.account),
-	    DV_I(x.tenant)) != 0 || db_commit(r->db) != 0) {
-		db_rollback(r->db);
+	if (passwd_hash(c->q[P_NEW_PASSWORD].s, enc) != 0) {
 		wipe(enc, sizeof(enc));
 		call_db_error(c, "reset");
 		return;
+	} else {
+		struct db_step	 s[] = {
+			DB_STEP(SQL_ACCOUNT_SET_PASSWORD, DV_S(enc),
+			    DV_I(now_s()), DV_I(x.account), DV_I(x.tenant)),
+			DB_STEP(SQL_RESET_CLEAR, DV_I(x.account)),
+			DB_STEP(SQL_SESSION_DELETE_ACCOUNT, DV_I(x.account),
+			    DV_I(x.tenant)),
+		};
+
+		if (db_tx_steps(r->db, s, 3) != 0) {
+			wipe(enc, sizeof(enc));
+			call_db_error(c, "reset");
+			return;
+		}
 	}
 	wipe(enc, sizeof(enc));
 	snprintf(target, sizeof(target), "account:%" PRId64, x.account);

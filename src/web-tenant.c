@@ -227,15 +227,23 @@ web_account_reset(struct call *c)
 		return;
 	}
 	/* One live link per account: a new one replaces the old. */
-	if (session_new(tok, hash) != 0 || db_begin(r->db) != 0 ||
-	    DB_EXEC(r->db, SQL_RESET_CLEAR, DV_I(c->id)) != 0 ||
-	    DB_EXEC(r->db, SQL_RESET_ADD, DV_B(hash, 32), DV_I(r->tenant),
-	    DV_I(c->id), DV_I(r->account), DV_I(now),
-	    DV_I(now + RESET_SECONDS)) != 0 || db_commit(r->db) != 0) {
-		db_rollback(r->db);
+	if (session_new(tok, hash) != 0) {
 		wipe(tok, sizeof(tok));
 		call_db_error(c, "reset");
 		return;
+	} else {
+		struct db_step	 s[] = {
+			DB_STEP(SQL_RESET_CLEAR, DV_I(c->id)),
+			DB_STEP(SQL_RESET_ADD, DV_B(hash, 32), DV_I(r->tenant),
+			    DV_I(c->id), DV_I(r->account), DV_I(now),
+			    DV_I(now + RESET_SECONDS)),
+		};
+
+		if (db_tx_steps(r->db, s, 2) != 0) {
+			wipe(tok, sizeof(tok));
+			call_db_error(c, "reset");
+			return;
+		}
 	}
 	call_note(c, 0, "account.reset_link_made", target_of("account", c->id,
 	    tgt, sizeof(tgt)), "ok");
@@ -274,13 +282,18 @@ web_totp_policy(struct call *c)
 		return;
 	}
 	wipe(&a, sizeof(a));
-	if (db_begin(r->db) != 0 || DB_EXEC(r->db, SQL_TENANT_TOTP_POLICY,
-	    DV_I(on), DV_I(r->tenant)) != 0 || (on && DB_EXEC(r->db,
-	    SQL_SESSION_MUST_ENROLL, DV_I(r->tenant)) != 0) ||
-	    db_commit(r->db) != 0) {
-		db_rollback(r->db);
-		call_db_error(c, "second factor policy");
-		return;
+	{
+		/* Turned on, every session of the tenant must enroll. */
+		struct db_step	 s[] = {
+			DB_STEP(SQL_TENANT_TOTP_POLICY, DV_I(on),
+			    DV_I(r->tenant)),
+			DB_STEP(SQL_SESSION_MUST_ENROLL, DV_I(r->tenant)),
+		};
+
+		if (db_tx_steps(r->db, s, on ? 2 : 1) != 0) {
+			call_db_error(c, "second factor policy");
+			return;
+		}
 	}
 	call_note(c, 0, on ? "tenant.totp_required" : "tenant.totp_optional",
 	    target_of("tenant", r->tenant, tgt, sizeof(tgt)), "ok");
