@@ -1492,8 +1492,8 @@ static const struct {
 	    " ORDER BY o.name, o.id"),
 	/* A pack's usage.jsonl and costs.jsonl: the period's daily rows. */
 	STMT(SQL_DASH_PACK_USAGE,
-	    "SELECT api_key_id, counters, endpoint, model, project_id,"
-	    " start_time, user_id FROM usage_bucket"
+	    "SELECT api_key_id, counters, start_time, endpoint, model,"
+	    " project_id, user_id FROM usage_bucket"
 	    " WHERE org_id = ? AND width = '1d' AND start_time >= ?"
 	    " AND start_time < ? ORDER BY start_time, endpoint, grp"),
 	STMT(SQL_DASH_PACK_COSTS,
@@ -1501,6 +1501,17 @@ static const struct {
 	    " project_id FROM cost_bucket"
 	    " WHERE org_id = ? AND start_time >= ? AND start_time < ?"
 	    " ORDER BY start_time, grp"),
+	/* What those two files hold, for the pack's inputs: rows, changes. */
+	STMT(SQL_DASH_PACK_SUM,
+	    "SELECT CONCAT_WS(' ', (SELECT CONCAT_WS(' ', COUNT(*),"
+	    "  COALESCE(SUM(revisions), 0),"
+	    "  COALESCE(MAX(COALESCE(revised_at, first_seen)), 0))"
+	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
+	    "  AND start_time >= ? AND start_time < ?),"
+	    " (SELECT CONCAT_WS(' ', COUNT(*), COALESCE(SUM(revisions), 0),"
+	    "  COALESCE(MAX(COALESCE(revised_at, first_seen)), 0))"
+	    "  FROM cost_bucket WHERE org_id = ?"
+	    "  AND start_time >= ? AND start_time < ?))"),
 };
 
 const char *
