@@ -10,9 +10,15 @@
 #include "sql.h"
 
 #define PACK_SNAPS	5
-#define PACK_DATA_FILES	8
-/* Format /1 packs end before the last data file, the activity trail. */
+#define PACK_DATA_FILES	10
+/*
+ * Older formats end earlier: /1 before the activity trail (the eighth
+ * data file), /2 before usage.jsonl and costs.jsonl (the last two).
+ */
 #define PACK_FORMAT_1	"orgaudit-evidence-pack/1"
+#define PACK_FORMAT_2	"orgaudit-evidence-pack/2"
+#define PACK_FILES_1	7
+#define PACK_FILES_2	8
 
 /*
  * An events.jsonl line up to the entry's canonical bytes, then '}'; the

@@ -19,6 +19,7 @@
 #include "activity.h"
 #include "audit-entry.h"
 #include "audit-chain.h"
+#include "decimal.h"
 #include "pack-gzip.h"
 #include "log.h"
 #include "pack.h"
@@ -108,7 +109,8 @@ pf_abandon(struct pfile *pf)
 /* -- the snapshot files ------------------------------------------------ */
 
 /* C_JSON: JSON text from the database, written again sorted and compact. */
-enum ctype { C_STR, C_INT, C_BOOL, C_JSON };
+/* C_DEC: a DECIMAL, written as its exact canonical text, a string. */
+enum ctype { C_STR, C_INT, C_BOOL, C_JSON, C_DEC };
 
 struct col {
 	const char	*name;
@@ -145,6 +147,17 @@ static const struct col finding_cols[] = {
 	{ "subject_type", C_STR },
 };
 
+/* The period's daily usage and costs rows (day: the bucket's start). */
+static const struct col usage_cols[] = {
+	{ "api_key_id", C_STR }, { "counters", C_JSON }, { "day", C_INT },
+	{ "endpoint", C_STR }, { "model", C_STR }, { "project_id", C_STR },
+	{ "user_id", C_STR },
+};
+static const struct col cost_cols[] = {
+	{ "amount", C_DEC }, { "api_key_id", C_STR }, { "currency", C_STR },
+	{ "day", C_INT }, { "line_item", C_STR }, { "project_id", C_STR },
+};
+
 #define COLS(a)	a, sizeof(a) / sizeof(a[0])
 
 /* The key streams' places in pack_snaps[], for the findings. */
@@ -166,7 +179,8 @@ const struct pack_snap pack_snaps[PACK_SNAPS] = {
 const char *const pack_data_files[PACK_DATA_FILES] = {
 	"users.jsonl", "projects.jsonl", "api_keys.jsonl",
 	"admin_api_keys.jsonl", "service_accounts.jsonl", "findings.jsonl",
-	"events.jsonl", "orgaudit_activity.jsonl",
+	"events.jsonl", "orgaudit_activity.jsonl", "usage.jsonl",
+	"costs.jsonl",
 };
 
 struct rowctx {
@@ -201,6 +215,7 @@ static int
 snap_row(const struct db_row *r, void *arg)
 {
 	struct rowctx	*x = arg;
+	char		 dec[DEC_TEXT_MAX], err[64];
 	size_t		 i;
 
 	buf_reset(&x->line);
@@ -220,6 +235,13 @@ snap_row(const struct db_row *r, void *arg)
 				x->bad = true;
 				return 1;
 			}
+		} else if (x->cols[i].t == C_DEC) {
+			if (dec_canon(r->v[i], r->len[i], dec, sizeof(dec), err,
+			    sizeof(err)) != 0) {
+				x->bad = true;
+				return 1;
+			}
+			buf_printf(&x->line, "\"%s\"", dec);
 		}
 		else if (audit_json_string(r->v[i], r->len[i], &x->line) != 0) {
 			x->bad = true;
@@ -474,6 +496,16 @@ readme(const char *org_name, const char *openai_org, int64_t start,
 	    "                          did in orgaudit during the period, "
 	    "in chain order,\n"
 	    "                          chained the same way\n"
+	    "  usage.jsonl             the daily usage buckets that start "
+	    "in the period:\n"
+	    "                          day, endpoint, project_id, user_id, "
+	    "api_key_id, model,\n"
+	    "                          counters as OpenAI served them\n"
+	    "  costs.jsonl             the daily costs buckets that start in "
+	    "the period:\n"
+	    "                          day, project_id, line_item, "
+	    "api_key_id, currency and\n"
+	    "                          amount, exact decimal text\n"
 	    "  manifest.json           what is in the pack: every file's "
 	    "SHA-256, size and\n"
 	    "                          records, the period, the chain's "
@@ -642,6 +674,7 @@ struct build {
 	size_t			 ex_file, ax_file;
 	char			 act_head[96];	/* the trail before end */
 	char			 findings[48];	/* "count last-id" */
+	char			 usage[128];	/* SQL_DASH_PACK_SUM's */
 	char			*rtext, *mtext;
 	size_t			 rlen, mlen, plen;
 	const char		*pem;
@@ -689,9 +722,9 @@ build_inputs(struct build *b)
 
 	buf_printf(&in, "%s\norg %" PRId64 "\nperiod %" PRId64 " %" PRId64
 	    "\nchain %" PRId64 " %s\nprevious %s\nkey %s\nactivity %s\n"
-	    "findings %s\n", PACK_FORMAT, b->rq->org, b->rq->start, b->rq->end,
-	    b->head.seq, b->head.hash, b->prev, b->key_fp, b->act_head,
-	    b->findings);
+	    "findings %s\nusage %s\n", PACK_FORMAT, b->rq->org, b->rq->start,
+	    b->rq->end, b->head.seq, b->head.hash, b->prev, b->key_fp,
+	    b->act_head, b->findings, b->usage);
 	for (i = 0; i < PACK_SNAPS; i++)
 		buf_printf(&in, "%s %" PRId64 " %" PRId64 "\n",
 		    pack_snaps[i].stream, b->pulls[i].found ? b->pulls[i].gen :
@@ -742,7 +775,10 @@ build_choose(struct build *b)
 	    DB_QUERY(b->db, SQL_ACTIVITY_LAST_BEFORE, act_head_row, b->act_head,
 	    DV_I(rq->tenant), DV_I(rq->end)) < 0 ||
 	    DB_QUERY(b->db, SQL_PACK_FINDINGS_SUM, findings_sum_row,
-	    b->findings, DV_I(rq->org), DV_I(rq->end), DV_I(rq->start)) < 0)
+	    b->findings, DV_I(rq->org), DV_I(rq->end), DV_I(rq->start)) < 0 ||
+	    DB_QUERY(b->db, SQL_DASH_PACK_SUM, str_row, b->usage,
+	    DV_I(rq->org), DV_I(rq->start), DV_I(rq->end), DV_I(rq->org),
+	    DV_I(rq->start), DV_I(rq->end)) < 0)
 		return B_DB;
 	build_inputs(b);
 	return B_OK;
@@ -848,6 +884,17 @@ build_files(struct build *b)
 	if (pf->failed || pf_close(pf) != 0)
 		return B_IO;
 	b->ax_file = b->nfiles++;
+	/* The period's daily usage and costs buckets. */
+	{
+		const struct db_val	 v[] = { DV_I(rq->org), DV_I(rq->start),
+		    DV_I(rq->end) };
+
+		if ((st = build_rows(b, "usage.jsonl", COLS(usage_cols),
+		    SQL_DASH_PACK_USAGE, v, 3)) != B_OK ||
+		    (st = build_rows(b, "costs.jsonl", COLS(cost_cols),
+		    SQL_DASH_PACK_COSTS, v, 3)) != B_OK)
+			return st;
+	}
 	return B_OK;
 }
 

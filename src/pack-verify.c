@@ -796,7 +796,9 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 		    "", v.f[F_MANIFEST].mem.len, 0, &jerr);
 	fmt = man != NULL ? jstr(man, "format") : NULL;
 	if (fmt != NULL && strcmp(fmt, PACK_FORMAT_1) == 0)
-		v.nfiles = NFILES - 1;
+		v.nfiles = F_DATA + PACK_FILES_1;
+	else if (fmt != NULL && strcmp(fmt, PACK_FORMAT_2) == 0)
+		v.nfiles = F_DATA + PACK_FILES_2;
 	for (i = 0; i < v.nfiles; i++)
 		if (!v.f[i].seen)
 			problem(&v, "%s is missing", v.f[i].name);
@@ -817,9 +819,11 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 		problem(&v, "manifest.json: not JSON: %s", jerr.text);
 	if (man != NULL) {
 		if (fmt == NULL || (strcmp(fmt, PACK_FORMAT) != 0 &&
+		    strcmp(fmt, PACK_FORMAT_2) != 0 &&
 		    strcmp(fmt, PACK_FORMAT_1) != 0))
-			problem(&v, "manifest.json: not a %s (or %s) manifest",
-			    PACK_FORMAT, PACK_FORMAT_1);
+			problem(&v, "manifest.json: not a %s (or %s, %s) "
+			    "manifest", PACK_FORMAT, PACK_FORMAT_2,
+			    PACK_FORMAT_1);
 		kfp = jstr(json_object_get(man, "signing_key"), "fingerprint");
 		if (v.fp[0] != '\0' && (kfp == NULL || strcmp(kfp, v.fp) != 0))
 			problem(&v, "manifest.json: names signing key %.16s…, "
@@ -828,7 +832,7 @@ pack_verify(const char *path, const struct pack_verify_opts *opts,
 		check_sums(&v);
 		check_chain(&v, man, "events", &v.ev, "events.jsonl",
 		    "events");
-		if (v.nfiles == NFILES)
+		if (v.nfiles > F_DATA + PACK_FILES_1)
 			check_chain(&v, man, "activity", &v.act,
 			    "orgaudit_activity.jsonl", "rows of the activity "
 			    "trail");

@@ -20,7 +20,7 @@
 #include "db.h"
 #include "sign.h"
 
-#define PACK_FORMAT	"orgaudit-evidence-pack/2"
+#define PACK_FORMAT	"orgaudit-evidence-pack/3"
 
 struct pack_req {
 	int64_t		 tenant, org;

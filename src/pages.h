@@ -42,6 +42,10 @@ void	 web_keys(struct call *);
 void	 web_events_filters(struct call *, json_t *data);
 void	 web_findings_filters(struct call *, json_t *data);
 
+/* web-usage.c: an org's usage and costs, the tenant's spend. */
+void	 web_usage(struct call *);
+void	 web_tenant_usage(struct call *);
+
 /* web-packs.c: evidence packs. */
 void	 web_packs(struct call *);
 void	 web_pack_create(struct call *);

@@ -76,6 +76,8 @@ static const struct route fixed[] = {
 	    web_replace_key, NULL, 0 },
 	{ "/orgs/:org/disconnect", M_POST, ORG_OWNER_PAGE, P(P_CSRF),
 	    web_disconnect, NULL, 0 },
+	{ "/orgs/:org/usage", M_GET, ORG_PAGE, 0, web_usage, NULL, 0 },
+	{ "/usage", M_GET, PAGE, 0, web_tenant_usage, NULL, 0 },
 	{ "/orgs/:org/packs", M_GET, ORG_PAGE, P(P_CURSOR) | P(P_DONE),
 	    web_packs, NULL, 0 },
 	{ "/orgs/:org/packs", M_POST, ORG_OWNER_PAGE, P(P_CSRF) | P(P_SINCE) |

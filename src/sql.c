@@ -85,7 +85,9 @@
 	"   AND s_s.stream = 'service_accounts'" \
 	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
-	"   AND k.owner_type = 'service_account'"
+	"   AND k.owner_type = 'service_account'" \
+	" LEFT JOIN usage_key_stat ks ON ks.org_id = k.org_id" \
+	"   AND ks.api_key_id = k.id"
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \
@@ -1377,6 +1379,139 @@ static const struct {
 	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f"
 	    " WHERE f.tenant_id = ? AND f.org_id = ? AND f.id > ?"
 	    " ORDER BY f.id LIMIT ?"),
+
+	/*
+	 * The dashboard's usage and costs (web-usage.c).  Spend per day and
+	 * project from a day on (cost_day_project's primary key).
+	 */
+	STMT(SQL_DASH_DAYS,
+	    "SELECT start_time, project_id, amount, currency"
+	    " FROM cost_day_project WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time >= ? ORDER BY start_time, project_id"),
+	/* Requests and tokens per model of the daily completions buckets. */
+	STMT(SQL_DASH_MODELS,
+	    "SELECT COALESCE(model, ''), SUM(COALESCE(requests, 0)),"
+	    " SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0))"
+	    " FROM usage_bucket WHERE tenant_id = ? AND org_id = ?"
+	    " AND endpoint = 'completions' AND width = '1d' AND start_time >= ?"
+	    " GROUP BY model ORDER BY 2 DESC, 1 LIMIT 50"),
+	/*
+	 * The keys that spent most from a day on, with what the inventory
+	 * says of them (NULL when it lists no such key) and their live
+	 * findings' rules.
+	 */
+	STMT(SQL_DASH_TOP_KEYS,
+	    "SELECT c.api_key_id, c.spend, c.currency, k.name, k.redacted,"
+	    " k.owner_type, k.owner_id, u.email_prefix, sa.name, k.project_id,"
+	    " p.name, f.rules"
+	    " FROM (SELECT org_id, api_key_id, SUM(amount) AS spend,"
+	    "  MIN(currency) AS currency FROM cost_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND start_time >= ?"
+	    "  AND api_key_id IS NOT NULL GROUP BY org_id, api_key_id"
+	    "  ORDER BY spend DESC, api_key_id LIMIT ?) c"
+	    " LEFT JOIN org_stream s_k ON s_k.org_id = c.org_id"
+	    "   AND s_k.stream = 'api_keys'"
+	    " LEFT JOIN oa_key k ON k.org_id = c.org_id AND k.stream = 'api_keys'"
+	    "   AND k.gen = s_k.gen AND k.id = c.api_key_id"
+	    " LEFT JOIN org_stream s_p ON s_p.org_id = c.org_id"
+	    "   AND s_p.stream = 'projects'"
+	    " LEFT JOIN oa_project p ON p.org_id = c.org_id AND p.gen = s_p.gen"
+	    "   AND p.id = k.project_id"
+	    " LEFT JOIN org_stream s_u ON s_u.org_id = c.org_id"
+	    "   AND s_u.stream = 'users'"
+	    " LEFT JOIN oa_user u ON u.org_id = c.org_id AND u.gen = s_u.gen"
+	    "   AND u.id = k.owner_id AND k.owner_type = 'user'"
+	    " LEFT JOIN org_stream s_s ON s_s.org_id = c.org_id"
+	    "   AND s_s.stream = 'service_accounts'"
+	    " LEFT JOIN oa_service_account sa ON sa.org_id = c.org_id"
+	    "   AND sa.gen = s_s.gen AND sa.id = k.owner_id"
+	    "   AND k.owner_type = 'service_account'"
+	    " LEFT JOIN (SELECT subject_id, GROUP_CONCAT(DISTINCT rule"
+	    "  ORDER BY rule SEPARATOR ' ') AS rules FROM finding"
+	    "  WHERE org_id = ? AND live = 1 GROUP BY subject_id) f"
+	    "   ON f.subject_id = c.api_key_id"
+	    " ORDER BY c.spend DESC, c.api_key_id"),
+	/*
+	 * Ids in usage or costs that the current key, user or project list
+	 * lacks: requests and first / last day from usage and costs, the
+	 * amount from the costs of that key or project, or of the keys whose
+	 * usage carries that user.
+	 */
+	STMT(SQL_DASH_UNMAPPED,
+	    "SELECT kind, id, SUM(req), SUM(amt), MIN(d0), MAX(d1) FROM ("
+	    " SELECT 'api_key' AS kind, api_key_id AS id,"
+	    "  SUM(COALESCE(requests, 0)) AS req, CAST(0 AS DECIMAL(38,18)) AS amt,"
+	    "  MIN(start_time) AS d0, MAX(start_time) AS d1 FROM usage_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
+	    "  AND api_key_id IS NOT NULL GROUP BY api_key_id"
+	    " UNION ALL SELECT 'api_key', api_key_id, 0, SUM(amount),"
+	    "  MIN(start_time), MAX(start_time) FROM cost_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND api_key_id IS NOT NULL"
+	    "  GROUP BY api_key_id"
+	    " UNION ALL SELECT 'project', project_id, SUM(COALESCE(requests, 0)),"
+	    "  0, MIN(start_time), MAX(start_time) FROM usage_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
+	    "  AND project_id IS NOT NULL GROUP BY project_id"
+	    " UNION ALL SELECT 'project', project_id, 0, SUM(amount),"
+	    "  MIN(start_time), MAX(start_time) FROM cost_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND project_id IS NOT NULL"
+	    "  GROUP BY project_id"
+	    " UNION ALL SELECT 'user', user_id, SUM(COALESCE(requests, 0)), 0,"
+	    "  MIN(start_time), MAX(start_time) FROM usage_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
+	    "  AND user_id IS NOT NULL GROUP BY user_id"
+	    " UNION ALL SELECT 'user', m.user_id, 0, SUM(c.amount),"
+	    "  MIN(c.start_time), MAX(c.start_time) FROM cost_bucket c"
+	    "  JOIN (SELECT DISTINCT api_key_id, user_id FROM usage_bucket"
+	    "   WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
+	    "   AND user_id IS NOT NULL AND api_key_id IS NOT NULL) m"
+	    "   ON m.api_key_id = c.api_key_id"
+	    "  WHERE c.tenant_id = ? AND c.org_id = ? GROUP BY m.user_id"
+	    ") t WHERE NOT EXISTS (SELECT 1 FROM org_stream s"
+	    "  JOIN oa_key k ON k.org_id = s.org_id AND k.stream = s.stream"
+	    "  AND k.gen = s.gen WHERE t.kind = 'api_key' AND s.org_id = ?"
+	    "  AND s.stream IN ('api_keys', 'admin_api_keys') AND k.id = t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM org_stream s"
+	    "  JOIN oa_user u ON u.org_id = s.org_id AND u.gen = s.gen"
+	    "  WHERE t.kind = 'user' AND s.org_id = ? AND s.stream = 'users'"
+	    "  AND u.id = t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM org_stream s"
+	    "  JOIN oa_project p ON p.org_id = s.org_id AND p.gen = s.gen"
+	    "  WHERE t.kind = 'project' AND s.org_id = ? AND s.stream = 'projects'"
+	    "  AND p.id = t.id)"
+	    " GROUP BY kind, id ORDER BY kind, id LIMIT 500"),
+	/* Per org of the tenant: spend from two days on (month, 30 days). */
+	STMT(SQL_DASH_TENANT,
+	    "SELECT o.id, o.name, o.status,"
+	    " COALESCE(SUM(IF(c.start_time >= ?, c.amount, 0)), 0),"
+	    " COALESCE(SUM(IF(c.start_time >= ?, c.amount, 0)), 0),"
+	    " MIN(c.currency)"
+	    " FROM org o LEFT JOIN cost_day_project c ON c.org_id = o.id"
+	    "   AND c.start_time >= LEAST(?, ?)"
+	    " WHERE o.tenant_id = ? GROUP BY o.id, o.name, o.status"
+	    " ORDER BY o.name, o.id"),
+	/* A pack's usage.jsonl and costs.jsonl: the period's daily rows. */
+	STMT(SQL_DASH_PACK_USAGE,
+	    "SELECT api_key_id, counters, start_time, endpoint, model,"
+	    " project_id, user_id FROM usage_bucket"
+	    " WHERE org_id = ? AND width = '1d' AND start_time >= ?"
+	    " AND start_time < ? ORDER BY start_time, endpoint, grp"),
+	STMT(SQL_DASH_PACK_COSTS,
+	    "SELECT amount, api_key_id, currency, start_time, line_item,"
+	    " project_id FROM cost_bucket"
+	    " WHERE org_id = ? AND start_time >= ? AND start_time < ?"
+	    " ORDER BY start_time, grp"),
+	/* What those two files hold, for the pack's inputs: rows, changes. */
+	STMT(SQL_DASH_PACK_SUM,
+	    "SELECT CONCAT_WS(' ', (SELECT CONCAT_WS(' ', COUNT(*),"
+	    "  COALESCE(SUM(revisions), 0),"
+	    "  COALESCE(MAX(COALESCE(revised_at, first_seen)), 0))"
+	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
+	    "  AND start_time >= ? AND start_time < ?),"
+	    " (SELECT CONCAT_WS(' ', COUNT(*), COALESCE(SUM(revisions), 0),"
+	    "  COALESCE(MAX(COALESCE(revised_at, first_seen)), 0))"
+	    "  FROM cost_bucket WHERE org_id = ?"
+	    "  AND start_time >= ? AND start_time < ?))"),
 };
 
 const char *

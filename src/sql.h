@@ -93,7 +93,10 @@ struct sql_col {
 	X(KC_ORPHAN_REASON, "k.orphan_reason", "orphan_reason", COL_STR) S \
 	X(KC_AS_OF, "k.as_of", "as_of", COL_INT) S \
 	X(KC_OWNER_NAME, "sa.name", "owner.name", COL_STR) S \
-	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN)
+	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN) S \
+	X(KC_SPEND_30D, "ks.spend_30d", "spend_30d", COL_STR) S \
+	X(KC_REQUESTS_30D, "ks.requests_30d", "requests_30d", COL_INT) S \
+	X(KC_LAST_USAGE_DAY, "ks.last_usage_day", "last_usage_day", COL_INT)
 
 /* A user of the org (SQL_USER_PAGE). */
 #define USER_COLUMNS(X, S) \
@@ -562,6 +565,15 @@ enum sql_stmt {
 	SQL_USAGE_FACTS,
 	SQL_ORG_CAPS_GET,
 	SQL_ORG_CAPS_SET,
+	/* The dashboard's usage and costs pages (web-usage.c), packs. */
+	SQL_DASH_DAYS,
+	SQL_DASH_MODELS,
+	SQL_DASH_TOP_KEYS,
+	SQL_DASH_UNMAPPED,
+	SQL_DASH_TENANT,
+	SQL_DASH_PACK_USAGE,
+	SQL_DASH_PACK_COSTS,
+	SQL_DASH_PACK_SUM,
 
 	SQL__MAX
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "util.h"
 #include "views.h"
 
@@ -19,6 +20,18 @@ jstr(const struct db_row *r, size_t c)
 	/* MariaDB holds valid UTF-8; should a byte not be, say nothing. */
 	v = json_stringn(r->v[c], r->len[c]);
 	return v != NULL ? v : json_null();
+}
+
+/* A DECIMAL column as its exact canonical text ("1.5"), or null. */
+static json_t *
+jdec(const struct db_row *r, size_t c)
+{
+	char	 out[DEC_TEXT_MAX], err[64];
+
+	if (db_row_null(r, c) || dec_canon(r->v[c], r->len[c], out,
+	    sizeof(out), err, sizeof(err)) != 0)
+		return json_null();
+	return json_string(out);
 }
 
 /* A column as a JSON integer, or null. */
@@ -222,6 +235,10 @@ view_key(const struct db_row *r, int64_t now)
 	    "findings", findings,
 	    "as_of", jint(r, KC_AS_OF));
 	json_object_set_new(o, "created_by", view_origin(r, KC_CREATED_BY));
+	/* usage_key_stat's, null for a key without usage or costs. */
+	json_object_set_new(o, "spend_30d", jdec(r, KC_SPEND_30D));
+	json_object_set_new(o, "requests_30d", jint(r, KC_REQUESTS_30D));
+	json_object_set_new(o, "last_usage_day", jint(r, KC_LAST_USAGE_DAY));
 	return o;
 }
 

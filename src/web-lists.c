@@ -211,6 +211,7 @@ web_keys(struct call *c)
 		web_add_short(k, "name");
 		web_add_short(json_object_get(k, "project"), "name");
 		web_add_short(json_object_get(k, "owner"), "label");
+		web_add_usage(k);
 	}
 	json_array_foreach(projects, i, opt) {
 		web_add_short(opt, "name");

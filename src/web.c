@@ -238,7 +238,7 @@ tab(int64_t org, const char *suffix, const char *label, const char *current)
 
 /*
  * The org's tabs, the current one marked: the overview, each list with
- * a tab in the list table's order, the evidence packs.
+ * a tab in the list table's order, usage and costs, the evidence packs.
  */
 static json_t *
 org_tabs(int64_t org, const char *current)
@@ -256,6 +256,8 @@ org_tabs(int64_t org, const char *current)
 		snprintf(suffix, sizeof(suffix), "/%s", d->name);
 		json_array_append_new(a, tab(org, suffix, d->tab, current));
 	}
+	json_array_append_new(a, tab(org, "/usage", "Usage and costs",
+	    current));
 	json_array_append_new(a, tab(org, "/packs", "Evidence packs",
 	    current));
 	return a;

@@ -53,6 +53,12 @@ const char	*web_tristate(const struct call *c, enum param p);
 void		 web_add_when(json_t *o, const char *name, int64_t now);
 /* Adds "<name>_short": at most 80 characters of the member, then "…". */
 void		 web_add_short(json_t *o, const char *name);
+/*
+ * web-usage.c: adds a key's spend_30d rounded to cents
+ * ("spend_30d_display") and its last_usage_day as a date
+ * ("last_usage_day_on") beside them, when they are set.
+ */
+void		 web_add_usage(json_t *k);
 /* t as YYYY-MM-DD (UTC) in out, for a date input's value. */
 const char	*web_utc_date(int64_t t, char out[16]);
 

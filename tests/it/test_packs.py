@@ -121,10 +121,11 @@ def a_pack_passes_tar_sha256sum_and_openssl():
                             "projects.jsonl", "api_keys.jsonl",
                             "admin_api_keys.jsonl", "service_accounts.jsonl",
                             "findings.jsonl", "events.jsonl",
-                            "orgaudit_activity.jsonl"]), names
+                            "orgaudit_activity.jsonl", "usage.jsonl",
+                            "costs.jsonl"]), names
     r = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top,
                        capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.count(": OK") == 12, r.stdout
+    assert r.returncode == 0 and r.stdout.count(": OK") == 14, r.stdout
     r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
                         "public-key.pem", "-rawin", "-in", "manifest.json",
                         "-sigfile", "manifest.sig"], cwd=top,
@@ -136,7 +137,9 @@ def a_pack_passes_tar_sha256sum_and_openssl():
                        capture_output=True, text=True)
     assert r.returncode == 0, r
     man = json.load(open(os.path.join(top, "manifest.json")))
-    assert man["format"] == "orgaudit-evidence-pack/2"
+    assert man["format"] == "orgaudit-evidence-pack/3"
+    assert {"usage.jsonl", "costs.jsonl"} <= {f["name"] for f in
+                                               man["files"]}
     assert man["org"]["id"] == S["org"]
     assert man["signing_key"]["fingerprint"] == S["fp"]
     assert man["previous_manifest_sha256"] is None
@@ -204,18 +207,18 @@ def signed(man):
 @test
 def a_pack_of_the_first_format_without_the_trail_still_verifies():
     """Packs made before the activity trail (orgaudit-evidence-pack/1)
-    have no orgaudit_activity.jsonl; verify checks them as they are, and
-    refuses a /2 pack without it."""
+    have no orgaudit_activity.jsonl (nor usage.jsonl, costs.jsonl);
+    verify checks them as they are, and refuses a /2 pack without it."""
     files, top = members(S["a"])
     man = json.loads(dict(files)["manifest.json"])
     man["format"] = "orgaudit-evidence-pack/1"
     del man["activity"]
-    man["files"] = [f for f in man["files"]
-                    if f["name"] != "orgaudit_activity.jsonl"]
+    gone = ("orgaudit_activity.jsonl", "usage.jsonl", "costs.jsonl")
+    man["files"] = [f for f in man["files"] if f["name"] not in gone]
     mtext, sig = signed(man)
     kept = [(n, mtext if n == "manifest.json" else sig if n ==
              "manifest.sig" else b) for n, b in files
-            if n not in ("orgaudit_activity.jsonl", "SHA256SUMS")]
+            if n not in gone + ("SHA256SUMS",)]
     sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
                    for n, b in kept).encode()
     at = [n for n, _ in files].index("SHA256SUMS")
@@ -232,6 +235,37 @@ def a_pack_of_the_first_format_without_the_trail_still_verifies():
     repack(kept, top, v1)
     rc, out = verify(v1, "--public-key", S["pub"])
     assert rc == 1 and "orgaudit_activity.jsonl is missing" in out, out
+
+
+@test
+def a_pack_of_the_second_format_without_usage_still_verifies():
+    """Packs made before usage and costs (orgaudit-evidence-pack/2) have
+    no usage.jsonl nor costs.jsonl; verify checks them as they are, and
+    refuses a /3 pack without them."""
+    files, top = members(S["a"])
+    man = json.loads(dict(files)["manifest.json"])
+    gone = ("usage.jsonl", "costs.jsonl")
+    man["format"] = "orgaudit-evidence-pack/2"
+    man["files"] = [f for f in man["files"] if f["name"] not in gone]
+    mtext, sig = signed(man)
+    kept = [(n, mtext if n == "manifest.json" else sig if n ==
+             "manifest.sig" else b) for n, b in files
+            if n not in gone + ("SHA256SUMS",)]
+    sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
+                   for n, b in kept).encode()
+    at = [n for n, _ in files].index("SHA256SUMS")
+    kept.insert(at, ("SHA256SUMS", sums))
+    v2 = os.path.join(OUT, "v2.tar.gz")
+    repack(kept, top, v2)
+    rc, out = verify(v2, "--public-key", S["pub"])
+    assert rc == 0 and "pack verifies" in out, out
+    man["format"] = "orgaudit-evidence-pack/3"
+    mtext, sig = signed(man)
+    kept = [(n, mtext if n == "manifest.json" else sig if n ==
+             "manifest.sig" else b) for n, b in kept]
+    repack(kept, top, v2)
+    rc, out = verify(v2, "--public-key", S["pub"])
+    assert rc == 1 and "usage.jsonl is missing" in out, out
 
 
 @test
