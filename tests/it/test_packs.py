@@ -204,6 +204,25 @@ def signed(man):
     return mtext, open(os.path.join(d, "manifest.sig"), "rb").read()
 
 
+def resigned(files, man):
+    """files with manifest.json and manifest.sig replaced by man, signed."""
+    mtext, sig = signed(man)
+    return [(n, mtext if n == "manifest.json" else sig if n ==
+             "manifest.sig" else b) for n, b in files]
+
+
+def without(files, man, gone):
+    """An older pack's files: those named in gone left out, the manifest
+    man re-signed, SHA256SUMS recomputed over what is left."""
+    kept = resigned([(n, b) for n, b in files
+                     if n not in gone + ("SHA256SUMS",)], man)
+    sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
+                   for n, b in kept).encode()
+    kept.insert([n for n, _ in files].index("SHA256SUMS"),
+                ("SHA256SUMS", sums))
+    return kept
+
+
 @test
 def a_pack_of_the_first_format_without_the_trail_still_verifies():
     """Packs made before the activity trail (orgaudit-evidence-pack/1)
@@ -215,23 +234,14 @@ def a_pack_of_the_first_format_without_the_trail_still_verifies():
     del man["activity"]
     gone = ("orgaudit_activity.jsonl", "usage.jsonl", "costs.jsonl")
     man["files"] = [f for f in man["files"] if f["name"] not in gone]
-    mtext, sig = signed(man)
-    kept = [(n, mtext if n == "manifest.json" else sig if n ==
-             "manifest.sig" else b) for n, b in files
-            if n not in gone + ("SHA256SUMS",)]
-    sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
-                   for n, b in kept).encode()
-    at = [n for n, _ in files].index("SHA256SUMS")
-    kept.insert(at, ("SHA256SUMS", sums))
+    kept = without(files, man, gone)
     v1 = os.path.join(OUT, "v1.tar.gz")
     repack(kept, top, v1)
     rc, out = verify(v1, "--public-key", S["pub"])
     assert rc == 0 and "pack verifies" in out, out
     # The same files under format /2: the trail is missing.
     man["format"] = "orgaudit-evidence-pack/2"
-    mtext, sig = signed(man)
-    kept = [(n, mtext if n == "manifest.json" else sig if n ==
-             "manifest.sig" else b) for n, b in kept]
+    kept = resigned(kept, man)
     repack(kept, top, v1)
     rc, out = verify(v1, "--public-key", S["pub"])
     assert rc == 1 and "orgaudit_activity.jsonl is missing" in out, out
@@ -247,22 +257,13 @@ def a_pack_of_the_second_format_without_usage_still_verifies():
     gone = ("usage.jsonl", "costs.jsonl")
     man["format"] = "orgaudit-evidence-pack/2"
     man["files"] = [f for f in man["files"] if f["name"] not in gone]
-    mtext, sig = signed(man)
-    kept = [(n, mtext if n == "manifest.json" else sig if n ==
-             "manifest.sig" else b) for n, b in files
-            if n not in gone + ("SHA256SUMS",)]
-    sums = "".join("%s  %s\n" % (hashlib.sha256(b).hexdigest(), n)
-                   for n, b in kept).encode()
-    at = [n for n, _ in files].index("SHA256SUMS")
-    kept.insert(at, ("SHA256SUMS", sums))
+    kept = without(files, man, gone)
     v2 = os.path.join(OUT, "v2.tar.gz")
     repack(kept, top, v2)
     rc, out = verify(v2, "--public-key", S["pub"])
     assert rc == 0 and "pack verifies" in out, out
     man["format"] = "orgaudit-evidence-pack/3"
-    mtext, sig = signed(man)
-    kept = [(n, mtext if n == "manifest.json" else sig if n ==
-             "manifest.sig" else b) for n, b in kept]
+    kept = resigned(kept, man)
     repack(kept, top, v2)
     rc, out = verify(v2, "--public-key", S["pub"])
     assert rc == 1 and "usage.jsonl is missing" in out, out
