@@ -653,9 +653,13 @@ db_fetch_long(MYSQL_STMT *st, struct db_fetch *f)
 	return mysql_stmt_bind_result(st, f->b) == 0 ? 0 : -1;
 }
 
-long
-db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
-    db_row_cb cb, void *arg)
+/*
+ * One run of a query: -1 with *seen 0 when it failed before a row
+ * reached the callback, so running it again is safe.
+ */
+static long
+db_query_once(struct db *db, enum sql_stmt id, const struct db_val *p,
+    size_t n, db_row_cb cb, void *arg, long *seen)
 {
 	struct db_fetch	 f;
 	MYSQL_STMT	*st;
@@ -663,6 +667,7 @@ db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 	size_t		 i;
 	int		 rc, stop = 0;
 
+	*seen = 0;
 	if (db_run_retry(db, id, p, n, &st) != 0)
 		return -1;
 	db_fetch_init(&f, mysql_stmt_field_count(st));
@@ -677,7 +682,7 @@ db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
 			f.row.null[i] = f.isnull[i] ? 1 : 0;
 			f.row.v[i][f.isnull[i] ? 0 : f.row.len[i]] = '\0';
 		}
-		rows++;
+		*seen = ++rows;
 		/* Keep draining after a stop so the connection stays usable. */
 		if (!stop && cb != NULL && cb(&f.row, arg) != 0)
 			stop = 1;
@@ -696,6 +701,30 @@ fail:
 	mysql_stmt_free_result(st);
 	db_fetch_free(&f);
 	return -1;
+}
+
+/*
+ * On Galera a read can be aborted while its rows are fetched (a deadlock
+ * error when another node's DDL is applied here).  Outside a transaction,
+ * and before the caller saw a row, the query runs again as a failed
+ * execute does; after that, or inside a transaction, the error stands.
+ */
+long
+db_query(struct db *db, enum sql_stmt id, const struct db_val *p, size_t n,
+    db_row_cb cb, void *arg)
+{
+	int64_t	 start = now_ms();
+	long	 rows, seen;
+	int	 attempt = 0;
+
+	while ((rows = db_query_once(db, id, p, n, cb, arg, &seen)) < 0) {
+		if (seen > 0 || db->in_tx || !db_retryable(db))
+			return -1;
+		log_warn("db: %s; trying again", db->err);
+		if (!db_backoff(db, ++attempt, start))
+			return -1;
+	}
+	return rows;
 }
 
 const char *
