@@ -85,7 +85,23 @@
 	"   AND s_s.stream = 'service_accounts'" \
 	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
-	"   AND k.owner_type = 'service_account'"
+	"   AND k.owner_type = 'service_account'" \
+	USAGE_KEY_JOINS
+
+/*
+ * A key's usage of the last 30 days and its two usage findings, each
+ * joined by a primary or unique key (usage_key_stat's, finding_live's):
+ * one row read per key, never a subquery per row.
+ */
+#define USAGE_KEY_JOINS \
+	" LEFT JOIN usage_key_stat ks ON ks.org_id = k.org_id" \
+	"   AND ks.api_key_id = k.id" \
+	USAGE_FINDING_JOIN("f_sp", "usage_spike") \
+	USAGE_FINDING_JOIN("f_du", "dormant_key_used")
+#define USAGE_FINDING_JOIN(f, rule) \
+	" LEFT JOIN finding " f " ON " f ".org_id = k.org_id" \
+	"   AND " f ".rule = '" rule "' AND " f ".subject_type = 'api_key'" \
+	"   AND " f ".subject_id = k.id AND " f ".live = 1"
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \

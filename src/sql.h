@@ -93,7 +93,12 @@ struct sql_col {
 	X(KC_ORPHAN_REASON, "k.orphan_reason", "orphan_reason", COL_STR) S \
 	X(KC_AS_OF, "k.as_of", "as_of", COL_INT) S \
 	X(KC_OWNER_NAME, "sa.name", "owner.name", COL_STR) S \
-	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN)
+	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN) S \
+	X(KC_SPEND_30D, "ks.spend_30d", "spend_30d", COL_STR) S \
+	X(KC_REQUESTS_30D, "ks.requests_30d", "requests_30d", COL_INT) S \
+	X(KC_LAST_USAGE_DAY, "ks.last_usage_day", "last_usage_day", COL_INT) S \
+	X(KC_SPIKE, "f_sp.message", "usage_spike", COL_STR) S \
+	X(KC_DORMANT_USED, "f_du.message", "dormant_key_used", COL_STR)
 
 /* A user of the org (SQL_USER_PAGE). */
 #define USER_COLUMNS(X, S) \
