@@ -1383,6 +1383,36 @@ static const struct {
 	STMT(SQL_ANALYZE_USAGE,
 	    "ANALYZE TABLE usage_bucket, cost_bucket, cost_day_project,"
 	    " usage_key_stat"),
+	/*
+	 * Costs summed exactly (DECIMAL) by the chosen fields, each bound
+	 * as a flag: a field not grouped by is NULL.  Bound: (day?,
+	 * project?, line_item?, api_key?, tenant, org, since, until).
+	 */
+	STMT(SQL_API_COSTS,
+	    "SELECT IF(?, start_time, NULL) AS g_day,"
+	    " IF(?, project_id, NULL) AS g_project,"
+	    " IF(?, line_item, NULL) AS g_item,"
+	    " IF(?, api_key_id, NULL) AS g_key, SUM(amount), MIN(currency)"
+	    " FROM cost_bucket WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time >= ? AND start_time < ?"
+	    " GROUP BY g_day, g_project, g_item, g_key"
+	    " ORDER BY g_day, g_project, g_item, g_key"),
+	/*
+	 * An endpoint's daily buckets, their group fields NULL where not
+	 * grouped by, in group order: api-usage.c sums each run of equal
+	 * groups' counters.  Bound: (day?, project?, user?, api_key?,
+	 * model?, tenant, org, endpoint, since, until).
+	 */
+	STMT(SQL_API_USAGE,
+	    "SELECT IF(?, start_time, NULL) AS g_day,"
+	    " IF(?, project_id, NULL) AS g_project,"
+	    " IF(?, user_id, NULL) AS g_user,"
+	    " IF(?, api_key_id, NULL) AS g_key,"
+	    " IF(?, model, NULL) AS g_model, counters"
+	    " FROM usage_bucket WHERE tenant_id = ? AND org_id = ?"
+	    " AND endpoint = ? AND width = '1d'"
+	    " AND start_time >= ? AND start_time < ?"
+	    " ORDER BY g_day, g_project, g_user, g_key, g_model"),
 	/* The OCSF export: events oldest first from a position, streamed. */
 	STMT_COLS(SQL_EVENT_OCSF, EVENT_COLUMNS,
 	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"

@@ -567,6 +567,9 @@ enum sql_stmt {
 	SQL_USAGE_FACTS,
 	SQL_ORG_CAPS_GET,
 	SQL_ORG_CAPS_SET,
+	/* Usage and costs: the API's side (api-usage.c). */
+	SQL_API_COSTS,
+	SQL_API_USAGE,
 
 	SQL__MAX
 };
