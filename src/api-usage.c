@@ -232,7 +232,8 @@ usage_row(const struct db_row *r, void *arg)
 }
 
 /*
- * GET …/usage?endpoint=&since=&until=&group_by=: an endpoint's daily
+ * GET …/usage?endpoint=&since=&until=&group_by=: an endpoint's
+ * (completions without one) daily
  * buckets summed by the chosen fields, each row with the endpoint's
  * counters as OpenAI names them.
  */
@@ -244,14 +245,9 @@ api_usage(struct call *c)
 	const char		*endpoint = call_str(c, P_ENDPOINT);
 	char			 d0[11], d1[11];
 
-	if (endpoint == NULL) {
-		http_error(c->r, 400, "invalid_parameter", NULL, "endpoint is "
-		    "required: one of completions, embeddings, moderations, "
-		    "images, audio_speeches, audio_transcriptions, "
-		    "vector_stores, code_interpreter_sessions, "
-		    "file_search_calls, web_search_calls");
-		goto done;
-	}
+	/* No endpoint named: completions, the one most orgs use. */
+	if (endpoint == NULL)
+		endpoint = "completions";
 	if (usage_range(c, &since, &until) != 0)
 		goto done;
 	if (DB_QUERY(c->r->db, SQL_API_USAGE, usage_row, &o,
@@ -276,5 +272,75 @@ api_usage(struct call *c)
 	return;
 done:
 	free(o.key);
+	json_decref(o.data);
+}
+
+/* -- unmapped ---------------------------------------------------------- */
+
+struct unmapped_out {
+	json_t	*data;
+	bool	 bad;
+};
+
+static int
+unmapped_row(const struct db_row *r, void *arg)
+{
+	struct unmapped_out	*o = arg;
+	const char		*a = db_row_str(r, 2);
+	char			 text[DEC_TEXT_MAX], err[80];
+
+	if (dec_canon(a, strlen(a), text, sizeof(text), err,
+	    sizeof(err)) != 0) {
+		log_err("api: unmapped: amount %.60s: %s", a, err);
+		o->bad = true;
+		return 1;
+	}
+	json_array_append_new(o->data, json_pack("{s:s, s:s, s:s, s:I, s:o,"
+	    " s:o}", "kind", db_row_str(r, 0), "id", db_row_str(r, 1),
+	    "amount", text, "requests", (json_int_t)db_row_int(r, 3),
+	    "first_day", day_or_null(r, 4), "last_day", day_or_null(r, 5)));
+	return 0;
+}
+
+/*
+ * GET …/unmapped?since=&until=: keys, users and projects that usage or
+ * costs name but the org's current key, user and project lists lack
+ * (deleted keys, users who left), with what they spent and used.
+ */
+void
+api_unmapped(struct call *c)
+{
+	struct unmapped_out	 o = { json_array(), false };
+	struct db_val		 v[7 * 4 + 3];
+	int64_t			 since, until;
+	size_t			 i, n = 0;
+	char			 d0[11], d1[11];
+
+	if (usage_range(c, &since, &until) != 0)
+		goto done;
+	for (i = 0; i < 7; i++) {
+		v[n++] = DV_I(c->r->tenant);
+		v[n++] = DV_I(c->org);
+		v[n++] = DV_I(since);
+		v[n++] = DV_I(until);
+	}
+	for (i = 0; i < 3; i++)
+		v[n++] = DV_I(c->org);
+	if (db_query(c->r->db, SQL_API_UNMAPPED, v, n, unmapped_row, &o) < 0) {
+		call_db_error(c, "unmapped");
+		goto done;
+	}
+	if (o.bad) {
+		http_error(c->r, 500, "internal", NULL, "an amount does not fit "
+		    "an exact decimal (request %s)", c->r->request_id);
+		goto done;
+	}
+	fmt_day(since, d0);
+	fmt_day(until, d1);
+	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:o, s:n}", "object",
+	    "orgaudit.unmapped", "since", d0, "until", d1, "data", o.data,
+	    "next_cursor"), NULL);
+	return;
+done:
 	json_decref(o.data);
 }

@@ -85,6 +85,7 @@ void	 api_findings_summary(struct call *);
 /* api-usage.c */
 void	 api_costs(struct call *);
 void	 api_usage(struct call *);
+void	 api_unmapped(struct call *);
 
 /* api-ocsf.c: the OCSF exports. */
 void	 api_ocsf_events(struct call *);

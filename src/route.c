@@ -142,6 +142,8 @@ static const struct route fixed[] = {
 	{ "/api/v1/openai/orgs/:org/usage", M_GET, ORG_API, P(P_ENDPOINT) |
 	    P(P_DAY_SINCE) | P(P_DAY_UNTIL) | P(P_USAGE_GROUPS), api_usage,
 	    NULL, 0 },
+	{ "/api/v1/openai/orgs/:org/unmapped", M_GET, ORG_API, P(P_DAY_SINCE) |
+	    P(P_DAY_UNTIL), api_unmapped, NULL, 0 },
 };
 
 #define NFIXED	(sizeof(fixed) / sizeof(fixed[0]))

@@ -570,6 +570,7 @@ enum sql_stmt {
 	/* Usage and costs: the API's side (api-usage.c). */
 	SQL_API_COSTS,
 	SQL_API_USAGE,
+	SQL_API_UNMAPPED,
 
 	SQL__MAX
 };

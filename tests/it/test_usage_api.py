@@ -256,6 +256,27 @@ def usage_findings_are_listed_on_keys_and_filter_them():
 
 
 @test
+def unmapped_ids_equal_the_truth():
+    want = {(u["kind"], u["id"]): (Decimal(u["amount"]), u["requests"],
+                                   day_of(u["first_day"]),
+                                   day_of(u["last_day"]))
+            for u in S["truth"]["unmapped"]}
+    assert {k for k, _ in want} >= {"api_key", "user"}, want
+    got = st.api(base() + "/unmapped?since=%s&until=%s" % (
+        S["since"], S["until"]), S["tok"])
+    rows = {(r["kind"], r["id"]): (amount(r["amount"]), r["requests"],
+                                   r["first_day"], r["last_day"])
+            for r in got["data"]}
+    assert len(rows) == len(got["data"])
+    assert set(rows) == set(want), sorted(set(rows) ^ set(want))[:4]
+    bad = [k for k in want if rows[k] != want[k]]
+    assert not bad, [(k, rows[k], want[k]) for k in bad[:3]]
+    # None of them is in the inventory the API lists.
+    listed = {k["id"] for k in all_keys(st, S["tok"], S["org"])}
+    assert not listed & {i for k, i in rows if k == "api_key"}
+
+
+@test
 def bad_input_is_a_400_in_the_envelope():
     for q in ("since=2026-13-01", "since=2026-02-30", "until=yesterday",
               "since=1700000000", "group_by=week", "group_by=day,day",
@@ -266,11 +287,13 @@ def bad_input_is_a_400_in_the_envelope():
     e = error_code(base() + "/usage?endpoint=chat")
     assert e["code"] == "invalid_parameter"
     assert all(n in e["message"] for n in ENDPOINTS), e["message"]
-    e = error_code(base() + "/usage")
+    e = error_code(base() + "/usage?endpoint=")
     assert all(n in e["message"] for n in ENDPOINTS), e["message"]
     for q in ("group_by=line_item", "group_by=", "since=2026-1-01"):
         e = error_code(base() + "/usage?endpoint=completions&" + q)
         assert e["code"] == "invalid_parameter", (q, e)
+    e = error_code(base() + "/unmapped?until=2026-11-31")
+    assert e["code"] == "invalid_parameter", e
     assert error_code(base() + "/costs?currency=usd")["code"] == \
         "unknown_parameter"
 
@@ -279,7 +302,7 @@ def bad_input_is_a_400_in_the_envelope():
 def another_tenants_org_answers_like_a_missing_one():
     other = st.tenant("Other Inc")
     tok = st.token(other, "other")
-    for sub in ("/costs", "/usage?endpoint=completions"):
+    for sub in ("/costs", "/usage?endpoint=completions", "/unmapped"):
         a = error_code(base(999999) + sub, tok, 404)
         b = error_code(base() + sub, tok, 404)
         assert a["code"] == b["code"] == "not_found"
