@@ -86,6 +86,10 @@ void	 api_pack_get(struct call *);
 void	 api_job(struct call *);
 void	 api_activity(struct call *);
 void	 api_findings_summary(struct call *);
+/* api-usage.c */
+void	 api_costs(struct call *);
+void	 api_usage(struct call *);
+void	 api_unmapped(struct call *);
 
 /* api-ocsf.c: the OCSF exports. */
 void	 api_ocsf_events(struct call *);

@@ -104,6 +104,66 @@ is_email(const char *s)
 	    strpbrk(s, " \t\r\n\"<>,;()[]\\") == NULL;
 }
 
+const char *const query_endpoints[] = {
+	"completions", "embeddings", "moderations", "images",
+	"audio_speeches", "audio_transcriptions", "vector_stores",
+	"code_interpreter_sessions", "file_search_calls", "web_search_calls",
+	NULL
+};
+
+static const struct {
+	const char	*name;
+	int		 bit;
+} group_words[] = {
+	{ "day", G_DAY }, { "project", G_PROJECT },
+	{ "line_item", G_LINE_ITEM }, { "api_key", G_API_KEY },
+	{ "user", G_USER }, { "model", G_MODEL },
+};
+
+/*
+ * A comma-separated list of group_words whose bits are all in allowed,
+ * each once, into *bits; 0 or -1.
+ */
+static int
+group_bits(const char *val, int allowed, int64_t *bits)
+{
+	const char	*p = val, *e;
+	size_t		 i, n;
+
+	*bits = 0;
+	for (;;) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < sizeof(group_words) / sizeof(group_words[0]);
+		    i++)
+			if (strlen(group_words[i].name) == n &&
+			    strncmp(group_words[i].name, p, n) == 0)
+				break;
+		if (i == sizeof(group_words) / sizeof(group_words[0]) ||
+		    !(group_words[i].bit & allowed) ||
+		    (*bits & group_words[i].bit))
+			return -1;
+		*bits |= group_words[i].bit;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+/* A UTC day, exactly YYYY-MM-DD and a real date; 0 or -1. */
+static int
+query_day(const char *val, int64_t *out)
+{
+	char	 back[21];
+
+	if (strlen(val) != 10 || val[4] != '-' || val[7] != '-' ||
+	    query_time(val, out) != 0)
+		return -1;
+	/* 2026-02-31 must not pass as 2026-03-03. */
+	fmt_rfc3339(*out, back);
+	return strncmp(back, val, 10) == 0 ? 0 : -1;
+}
+
 /* Validates one value of the given kind into v.  0 or -1 with msg. */
 static int
 query_value(const struct qspec *sp, const char *val, int64_t limit_max,
@@ -255,6 +315,35 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 			break;
 		snprintf(msg, msglen, "%s must be pending, accepted or expired",
 		    sp->name);
+		return -1;
+	case Q_DAY:
+		if (query_day(val, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be a UTC day (2026-11-01)",
+		    sp->name);
+		return -1;
+	case Q_COST_GROUPS:
+		if (group_bits(val, G_DAY | G_PROJECT | G_LINE_ITEM |
+		    G_API_KEY, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be one or more of day, project, "
+		    "line_item, api_key, comma-separated", sp->name);
+		return -1;
+	case Q_USAGE_GROUPS:
+		if (group_bits(val, G_DAY | G_PROJECT | G_USER | G_API_KEY |
+		    G_MODEL, &v->i) == 0)
+			return 0;
+		snprintf(msg, msglen, "%s must be one or more of day, project, "
+		    "user, api_key, model, comma-separated", sp->name);
+		return -1;
+	case Q_ENDPOINT:
+		if (one_of(val, query_endpoints))
+			break;
+		snprintf(msg, msglen, "%s must be one of completions, "
+		    "embeddings, moderations, images, audio_speeches, "
+		    "audio_transcriptions, vector_stores, "
+		    "code_interpreter_sessions, file_search_calls, "
+		    "web_search_calls", sp->name);
 		return -1;
 	case Q_TRISTATE:
 		if (strcmp(val, "true") == 0 || strcmp(val, "false") == 0 ||

@@ -39,7 +39,22 @@ enum qkind {
 	Q_SEVERITY,	/* high | medium | low */
 	Q_CHANNEL_TYPE,	/* webhook | slack | email */
 	Q_FORMAT,	/* native | ocsf */
+	Q_DAY,		/* a UTC day, YYYY-MM-DD: i is its midnight */
+	Q_COST_GROUPS,	/* day,project,line_item,api_key: i, G_* bits */
+	Q_USAGE_GROUPS,	/* day,project,user,api_key,model: i, G_* bits */
+	Q_ENDPOINT,	/* one of the ten usage endpoints (query_endpoints) */
 };
+
+/* What Q_COST_GROUPS and Q_USAGE_GROUPS set in a qval's i. */
+#define G_DAY		0x01
+#define G_PROJECT	0x02
+#define G_LINE_ITEM	0x04
+#define G_API_KEY	0x08
+#define G_USER		0x10
+#define G_MODEL		0x20
+
+/* The usage endpoints Q_ENDPOINT accepts, NULL-terminated. */
+extern const char *const query_endpoints[];
 
 struct qspec {
 	const char	*name;

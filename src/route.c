@@ -139,6 +139,13 @@ static const struct route fixed[] = {
 	    P(P_LIMIT) | P(P_AFTER_SEQ), api_ocsf_events, NULL, INT64_MAX },
 	{ "/api/v1/openai/orgs/:org/findings.ocsf.jsonl", M_GET, ORG_API,
 	    P(P_LIMIT) | P(P_AFTER_ID), api_ocsf_findings, NULL, INT64_MAX },
+	{ "/api/v1/openai/orgs/:org/costs", M_GET, ORG_API, P(P_DAY_SINCE) |
+	    P(P_DAY_UNTIL) | P(P_COST_GROUPS), api_costs, NULL, 0 },
+	{ "/api/v1/openai/orgs/:org/usage", M_GET, ORG_API, P(P_ENDPOINT) |
+	    P(P_DAY_SINCE) | P(P_DAY_UNTIL) | P(P_USAGE_GROUPS), api_usage,
+	    NULL, 0 },
+	{ "/api/v1/openai/orgs/:org/unmapped", M_GET, ORG_API, P(P_DAY_SINCE) |
+	    P(P_DAY_UNTIL), api_unmapped, NULL, 0 },
 };
 
 #define NFIXED	(sizeof(fixed) / sizeof(fixed[0]))

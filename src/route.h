@@ -77,7 +77,12 @@
 	X(P_TRIGGERS, "on", Q_TEXT) \
 	X(P_MIN_SEVERITY, "min_severity", Q_SEVERITY) \
 	X(P_FORMAT, "format", Q_FORMAT) \
-	X(P_AFTER_ID, "after_id", Q_SEQ)
+	X(P_AFTER_ID, "after_id", Q_SEQ) \
+	X(P_DAY_SINCE, "since", Q_DAY) \
+	X(P_DAY_UNTIL, "until", Q_DAY) \
+	X(P_COST_GROUPS, "group_by", Q_COST_GROUPS) \
+	X(P_USAGE_GROUPS, "group_by", Q_USAGE_GROUPS) \
+	X(P_ENDPOINT, "endpoint", Q_ENDPOINT)
 
 #define ROUTE_PARAM_ENUM(e, name, kind)	e,
 enum param { ROUTE_PARAMS(ROUTE_PARAM_ENUM) P__MAX };

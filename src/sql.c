@@ -37,6 +37,32 @@
 	"   COALESCE(" o ".actor_email_prefix, ''), " o ".effective_at," \
 	"   " o ".event_id))"
 
+/*
+ * The ids of one field (col: api_key_id, user_id, project_id) in an
+ * org's daily usage or costs over a range, as (kind, id, amount,
+ * requests, first day, last day).  Bound: (tenant, org, since, until).
+ */
+#define UNMAPPED_USAGE(kind, col) \
+	" SELECT '" kind "' AS kind, " col " AS id," \
+	" CAST(0 AS DECIMAL(38,18)) AS amount," \
+	" SUM(COALESCE(requests, 0)) AS req, MIN(start_time) AS d0," \
+	" MAX(start_time) AS d1 FROM usage_bucket" \
+	" WHERE tenant_id = ? AND org_id = ? AND width = '1d'" \
+	" AND start_time >= ? AND start_time < ? AND " col " IS NOT NULL" \
+	" GROUP BY " col
+#define UNMAPPED_COSTS(kind, col) \
+	" SELECT '" kind "', " col ", SUM(amount), 0, MIN(start_time)," \
+	" MAX(start_time) FROM cost_bucket" \
+	" WHERE tenant_id = ? AND org_id = ?" \
+	" AND start_time >= ? AND start_time < ? AND " col " IS NOT NULL" \
+	" GROUP BY " col
+/* Is t.id in the current pull of the inventory table of that stream? */
+#define UNMAPPED_LISTED(table, a, streams) \
+	" EXISTS (SELECT 1 FROM org_stream s JOIN " table " " a \
+	" ON " a ".org_id = s.org_id AND " a ".gen = s.gen" \
+	" WHERE s.org_id = ? AND s.stream IN (" streams ")" \
+	" AND " a ".id = t.id"
+
 /* The findings engine's statements (rules.c) share these parts. */
 #define FINDING_UPSERT \
 	"INSERT INTO finding (tenant_id, org_id, rule, severity, subject_type," \
@@ -86,8 +112,22 @@
 	" LEFT JOIN oa_service_account sa ON sa.org_id = k.org_id" \
 	"   AND sa.gen = s_s.gen AND sa.id = k.owner_id" \
 	"   AND k.owner_type = 'service_account'" \
+	USAGE_KEY_JOINS
+
+/*
+ * A key's usage of the last 30 days and its two usage findings, each
+ * joined by a primary or unique key (usage_key_stat's, finding_live's):
+ * one row read per key, never a subquery per row.
+ */
+#define USAGE_KEY_JOINS \
 	" LEFT JOIN usage_key_stat ks ON ks.org_id = k.org_id" \
-	"   AND ks.api_key_id = k.id"
+	"   AND ks.api_key_id = k.id" \
+	USAGE_FINDING_JOIN("f_sp", "usage_spike") \
+	USAGE_FINDING_JOIN("f_du", "dormant_key_used")
+#define USAGE_FINDING_JOIN(f, rule) \
+	" LEFT JOIN finding " f " ON " f ".org_id = k.org_id" \
+	"   AND " f ".rule = '" rule "' AND " f ".subject_type = 'api_key'" \
+	"   AND " f ".subject_id = k.id AND " f ".live = 1"
 
 /* Optional filters: each is (value IS NULL OR column = value). */
 #define KEY_FILTERS \
@@ -1369,6 +1409,70 @@ static const struct {
 	STMT(SQL_ANALYZE_USAGE,
 	    "ANALYZE TABLE usage_bucket, cost_bucket, cost_day_project,"
 	    " usage_key_stat"),
+	/*
+	 * Costs summed exactly (DECIMAL) by the chosen fields, each bound
+	 * as a flag: a field not grouped by is NULL.  Bound: (day?,
+	 * project?, line_item?, api_key?, tenant, org, since, until).
+	 */
+	STMT(SQL_API_COSTS,
+	    "SELECT IF(?, start_time, NULL) AS g_day,"
+	    " IF(?, project_id, NULL) AS g_project,"
+	    " IF(?, line_item, NULL) AS g_item,"
+	    " IF(?, api_key_id, NULL) AS g_key, SUM(amount), MIN(currency)"
+	    " FROM cost_bucket WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time >= ? AND start_time < ?"
+	    " GROUP BY g_day, g_project, g_item, g_key"
+	    " ORDER BY g_day, g_project, g_item, g_key"),
+	/*
+	 * An endpoint's daily buckets, their group fields NULL where not
+	 * grouped by, in group order: api-usage.c sums each run of equal
+	 * groups' counters.  Bound: (day?, project?, user?, api_key?,
+	 * model?, tenant, org, endpoint, since, until).
+	 */
+	STMT(SQL_API_USAGE,
+	    "SELECT IF(?, start_time, NULL) AS g_day,"
+	    " IF(?, project_id, NULL) AS g_project,"
+	    " IF(?, user_id, NULL) AS g_user,"
+	    " IF(?, api_key_id, NULL) AS g_key,"
+	    " IF(?, model, NULL) AS g_model, counters"
+	    " FROM usage_bucket WHERE tenant_id = ? AND org_id = ?"
+	    " AND endpoint = ? AND width = '1d'"
+	    " AND start_time >= ? AND start_time < ?"
+	    " ORDER BY g_day, g_project, g_user, g_key, g_model"),
+	/*
+	 * Keys, users and projects in the range's usage or costs that the
+	 * current key, user and project pulls do not list: their requests
+	 * (usage), amount (costs of that key or project; of a user, the
+	 * costs of the keys whose usage carries that user) and first and
+	 * last day in either.  Bound: (tenant, org, since, until) seven
+	 * times (the user branch twice: costs, then usage), then (org)
+	 * three times.
+	 */
+	STMT(SQL_API_UNMAPPED,
+	    "SELECT t.kind, t.id, SUM(t.amount), SUM(t.req), MIN(t.d0),"
+	    " MAX(t.d1) FROM ("
+	    UNMAPPED_USAGE("api_key", "api_key_id") " UNION ALL"
+	    UNMAPPED_USAGE("user", "user_id") " UNION ALL"
+	    UNMAPPED_USAGE("project", "project_id") " UNION ALL"
+	    UNMAPPED_COSTS("api_key", "api_key_id") " UNION ALL"
+	    UNMAPPED_COSTS("project", "project_id") " UNION ALL"
+	    " SELECT 'user', m.user_id, SUM(c.amount), 0, MIN(c.start_time),"
+	    " MAX(c.start_time) FROM cost_bucket c JOIN"
+	    " (SELECT DISTINCT api_key_id, user_id FROM usage_bucket"
+	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
+	    "  AND start_time >= ? AND start_time < ?"
+	    "  AND api_key_id IS NOT NULL AND user_id IS NOT NULL) m"
+	    " ON m.api_key_id = c.api_key_id"
+	    " WHERE c.tenant_id = ? AND c.org_id = ?"
+	    " AND c.start_time >= ? AND c.start_time < ?"
+	    " GROUP BY m.user_id) t"
+	    " WHERE NOT ((t.kind = 'api_key' AND" UNMAPPED_LISTED("oa_key", "k",
+	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream))"
+	    " OR (t.kind = 'user' AND" UNMAPPED_LISTED("oa_user", "u",
+	    "'users'") "))"
+	    " OR (t.kind = 'project' AND" UNMAPPED_LISTED("oa_project", "p",
+	    "'projects'") ")))"
+	    " GROUP BY t.kind, t.id ORDER BY t.kind, t.id"),
 	/* The OCSF export: events oldest first from a position, streamed. */
 	STMT_COLS(SQL_EVENT_OCSF, EVENT_COLUMNS,
 	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"

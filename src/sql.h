@@ -96,7 +96,9 @@ struct sql_col {
 	X(KC_CREATED_BY, ORIGIN_COL("o"), "created_by", COL_ORIGIN) S \
 	X(KC_SPEND_30D, "ks.spend_30d", "spend_30d", COL_STR) S \
 	X(KC_REQUESTS_30D, "ks.requests_30d", "requests_30d", COL_INT) S \
-	X(KC_LAST_USAGE_DAY, "ks.last_usage_day", "last_usage_day", COL_INT)
+	X(KC_LAST_USAGE_DAY, "ks.last_usage_day", "last_usage_day", COL_INT) S \
+	X(KC_SPIKE, "f_sp.message", "usage_spike", COL_STR) S \
+	X(KC_DORMANT_USED, "f_du.message", "dormant_key_used", COL_STR)
 
 /* A user of the org (SQL_USER_PAGE). */
 #define USER_COLUMNS(X, S) \
@@ -574,6 +576,10 @@ enum sql_stmt {
 	SQL_DASH_PACK_USAGE,
 	SQL_DASH_PACK_COSTS,
 	SQL_DASH_PACK_SUM,
+	/* Usage and costs: the API's side (api-usage.c). */
+	SQL_API_COSTS,
+	SQL_API_USAGE,
+	SQL_API_UNMAPPED,
 
 	SQL__MAX
 };

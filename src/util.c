@@ -370,6 +370,16 @@ fmt_rfc3339(int64_t t, char out[21])
 		strcpy(out, "1970-01-01T00:00:00Z");
 }
 
+void
+fmt_day(int64_t t, char out[11])
+{
+	char	 full[21];
+
+	fmt_rfc3339(t, full);
+	memcpy(out, full, 10);
+	out[10] = '\0';
+}
+
 int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {

@@ -79,6 +79,8 @@ int64_t	 mono_ms(void);
 
 /* Formats a Unix time as "2026-11-23T18:57:00Z" into out (21 bytes). */
 void	 fmt_rfc3339(int64_t t, char out[21]);
+/* t's UTC day as YYYY-MM-DD into out. */
+void	 fmt_day(int64_t t, char out[11]);
 
 /* Strict decimal parse of a whole string into [min,max]; 0 or -1. */
 int	 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -187,6 +187,30 @@ owner_label(const struct db_row *r)
 	return v;
 }
 
+/*
+ * Sets a key's spend_30d (exact decimal text, "0" without costs),
+ * requests_30d and last_usage_day ("YYYY-MM-DD" or null) on o.
+ */
+static void
+key_usage(json_t *o, const struct db_row *r)
+{
+	char	 day[11];
+	json_t	*spend = jdec(r, KC_SPEND_30D), *last = json_null();
+
+	if (json_is_null(spend)) {
+		json_decref(spend);
+		spend = json_string("0");
+	}
+	if (!db_row_null(r, KC_LAST_USAGE_DAY)) {
+		fmt_day(db_row_int(r, KC_LAST_USAGE_DAY), day);
+		last = json_string(day);
+	}
+	json_object_set_new(o, "spend_30d", spend);
+	json_object_set_new(o, "requests_30d", json_integer(db_row_null(r,
+	    KC_REQUESTS_30D) ? 0 : db_row_int(r, KC_REQUESTS_30D)));
+	json_object_set_new(o, "last_usage_day", last);
+}
+
 json_t *
 view_key(const struct db_row *r, int64_t now)
 {
@@ -200,6 +224,13 @@ view_key(const struct db_row *r, int64_t now)
 	if (db_row_int(r, KC_ORPHAN))
 		json_array_append_new(findings, json_pack("{s:s, s:o}",
 		    "kind", "orphan", "reason", jstr(r, KC_ORPHAN_REASON)));
+	if (!db_row_null(r, KC_SPIKE))
+		json_array_append_new(findings, json_pack("{s:s, s:o}",
+		    "kind", "usage_spike", "reason", jstr(r, KC_SPIKE)));
+	if (!db_row_null(r, KC_DORMANT_USED))
+		json_array_append_new(findings, json_pack("{s:s, s:o}",
+		    "kind", "dormant_key_used", "reason", jstr(r,
+		    KC_DORMANT_USED)));
 	if (!db_row_null(r, KC_PROJECT_ID))
 		project = json_pack("{s:o, s:o}", "id", jstr(r, KC_PROJECT_ID),
 		    "name", jstr(r, KC_PROJECT_NAME));
@@ -235,10 +266,7 @@ view_key(const struct db_row *r, int64_t now)
 	    "findings", findings,
 	    "as_of", jint(r, KC_AS_OF));
 	json_object_set_new(o, "created_by", view_origin(r, KC_CREATED_BY));
-	/* usage_key_stat's, null for a key without usage or costs. */
-	json_object_set_new(o, "spend_30d", jdec(r, KC_SPEND_30D));
-	json_object_set_new(o, "requests_30d", jint(r, KC_REQUESTS_30D));
-	json_object_set_new(o, "last_usage_day", jint(r, KC_LAST_USAGE_DAY));
+	key_usage(o, r);
 	return o;
 }
 

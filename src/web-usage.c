@@ -79,21 +79,26 @@ money_json(dec_t v, const char *currency)
 	    "currency", currency != NULL ? currency : "");
 }
 
+/*
+ * The keys page's view of view_key's usage fields: a key with neither
+ * spend nor a usage day shows a dash, not "0.00".
+ */
 void
 web_add_usage(json_t *k)
 {
 	const char	*s = json_string_value(json_object_get(k, "spend_30d"));
-	char		 err[64], shown[DEC_TEXT_MAX + 4], day[16];
+	const char	*day = json_string_value(json_object_get(k,
+			    "last_usage_day"));
+	char		 err[64], shown[DEC_TEXT_MAX + 4];
 	dec_t		 v;
 
-	if (s != NULL && dec_parse(s, strlen(s), &v, err, sizeof(err)) == 0) {
+	if (s != NULL && dec_parse(s, strlen(s), &v, err, sizeof(err)) == 0 &&
+	    (v != 0 || day != NULL)) {
 		dec_cents(v, shown, sizeof(shown));
 		json_object_set_new(k, "spend_30d_display", json_string(shown));
 	}
-	if (json_is_integer(json_object_get(k, "last_usage_day")))
-		json_object_set_new(k, "last_usage_day_on", json_string(
-		    web_utc_date(json_integer_value(json_object_get(k,
-		    "last_usage_day")), day)));
+	if (day != NULL)
+		json_object_set_new(k, "last_usage_day_on", json_string(day));
 }
 
 /* -- the period ------------------------------------------------------ */

@@ -128,13 +128,18 @@ def audit_paths_are_clean():
                  "events?actor_email=a%40example.com&limit=2",
                  "events.jsonl?after_seq=3", "events.ocsf.jsonl?after_seq=3",
                  "findings.ocsf.jsonl",
-                 "findings.ocsf.jsonl?after_id=1&limit=2"):
+                 "findings.ocsf.jsonl?after_id=1&limit=2",
+                 "costs?group_by=day,project,line_item,api_key",
+                 "usage?group_by=day,user,api_key,model",
+                 "usage?endpoint=vector_stores&since=2026-01-01", "unmapped"):
         status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
             org, path), token=S["tok"])
         assert status == 200, (path, status)
     for path in ("events?type=%00", "events?cursor=zz", "events?until=-",
                  "events.jsonl?after_seq=-1", "events.ocsf.jsonl?after_seq=x",
-                 "findings.ocsf.jsonl?after_id=-1"):
+                 "findings.ocsf.jsonl?after_id=-1",
+                 "costs?since=2026-02-30", "costs?group_by=day,,project",
+                 "usage?endpoint=chat", "unmapped?until=x"):
         status, _, _ = st.http("GET", "/api/v1/openai/orgs/%d/%s" % (
             org, path), token=S["tok"])
         assert status == 400, (path, status)

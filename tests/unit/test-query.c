@@ -565,6 +565,55 @@ test_query_time_forms(void **state)
 		assert_int_equal(query_time(bad[i], &t), -1);
 }
 
+/* ---- days, groups and endpoints (the usage and costs API) ---- */
+
+static const struct qspec uspec[3] = {
+	{ "since", Q_DAY }, { "group_by", Q_COST_GROUPS },
+	{ "endpoint", Q_ENDPOINT },
+};
+
+static enum query_err
+uparse(const char *qs)
+{
+	return query_parse(qs, uspec, 3, 200, out, msg, sizeof(msg));
+}
+
+static void
+test_query_day_is_a_real_date(void **state)
+{
+	(void)state;
+	assert_int_equal(uparse("since=2026-11-01"), QUERY_OK);
+	assert_int_equal(out[0].i, 1793491200);
+	assert_int_equal(uparse("since=2026-02-30"), QUERY_INVALID);
+	assert_int_equal(uparse("since=2026-13-01"), QUERY_INVALID);
+	assert_int_equal(uparse("since=1793491200"), QUERY_INVALID);
+	assert_int_equal(uparse("since=2026-11-01T00:00:00Z"), QUERY_INVALID);
+	assert_int_equal(uparse("since="), QUERY_INVALID);
+}
+
+static void
+test_query_groups_are_known_words_once(void **state)
+{
+	(void)state;
+	assert_int_equal(uparse("group_by=day,api_key"), QUERY_OK);
+	assert_int_equal(out[1].i, G_DAY | G_API_KEY);
+	assert_int_equal(uparse("group_by=line_item"), QUERY_OK);
+	assert_int_equal(out[1].i, G_LINE_ITEM);
+	assert_int_equal(uparse("group_by=user"), QUERY_INVALID);
+	assert_int_equal(uparse("group_by=day,day"), QUERY_INVALID);
+	assert_int_equal(uparse("group_by=day,"), QUERY_INVALID);
+	assert_int_equal(uparse("group_by="), QUERY_INVALID);
+}
+
+static void
+test_query_endpoint_names_the_ten(void **state)
+{
+	(void)state;
+	assert_int_equal(uparse("endpoint=web_search_calls"), QUERY_OK);
+	assert_int_equal(uparse("endpoint=chat"), QUERY_INVALID);
+	assert_non_null(strstr(msg, "code_interpreter_sessions"));
+}
+
 int
 main(void)
 {
@@ -611,6 +660,9 @@ main(void)
 		cmocka_unit_test(test_query_max_params),
 		cmocka_unit_test(test_query_message_never_longer_than_buffer),
 		cmocka_unit_test(test_query_time_forms),
+		cmocka_unit_test(test_query_day_is_a_real_date),
+		cmocka_unit_test(test_query_groups_are_known_words_once),
+		cmocka_unit_test(test_query_endpoint_names_the_ten),
 	};
 
 	return cmocka_run_group_tests_name("query", tests, NULL, NULL);

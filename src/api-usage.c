@@ -1,0 +1,346 @@
+/*
+ * api-usage.c: the usage and costs of an org, summed for the API
+ * (pages.h): GET …/costs and GET …/usage.  The gate has checked the
+ * token, the org and the parameters (since and until as UTC days,
+ * group_by as G_* bits, the endpoint); this file picks the range, runs
+ * one statement and writes the sums.  Amounts are exact: MariaDB sums
+ * the DECIMAL column, decimal.h reads and writes the text; usage
+ * counters are summed here as int64 with overflow checks.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decimal.h"
+#include "log.h"
+#include "pages.h"
+#include "query.h"
+#include "util.h"
+
+#define DAY		86400
+#define RANGE_DEFAULT	30	/* days up to today, inclusive */
+#define RANGE_MAX	366	/* days one answer may cover */
+
+/* since and until of c (or their defaults); 0, or -1 answered 400. */
+static int
+usage_range(struct call *c, int64_t *since, int64_t *until)
+{
+	int64_t	 now = now_s();
+
+	*until = c->q[P_DAY_UNTIL].set ? c->q[P_DAY_UNTIL].i :
+	    now - now % DAY + DAY;
+	*since = c->q[P_DAY_SINCE].set ? c->q[P_DAY_SINCE].i :
+	    *until - RANGE_DEFAULT * DAY;
+	if (*since >= *until) {
+		http_error(c->r, 400, "invalid_parameter", NULL, "since must "
+		    "be a day before until (until is exclusive)");
+		return -1;
+	}
+	if (*until - *since > RANGE_MAX * DAY) {
+		http_error(c->r, 400, "invalid_parameter", NULL, "since to "
+		    "until spans more than %d days", RANGE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Column c as a JSON string, or null. */
+static json_t *
+str_or_null(const struct db_row *r, size_t c)
+{
+	return db_row_null(r, c) ? json_null() : json_string(db_row_str(r, c));
+}
+
+/* A day column (Unix seconds) as "YYYY-MM-DD", or null. */
+static json_t *
+day_or_null(const struct db_row *r, size_t c)
+{
+	char	 day[11];
+
+	if (db_row_null(r, c))
+		return json_null();
+	fmt_day(db_row_int(r, c), day);
+	return json_string(day);
+}
+
+/* -- costs ------------------------------------------------------------- */
+
+struct cost_out {
+	json_t	*data;
+	dec_t	 total;
+	bool	 bad;		/* an amount decimal.h cannot hold */
+};
+
+static int
+cost_row(const struct db_row *r, void *arg)
+{
+	struct cost_out	*o = arg;
+	const char	*a = db_row_str(r, 4);
+	char		 text[DEC_TEXT_MAX], err[80];
+	dec_t		 v;
+
+	if (dec_parse(a, strlen(a), &v, err, sizeof(err)) != 0 ||
+	    !dec_add(o->total, v, &o->total)) {
+		log_err("api: costs: amount %.60s: %s", a, err);
+		o->bad = true;
+		return 1;
+	}
+	dec_format(v, text, sizeof(text));
+	json_array_append_new(o->data, json_pack("{s:o, s:o, s:o, s:o, s:s,"
+	    " s:s}", "day", day_or_null(r, 0), "project_id", str_or_null(r, 1),
+	    "line_item", str_or_null(r, 2), "api_key_id", str_or_null(r, 3),
+	    "amount", text, "currency", db_row_str(r, 5)));
+	return 0;
+}
+
+/*
+ * GET …/costs?since=&until=&group_by=: the org's daily costs summed by
+ * the chosen fields (none: one row), and their total.
+ */
+void
+api_costs(struct call *c)
+{
+	struct cost_out	 o = { json_array(), 0, false };
+	int64_t		 since, until, g = c->q[P_COST_GROUPS].i;
+	char		 total[DEC_TEXT_MAX], d0[11], d1[11];
+
+	if (usage_range(c, &since, &until) != 0)
+		goto done;
+	if (DB_QUERY(c->r->db, SQL_API_COSTS, cost_row, &o,
+	    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
+	    DV_I((g & G_LINE_ITEM) != 0), DV_I((g & G_API_KEY) != 0),
+	    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until)) < 0) {
+		call_db_error(c, "costs");
+		goto done;
+	}
+	if (o.bad) {
+		http_error(c->r, 500, "internal", NULL, "a sum of costs does "
+		    "not fit an exact decimal (request %s)", c->r->request_id);
+		goto done;
+	}
+	dec_format(o.total, total, sizeof(total));
+	fmt_day(since, d0);
+	fmt_day(until, d1);
+	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:n}",
+	    "object", "orgaudit.costs", "since", d0, "until", d1,
+	    "total", total, "currency", "usd", "data", o.data, "next_cursor"),
+	    NULL);
+	return;
+done:
+	json_decref(o.data);
+}
+
+/* -- usage ------------------------------------------------------------- */
+
+#define USAGE_GROUP_COLS	5
+
+struct usage_out {
+	json_t	*data;
+	json_t	*cur;		/* the row being summed (borrowed from data) */
+	char	*key;		/* its group, as text (owned) */
+	bool	 bad;
+};
+
+/* The group of r's first five columns as one string (new memory). */
+static char *
+group_key(const struct db_row *r)
+{
+	struct buf	 b = { 0 };
+	size_t		 i;
+
+	for (i = 0; i < USAGE_GROUP_COLS; i++) {
+		if (db_row_null(r, i))
+			buf_adds(&b, "\x01");
+		else
+			buf_adds(&b, db_row_str(r, i));
+		buf_addc(&b, '\0');
+	}
+	buf_addc(&b, '\0');
+	return buf_take(&b);
+}
+
+/* Do two group_key() strings (NUL-separated, ending in "\0\0") match? */
+static bool
+group_same(const char *a, const char *b)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < USAGE_GROUP_COLS; i++) {
+		if (strcmp(a, b) != 0)
+			return false;
+		n = strlen(a) + 1;
+		a += n;
+		b += n;
+	}
+	return true;
+}
+
+/* Adds the counters object text of r (column 5) into row; -1 if bad. */
+static int
+counters_add(json_t *row, const struct db_row *r)
+{
+	json_t		*cs, *v, *have;
+	json_error_t	 jerr;
+	const char	*name;
+	json_int_t	 sum;
+	int		 rc = 0;
+
+	cs = json_loads(db_row_str(r, 5), 0, &jerr);
+	if (!json_is_object(cs)) {
+		json_decref(cs);
+		return -1;
+	}
+	json_object_foreach(cs, name, v) {
+		if (!json_is_integer(v))
+			continue;
+		have = json_object_get(row, name);
+		sum = have != NULL ? json_integer_value(have) : 0;
+		if (__builtin_add_overflow(sum, json_integer_value(v), &sum)) {
+			rc = -1;
+			break;
+		}
+		json_object_set_new(row, name, json_integer(sum));
+	}
+	json_decref(cs);
+	return rc;
+}
+
+static int
+usage_row(const struct db_row *r, void *arg)
+{
+	struct usage_out	*o = arg;
+	char			*key = group_key(r);
+
+	if (o->key == NULL || !group_same(o->key, key)) {
+		free(o->key);
+		o->key = key;
+		o->cur = json_pack("{s:o, s:o, s:o, s:o, s:o}", "day",
+		    day_or_null(r, 0), "project_id", str_or_null(r, 1),
+		    "user_id", str_or_null(r, 2), "api_key_id",
+		    str_or_null(r, 3), "model", str_or_null(r, 4));
+		json_array_append_new(o->data, o->cur);
+	} else
+		free(key);
+	if (counters_add(o->cur, r) != 0) {
+		log_err("api: usage: counters %.80s: not an object of "
+		    "integers, or a sum past int64", db_row_str(r, 5));
+		o->bad = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * GET …/usage?endpoint=&since=&until=&group_by=: an endpoint's
+ * (completions without one) daily
+ * buckets summed by the chosen fields, each row with the endpoint's
+ * counters as OpenAI names them.
+ */
+void
+api_usage(struct call *c)
+{
+	struct usage_out	 o = { json_array(), NULL, NULL, false };
+	int64_t			 since, until, g = c->q[P_USAGE_GROUPS].i;
+	const char		*endpoint = call_str(c, P_ENDPOINT);
+	char			 d0[11], d1[11];
+
+	/* No endpoint named: completions, the one most orgs use. */
+	if (endpoint == NULL)
+		endpoint = "completions";
+	if (usage_range(c, &since, &until) != 0)
+		goto done;
+	if (DB_QUERY(c->r->db, SQL_API_USAGE, usage_row, &o,
+	    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
+	    DV_I((g & G_USER) != 0), DV_I((g & G_API_KEY) != 0),
+	    DV_I((g & G_MODEL) != 0), DV_I(c->r->tenant), DV_I(c->org),
+	    DV_S(endpoint), DV_I(since), DV_I(until)) < 0) {
+		call_db_error(c, "usage");
+		goto done;
+	}
+	if (o.bad) {
+		http_error(c->r, 500, "internal", NULL, "usage counters could "
+		    "not be summed (request %s)", c->r->request_id);
+		goto done;
+	}
+	fmt_day(since, d0);
+	fmt_day(until, d1);
+	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:n}",
+	    "object", "orgaudit.usage", "endpoint", endpoint, "since", d0,
+	    "until", d1, "data", o.data, "next_cursor"), NULL);
+	free(o.key);
+	return;
+done:
+	free(o.key);
+	json_decref(o.data);
+}
+
+/* -- unmapped ---------------------------------------------------------- */
+
+struct unmapped_out {
+	json_t	*data;
+	bool	 bad;
+};
+
+static int
+unmapped_row(const struct db_row *r, void *arg)
+{
+	struct unmapped_out	*o = arg;
+	const char		*a = db_row_str(r, 2);
+	char			 text[DEC_TEXT_MAX], err[80];
+
+	if (dec_canon(a, strlen(a), text, sizeof(text), err,
+	    sizeof(err)) != 0) {
+		log_err("api: unmapped: amount %.60s: %s", a, err);
+		o->bad = true;
+		return 1;
+	}
+	json_array_append_new(o->data, json_pack("{s:s, s:s, s:s, s:I, s:o,"
+	    " s:o}", "kind", db_row_str(r, 0), "id", db_row_str(r, 1),
+	    "amount", text, "requests", (json_int_t)db_row_int(r, 3),
+	    "first_day", day_or_null(r, 4), "last_day", day_or_null(r, 5)));
+	return 0;
+}
+
+/*
+ * GET …/unmapped?since=&until=: keys, users and projects that usage or
+ * costs name but the org's current key, user and project lists lack
+ * (deleted keys, users who left), with what they spent and used.
+ */
+void
+api_unmapped(struct call *c)
+{
+	struct unmapped_out	 o = { json_array(), false };
+	struct db_val		 v[7 * 4 + 3];
+	int64_t			 since, until;
+	size_t			 i, n = 0;
+	char			 d0[11], d1[11];
+
+	if (usage_range(c, &since, &until) != 0)
+		goto done;
+	for (i = 0; i < 7; i++) {
+		v[n++] = DV_I(c->r->tenant);
+		v[n++] = DV_I(c->org);
+		v[n++] = DV_I(since);
+		v[n++] = DV_I(until);
+	}
+	for (i = 0; i < 3; i++)
+		v[n++] = DV_I(c->org);
+	if (db_query(c->r->db, SQL_API_UNMAPPED, v, n, unmapped_row, &o) < 0) {
+		call_db_error(c, "unmapped");
+		goto done;
+	}
+	if (o.bad) {
+		http_error(c->r, 500, "internal", NULL, "an amount does not fit "
+		    "an exact decimal (request %s)", c->r->request_id);
+		goto done;
+	}
+	fmt_day(since, d0);
+	fmt_day(until, d1);
+	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:o, s:n}", "object",
+	    "orgaudit.unmapped", "since", d0, "until", d1, "data", o.data,
+	    "next_cursor"), NULL);
+	return;
+done:
+	json_decref(o.data);
+}
