@@ -128,6 +128,30 @@ def events_from_before_the_connection_are_not_alerted():
 
 
 @test
+def a_channel_without_on_gets_the_default_audit_types():
+    """Key and service account lifecycle, and invites (docs/alerts.md)."""
+    defaults = {"api_key.created", "api_key.deleted",
+                "service_account.created", "service_account.deleted",
+                "invite.sent"}
+    ch = add("webhook", "--url", url("/defaults"), "--secret-file",
+             st.path("etc", "hook.secret"))
+    added = st.sim_post("/_sim/events", {"count": 300})["added"]
+    types = event_types(added)
+    want = {i for i, t in types.items() if t in defaults}
+    assert want, types
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    got = {r[0] for r in st.sql(
+        "SELECT e.id FROM alert_outbox o JOIN audit_event e"
+        " ON e.org_id = o.org_id AND e.seq = o.ref"
+        " WHERE o.channel_id = %d" % ch)}
+    assert got == want, (sorted(types[i] for i in got ^ want))
+    st.cli("alert", "remove", str(ch))
+    drain()     # the other channels' messages of these events, sent now
+    diag("%d of %d events of the default types: %s" % (
+        len(want), len(added), ", ".join(sorted({types[i] for i in want}))))
+
+
+@test
 def failures_are_tried_again_then_dead_and_a_dead_one_can_be_resent():
     st.receiver(S["rport"], "/_ctl/reset", {})
     tid = int(st.cli("alert", "test", str(S["hook"])).stdout.split()[2])
