@@ -104,13 +104,21 @@ api_costs(struct call *c)
 	struct cost_out	 o = { json_array(), 0, false };
 	int64_t		 since, until, g = c->q[P_COST_GROUPS].i;
 	char		 total[DEC_TEXT_MAX], d0[11], d1[11];
+	long		 n;
 
 	if (usage_range(c, &since, &until) != 0)
 		goto done;
-	if (DB_QUERY(c->r->db, SQL_API_COSTS, cost_row, &o,
-	    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
-	    DV_I((g & G_LINE_ITEM) != 0), DV_I((g & G_API_KEY) != 0),
-	    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until)) < 0) {
+	/* By day or project only: the roll-up, not every key's line items. */
+	if ((g & (G_LINE_ITEM | G_API_KEY)) == 0)
+		n = DB_QUERY(c->r->db, SQL_API_COSTS_DAY, cost_row, &o,
+		    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
+		    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until));
+	else
+		n = DB_QUERY(c->r->db, SQL_API_COSTS, cost_row, &o,
+		    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
+		    DV_I((g & G_LINE_ITEM) != 0), DV_I((g & G_API_KEY) != 0),
+		    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until));
+	if (n < 0) {
 		call_db_error(c, "costs");
 		goto done;
 	}

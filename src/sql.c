@@ -1424,6 +1424,18 @@ static const struct {
 	    " GROUP BY g_day, g_project, g_item, g_key"
 	    " ORDER BY g_day, g_project, g_item, g_key"),
 	/*
+	 * The same rows when grouped by no more than day and project, from
+	 * the daily roll-up (cost_day_project: '' is "no project").  Bound:
+	 * (day?, project?, tenant, org, since, until).
+	 */
+	STMT(SQL_API_COSTS_DAY,
+	    "SELECT IF(?, start_time, NULL) AS g_day,"
+	    " IF(?, NULLIF(project_id, ''), NULL) AS g_project,"
+	    " NULL, NULL, SUM(amount), MIN(currency)"
+	    " FROM cost_day_project WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time >= ? AND start_time < ?"
+	    " GROUP BY g_day, g_project ORDER BY g_day, g_project"),
+	/*
 	 * An endpoint's daily buckets, their group fields NULL where not
 	 * grouped by, in group order: api-usage.c sums each run of equal
 	 * groups' counters.  Bound: (day?, project?, user?, api_key?,

@@ -578,6 +578,7 @@ enum sql_stmt {
 	SQL_DASH_PACK_SUM,
 	/* Usage and costs: the API's side (api-usage.c). */
 	SQL_API_COSTS,
+	SQL_API_COSTS_DAY,
 	SQL_API_USAGE,
 	SQL_API_UNMAPPED,
 

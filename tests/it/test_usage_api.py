@@ -132,6 +132,17 @@ def costs_by_several_fields_equal_the_truth_rows():
     assert rows == want, sorted(set(rows) ^ set(want), key=str)[:4]
     assert all(r["line_item"] is None for r in got["data"])
     assert sum(rows.values(), Decimal(0)) == amount(got["total"])
+    # By day and project the answer comes from the daily roll-up: the
+    # same sums as the key rows, a project-less day a null project.
+    by_dp = {}
+    for (d, p, _), a in want.items():
+        by_dp[(d, p)] = by_dp.get((d, p), Decimal(0)) + a
+    got = costs("day,project")
+    rows = {(r["day"], r["project_id"]): amount(r["amount"])
+            for r in got["data"]}
+    assert len(rows) == len(got["data"])
+    assert rows == by_dp, sorted(set(rows) ^ set(by_dp), key=str)[:4]
+    assert any(p is None for _, p in rows)
 
 
 @test
