@@ -17,6 +17,7 @@
 #include "pages.h"
 #include "query.h"
 #include "util.h"
+#include "views.h"
 
 #define DAY		86400
 #define RANGE_DEFAULT	30	/* days up to today, inclusive */
@@ -45,25 +46,6 @@ usage_range(struct call *c, int64_t *since, int64_t *until)
 	return 0;
 }
 
-/* Column c as a JSON string, or null. */
-static json_t *
-str_or_null(const struct db_row *r, size_t c)
-{
-	return db_row_null(r, c) ? json_null() : json_string(db_row_str(r, c));
-}
-
-/* A day column (Unix seconds) as "YYYY-MM-DD", or null. */
-static json_t *
-day_or_null(const struct db_row *r, size_t c)
-{
-	char	 day[11];
-
-	if (db_row_null(r, c))
-		return json_null();
-	fmt_day(db_row_int(r, c), day);
-	return json_string(day);
-}
-
 /* -- costs ------------------------------------------------------------- */
 
 struct cost_out {
@@ -88,8 +70,8 @@ cost_row(const struct db_row *r, void *arg)
 	}
 	dec_format(v, text, sizeof(text));
 	json_array_append_new(o->data, json_pack("{s:o, s:o, s:o, s:o, s:s,"
-	    " s:s}", "day", day_or_null(r, 0), "project_id", str_or_null(r, 1),
-	    "line_item", str_or_null(r, 2), "api_key_id", str_or_null(r, 3),
+	    " s:s}", "day", view_day(r, 0), "project_id", view_str(r, 1),
+	    "line_item", view_str(r, 2), "api_key_id", view_str(r, 3),
 	    "amount", text, "currency", db_row_str(r, 5)));
 	return 0;
 }
@@ -224,9 +206,9 @@ usage_row(const struct db_row *r, void *arg)
 		free(o->key);
 		o->key = key;
 		o->cur = json_pack("{s:o, s:o, s:o, s:o, s:o}", "day",
-		    day_or_null(r, 0), "project_id", str_or_null(r, 1),
-		    "user_id", str_or_null(r, 2), "api_key_id",
-		    str_or_null(r, 3), "model", str_or_null(r, 4));
+		    view_day(r, 0), "project_id", view_str(r, 1),
+		    "user_id", view_str(r, 2), "api_key_id",
+		    view_str(r, 3), "model", view_str(r, 4));
 		json_array_append_new(o->data, o->cur);
 	} else
 		free(key);
@@ -306,7 +288,7 @@ unmapped_row(const struct db_row *r, void *arg)
 	json_array_append_new(o->data, json_pack("{s:s, s:s, s:s, s:I, s:o,"
 	    " s:o}", "kind", db_row_str(r, 0), "id", db_row_str(r, 1),
 	    "amount", text, "requests", (json_int_t)db_row_int(r, 3),
-	    "first_day", day_or_null(r, 4), "last_day", day_or_null(r, 5)));
+	    "first_day", view_day(r, 4), "last_day", view_day(r, 5)));
 	return 0;
 }
 

@@ -9,9 +9,8 @@
 #include "util.h"
 #include "views.h"
 
-/* A column as a JSON string, or null. */
-static json_t *
-jstr(const struct db_row *r, size_t c)
+json_t *
+view_str(const struct db_row *r, size_t c)
 {
 	json_t	*v;
 
@@ -20,6 +19,17 @@ jstr(const struct db_row *r, size_t c)
 	/* MariaDB holds valid UTF-8; should a byte not be, say nothing. */
 	v = json_stringn(r->v[c], r->len[c]);
 	return v != NULL ? v : json_null();
+}
+
+json_t *
+view_day(const struct db_row *r, size_t c)
+{
+	char	 day[11];
+
+	if (db_row_null(r, c))
+		return json_null();
+	fmt_day(db_row_int(r, c), day);
+	return json_string(day);
 }
 
 /* A DECIMAL column as its exact canonical text ("1.5"), or null. */
@@ -139,17 +149,17 @@ view_org(const struct db_row *r)
 	if (!db_row_null(r, OC_LAST_RUN_ID))
 		run = json_pack("{s:o, s:o, s:o, s:o}",
 		    "id", jint(r, OC_LAST_RUN_ID),
-		    "status", jstr(r, OC_RUN_STATUS),
+		    "status", view_str(r, OC_RUN_STATUS),
 		    "started_at", jsec(r, OC_RUN_STARTED_MS),
 		    "ended_at", jsec(r, OC_RUN_ENDED_MS));
 	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 	    " s:{s:o, s:o, s:o, s:o, s:o}}",
 	    "id", jint(r, OC_ID),
 	    "object", "orgaudit.org",
-	    "name", jstr(r, OC_NAME),
-	    "openai_org", jstr(r, OC_OPENAI_ORG),
-	    "status", jstr(r, OC_STATUS),
-	    "key_hint", jstr(r, OC_KEY_HINT),
+	    "name", view_str(r, OC_NAME),
+	    "openai_org", view_str(r, OC_OPENAI_ORG),
+	    "status", view_str(r, OC_STATUS),
+	    "key_hint", view_str(r, OC_KEY_HINT),
 	    "connected_at", jint(r, OC_CONNECTED_AT),
 	    "disconnected_at", jint(r, OC_DISCONNECTED_AT),
 	    "capabilities", caps,
@@ -194,21 +204,17 @@ owner_label(const struct db_row *r)
 static void
 key_usage(json_t *o, const struct db_row *r)
 {
-	char	 day[11];
-	json_t	*spend = jdec(r, KC_SPEND_30D), *last = json_null();
+	json_t	*spend = jdec(r, KC_SPEND_30D);
 
 	if (json_is_null(spend)) {
 		json_decref(spend);
 		spend = json_string("0");
 	}
-	if (!db_row_null(r, KC_LAST_USAGE_DAY)) {
-		fmt_day(db_row_int(r, KC_LAST_USAGE_DAY), day);
-		last = json_string(day);
-	}
 	json_object_set_new(o, "spend_30d", spend);
 	json_object_set_new(o, "requests_30d", json_integer(db_row_null(r,
 	    KC_REQUESTS_30D) ? 0 : db_row_int(r, KC_REQUESTS_30D)));
-	json_object_set_new(o, "last_usage_day", last);
+	json_object_set_new(o, "last_usage_day", view_day(r,
+	    KC_LAST_USAGE_DAY));
 }
 
 json_t *
@@ -220,26 +226,26 @@ view_key(const struct db_row *r, int64_t now)
 
 	if (db_row_int(r, KC_STALE))
 		json_array_append_new(findings, json_pack("{s:s, s:o}",
-		    "kind", "stale", "reason", jstr(r, KC_STALE_REASON)));
+		    "kind", "stale", "reason", view_str(r, KC_STALE_REASON)));
 	if (db_row_int(r, KC_ORPHAN))
 		json_array_append_new(findings, json_pack("{s:s, s:o}",
-		    "kind", "orphan", "reason", jstr(r, KC_ORPHAN_REASON)));
+		    "kind", "orphan", "reason", view_str(r, KC_ORPHAN_REASON)));
 	if (!db_row_null(r, KC_SPIKE))
 		json_array_append_new(findings, json_pack("{s:s, s:o}",
-		    "kind", "usage_spike", "reason", jstr(r, KC_SPIKE)));
+		    "kind", "usage_spike", "reason", view_str(r, KC_SPIKE)));
 	if (!db_row_null(r, KC_DORMANT_USED))
 		json_array_append_new(findings, json_pack("{s:s, s:o}",
-		    "kind", "dormant_key_used", "reason", jstr(r,
+		    "kind", "dormant_key_used", "reason", view_str(r,
 		    KC_DORMANT_USED)));
 	if (!db_row_null(r, KC_PROJECT_ID))
-		project = json_pack("{s:o, s:o}", "id", jstr(r, KC_PROJECT_ID),
-		    "name", jstr(r, KC_PROJECT_NAME));
+		project = json_pack("{s:o, s:o}", "id", view_str(r, KC_PROJECT_ID),
+		    "name", view_str(r, KC_PROJECT_NAME));
 	if (!db_row_null(r, KC_OWNER_ID))
 		owner = json_pack("{s:o, s:o, s:o, s:o, s:o}",
-		    "type", jstr(r, KC_OWNER_TYPE),
-		    "id", jstr(r, KC_OWNER_ID),
-		    "email_prefix", jstr(r, KC_OWNER_EMAIL_PREFIX),
-		    "name", jstr(r, KC_OWNER_NAME),
+		    "type", view_str(r, KC_OWNER_TYPE),
+		    "id", view_str(r, KC_OWNER_ID),
+		    "email_prefix", view_str(r, KC_OWNER_EMAIL_PREFIX),
+		    "name", view_str(r, KC_OWNER_NAME),
 		    "label", owner_label(r));
 	if (!db_row_null(r, KC_LAST_USED_AT)) {
 		last = db_row_int(r, KC_LAST_USED_AT);
@@ -247,16 +253,16 @@ view_key(const struct db_row *r, int64_t now)
 	}
 	o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 	    " s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "id", jstr(r, KC_ID),
+	    "id", view_str(r, KC_ID),
 	    "object", "orgaudit.key",
 	    "kind", strcmp(db_row_str(r, KC_STREAM), "admin_api_keys") == 0 ?
 	    "admin_api_key" : "project_api_key",
-	    "type", jstr(r, KC_TYPE),
-	    "redacted_value", jstr(r, KC_REDACTED),
-	    "name", jstr(r, KC_NAME),
+	    "type", view_str(r, KC_TYPE),
+	    "redacted_value", view_str(r, KC_REDACTED),
+	    "name", view_str(r, KC_NAME),
 	    "project", project,
 	    "owner", owner,
-	    "owner_project_access", jstr(r, KC_OWNER_ACCESS),
+	    "owner_project_access", view_str(r, KC_OWNER_ACCESS),
 	    "created_at", jint(r, KC_CREATED_AT),
 	    "last_used_at", jint(r, KC_LAST_USED_AT),
 	    "days_since_last_use", days,
@@ -284,12 +290,12 @@ view_run(const struct db_row *r)
 	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:[]}",
 	    "id", jint(r, RC_ID),
 	    "object", "orgaudit.run",
-	    "status", jstr(r, RC_STATUS),
+	    "status", view_str(r, RC_STATUS),
 	    "started_at", jsec(r, RC_STARTED_MS),
 	    "ended_at", jsec(r, RC_ENDED_MS),
 	    "duration_ms", duration(r, RC_STARTED_MS, RC_ENDED_MS),
 	    "requests", jint(r, RC_REQUESTS),
-	    "error", jstr(r, RC_ERROR),
+	    "error", view_str(r, RC_ERROR),
 	    "streams");
 }
 
@@ -297,14 +303,14 @@ json_t *
 view_run_stream(const struct db_row *r)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "stream", jstr(r, RSC_STREAM),
-	    "status", jstr(r, RSC_STATUS),
+	    "stream", view_str(r, RSC_STREAM),
+	    "status", view_str(r, RSC_STATUS),
 	    "pages", jint(r, RSC_PAGES),
 	    "rows", jint(r, RSC_ROWS),
 	    "requests", jint(r, RSC_REQUESTS),
 	    "retries", jint(r, RSC_RETRIES),
 	    "http_status", jint(r, RSC_HTTP_STATUS),
-	    "error", jstr(r, RSC_ERROR),
+	    "error", view_str(r, RSC_ERROR),
 	    "duration_ms", duration(r, RSC_STARTED_MS, RSC_ENDED_MS));
 }
 
@@ -324,13 +330,13 @@ view_pack(const struct db_row *r)
 	    "period_start", jint(r, PK_START),
 	    "period_end", jint(r, PK_END),
 	    "as_of", jint(r, PK_AS_OF),
-	    "sha256", jstr(r, PK_SHA256),
-	    "manifest_sha256", jstr(r, PK_MANIFEST),
-	    "previous_manifest_sha256", jstr(r, PK_PREVIOUS),
-	    "signing_key_fingerprint", jstr(r, PK_KEY),
+	    "sha256", view_str(r, PK_SHA256),
+	    "manifest_sha256", view_str(r, PK_MANIFEST),
+	    "previous_manifest_sha256", view_str(r, PK_PREVIOUS),
+	    "signing_key_fingerprint", view_str(r, PK_KEY),
 	    "bytes", jint(r, PK_BYTES),
 	    "events", jint(r, PK_EVENTS),
-	    "made_by", jstr(r, PK_MADE_BY),
+	    "made_by", view_str(r, PK_MADE_BY),
 	    "created_at", jint(r, PK_CREATED),
 	    "download", href);
 }
@@ -352,7 +358,7 @@ col_value(const struct db_row *r, size_t c, enum col_kind kind)
 {
 	switch (kind) {
 	case COL_STR:
-		return jstr(r, c);
+		return view_str(r, c);
 	case COL_INT:
 		return jint(r, c);
 	case COL_BOOL:

@@ -21,6 +21,10 @@
 json_t	*view_cols(const struct db_row *r, enum sql_stmt stmt,
 	    const char *object);
 
+/* Column c as a JSON string; a day (Unix seconds) as "YYYY-MM-DD"; or null. */
+json_t	*view_str(const struct db_row *r, size_t c);
+json_t	*view_day(const struct db_row *r, size_t c);
+
 /* Views with more than their columns: org, key, run, pack. */
 json_t	*view_org(const struct db_row *r);
 json_t	*view_key(const struct db_row *r, int64_t now);

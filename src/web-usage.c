@@ -18,6 +18,7 @@
 #include "decimal.h"
 #include "log.h"
 #include "pages.h"
+#include "views.h"
 #include "web.h"
 
 #define DAY		86400
@@ -251,13 +252,6 @@ model_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
-/* A column as a JSON string, or null. */
-static json_t *
-str_or_null(const struct db_row *r, size_t c)
-{
-	return db_row_null(r, c) ? json_null() : json_string(db_row_str(r, c));
-}
-
 static int
 key_row(const struct db_row *r, void *arg)
 {
@@ -266,20 +260,20 @@ key_row(const struct db_row *r, void *arg)
 
 	if (type != NULL)
 		owner = json_pack("{s:s, s:o, s:o}", "type", type, "id",
-		    str_or_null(r, 6), "label", strcmp(type, "user") == 0 &&
+		    view_str(r, 6), "label", strcmp(type, "user") == 0 &&
 		    !db_row_null(r, 7) ? json_sprintf("%s…", db_row_str(r, 7)) :
 		    !db_row_null(r, 8) ? json_string(db_row_str(r, 8)) :
-		    str_or_null(r, 6));
+		    view_str(r, 6));
 	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
 	    "api_key_id", db_row_str(r, 0),
 	    "spend", money_json(row_dec(r, 1), db_row_str(r, 2)),
-	    "name", str_or_null(r, 3),
-	    "redacted_value", str_or_null(r, 4),
+	    "name", view_str(r, 3),
+	    "redacted_value", view_str(r, 4),
 	    "owner", owner,
-	    "project_id", str_or_null(r, 9),
-	    "project_name", str_or_null(r, 10),
+	    "project_id", view_str(r, 9),
+	    "project_name", view_str(r, 10),
 	    "listed", !db_row_null(r, 4),
-	    "findings", str_or_null(r, 11));
+	    "findings", view_str(r, 11));
 	web_add_short(o, "name");
 	json_array_append_new(arg, o);
 	return 0;
