@@ -292,6 +292,24 @@ unmapped_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
+long
+usage_unmapped(struct db *db, int64_t tenant, int64_t org, int64_t since,
+    int64_t until, db_row_cb cb, void *arg)
+{
+	struct db_val	 v[7 * 4 + 3];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < 7; i++) {
+		v[n++] = DV_I(tenant);
+		v[n++] = DV_I(org);
+		v[n++] = DV_I(since);
+		v[n++] = DV_I(until);
+	}
+	for (i = 0; i < 3; i++)
+		v[n++] = DV_I(org);
+	return db_query(db, SQL_API_UNMAPPED, v, n, cb, arg);
+}
+
 /*
  * GET …/unmapped?since=&until=: keys, users and projects that usage or
  * costs name but the org's current key, user and project lists lack
@@ -301,22 +319,13 @@ void
 api_unmapped(struct call *c)
 {
 	struct unmapped_out	 o = { json_array(), false };
-	struct db_val		 v[7 * 4 + 3];
 	int64_t			 since, until;
-	size_t			 i, n = 0;
 	char			 d0[11], d1[11];
 
 	if (usage_range(c, &since, &until) != 0)
 		goto done;
-	for (i = 0; i < 7; i++) {
-		v[n++] = DV_I(c->r->tenant);
-		v[n++] = DV_I(c->org);
-		v[n++] = DV_I(since);
-		v[n++] = DV_I(until);
-	}
-	for (i = 0; i < 3; i++)
-		v[n++] = DV_I(c->org);
-	if (db_query(c->r->db, SQL_API_UNMAPPED, v, n, unmapped_row, &o) < 0) {
+	if (usage_unmapped(c->r->db, c->r->tenant, c->org, since, until,
+	    unmapped_row, &o) < 0) {
 		call_db_error(c, "unmapped");
 		goto done;
 	}

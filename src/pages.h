@@ -90,6 +90,13 @@ void	 api_findings_summary(struct call *);
 void	 api_costs(struct call *);
 void	 api_usage(struct call *);
 void	 api_unmapped(struct call *);
+/*
+ * The rows of SQL_API_UNMAPPED for days since to until (exclusive):
+ * kind, id, amount, requests, first day, last day.  The API and the
+ * usage page both list them; db_query's result.
+ */
+long	 usage_unmapped(struct db *db, int64_t tenant, int64_t org,
+	    int64_t since, int64_t until, db_row_cb cb, void *arg);
 
 /* api-ocsf.c: the OCSF exports. */
 void	 api_ocsf_events(struct call *);

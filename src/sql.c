@@ -1547,55 +1547,6 @@ static const struct {
 	    "  WHERE org_id = ? AND live = 1 GROUP BY subject_id) f"
 	    "   ON f.subject_id = c.api_key_id"
 	    " ORDER BY c.spend DESC, c.api_key_id"),
-	/*
-	 * Ids in usage or costs that the current key, user or project list
-	 * lacks: requests and first / last day from usage and costs, the
-	 * amount from the costs of that key or project, or of the keys whose
-	 * usage carries that user.
-	 */
-	STMT(SQL_DASH_UNMAPPED,
-	    "SELECT kind, id, SUM(req), SUM(amt), MIN(d0), MAX(d1) FROM ("
-	    " SELECT 'api_key' AS kind, api_key_id AS id,"
-	    "  SUM(COALESCE(requests, 0)) AS req, CAST(0 AS DECIMAL(38,18)) AS amt,"
-	    "  MIN(start_time) AS d0, MAX(start_time) AS d1 FROM usage_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
-	    "  AND api_key_id IS NOT NULL GROUP BY api_key_id"
-	    " UNION ALL SELECT 'api_key', api_key_id, 0, SUM(amount),"
-	    "  MIN(start_time), MAX(start_time) FROM cost_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND api_key_id IS NOT NULL"
-	    "  GROUP BY api_key_id"
-	    " UNION ALL SELECT 'project', project_id, SUM(COALESCE(requests, 0)),"
-	    "  0, MIN(start_time), MAX(start_time) FROM usage_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
-	    "  AND project_id IS NOT NULL GROUP BY project_id"
-	    " UNION ALL SELECT 'project', project_id, 0, SUM(amount),"
-	    "  MIN(start_time), MAX(start_time) FROM cost_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND project_id IS NOT NULL"
-	    "  GROUP BY project_id"
-	    " UNION ALL SELECT 'user', user_id, SUM(COALESCE(requests, 0)), 0,"
-	    "  MIN(start_time), MAX(start_time) FROM usage_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
-	    "  AND user_id IS NOT NULL GROUP BY user_id"
-	    " UNION ALL SELECT 'user', m.user_id, 0, SUM(c.amount),"
-	    "  MIN(c.start_time), MAX(c.start_time) FROM cost_bucket c"
-	    "  JOIN (SELECT DISTINCT api_key_id, user_id FROM usage_bucket"
-	    "   WHERE tenant_id = ? AND org_id = ? AND width = '1d'"
-	    "   AND user_id IS NOT NULL AND api_key_id IS NOT NULL) m"
-	    "   ON m.api_key_id = c.api_key_id"
-	    "  WHERE c.tenant_id = ? AND c.org_id = ? GROUP BY m.user_id"
-	    ") t WHERE NOT EXISTS (SELECT 1 FROM org_stream s"
-	    "  JOIN oa_key k ON k.org_id = s.org_id AND k.stream = s.stream"
-	    "  AND k.gen = s.gen WHERE t.kind = 'api_key' AND s.org_id = ?"
-	    "  AND s.stream IN ('api_keys', 'admin_api_keys') AND k.id = t.id)"
-	    " AND NOT EXISTS (SELECT 1 FROM org_stream s"
-	    "  JOIN oa_user u ON u.org_id = s.org_id AND u.gen = s.gen"
-	    "  WHERE t.kind = 'user' AND s.org_id = ? AND s.stream = 'users'"
-	    "  AND u.id = t.id)"
-	    " AND NOT EXISTS (SELECT 1 FROM org_stream s"
-	    "  JOIN oa_project p ON p.org_id = s.org_id AND p.gen = s.gen"
-	    "  WHERE t.kind = 'project' AND s.org_id = ? AND s.stream = 'projects'"
-	    "  AND p.id = t.id)"
-	    " GROUP BY kind, id ORDER BY kind, id LIMIT 500"),
 	/* Per org of the tenant: spend from two days on (month, 30 days). */
 	STMT(SQL_DASH_TENANT,
 	    "SELECT o.id, o.name, o.status,"

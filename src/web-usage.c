@@ -25,6 +25,7 @@
 #define CHART_DAYS	90
 #define CHART_PROJECTS	8	/* the rest stack as "other projects" */
 #define TOP_KEYS	10
+#define UNMAPPED_MAX	500
 #define BAR_W		6
 #define CHART_H		160
 
@@ -279,17 +280,20 @@ key_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
+/* A row of usage_unmapped; the page lists UNMAPPED_MAX of them. */
 static int
 unmapped_row(const struct db_row *r, void *arg)
 {
 	char	 d0[16], d1[16];
 
+	if (json_array_size(arg) >= UNMAPPED_MAX)
+		return 1;
 	web_utc_date(db_row_int(r, 4), d0);
 	web_utc_date(db_row_int(r, 5), d1);
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:I, s:o, s:I, s:I,"
 	    " s:s, s:s}", "kind", db_row_str(r, 0), "id", db_row_str(r, 1),
-	    "requests", (json_int_t)db_row_int(r, 2), "amount",
-	    money_json(row_dec(r, 3), NULL), "first_day",
+	    "requests", (json_int_t)db_row_int(r, 3), "amount",
+	    money_json(row_dec(r, 2), NULL), "first_day",
 	    (json_int_t)db_row_int(r, 4), "last_day",
 	    (json_int_t)db_row_int(r, 5), "first_on", d0, "last_on", d1));
 	return 0;
@@ -326,10 +330,8 @@ web_usage(struct call *c)
 	    models, DV_I(t), DV_I(o), DV_I(p.from)) < 0 ||
 	    DB_QUERY(db, SQL_DASH_TOP_KEYS, key_row, keys, DV_I(t), DV_I(o),
 	    DV_I(p.from), DV_I(TOP_KEYS), DV_I(o)) < 0 ||
-	    DB_QUERY(db, SQL_DASH_UNMAPPED, unmapped_row, unmapped, DV_I(t),
-	    DV_I(o), DV_I(t), DV_I(o), DV_I(t), DV_I(o), DV_I(t), DV_I(o),
-	    DV_I(t), DV_I(o), DV_I(t), DV_I(o), DV_I(t), DV_I(o), DV_I(o),
-	    DV_I(o), DV_I(o)) < 0)
+	    usage_unmapped(db, t, o, 0, p.today + DAY, unmapped_row,
+	    unmapped) < 0)	/* every day stored, not only the chart's */
 		goto err;
 	if (d->overflow)
 		log_warn("web: usage: org %" PRId64 ": a sum leaves "
