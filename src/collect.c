@@ -161,6 +161,40 @@ static const struct stream_def defs[ST__MAX] = {
 	    .usage = true },
 };
 
+/* "usage.<endpoint>": the endpoint, or NULL for another stream. */
+static const char *
+usage_endpoint_of(const struct stream_def *d)
+{
+	return d->usage && d->name != NULL && strncmp(d->name, "usage.", 6) ==
+	    0 ? d->name + 6 : NULL;
+}
+
+bool
+collect_usage_endpoint(const char *name)
+{
+	const char	*ep;
+	size_t		 i;
+
+	for (i = 0; i < ST__MAX; i++)
+		if ((ep = usage_endpoint_of(&defs[i])) != NULL &&
+		    strcmp(ep, name) == 0)
+			return true;
+	return false;
+}
+
+void
+collect_usage_endpoints(char *buf, size_t len)
+{
+	const char	*ep;
+	size_t		 i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ST__MAX && n < len; i++)
+		if ((ep = usage_endpoint_of(&defs[i])) != NULL)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    n > 0 ? ", " : "", ep);
+}
+
 /* NULL for an empty string: optional columns store NULL, not "". */
 static const char *
 nz(const char *s)

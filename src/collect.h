@@ -17,10 +17,19 @@
 #ifndef ORGAUDIT_COLLECT_H
 #define ORGAUDIT_COLLECT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
 #include "db.h"
+
+/*
+ * Is name one of the usage endpoints pulled (the stream usage.<name>)?
+ * collect_usage_endpoints writes them, comma-separated, for a message.
+ */
+bool	 collect_usage_endpoint(const char *name);
+void	 collect_usage_endpoints(char *buf, size_t len);
 
 /* What a pull takes: every stream, or only what is due (--all). */
 enum collect_what { COLLECT_ALL, COLLECT_DUE };

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collect.h"
 #include "ingest.h"
 #include "query.h"
 #include "redact.h"
@@ -104,13 +105,6 @@ is_email(const char *s)
 	    strpbrk(s, " \t\r\n\"<>,;()[]\\") == NULL;
 }
 
-const char *const query_endpoints[] = {
-	"completions", "embeddings", "moderations", "images",
-	"audio_speeches", "audio_transcriptions", "vector_stores",
-	"code_interpreter_sessions", "file_search_calls", "web_search_calls",
-	NULL
-};
-
 static const struct {
 	const char	*name;
 	int		 bit;
@@ -169,6 +163,8 @@ static int
 query_value(const struct qspec *sp, const char *val, int64_t limit_max,
     struct qval *v, char *msg, size_t msglen)
 {
+	char	 names[256];
+
 	/* A select left at "any" sends an empty value: as if absent. */
 	if (val[0] == '\0' && (sp->kind == Q_KEY_TYPE || sp->kind == Q_OA_ID ||
 	    sp->kind == Q_SORT || sp->kind == Q_DIR || sp->kind == Q_EVENT_TYPE ||
@@ -337,13 +333,10 @@ query_value(const struct qspec *sp, const char *val, int64_t limit_max,
 		    "user, api_key, model, comma-separated", sp->name);
 		return -1;
 	case Q_ENDPOINT:
-		if (one_of(val, query_endpoints))
+		if (collect_usage_endpoint(val))
 			break;
-		snprintf(msg, msglen, "%s must be one of completions, "
-		    "embeddings, moderations, images, audio_speeches, "
-		    "audio_transcriptions, vector_stores, "
-		    "code_interpreter_sessions, file_search_calls, "
-		    "web_search_calls", sp->name);
+		collect_usage_endpoints(names, sizeof(names));
+		snprintf(msg, msglen, "%s must be one of %s", sp->name, names);
 		return -1;
 	case Q_TRISTATE:
 		if (strcmp(val, "true") == 0 || strcmp(val, "false") == 0 ||

@@ -42,7 +42,7 @@ enum qkind {
 	Q_DAY,		/* a UTC day, YYYY-MM-DD: i is its midnight */
 	Q_COST_GROUPS,	/* day,project,line_item,api_key: i, G_* bits */
 	Q_USAGE_GROUPS,	/* day,project,user,api_key,model: i, G_* bits */
-	Q_ENDPOINT,	/* one of the ten usage endpoints (query_endpoints) */
+	Q_ENDPOINT,	/* one of the ten usage endpoints (collect_usage_endpoint) */
 };
 
 /* What Q_COST_GROUPS and Q_USAGE_GROUPS set in a qval's i. */
@@ -54,7 +54,6 @@ enum qkind {
 #define G_MODEL		0x20
 
 /* The usage endpoints Q_ENDPOINT accepts, NULL-terminated. */
-extern const char *const query_endpoints[];
 
 struct qspec {
 	const char	*name;

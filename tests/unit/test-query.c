@@ -610,6 +610,7 @@ test_query_endpoint_names_the_ten(void **state)
 {
 	(void)state;
 	assert_int_equal(uparse("endpoint=web_search_calls"), QUERY_OK);
+	assert_int_equal(uparse("endpoint=costs"), QUERY_INVALID);
 	assert_int_equal(uparse("endpoint=chat"), QUERY_INVALID);
 	assert_non_null(strstr(msg, "code_interpreter_sessions"));
 }
