@@ -46,6 +46,43 @@ usage_range(struct call *c, int64_t *since, int64_t *until)
 	return 0;
 }
 
+/*
+ * The answer over since..until: rows < 0 is the statement's error, bad
+ * a row that could not be summed (500, naming what), else {"object",
+ * "since", "until", extra's members, "data", "next_cursor": null}.
+ * Takes data and extra (may be NULL).
+ */
+static void
+range_answer(struct call *c, const char *object, long rows, bool bad,
+    const char *what, int64_t since, int64_t until, json_t *data,
+    json_t *extra)
+{
+	char	 d0[11], d1[11];
+	json_t	*o;
+
+	if (rows < 0)
+		call_db_error(c, strchr(object, '.') + 1);	/* "costs" */
+	else if (bad)
+		http_error(c->r, 500, "internal", NULL, "%s (request %s)", what,
+		    c->r->request_id);
+	if (rows < 0 || bad) {
+		json_decref(data);
+		json_decref(extra);
+		return;
+	}
+	fmt_day(since, d0);
+	fmt_day(until, d1);
+	o = json_pack("{s:s, s:s, s:s}", "object", object, "since", d0,
+	    "until", d1);
+	if (extra != NULL) {
+		json_object_update(o, extra);
+		json_decref(extra);
+	}
+	json_object_set_new(o, "data", data);
+	json_object_set_new(o, "next_cursor", json_null());
+	http_json(c->r, 200, o, NULL);
+}
+
 /* -- costs ------------------------------------------------------------- */
 
 struct cost_out {
@@ -85,11 +122,13 @@ api_costs(struct call *c)
 {
 	struct cost_out	 o = { json_array(), 0, false };
 	int64_t		 since, until, g = c->q[P_COST_GROUPS].i;
-	char		 total[DEC_TEXT_MAX], d0[11], d1[11];
+	char		 total[DEC_TEXT_MAX];
 	long		 n;
 
-	if (usage_range(c, &since, &until) != 0)
-		goto done;
+	if (usage_range(c, &since, &until) != 0) {
+		json_decref(o.data);
+		return;
+	}
 	/* By day or project only: the roll-up, not every key's line items. */
 	if ((g & (G_LINE_ITEM | G_API_KEY)) == 0)
 		n = DB_QUERY(c->r->db, SQL_API_COSTS_DAY, cost_row, &o,
@@ -100,25 +139,10 @@ api_costs(struct call *c)
 		    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
 		    DV_I((g & G_LINE_ITEM) != 0), DV_I((g & G_API_KEY) != 0),
 		    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until));
-	if (n < 0) {
-		call_db_error(c, "costs");
-		goto done;
-	}
-	if (o.bad) {
-		http_error(c->r, 500, "internal", NULL, "a sum of costs does "
-		    "not fit an exact decimal (request %s)", c->r->request_id);
-		goto done;
-	}
 	dec_format(o.total, total, sizeof(total));
-	fmt_day(since, d0);
-	fmt_day(until, d1);
-	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:n}",
-	    "object", "orgaudit.costs", "since", d0, "until", d1,
-	    "total", total, "currency", "usd", "data", o.data, "next_cursor"),
-	    NULL);
-	return;
-done:
-	json_decref(o.data);
+	range_answer(c, "orgaudit.costs", n, o.bad, "a sum of costs does not "
+	    "fit an exact decimal", since, until, o.data, json_pack(
+	    "{s:s, s:s}", "total", total, "currency", "usd"));
 }
 
 /* -- usage ------------------------------------------------------------- */
@@ -233,36 +257,24 @@ api_usage(struct call *c)
 	struct usage_out	 o = { json_array(), NULL, NULL, false };
 	int64_t			 since, until, g = c->q[P_USAGE_GROUPS].i;
 	const char		*endpoint = call_str(c, P_ENDPOINT);
-	char			 d0[11], d1[11];
+	long			 n;
 
 	/* No endpoint named: completions, the one most orgs use. */
 	if (endpoint == NULL)
 		endpoint = "completions";
-	if (usage_range(c, &since, &until) != 0)
-		goto done;
-	if (DB_QUERY(c->r->db, SQL_API_USAGE, usage_row, &o,
+	if (usage_range(c, &since, &until) != 0) {
+		json_decref(o.data);
+		return;
+	}
+	n = DB_QUERY(c->r->db, SQL_API_USAGE, usage_row, &o,
 	    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
 	    DV_I((g & G_USER) != 0), DV_I((g & G_API_KEY) != 0),
 	    DV_I((g & G_MODEL) != 0), DV_I(c->r->tenant), DV_I(c->org),
-	    DV_S(endpoint), DV_I(since), DV_I(until)) < 0) {
-		call_db_error(c, "usage");
-		goto done;
-	}
-	if (o.bad) {
-		http_error(c->r, 500, "internal", NULL, "usage counters could "
-		    "not be summed (request %s)", c->r->request_id);
-		goto done;
-	}
-	fmt_day(since, d0);
-	fmt_day(until, d1);
-	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:n}",
-	    "object", "orgaudit.usage", "endpoint", endpoint, "since", d0,
-	    "until", d1, "data", o.data, "next_cursor"), NULL);
+	    DV_S(endpoint), DV_I(since), DV_I(until));
 	free(o.key);
-	return;
-done:
-	free(o.key);
-	json_decref(o.data);
+	range_answer(c, "orgaudit.usage", n, o.bad, "usage counters could "
+	    "not be summed", since, until, o.data, json_pack("{s:s}",
+	    "endpoint", endpoint));
 }
 
 /* -- unmapped ---------------------------------------------------------- */
@@ -320,26 +332,14 @@ api_unmapped(struct call *c)
 {
 	struct unmapped_out	 o = { json_array(), false };
 	int64_t			 since, until;
-	char			 d0[11], d1[11];
+	long			 n;
 
-	if (usage_range(c, &since, &until) != 0)
-		goto done;
-	if (usage_unmapped(c->r->db, c->r->tenant, c->org, since, until,
-	    unmapped_row, &o) < 0) {
-		call_db_error(c, "unmapped");
-		goto done;
+	if (usage_range(c, &since, &until) != 0) {
+		json_decref(o.data);
+		return;
 	}
-	if (o.bad) {
-		http_error(c->r, 500, "internal", NULL, "an amount does not fit "
-		    "an exact decimal (request %s)", c->r->request_id);
-		goto done;
-	}
-	fmt_day(since, d0);
-	fmt_day(until, d1);
-	http_json(c->r, 200, json_pack("{s:s, s:s, s:s, s:o, s:n}", "object",
-	    "orgaudit.unmapped", "since", d0, "until", d1, "data", o.data,
-	    "next_cursor"), NULL);
-	return;
-done:
-	json_decref(o.data);
+	n = usage_unmapped(c->r->db, c->r->tenant, c->org, since, until,
+	    unmapped_row, &o);
+	range_answer(c, "orgaudit.unmapped", n, o.bad, "an amount does not "
+	    "fit an exact decimal", since, until, o.data, NULL);
 }
