@@ -74,13 +74,36 @@ out:
 	return rc;
 }
 
+struct tenant_add {
+	const struct seal_key	*master;
+	const char		*name;
+	int64_t			 id;
+	char			 err[512];	/* a reason not the database's */
+};
+
+/* The tenant and its key pair, as one transaction. */
+static int
+tenant_add_tx(struct db *db, void *arg)
+{
+	struct tenant_add	*ta = arg;
+
+	ta->err[0] = '\0';
+	if (DB_EXEC(db, SQL_TENANT_ADD, DV_S(ta->name), DV_I(now_s())) != 0)
+		return -1;
+	ta->id = db_insert_id(db);
+	if (vault_tenant_key_create(db, ta->master, ta->id, ta->err,
+	    sizeof(ta->err)) != 0)
+		return db_errno(db) != 0 ? -1 : 1;
+	return 0;
+}
+
 int
 cli_tenant(struct cli_ctx *x, int argc, char **argv)
 {
 	struct seal_key	 master;
 	struct db	*db;
+	struct tenant_add ta = { 0 };
 	char		 err[512];
-	int64_t		 id;
 	int		 rc = EXIT_FAIL;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
@@ -115,27 +138,17 @@ cli_tenant(struct cli_ctx *x, int argc, char **argv)
 	}
 	if (cli_open_db(x, &db) != 0)
 		goto out;
-	if (db_begin(db) != 0 ||
-	    DB_EXEC(db, SQL_TENANT_ADD, DV_S(argv[2]), DV_I(now_s())) != 0) {
-		fprintf(stderr, "orgaudit: tenant add: %s\n", db_errno(db) ==
-		    1062 ? "a tenant with that name exists" : db_error(db));
-		goto rollback;
+	ta.master = &master;
+	ta.name = argv[2];
+	if (db_tx(db, tenant_add_tx, &ta) != 0) {
+		fprintf(stderr, "orgaudit: tenant add: %s\n", ta.err[0] ? ta.err :
+		    db_errno(db) == 1062 ? "a tenant with that name exists" :
+		    db_error(db));
+		goto out;
 	}
-	id = db_insert_id(db);
-	if (vault_tenant_key_create(db, &master, id, err, sizeof(err)) != 0) {
-		fprintf(stderr, "orgaudit: tenant add: %s\n", err);
-		goto rollback;
-	}
-	if (db_commit(db) != 0) {
-		fprintf(stderr, "orgaudit: tenant add: %s\n", db_error(db));
-		goto rollback;
-	}
-	cli_note(db, id, "tenant.added", "tenant", id);
-	printf("%" PRId64 "\n", id);
+	cli_note(db, ta.id, "tenant.added", "tenant", ta.id);
+	printf("%" PRId64 "\n", ta.id);
 	rc = EXIT_OK;
-	goto out;
-rollback:
-	db_rollback(db);
 out:
 	seal_key_wipe(&master);
 	db_close(db);

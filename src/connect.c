@@ -250,85 +250,121 @@ connect_caps_json(const struct connect_result *res)
 	return a;
 }
 
+struct store {
+	int64_t			 tenant, org_id;
+	const char		*name, *key, *caps;
+	struct connect_result	*res;
+	int64_t			 stored;	/* the org's id once stored */
+	bool			 failed;	/* res->error says why */
+};
+
+/* The org's row, its connection and its sealed key as one transaction,
+ * run again whole after a conflict. */
+static int
+store_tx(struct db *db, void *arg)
+{
+	struct store		*st = arg;
+	struct connect_result	*res = st->res;
+	struct buf		 blob = { 0 };
+	char			 why[384];
+	int64_t			 org_id = st->org_id;
+	int			 rc = -1;
+
+	st->failed = false;
+	if (org_id == 0) {
+		if (DB_EXEC(db, SQL_ORG_ADD, DV_I(st->tenant), DV_S(st->name !=
+		    NULL ? st->name : res->openai_org[0] ? res->openai_org :
+		    "OpenAI org"), DV_S(res->key_hint), DV_S(st->caps),
+		    DV_I(now_s()), DV_S(res->openai_org[0] ? res->openai_org :
+		    NULL)) != 0)
+			goto out;
+		org_id = db_insert_id(db);
+	} else if (DB_EXEC(db, SQL_ORG_REPLACE_KEY, DV_S(res->key_hint),
+	    DV_S(st->caps), DV_I(org_id), DV_I(st->tenant)) != 0)
+		goto out;
+	else if (db_affected(db) != 1) {
+		snprintf(res->error, sizeof(res->error), "no org %" PRId64
+		    " in this tenant", org_id);
+		st->failed = true;
+		rc = 1;
+		goto out;
+	}
+	if (DB_EXEC(db, SQL_CONN_OPEN, DV_I(st->tenant), DV_I(org_id),
+	    DV_I(now_s()), DV_I(org_id)) != 0)
+		goto out;
+	/* Sealed to the tenant's public key: opened only where the master
+	 * key is (the collector, the CLI), never here. */
+	if (vault_seal_admin_key(db, st->tenant, org_id, st->key, &blob, why,
+	    sizeof(why)) != 0) {
+		snprintf(res->error, sizeof(res->error), "%s", why);
+		st->failed = true;
+		/* a failed read stays -1: db_tx retries what it can */
+		rc = db_errno(db) != 0 ? -1 : 1;
+		goto out;
+	}
+	if (DB_EXEC(db, SQL_ORG_SET_KEY, DV_B(blob.p, blob.len), DV_I(org_id),
+	    DV_I(st->tenant)) != 0)
+		goto out;
+	st->stored = org_id;
+	rc = 0;
+out:
+	buf_free(&blob);
+	return rc;
+}
+
 /* Seals and stores in one transaction; the org exists only if all did. */
 static int
 connect_store(struct db *db, int64_t tenant,
     int64_t org_id, const char *name, const char *key,
     struct connect_result *res)
 {
-	struct buf	 blob = { 0 };
-	char		*capstr = NULL;
+	struct store	 st = { tenant, org_id, name, key, NULL, res, 0, false };
 	json_t		*capj;
-	char		 why[384];
-	int		 rc = -1;
+	char		*capstr;
+	int		 rc;
 
 	capj = connect_caps_json(res);
 	capstr = json_dumps(capj, JSON_COMPACT);
 	json_decref(capj);
-	if (db_begin(db) != 0)
-		goto dberr;
-	if (org_id == 0) {
-		if (DB_EXEC(db, SQL_ORG_ADD, DV_I(tenant), DV_S(name != NULL ?
-		    name : res->openai_org[0] ? res->openai_org : "OpenAI org"),
-		    DV_S(res->key_hint), DV_S(capstr), DV_I(now_s()),
-		    DV_S(res->openai_org[0] ? res->openai_org : NULL)) != 0)
-			goto dberr;
-		org_id = db_insert_id(db);
-	} else if (DB_EXEC(db, SQL_ORG_REPLACE_KEY, DV_S(res->key_hint),
-	    DV_S(capstr), DV_I(org_id), DV_I(tenant)) != 0)
-		goto dberr;
-	else if (db_affected(db) != 1) {
-		snprintf(res->error, sizeof(res->error), "no org %" PRId64
-		    " in this tenant", org_id);
-		goto out;
+	st.caps = capstr;
+	if ((rc = db_tx(db, store_tx, &st)) == 0)
+		res->org_id = st.stored;
+	else if (!st.failed) {
+		log_err("connect: %s", db_error(db));
+		snprintf(res->error, sizeof(res->error), "cannot store the "
+		    "org: database error (see the log)");
 	}
-	if (DB_EXEC(db, SQL_CONN_OPEN, DV_I(tenant), DV_I(org_id),
-	    DV_I(now_s()), DV_I(org_id)) != 0)
-		goto dberr;
-	/* Sealed to the tenant's public key: opened only where the master
-	 * key is (the collector, the CLI), never here. */
-	if (vault_seal_admin_key(db, tenant, org_id, key, &blob, why,
-	    sizeof(why)) != 0) {
-		snprintf(res->error, sizeof(res->error), "%s", why);
-		goto out;
-	}
-	if (DB_EXEC(db, SQL_ORG_SET_KEY, DV_B(blob.p, blob.len), DV_I(org_id),
-	    DV_I(tenant)) != 0 || db_commit(db) != 0)
-		goto dberr;
-	res->org_id = org_id;
-	rc = 0;
-	goto out;
-dberr:
-	log_err("connect: %s", db_error(db));
-	snprintf(res->error, sizeof(res->error), "cannot store the org: "
-	    "database error (see the log)");
-out:
-	if (rc != 0)
-		db_rollback(db);
-	buf_free(&blob);
 	free(capstr);
-	return rc;
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+disconnect_tx(struct db *db, void *arg)
+{
+	const int64_t	*v = arg;	/* tenant, org, now */
+
+	if (DB_EXEC(db, SQL_ORG_DISCONNECT, DV_I(v[2]), DV_I(v[1]),
+	    DV_I(v[0])) != 0)
+		return -1;
+	if (db_affected(db) != 1)
+		return 1;		/* no such org, or already gone */
+	return DB_EXEC(db, SQL_CONN_CLOSE, DV_I(v[2]), DV_I(v[1]),
+	    DV_I(v[0])) != 0 ? -1 : 0;
 }
 
 int
 connect_disconnect(struct db *db, int64_t tenant, int64_t org_id, int64_t now)
 {
-	if (db_begin(db) != 0)
-		return -1;
-	if (DB_EXEC(db, SQL_ORG_DISCONNECT, DV_I(now), DV_I(org_id),
-	    DV_I(tenant)) != 0)
-		goto fail;
-	if (db_affected(db) != 1) {
-		db_rollback(db);
+	int64_t		 v[3] = { tenant, org_id, now };
+
+	switch (db_tx(db, disconnect_tx, v)) {
+	case 0:
+		return 1;
+	case 1:
 		return 0;
+	default:
+		return -1;
 	}
-	if (DB_EXEC(db, SQL_CONN_CLOSE, DV_I(now), DV_I(org_id),
-	    DV_I(tenant)) != 0 || db_commit(db) != 0)
-		goto fail;
-	return 1;
-fail:
-	db_rollback(db);
-	return -1;
 }
 
 int

@@ -1223,26 +1223,45 @@ pack_inputs(struct db *db, const struct pack_req *rq, const char *key_fp,
  * keeps a pull from being purged between choosing it and reading it, and
  * the chain's head from moving while the chain is read.
  */
+struct create {
+	const struct conf	*c;
+	const struct signer	*sg;
+	const struct pack_req	*rq;
+	struct pack_result	*res;
+	char			 made[PACK_PATH_LEN];	/* a file this try added */
+};
+
+static int
+create_tx(struct db *db, void *arg)
+{
+	struct create	*x = arg;
+
+	/* A try whose commit failed leaves a file the next try makes
+	 * again, with the same bytes, or not at all. */
+	if (x->made[0] != '\0')
+		unlink(x->made);
+	x->made[0] = '\0';
+	if (pack_make(db, x->c, x->sg, x->rq, x->res) != 0)
+		return db_errno(db) != 0 ? -1 : 1;
+	if (!x->res->existed)
+		snprintf(x->made, sizeof(x->made), "%s", x->res->path);
+	return 0;
+}
+
 int
 pack_create(struct db *db, const struct conf *c, const struct signer *sg,
     const struct pack_req *rq, struct pack_result *res)
 {
-	int	 rc;
+	struct create	 x = { c, sg, rq, res, "" };
 
-	if (db_begin(db) != 0) {
-		memset(res, 0, sizeof(*res));
+	if (db_tx(db, create_tx, &x) == 0)
+		return 0;
+	if (x.made[0] != '\0')
+		unlink(x.made);
+	if (res->error[0] == '\0') {
 		log_err("pack: org %" PRId64 ": %s", rq->org, db_error(db));
 		return fail(res, db_unavailable(db) ? 503 : 500, "database "
 		    "error (see the log)");
 	}
-	if ((rc = pack_make(db, c, sg, rq, res)) == 0 && db_commit(db) != 0) {
-		log_err("pack: org %" PRId64 ": commit: %s", rq->org,
-		    db_error(db));
-		if (!res->existed)
-			unlink(res->path);
-		rc = fail(res, 500, "database error (see the log)");
-	}
-	if (rc != 0)
-		db_rollback(db);
-	return rc;
+	return -1;
 }

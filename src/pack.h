@@ -35,6 +35,7 @@ struct pack_req {
 #define PACK_TICK	10000
 
 #define PACK_PROGRESS	200000
+#define PACK_PATH_LEN	1400		/* a pack file's path, NUL included */
 
 struct pack_result {
 	int64_t	 id;
@@ -42,7 +43,7 @@ struct pack_result {
 	bool	 chain_broken;		/* refused: the chain does not verify */
 	char	 sha256[65];		/* of the .tar.gz */
 	char	 manifest_sha256[65];
-	char	 path[1400];
+	char	 path[PACK_PATH_LEN];
 	char	 filename[128];		/* for downloads */
 	int64_t	 bytes, events;
 	int	 status;		/* on failure: 400, 404, 409, 500 */
@@ -74,7 +75,7 @@ void	 pack_filename(int64_t org, int64_t start, int64_t end, char *out,
 struct pack_file {
 	int64_t	 id, org, start, end;
 	char	 sha256[65];
-	char	 path[1400];
+	char	 path[PACK_PATH_LEN];
 };
 
 /* The tenant's pack id: 1 found, 0 none, -1 a database error. */

@@ -305,6 +305,51 @@ rewrap_row(const struct db_row *r, void *arg)
 	return rw->failed;
 }
 
+static void
+rewrap_clear(struct rewrap *rw)
+{
+	size_t	 i;
+
+	for (i = 0; i < rw->n; i++)
+		buf_free(&rw->blobs[i]);
+	free(rw->blobs);
+	free(rw->tenants);
+	rw->blobs = NULL;
+	rw->tenants = NULL;
+	rw->n = 0;
+	rw->failed = 0;
+}
+
+/* The rotation's transaction: read (and lock) every tenant key, store
+ * each re-wrapped; run again whole after a conflict. */
+static int
+rotate_tx(struct db *db, void *arg)
+{
+	struct rewrap	*rw = arg;
+	size_t		 i;
+
+	rewrap_clear(rw);
+	rw->err[0] = '\0';
+	/* Read all first: the connection serves one query. */
+	if (DB_QUERY(db, SQL_TENANT_KEY_ALL, rewrap_row, rw) < 0)
+		return -1;
+	if (rw->failed)
+		return 1;
+	for (i = 0; i < rw->n; i++) {
+		if (DB_EXEC(db, SQL_TENANT_KEY_REWRAP, DV_S(rw->new->id),
+		    DV_B(rw->blobs[i].p, rw->blobs[i].len), DV_I(now_s()),
+		    DV_I(rw->tenants[i]), DV_S(rw->old->id)) != 0)
+			return -1;
+		if (db_affected(db) != 1) {
+			snprintf(rw->err, rw->errlen, "tenant %lld's key "
+			    "changed during the rotation; run it again",
+			    (long long)rw->tenants[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 long
 vault_rotate(struct db *db, const struct seal_key *old_master,
     const struct seal_key *new_master, char *err, size_t errlen)
@@ -312,41 +357,13 @@ vault_rotate(struct db *db, const struct seal_key *old_master,
 	struct rewrap	 rw = { db, old_master, new_master, NULL, NULL, 0, 0,
 	    err, errlen };
 	long		 rc = -1;
-	size_t		 i;
 
-	if (db_begin(db) != 0) {
-		snprintf(err, errlen, "%s", db_error(db));
-		return -1;
-	}
-	/* Read (and lock) all first: the connection serves one query. */
-	if (DB_QUERY(db, SQL_TENANT_KEY_ALL, rewrap_row, &rw) < 0) {
-		snprintf(err, errlen, "%s", db_error(db));
-		goto out;
-	}
-	if (rw.failed)
-		goto out;
-	for (i = 0; i < rw.n; i++)
-		if (DB_EXEC(db, SQL_TENANT_KEY_REWRAP, DV_S(new_master->id),
-		    DV_B(rw.blobs[i].p, rw.blobs[i].len), DV_I(now_s()),
-		    DV_I(rw.tenants[i]), DV_S(old_master->id)) != 0 ||
-		    db_affected(db) != 1) {
-			snprintf(err, errlen, "cannot store tenant %lld's "
-			    "re-wrapped key: %s", (long long)rw.tenants[i],
-			    db_error(db));
-			goto out;
-		}
-	if (db_commit(db) != 0) {
-		snprintf(err, errlen, "%s", db_error(db));
-		goto out;
-	}
-	rc = (long)rw.n;
-out:
-	if (rc < 0)
-		db_rollback(db);
-	for (i = 0; i < rw.n; i++)
-		buf_free(&rw.blobs[i]);
-	free(rw.blobs);
-	free(rw.tenants);
+	if (db_tx(db, rotate_tx, &rw) == 0)
+		rc = (long)rw.n;
+	else if (err[0] == '\0')
+		snprintf(err, errlen, "cannot store the re-wrapped keys: %s",
+		    db_error(db));
+	rewrap_clear(&rw);
 	return rc;
 }
 
@@ -371,74 +388,109 @@ resealed_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
-/*
- * One tenant from scheme 1 to 2, in one transaction: a key pair, every
- * org's admin key opened with the old data key and sealed to the new
- * public key.  Returns the number of keys re-sealed, or -1.
- */
-static long
-upgrade_tenant(struct db *db, const struct seal_key *master, int64_t tenant,
-    char *err, size_t errlen)
+struct upgrade {
+	const struct seal_key	*master;
+	int64_t			 tenant;
+	struct resealed		 x;
+	long			 n;	/* keys re-sealed */
+	char			*err;
+	size_t			 errlen;
+};
+
+static void
+resealed_clear(struct resealed *x)
 {
-	struct resealed	 x = { NULL, NULL, 0 };
+	size_t	 i;
+
+	for (i = 0; i < x->n; i++)
+		buf_free(&x->blobs[i]);
+	free(x->blobs);
+	free(x->orgs);
+	x->blobs = NULL;
+	x->orgs = NULL;
+	x->n = 0;
+}
+
+/*
+ * One tenant from scheme 1 to 2, as one transaction: a key pair, every
+ * org's admin key opened with the old data key and sealed to the new
+ * public key.  Run again whole after a conflict; a tenant found upgraded
+ * meanwhile is left as it is (u->n stays 0).
+ */
+static int
+upgrade_tx(struct db *db, void *arg)
+{
+	struct upgrade	*u = arg;
 	struct seal_key	 dk;
 	unsigned char	 pub[SEAL_X25519_LEN];
 	struct buf	 wrapped = { 0 }, aad = { 0 }, pt = { 0 }, blob = { 0 };
-	long		 rc = -1;
-	int		 scheme = 0;
+	int		 rc = -1, scheme = 0;
 	size_t		 i;
 
+	resealed_clear(&u->x);
+	u->n = 0;
+	u->err[0] = '\0';
 	memset(&dk, 0, sizeof(dk));
-	if (db_begin(db) != 0 ||
-	    tenant_unwrap(db, master, tenant, dk.k, &scheme, err, errlen) != 0)
+	if (tenant_unwrap(db, u->master, u->tenant, dk.k, &scheme, u->err,
+	    u->errlen) != 0)
 		goto out;
 	if (scheme != 1) {
 		rc = 0;		/* done meanwhile */
 		goto out;
 	}
-	if (DB_QUERY(db, SQL_ORG_SEALED_OF_TENANT, resealed_row, &x,
-	    DV_I(tenant)) < 0 || tenant_keypair(master, tenant, &wrapped,
-	    pub) != 0) {
-		snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
-		    db_error(db));
+	if (DB_QUERY(db, SQL_ORG_SEALED_OF_TENANT, resealed_row, &u->x,
+	    DV_I(u->tenant)) < 0)
+		goto out;
+	if (tenant_keypair(u->master, u->tenant, &wrapped, pub) != 0) {
+		snprintf(u->err, u->errlen, "tenant %lld: cannot make a key "
+		    "pair", (long long)u->tenant);
 		goto out;
 	}
-	for (i = 0; i < x.n; i++) {
-		seal_aad(&aad, tenant, x.orgs[i], SEAL_PURPOSE_ADMIN_KEY);
+	for (i = 0; i < u->x.n; i++) {
+		seal_aad(&aad, u->tenant, u->x.orgs[i], SEAL_PURPOSE_ADMIN_KEY);
 		buf_free(&pt);
 		buf_reset(&blob);
-		if (seal_open(&dk, &aad, x.blobs[i].p, x.blobs[i].len,
+		if (seal_open(&dk, &aad, u->x.blobs[i].p, u->x.blobs[i].len,
 		    &pt) != 0 || seal_to(pub, &aad, pt.p, pt.len, &blob) != 0) {
-			snprintf(err, errlen, "org %lld's admin key does not "
-			    "open with tenant %lld's data key", (long long)
-			    x.orgs[i], (long long)tenant);
+			snprintf(u->err, u->errlen, "org %lld's admin key does "
+			    "not open with tenant %lld's data key", (long long)
+			    u->x.orgs[i], (long long)u->tenant);
+			rc = 1;
 			goto out;
 		}
 		if (DB_EXEC(db, SQL_ORG_RESEAL, DV_B(blob.p, blob.len),
-		    DV_I(x.orgs[i]), DV_I(tenant)) != 0)
-			goto dberr;
+		    DV_I(u->x.orgs[i]), DV_I(u->tenant)) != 0)
+			goto out;
 	}
 	if (DB_EXEC(db, SQL_TENANT_KEY_UPGRADE, DV_B(wrapped.p, wrapped.len),
-	    DV_B(pub, sizeof(pub)), DV_I(now_s()), DV_I(tenant)) != 0 ||
-	    db_commit(db) != 0)
-		goto dberr;
-	rc = (long)x.n;
-	goto out;
-dberr:
-	snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
-	    db_error(db));
+	    DV_B(pub, sizeof(pub)), DV_I(now_s()), DV_I(u->tenant)) != 0)
+		goto out;
+	u->n = (long)u->x.n;
+	rc = 0;
 out:
-	if (rc < 0)
-		db_rollback(db);
 	seal_key_wipe(&dk);
-	for (i = 0; i < x.n; i++)
-		buf_free(&x.blobs[i]);
-	free(x.blobs);
-	free(x.orgs);
 	buf_free(&wrapped);
 	buf_free(&aad);
 	buf_free(&pt);
 	buf_free(&blob);
+	return rc;
+}
+
+/* Returns the number of keys re-sealed, or -1 with err set. */
+static long
+upgrade_tenant(struct db *db, const struct seal_key *master, int64_t tenant,
+    char *err, size_t errlen)
+{
+	struct upgrade	 u = { master, tenant, { NULL, NULL, 0 }, 0, err,
+	    errlen };
+	long		 rc = -1;
+
+	if (db_tx(db, upgrade_tx, &u) == 0)
+		rc = u.n;
+	else if (err[0] == '\0')
+		snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
+		    db_error(db));
+	resealed_clear(&u.x);
 	return rc;
 }
 
