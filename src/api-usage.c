@@ -113,6 +113,31 @@ cost_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
+static int
+edges_row(const struct db_row *r, void *arg)
+{
+	int64_t	*e = arg;
+
+	e[0] = db_row_null(r, 0) ? -1 : db_row_int(r, 0);
+	e[1] = db_row_null(r, 1) ? -1 : db_row_int(r, 1);
+	return 1;
+}
+
+long
+costs_by_project(struct db *db, int64_t tenant, int64_t org, int64_t since,
+    int64_t until, db_row_cb cb, void *arg)
+{
+	int64_t	 e[2] = { -1, -1 };	/* last day before until, since */
+
+	if (DB_QUERY(db, SQL_API_COSTS_EDGES, edges_row, e, DV_I(org),
+	    DV_I(until), DV_I(org), DV_I(since)) < 0)
+		return -1;
+	if (e[0] < since)		/* no day with costs in the range */
+		return 0;
+	return DB_QUERY(db, SQL_API_COSTS_BY_PROJECT, cb, arg, DV_I(e[0]),
+	    DV_I(tenant), DV_I(org), DV_I(e[0]), DV_I(e[1]), DV_I(e[0]));
+}
+
 /*
  * GET …/costs?since=&until=&group_by=: the org's daily costs summed by
  * the chosen fields (none: one row), and their total.
@@ -129,8 +154,14 @@ api_costs(struct call *c)
 		json_decref(o.data);
 		return;
 	}
-	/* By day or project only: the roll-up, not every key's line items. */
-	if ((g & (G_LINE_ITEM | G_API_KEY)) == 0)
+	/* By day or project only: the roll-ups, not every key's line items. */
+	if (g == G_DAY)
+		n = DB_QUERY(c->r->db, SQL_API_COSTS_BY_DAY, cost_row, &o,
+		    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until));
+	else if (g == G_PROJECT)
+		n = costs_by_project(c->r->db, c->r->tenant, c->org, since,
+		    until, cost_row, &o);
+	else if ((g & (G_LINE_ITEM | G_API_KEY)) == 0)
 		n = DB_QUERY(c->r->db, SQL_API_COSTS_DAY, cost_row, &o,
 		    DV_I((g & G_DAY) != 0), DV_I((g & G_PROJECT) != 0),
 		    DV_I(c->r->tenant), DV_I(c->org), DV_I(since), DV_I(until));
@@ -331,15 +362,23 @@ void
 api_unmapped(struct call *c)
 {
 	struct unmapped_out	 o = { json_array(), false };
-	int64_t			 since, until;
+	int64_t			 since, until, span[2];
 	long			 n;
 
 	if (usage_range(c, &since, &until) != 0) {
 		json_decref(o.data);
 		return;
 	}
-	n = usage_unmapped(c->r->db, c->r->tenant, c->org, since, until,
-	    unmapped_row, &o);
+	/* A range holding every stored day is what the last pull kept. */
+	if (DB_QUERY(c->r->db, SQL_USAGE_DAYS_SPAN, edges_row, span,
+	    DV_I(c->r->tenant), DV_I(c->org)) < 0)
+		n = -1;
+	else if (span[0] >= since && span[1] >= 0 && span[1] < until)
+		n = DB_QUERY(c->r->db, SQL_DASH_UNMAPPED, unmapped_row, &o,
+		    DV_I(c->r->tenant), DV_I(c->org));
+	else
+		n = usage_unmapped(c->r->db, c->r->tenant, c->org, since,
+		    until, unmapped_row, &o);
 	range_answer(c, "orgaudit.unmapped", n, o.bad, "an amount does not "
 	    "fit an exact decimal", since, until, o.data, NULL);
 }

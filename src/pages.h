@@ -92,10 +92,19 @@ void	 api_usage(struct call *);
 void	 api_unmapped(struct call *);
 /*
  * The rows of SQL_API_UNMAPPED for days since to until (exclusive):
- * kind, id, amount, requests, first day, last day.  The API and the
- * usage page both list them; db_query's result.
+ * kind, id, amount, requests, first day, last day (the usage page
+ * reads SQL_DASH_UNMAPPED, the same rows of every day from the totals).
+ * db_query's result.
  */
 long	 usage_unmapped(struct db *db, int64_t tenant, int64_t org,
+	    int64_t since, int64_t until, db_row_cb cb, void *arg);
+/*
+ * The costs of days since to until (exclusive) per project, from the
+ * running sums (cost_cum_project): rows as SQL_API_COSTS's (NULL, project
+ * or NULL for none, NULL, NULL, amount, currency) in project order, for
+ * the projects with costs in the range.  db_query's result.
+ */
+long	 costs_by_project(struct db *db, int64_t tenant, int64_t org,
 	    int64_t since, int64_t until, db_row_cb cb, void *arg);
 
 /* api-ocsf.c: the OCSF exports. */

@@ -42,6 +42,24 @@
  * org's daily usage or costs over a range, as (kind, id, amount,
  * requests, first day, last day).  Bound: (tenant, org, since, until).
  */
+/*
+ * A page's days of usage (or costs) per key, user or project, for the
+ * roll-up usage_id_total: sign "-" takes them out; days ROLL_DAYS adds
+ * the first and last day.
+ */
+#define ROLL_USAGE(sign, kind, col, days) \
+	" SELECT MIN(tenant_id) AS t_, org_id AS o_, '" kind "' AS k_," \
+	" " col " AS i_, " sign "SUM(COALESCE(requests, 0)) AS v_" days \
+	" FROM usage_bucket WHERE org_id = ? AND endpoint = ?" \
+	" AND width = '1d' AND start_time BETWEEN ? AND ?" \
+	" AND " col " IS NOT NULL GROUP BY org_id, " col
+#define ROLL_COST(sign, kind, col, days) \
+	" SELECT MIN(tenant_id) AS t_, org_id AS o_, '" kind "' AS k_," \
+	" " col " AS i_, " sign "SUM(amount) AS v_" days \
+	" FROM cost_bucket WHERE org_id = ? AND start_time BETWEEN ? AND ?" \
+	" AND " col " IS NOT NULL GROUP BY org_id, " col
+#define ROLL_DAYS \
+	", MIN(start_time) AS d0_, MAX(start_time) AS d1_"
 #define UNMAPPED_USAGE(kind, col) \
 	" SELECT '" kind "' AS kind, " col " AS id," \
 	" CAST(0 AS DECIMAL(38,18)) AS amount," \
@@ -1364,17 +1382,151 @@ static const struct {
 	/* Per key: spend and requests of the 30 days to now, last day used. */
 	STMT(SQL_USAGE_KEY_STAT_SUM,
 	    "INSERT INTO usage_key_stat (tenant_id, org_id, api_key_id,"
-	    " spend_30d, requests_30d, last_usage_day, as_of)"
-	    " SELECT ?, ?, k, SUM(spend), SUM(req), MAX(last_day), ? FROM ("
-	    "  SELECT api_key_id AS k, CAST(0 AS DECIMAL(38,18)) AS spend,"
-	    "  SUM(IF(start_time >= ?, COALESCE(requests, 0), 0)) AS req,"
-	    "  MAX(start_time) AS last_day"
-	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
-	    "  AND api_key_id IS NOT NULL GROUP BY api_key_id"
+	    " spend_30d, spend_90d, requests_30d, last_usage_day, as_of)"
+	    " SELECT ?, ?, k, SUM(s30), SUM(s90), SUM(req), MAX(last_day), ?"
+	    " FROM ("
+	    "  SELECT id AS k, CAST(0 AS DECIMAL(38,18)) AS s30,"
+	    "  CAST(0 AS DECIMAL(38,18)) AS s90, 0 AS req, u_last AS last_day"
+	    "  FROM usage_id_total WHERE org_id = ? AND kind = 'api_key'"
+	    "  AND u_last IS NOT NULL"
 	    "  UNION ALL"
-	    "  SELECT api_key_id, SUM(amount), 0, NULL FROM cost_bucket"
+	    "  SELECT api_key_id, 0, 0, SUM(COALESCE(requests, 0)), NULL"
+	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
+	    "  AND start_time >= ? AND api_key_id IS NOT NULL GROUP BY api_key_id"
+	    "  UNION ALL"
+	    "  SELECT api_key_id, SUM(IF(start_time >= ?, amount, 0)),"
+	    "  SUM(amount), 0, NULL FROM cost_bucket"
 	    "  WHERE org_id = ? AND start_time >= ? AND api_key_id IS NOT NULL"
 	    "  GROUP BY api_key_id) t GROUP BY k"),
+	STMT(SQL_USAGE_UNMAPPED_CLEAR,
+	    "DELETE FROM usage_unmapped WHERE org_id = ?"),
+	/*
+	 * Unmapped activity of every stored day, from the totals: as
+	 * SQL_API_UNMAPPED without a range.  Bound: (tenant, org, tenant,
+	 * org, tenant, org), then (org) three times.
+	 */
+	STMT(SQL_USAGE_UNMAPPED_SUM,
+	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
+	    " requests, first_day, last_day)"
+	    " SELECT ?, ?, t.kind, t.id, SUM(t.amount), SUM(t.req), MIN(t.d0),"
+	    " MAX(t.d1) FROM ("
+	    " SELECT kind, id, amount, requests AS req,"
+	    " LEAST(COALESCE(u_first, c_first), COALESCE(c_first, u_first)) AS d0,"
+	    " GREATEST(COALESCE(u_last, c_last), COALESCE(c_last, u_last)) AS d1"
+	    " FROM usage_id_total WHERE tenant_id = ? AND org_id = ?"
+	    " AND (u_first IS NOT NULL OR c_first IS NOT NULL)"
+	    " UNION ALL"
+	    " SELECT 'user', m.user_id, SUM(k.amount), 0, MIN(k.c_first),"
+	    " MAX(k.c_last) FROM usage_key_user m JOIN usage_id_total k"
+	    " ON k.org_id = m.org_id AND k.kind = 'api_key'"
+	    " AND k.id = m.api_key_id AND k.c_first IS NOT NULL"
+	    " WHERE m.tenant_id = ? AND m.org_id = ? GROUP BY m.user_id) t"
+	    " WHERE NOT ((t.kind = 'api_key' AND" UNMAPPED_LISTED("oa_key", "k",
+	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream))"
+	    " OR (t.kind = 'user' AND" UNMAPPED_LISTED("oa_user", "u",
+	    "'users'") "))"
+	    " OR (t.kind = 'project' AND" UNMAPPED_LISTED("oa_project", "p",
+	    "'projects'") ")))"
+	    " GROUP BY t.kind, t.id"),
+	/*
+	 * The roll-ups (020_usage_rollups.sql), kept in each page's
+	 * transaction over the page's days lo..hi: recomputed from the
+	 * buckets (per day), or taken out before the page's buckets are
+	 * stored and put back after (the totals).
+	 */
+	STMT(SQL_ROLL_COST_DAY_CLEAR,
+	    "DELETE FROM cost_day WHERE org_id = ? AND start_time BETWEEN ? AND ?"),
+	STMT(SQL_ROLL_COST_DAY_SUM,
+	    "INSERT INTO cost_day (tenant_id, org_id, start_time, amount,"
+	    " currency) SELECT MIN(tenant_id), org_id, start_time, SUM(amount),"
+	    " MIN(currency) FROM cost_day_project WHERE org_id = ?"
+	    " AND start_time BETWEEN ? AND ? GROUP BY org_id, start_time"),
+	STMT(SQL_ROLL_COST_CUM_CLEAR,
+	    "DELETE FROM cost_cum_project WHERE org_id = ? AND start_time >= ?"),
+	/* From day lo on, every project's running sum: the day before lo's
+	 * (unchanged) plus each day's.  Bound: (org, org, lo, org, lo). */
+	STMT(SQL_ROLL_COST_CUM_SUM,
+	    "INSERT INTO cost_cum_project (tenant_id, org_id, start_time,"
+	    " project_id, amount, n, currency)"
+	    " SELECT d.tenant_id, d.org_id, d.start_time, p.project_id,"
+	    " COALESCE(b.amount, 0) + SUM(COALESCE(c.amount, 0)) OVER w,"
+	    " COALESCE(b.n, 0) + SUM(c.start_time IS NOT NULL) OVER w,"
+	    " d.currency FROM cost_day d"
+	    " JOIN (SELECT project_id, MIN(start_time) AS first"
+	    "  FROM cost_day_project WHERE org_id = ? GROUP BY project_id) p"
+	    "  ON d.start_time >= p.first"
+	    " LEFT JOIN cost_day_project c ON c.org_id = d.org_id"
+	    "  AND c.start_time = d.start_time AND c.project_id = p.project_id"
+	    " LEFT JOIN cost_cum_project b ON b.org_id = d.org_id"
+	    "  AND b.project_id = p.project_id AND b.start_time ="
+	    "  (SELECT MAX(start_time) FROM cost_day WHERE org_id = ?"
+	    "   AND start_time < ?)"
+	    " WHERE d.org_id = ? AND d.start_time >= ?"
+	    " WINDOW w AS (PARTITION BY p.project_id ORDER BY d.start_time)"),
+	STMT(SQL_ROLL_MODEL_CLEAR,
+	    "DELETE FROM usage_day_model WHERE org_id = ?"
+	    " AND start_time BETWEEN ? AND ?"),
+	STMT(SQL_ROLL_MODEL_SUM,
+	    "INSERT INTO usage_day_model (tenant_id, org_id, start_time, model,"
+	    " requests, input_tokens, output_tokens)"
+	    " SELECT MIN(tenant_id), org_id, start_time, COALESCE(model, ''),"
+	    " SUM(COALESCE(requests, 0)), SUM(COALESCE(input_tokens, 0)),"
+	    " SUM(COALESCE(output_tokens, 0)) FROM usage_bucket"
+	    " WHERE org_id = ? AND endpoint = 'completions' AND width = '1d'"
+	    " AND start_time BETWEEN ? AND ?"
+	    " GROUP BY org_id, start_time, COALESCE(model, '')"),
+	/* Bound: (org, endpoint, lo, hi). */
+	STMT(SQL_ROLL_KEY_USER,
+	    "INSERT IGNORE INTO usage_key_user (tenant_id, org_id, api_key_id,"
+	    " user_id) SELECT DISTINCT tenant_id, org_id, api_key_id, user_id"
+	    " FROM usage_bucket WHERE org_id = ? AND endpoint = ?"
+	    " AND width = '1d' AND start_time BETWEEN ? AND ?"
+	    " AND api_key_id IS NOT NULL AND user_id IS NOT NULL"),
+	/* Bound: (org, endpoint, lo, hi) three times. */
+	STMT(SQL_ROLL_USAGE_TAKE,
+	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, requests)"
+	    " SELECT * FROM ("
+	    ROLL_USAGE("-", "api_key", "api_key_id", "") " UNION ALL"
+	    ROLL_USAGE("-", "user", "user_id", "") " UNION ALL"
+	    ROLL_USAGE("-", "project", "project_id", "") ") t"
+	    " ON DUPLICATE KEY UPDATE"
+	    " requests = usage_id_total.requests + VALUES(requests)"),
+	STMT(SQL_ROLL_USAGE_PUT,
+	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, requests,"
+	    " u_first, u_last) SELECT * FROM ("
+	    ROLL_USAGE("", "api_key", "api_key_id",
+	    ROLL_DAYS) " UNION ALL"
+	    ROLL_USAGE("", "user", "user_id",
+	    ROLL_DAYS) " UNION ALL"
+	    ROLL_USAGE("", "project", "project_id",
+	    ROLL_DAYS) ") t"
+	    " ON DUPLICATE KEY UPDATE"
+	    " requests = usage_id_total.requests + VALUES(requests),"
+	    " u_first = LEAST(COALESCE(u_first, VALUES(u_first)),"
+	    "  VALUES(u_first)),"
+	    " u_last = GREATEST(COALESCE(u_last, VALUES(u_last)),"
+	    "  VALUES(u_last))"),
+	/* Bound: (org, lo, hi) twice. */
+	STMT(SQL_ROLL_COST_TAKE,
+	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, amount)"
+	    " SELECT * FROM ("
+	    ROLL_COST("-", "api_key", "api_key_id", "") " UNION ALL"
+	    ROLL_COST("-", "project", "project_id", "") ") t"
+	    " ON DUPLICATE KEY UPDATE"
+	    " amount = usage_id_total.amount + VALUES(amount)"),
+	STMT(SQL_ROLL_COST_PUT,
+	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, amount,"
+	    " c_first, c_last) SELECT * FROM ("
+	    ROLL_COST("", "api_key", "api_key_id",
+	    ROLL_DAYS) " UNION ALL"
+	    ROLL_COST("", "project", "project_id",
+	    ROLL_DAYS) ") t"
+	    " ON DUPLICATE KEY UPDATE"
+	    " amount = usage_id_total.amount + VALUES(amount),"
+	    " c_first = LEAST(COALESCE(c_first, VALUES(c_first)),"
+	    "  VALUES(c_first)),"
+	    " c_last = GREATEST(COALESCE(c_last, VALUES(c_last)),"
+	    "  VALUES(c_last))"),
 	/* Each key's requests per day of the window, oldest first. */
 	STMT(SQL_RULE_USAGE_DAYS,
 	    "SELECT api_key_id, start_time, SUM(COALESCE(requests, 0))"
@@ -1435,6 +1587,27 @@ static const struct {
 	    " FROM cost_day_project WHERE tenant_id = ? AND org_id = ?"
 	    " AND start_time >= ? AND start_time < ?"
 	    " GROUP BY g_day, g_project ORDER BY g_day, g_project"),
+	/* By day alone: cost_day.  Bound: (tenant, org, since, until). */
+	STMT(SQL_API_COSTS_BY_DAY,
+	    "SELECT start_time, NULL, NULL, NULL, amount, currency FROM cost_day"
+	    " WHERE tenant_id = ? AND org_id = ? AND start_time >= ?"
+	    " AND start_time < ? ORDER BY start_time"),
+	/* The last day with costs before until, and before since. */
+	STMT(SQL_API_COSTS_EDGES,
+	    "SELECT (SELECT MAX(start_time) FROM cost_day WHERE org_id = ?"
+	    " AND start_time < ?), (SELECT MAX(start_time) FROM cost_day"
+	    " WHERE org_id = ? AND start_time < ?)"),
+	/*
+	 * By project alone: the running sums at the last day of the range
+	 * (hi) less those at the last day before it (lo), for projects with
+	 * a cost row in between.  Bound: (hi, tenant, org, hi, lo, hi).
+	 */
+	STMT(SQL_API_COSTS_BY_PROJECT,
+	    "SELECT NULL, NULLIF(project_id, ''), NULL, NULL,"
+	    " SUM(IF(start_time = ?, amount, -amount)), MIN(currency)"
+	    " FROM cost_cum_project WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time IN (?, ?) GROUP BY project_id"
+	    " HAVING SUM(IF(start_time = ?, n, -n)) > 0 ORDER BY project_id"),
 	/*
 	 * An endpoint's daily buckets, their group fields NULL where not
 	 * grouped by, in group order: api-usage.c sums each run of equal
@@ -1501,30 +1674,45 @@ static const struct {
 	 * project from a day on (cost_day_project's primary key).
 	 */
 	STMT(SQL_DASH_DAYS,
-	    "SELECT start_time, project_id, amount, currency"
-	    " FROM cost_day_project WHERE tenant_id = ? AND org_id = ?"
-	    " AND start_time >= ? ORDER BY start_time, project_id"),
+	    "SELECT start_time, amount, currency FROM cost_day"
+	    " WHERE tenant_id = ? AND org_id = ? AND start_time >= ?"
+	    " ORDER BY start_time"),
+	/* The chart's projects' days: (tenant, org, from, 8 project ids). */
+	STMT(SQL_DASH_DAY_PROJECTS,
+	    "SELECT start_time, project_id, amount FROM cost_day_project"
+	    " WHERE tenant_id = ? AND org_id = ? AND start_time >= ?"
+	    " AND project_id IN (?, ?, ?, ?, ?, ?, ?, ?)"),
 	/* Requests and tokens per model of the daily completions buckets. */
 	STMT(SQL_DASH_MODELS,
-	    "SELECT COALESCE(model, ''), SUM(COALESCE(requests, 0)),"
-	    " SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0))"
-	    " FROM usage_bucket WHERE tenant_id = ? AND org_id = ?"
-	    " AND endpoint = 'completions' AND width = '1d' AND start_time >= ?"
-	    " GROUP BY model ORDER BY 2 DESC, 1 LIMIT 50"),
+	    "SELECT model, SUM(requests), SUM(input_tokens), SUM(output_tokens)"
+	    " FROM usage_day_model WHERE tenant_id = ? AND org_id = ?"
+	    " AND start_time >= ? GROUP BY model ORDER BY 2 DESC, 1 LIMIT 50"),
+	/* The first and last day of every stored daily bucket and cost. */
+	STMT(SQL_USAGE_DAYS_SPAN,
+	    "SELECT MIN(LEAST(COALESCE(u_first, c_first), COALESCE(c_first,"
+	    " u_first))), MAX(GREATEST(COALESCE(u_last, c_last), COALESCE(c_last,"
+	    " u_last))) FROM usage_id_total WHERE tenant_id = ? AND org_id = ?"),
+	/* The usage page's unmapped activity, kept by each pull. */
+	STMT(SQL_DASH_UNMAPPED,
+	    "SELECT kind, id, amount, requests, first_day, last_day"
+	    " FROM usage_unmapped WHERE tenant_id = ? AND org_id = ?"
+	    " ORDER BY kind, id"),
 	/*
-	 * The keys that spent most from a day on, with what the inventory
-	 * says of them (NULL when it lists no such key) and their live
-	 * findings' rules.
+	 * The keys that spent most over the 90 days to the last pull
+	 * (usage_key_stat), with what the inventory says of them (NULL when
+	 * it lists no such key) and their live findings' rules.
 	 */
 	STMT(SQL_DASH_TOP_KEYS,
-	    "SELECT c.api_key_id, c.spend, c.currency, k.name, k.redacted,"
+	    "SELECT c.api_key_id, c.spend, (SELECT MIN(currency) FROM cost_day d"
+	    "  WHERE d.org_id = c.org_id), k.name, k.redacted,"
 	    " k.owner_type, k.owner_id, u.email_prefix, sa.name, k.project_id,"
-	    " p.name, f.rules"
-	    " FROM (SELECT org_id, api_key_id, SUM(amount) AS spend,"
-	    "  MIN(currency) AS currency FROM cost_bucket"
-	    "  WHERE tenant_id = ? AND org_id = ? AND start_time >= ?"
-	    "  AND api_key_id IS NOT NULL GROUP BY org_id, api_key_id"
-	    "  ORDER BY spend DESC, api_key_id LIMIT ?) c"
+	    " p.name, (SELECT GROUP_CONCAT(DISTINCT f.rule ORDER BY f.rule"
+	    "  SEPARATOR ' ') FROM finding f FORCE INDEX (finding_subject)"
+	    "  WHERE f.org_id = c.org_id"
+	    "  AND f.subject_id = c.api_key_id AND f.live = 1)"
+	    " FROM (SELECT org_id, api_key_id, spend_90d AS spend"
+	    "  FROM usage_key_stat WHERE tenant_id = ? AND org_id = ?"
+	    "  AND spend_90d <> 0 ORDER BY spend DESC, api_key_id LIMIT ?) c"
 	    " LEFT JOIN org_stream s_k ON s_k.org_id = c.org_id"
 	    "   AND s_k.stream = 'api_keys'"
 	    " LEFT JOIN oa_key k ON k.org_id = c.org_id AND k.stream = 'api_keys'"
@@ -1542,10 +1730,6 @@ static const struct {
 	    " LEFT JOIN oa_service_account sa ON sa.org_id = c.org_id"
 	    "   AND sa.gen = s_s.gen AND sa.id = k.owner_id"
 	    "   AND k.owner_type = 'service_account'"
-	    " LEFT JOIN (SELECT subject_id, GROUP_CONCAT(DISTINCT rule"
-	    "  ORDER BY rule SEPARATOR ' ') AS rules FROM finding"
-	    "  WHERE org_id = ? AND live = 1 GROUP BY subject_id) f"
-	    "   ON f.subject_id = c.api_key_id"
 	    " ORDER BY c.spend DESC, c.api_key_id"),
 	/* Per org of the tenant: spend from two days on (month, 30 days). */
 	STMT(SQL_DASH_TENANT,
@@ -1553,7 +1737,7 @@ static const struct {
 	    " COALESCE(SUM(IF(c.start_time >= ?, c.amount, 0)), 0),"
 	    " COALESCE(SUM(IF(c.start_time >= ?, c.amount, 0)), 0),"
 	    " MIN(c.currency)"
-	    " FROM org o LEFT JOIN cost_day_project c ON c.org_id = o.id"
+	    " FROM org o LEFT JOIN cost_day c ON c.org_id = o.id"
 	    "   AND c.start_time >= LEAST(?, ?)"
 	    " WHERE o.tenant_id = ? GROUP BY o.id, o.name, o.status"
 	    " ORDER BY o.name, o.id"),

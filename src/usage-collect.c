@@ -667,6 +667,62 @@ row_vals(const struct upage *pg, const struct urow *r, struct db_val *v)
 	v[14] = DV_I(run->run_id);
 }
 
+/*
+ * The roll-ups of a page's days lo..hi (020_usage_rollups.sql): before
+ * its buckets are stored (before true) the totals lose what those days
+ * held; after, they gain what the days hold now and the per-day tables
+ * are summed again.  Daily buckets only: the hourly ones repeat them.
+ */
+static int
+page_rollups(struct db *db, const struct upage *pg, bool before)
+{
+	const struct usage_kind	*k = pg->st->usage->kind;
+	int64_t			 org = pg->st->run->org, lo = pg->lo, hi = pg->hi;
+	struct db_val		 v[12];
+	size_t			 i;
+
+	if (pg->through == 0 || pg->w != W_DAY)
+		return 0;
+	if (k->costs) {
+		for (i = 0; i < 2; i++) {
+			v[i * 3] = DV_I(org);
+			v[i * 3 + 1] = DV_I(lo);
+			v[i * 3 + 2] = DV_I(hi);
+		}
+		if (before)
+			return db_exec(db, SQL_ROLL_COST_TAKE, v, 6);
+		return db_exec(db, SQL_ROLL_COST_PUT, v, 6) != 0 ||
+		    DB_EXEC(db, SQL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
+		    DV_I(hi)) != 0 ||
+		    DB_EXEC(db, SQL_COST_DAY_SUM, DV_I(org), DV_I(lo),
+		    DV_I(hi)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
+		    DV_I(hi)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_DAY_SUM, DV_I(org), DV_I(lo),
+		    DV_I(hi)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_CUM_CLEAR, DV_I(org),
+		    DV_I(lo)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_CUM_SUM, DV_I(org), DV_I(org),
+		    DV_I(lo), DV_I(org), DV_I(lo)) != 0 ? -1 : 0;
+	}
+	for (i = 0; i < 3; i++) {
+		v[i * 4] = DV_I(org);
+		v[i * 4 + 1] = DV_S(k->endpoint);
+		v[i * 4 + 2] = DV_I(lo);
+		v[i * 4 + 3] = DV_I(hi);
+	}
+	if (before)
+		return db_exec(db, SQL_ROLL_USAGE_TAKE, v, 12);
+	if (db_exec(db, SQL_ROLL_USAGE_PUT, v, 12) != 0 ||
+	    db_exec(db, SQL_ROLL_KEY_USER, v, 4) != 0)
+		return -1;
+	if (strcmp(k->endpoint, "completions") != 0)
+		return 0;
+	return DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org), DV_I(lo),
+	    DV_I(hi)) != 0 || DB_EXEC(db, SQL_ROLL_MODEL_SUM, DV_I(org),
+	    DV_I(lo), DV_I(hi)) != 0 ? -1 : 0;
+}
+
 /* One page, whole or not at all (a db_tx_fn: it may run again). */
 static int
 page_tx(struct db *db, void *arg)
@@ -679,6 +735,8 @@ page_tx(struct db *db, void *arg)
 	struct db_val	*v;
 	int		 rc = 0;
 
+	if (page_rollups(db, pg, true) != 0)
+		return -1;
 	v = xmalloc(USAGE_BATCH * ncols * sizeof(*v));
 	for (i = 0; i < pg->n && rc == 0; i += m) {
 		m = pg->n - i < USAGE_BATCH ? pg->n - i : USAGE_BATCH;
@@ -696,10 +754,7 @@ page_tx(struct db *db, void *arg)
 	    DV_S(st->usage->kind->endpoint), DV_S(widths[pg->w].name),
 	    DV_I(pg->lo), DV_I(pg->hi), DV_I(run->run_id))) != 0)
 		return -1;
-	if (costs && pg->through > 0 && (DB_EXEC(db, SQL_COST_DAY_CLEAR,
-	    DV_I(run->org), DV_I(pg->lo), DV_I(pg->hi)) != 0 ||
-	    DB_EXEC(db, SQL_COST_DAY_SUM, DV_I(run->org), DV_I(pg->lo),
-	    DV_I(pg->hi)) != 0))
+	if (page_rollups(db, pg, false) != 0)
 		return -1;
 	if (pg->through > 0 && DB_EXEC(db, SQL_USAGE_CURSOR_PUT,
 	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
@@ -850,12 +905,31 @@ static int
 key_stats_tx(struct db *db, void *arg)
 {
 	struct run	*run = arg;
-	int64_t		 since = align(run->now, DAY) - 29 * DAY;
+	int64_t		 d30 = align(run->now, DAY) - 29 * DAY;
+	int64_t		 d90 = align(run->now, DAY) - 89 * DAY;
 
 	return DB_EXEC(db, SQL_USAGE_KEY_STAT_CLEAR, DV_I(run->org)) != 0 ||
 	    DB_EXEC(db, SQL_USAGE_KEY_STAT_SUM, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(run->now), DV_I(since), DV_I(run->org),
-	    DV_I(run->org), DV_I(since)) != 0 ? -1 : 0;
+	    DV_I(run->org), DV_I(run->now), DV_I(run->org), DV_I(run->org),
+	    DV_I(d30), DV_I(d30), DV_I(run->org), DV_I(d90)) != 0 ? -1 : 0;
+}
+
+/* The usage page's unmapped activity, from the totals (a db_tx_fn). */
+static int
+unmapped_tx(struct db *db, void *arg)
+{
+	struct run	*run = arg;
+	struct db_val	 v[9];
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		v[i * 2] = DV_I(run->tenant);
+		v[i * 2 + 1] = DV_I(run->org);
+	}
+	for (i = 6; i < 9; i++)
+		v[i] = DV_I(run->org);
+	return DB_EXEC(db, SQL_USAGE_UNMAPPED_CLEAR, DV_I(run->org)) != 0 ||
+	    db_exec(db, SQL_USAGE_UNMAPPED_SUM, v, 9) != 0 ? -1 : 0;
 }
 
 static void	usage_caps(struct run *run);
@@ -874,11 +948,19 @@ usage_after_pull(struct run *run)
 			rows += run->st[i].rows;
 		}
 	usage_caps(run);
-	if (!any)
-		return;
-	if (db_tx(run->db, key_stats_tx, run) != 0)
+	if (any && db_tx(run->db, key_stats_tx, run) != 0)
 		log_err("collect: org %" PRId64 ": usage per key: %s",
 		    run->org, db_error(run->db));
+	/* Unmapped ids change with usage and with the lists alike. */
+	if ((any || run->st[ST_API_KEYS].final == SS_OK ||
+	    run->st[ST_ADMIN_KEYS].final == SS_OK ||
+	    run->st[ST_USERS].final == SS_OK ||
+	    run->st[ST_PROJECTS].final == SS_OK) &&
+	    db_tx(run->db, unmapped_tx, run) != 0)
+		log_err("collect: org %" PRId64 ": unmapped activity: %s",
+		    run->org, db_error(run->db));
+	if (!any)
+		return;
 	/* A backfill moves the tables' statistics: refresh them. */
 	if (rows > 10000 && DB_QUERY(run->db, SQL_ANALYZE_USAGE, NULL,
 	    NULL) < 0)

@@ -133,51 +133,119 @@ period_of(int64_t now, struct period *p)
 
 /* -- spend per day and project -------------------------------------- */
 
+/*
+ * The chart: each day's spend (cost_day), of which the CHART_PROJECTS
+ * projects that spent most over its days get a colour each and the rest
+ * stack as "other projects" (column CHART_PROJECTS).
+ */
 struct days {
 	const struct period	*p;
-	char			 proj[CHART_PROJECTS + 1][129];
+	char			 proj[CHART_PROJECTS][129];  /* "": none */
+	dec_t			 spent[CHART_PROJECTS];
 	size_t			 nproj;
+	bool			 more;		/* other projects spent too */
+	dec_t			 day[CHART_DAYS];
 	dec_t			 v[CHART_DAYS][CHART_PROJECTS + 1];
 	dec_t			 total, mtd;
 	char			 currency[17];
 	bool			 overflow;
 };
 
-/* The project's column: its own, or the last one, "other projects". */
-static size_t
-days_proj(struct days *d, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->nproj; i++)
-		if (strcmp(d->proj[i], id) == 0)
-			return i;
-	if (d->nproj < CHART_PROJECTS) {
-		snprintf(d->proj[d->nproj], sizeof(d->proj[0]), "%s", id);
-		return d->nproj++;
-	}
-	return CHART_PROJECTS;
-}
-
 static int
 days_row(const struct db_row *r, void *arg)
 {
 	struct days	*d = arg;
 	int64_t		 day = db_row_int(r, 0);
-	dec_t		 a = row_dec(r, 2);
-	size_t		 i, k;
+	dec_t		 a = row_dec(r, 1);
+	size_t		 i;
 
 	if (day < d->p->from || day > d->p->today)
 		return 0;
 	i = (size_t)((day - d->p->from) / DAY);
-	k = days_proj(d, db_row_str(r, 1));
-	if (!dec_add(d->v[i][k], a, &d->v[i][k]) ||
+	if (!dec_add(d->day[i], a, &d->day[i]) ||
 	    !dec_add(d->total, a, &d->total) ||
 	    (day >= d->p->month && !dec_add(d->mtd, a, &d->mtd)))
 		d->overflow = true;
 	if (d->currency[0] == '\0')
 		snprintf(d->currency, sizeof(d->currency), "%s",
-		    db_row_str(r, 3));
+		    db_row_str(r, 2));
+	return 0;
+}
+
+/* A project's spend over the chart's days: kept if among the most. */
+static int
+top_project_row(const struct db_row *r, void *arg)
+{
+	struct days	*d = arg;
+	const char	*id = db_row_null(r, 1) ? "" : db_row_str(r, 1);
+	dec_t		 a = row_dec(r, 4);
+	size_t		 i;
+
+	/* Rows come in project order: an equal amount keeps the first. */
+	for (i = d->nproj; i > 0 && a > d->spent[i - 1]; i--)
+		;
+	if (i >= CHART_PROJECTS) {
+		d->more = true;
+		return 0;
+	}
+	if (d->nproj == CHART_PROJECTS)
+		d->more = true;
+	else
+		d->nproj++;
+	memmove(&d->spent[i + 1], &d->spent[i], (d->nproj - 1 - i) *
+	    sizeof(d->spent[0]));
+	memmove(&d->proj[i + 1], &d->proj[i], (d->nproj - 1 - i) *
+	    sizeof(d->proj[0]));
+	d->spent[i] = a;
+	snprintf(d->proj[i], sizeof(d->proj[i]), "%s", id);
+	return 0;
+}
+
+static int
+day_project_row(const struct db_row *r, void *arg)
+{
+	struct days	*d = arg;
+	int64_t		 day = db_row_int(r, 0);
+	size_t		 i, k;
+
+	if (day < d->p->from || day > d->p->today)
+		return 0;
+	i = (size_t)((day - d->p->from) / DAY);
+	for (k = 0; k < d->nproj; k++)
+		if (strcmp(d->proj[k], db_row_str(r, 1)) == 0)
+			break;
+	if (k < d->nproj && !dec_add(d->v[i][k], row_dec(r, 2), &d->v[i][k]))
+		d->overflow = true;
+	return 0;
+}
+
+/* Fills d: the days, the most spending projects' share of each. */
+static int
+days_read(struct db *db, int64_t t, int64_t o, struct days *d)
+{
+	struct db_val	 v[3 + CHART_PROJECTS];
+	size_t		 i, k;
+	dec_t		 rest;
+
+	if (DB_QUERY(db, SQL_DASH_DAYS, days_row, d, DV_I(t), DV_I(o),
+	    DV_I(d->p->from)) < 0 || costs_by_project(db, t, o, d->p->from,
+	    d->p->today + DAY, top_project_row, d) < 0)
+		return -1;
+	v[0] = DV_I(t);
+	v[1] = DV_I(o);
+	v[2] = DV_I(d->p->from);
+	for (k = 0; k < CHART_PROJECTS; k++)	/* NULL matches nothing */
+		v[3 + k] = DV_S(k < d->nproj ? d->proj[k] : NULL);
+	if (d->nproj > 0 && db_query(db, SQL_DASH_DAY_PROJECTS, v, 3 +
+	    CHART_PROJECTS, day_project_row, d) < 0)
+		return -1;
+	for (i = 0; i < CHART_DAYS; i++) {
+		rest = d->day[i];
+		for (k = 0; k < d->nproj; k++)
+			if (!dec_add(rest, -d->v[i][k], &rest))
+				d->overflow = true;
+		d->v[i][CHART_PROJECTS] = rest;
+	}
 	return 0;
 }
 
@@ -231,7 +299,7 @@ days_chart(const struct days *d)
 		json_array_append_new(legend, json_pack("{s:s, s:o}", "project",
 		    d->proj[k][0] ? d->proj[k] : "no project", "class",
 		    json_sprintf("p%zu", k)));
-	if (d->nproj == CHART_PROJECTS)
+	if (d->more)
 		json_array_append_new(legend, json_pack("{s:s, s:o}", "project",
 		    "other projects", "class", json_sprintf("p%d",
 		    CHART_PROJECTS)));
@@ -325,13 +393,13 @@ web_usage(struct call *c)
 
 	period_of(now_s(), &p);
 	d->p = &p;
-	if (DB_QUERY(db, SQL_DASH_DAYS, days_row, d, DV_I(t), DV_I(o),
-	    DV_I(p.from)) < 0 || DB_QUERY(db, SQL_DASH_MODELS, model_row,
-	    models, DV_I(t), DV_I(o), DV_I(p.from)) < 0 ||
+	/* Unmapped: every day stored, not only the chart's. */
+	if (days_read(db, t, o, d) != 0 || DB_QUERY(db, SQL_DASH_MODELS,
+	    model_row, models, DV_I(t), DV_I(o), DV_I(p.from)) < 0 ||
 	    DB_QUERY(db, SQL_DASH_TOP_KEYS, key_row, keys, DV_I(t), DV_I(o),
-	    DV_I(p.from), DV_I(TOP_KEYS), DV_I(o)) < 0 ||
-	    usage_unmapped(db, t, o, 0, p.today + DAY, unmapped_row,
-	    unmapped) < 0)	/* every day stored, not only the chart's */
+	    DV_I(TOP_KEYS)) < 0 ||
+	    DB_QUERY(db, SQL_DASH_UNMAPPED, unmapped_row, unmapped, DV_I(t),
+	    DV_I(o)) < 0)
 		goto err;
 	if (d->overflow)
 		log_warn("web: usage: org %" PRId64 ": a sum leaves "

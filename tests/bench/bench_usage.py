@@ -23,7 +23,7 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "it"))
-from common import new_stack  # noqa: E402
+from common import WebClient, new_stack  # noqa: E402
 from bench_audit import SDK, cpu_seconds, sdk_install, timed  # noqa: E402
 
 KEYS = int(os.environ.get("BENCH_USAGE_KEYS", "5000"))
@@ -31,7 +31,8 @@ DAYS = int(os.environ.get("BENCH_USAGE_DAYS", "90"))
 LATENCIES = [int(x) for x in
              os.environ.get("BENCH_USAGE_LATENCIES", "0 50").split()]
 TABLES = ("usage_bucket", "cost_bucket", "cost_day_project", "usage_cursor",
-          "usage_key_stat")
+          "usage_key_stat", "cost_day", "cost_cum_project", "usage_day_model",
+          "usage_id_total", "usage_key_user")
 
 
 def pull(st, org):
@@ -50,12 +51,16 @@ def stored_total(st, org):
                           " WHERE org_id = %d" % org)[0][0])
 
 
-def time_get(st, tok, path, n=200):
-    """p50 and p99 of n sequential GETs through nginx, in ms."""
+def time_get(st, tok, path, n=200, web=None):
+    """p50 and p99 of n sequential GETs through nginx, in ms: with the
+    token, or as web's signed-in browser."""
     times = []
     for _ in range(n):
         t0 = time.monotonic()
-        status, _, _ = st.http("GET", path, token=tok)
+        if web is not None:
+            status, _, _ = web.get(path)
+        else:
+            status, _, _ = st.http("GET", path, token=tok)
         times.append((time.monotonic() - t0) * 1000)
         if status != 200:
             sys.exit("bench: %s answered %d" % (path, status))
@@ -164,6 +169,12 @@ def reads(st, tenant, org):
             print("  %-36s not served" % label)
             continue
         p50, p99 = time_get(st, tok, path)
+        print("  %-36s p50 %6.1f ms  p99 %6.1f ms" % (label, p50, p99))
+    _, pw = st.account(tenant, "bench@example.com", "owner")
+    web = WebClient(st).login("bench@example.com", pw)
+    for label, path in (("the org's overview page", "/orgs/%d" % org),
+                        ("the usage and costs page", "/orgs/%d/usage" % org)):
+        p50, p99 = time_get(st, None, path, web=web)
         print("  %-36s p50 %6.1f ms  p99 %6.1f ms" % (label, p50, p99))
 
 

@@ -284,6 +284,66 @@ def a_revision_takes_the_latest_value_and_is_counted():
             assert int(rows[0][0]) >= 1 and int(rows[0][1]) >= before, (c, rows)
             counted += 1
     assert counted > 0
+    rollups_equal_the_buckets(S["org"])
+
+
+def rollups_equal_the_buckets(org):
+    """What the pages and the API read (020_usage_rollups.sql) is exactly
+    what the stored buckets sum to, recomputed here from them."""
+    def rows(sql):
+        return sorted(tuple(r) for r in st.sql(sql % {"o": org}))
+
+    def same(what, got, want):
+        assert got == want, (what, sorted(set(got) ^ set(want))[:4])
+    same("cost_day",
+         rows("SELECT start_time, amount FROM cost_day WHERE org_id = %(o)d"),
+         rows("SELECT start_time, SUM(amount) FROM cost_bucket"
+              " WHERE org_id = %(o)d GROUP BY start_time"))
+    # Running sums per project: every cost day from the project's first.
+    same("cost_cum_project",
+         rows("SELECT start_time, project_id, amount, n FROM cost_cum_project"
+              " WHERE org_id = %(o)d"),
+         rows("SELECT d.start_time, p.project_id, (SELECT COALESCE(SUM("
+              "c.amount), 0) FROM cost_day_project c WHERE c.org_id ="
+              " %(o)d AND c.project_id = p.project_id AND c.start_time <="
+              " d.start_time), (SELECT COUNT(*) FROM cost_day_project c"
+              " WHERE c.org_id = %(o)d AND c.project_id = p.project_id AND"
+              " c.start_time <= d.start_time) FROM cost_day d JOIN (SELECT"
+              " project_id, MIN(start_time) AS f FROM cost_day_project"
+              " WHERE org_id = %(o)d GROUP BY project_id) p ON d.start_time"
+              " >= p.f WHERE d.org_id = %(o)d"))
+    same("usage_day_model",
+         rows("SELECT start_time, model, requests, input_tokens, output_tokens"
+              " FROM usage_day_model WHERE org_id = %(o)d"),
+         rows("SELECT start_time, COALESCE(model, ''), SUM(COALESCE(requests,"
+              " 0)), SUM(COALESCE(input_tokens, 0)), SUM(COALESCE("
+              "output_tokens, 0)) FROM usage_bucket WHERE org_id = %(o)d AND"
+              " endpoint = 'completions' AND width = '1d'"
+              " GROUP BY start_time, COALESCE(model, '')"))
+    same("usage_key_user",
+         rows("SELECT api_key_id, user_id FROM usage_key_user"
+              " WHERE org_id = %(o)d"),
+         rows("SELECT DISTINCT api_key_id, user_id FROM usage_bucket"
+              " WHERE org_id = %(o)d AND width = '1d' AND api_key_id IS NOT"
+              " NULL AND user_id IS NOT NULL"))
+    union = " UNION ALL ".join(
+        ["SELECT '%s' AS kind, %s AS id, COALESCE(requests, 0) AS req,"
+         " 0 AS amount, start_time AS u, NULL AS c FROM usage_bucket"
+         " WHERE org_id = %%(o)d AND width = '1d' AND %s IS NOT NULL"
+         % (k, col, col) for k, col in (("api_key", "api_key_id"),
+                                        ("user", "user_id"),
+                                        ("project", "project_id"))] +
+        ["SELECT '%s', %s, 0, amount, NULL, start_time FROM cost_bucket"
+         " WHERE org_id = %%(o)d AND %s IS NOT NULL" % (k, col, col)
+         for k, col in (("api_key", "api_key_id"),
+                        ("project", "project_id"))])
+    same("usage_id_total",
+         rows("SELECT kind, id, requests, amount, u_first, u_last, c_first,"
+              " c_last FROM usage_id_total WHERE org_id = %(o)d AND"
+              " (u_first IS NOT NULL OR c_first IS NOT NULL)"),
+         rows("SELECT kind, id, SUM(req), CAST(SUM(amount) AS DECIMAL(38,18)),"
+              " MIN(u), MAX(u), MIN(c), MAX(c) FROM (" + union + ") t"
+              " GROUP BY kind, id"))
 
 
 def q(v):
@@ -460,6 +520,7 @@ def a_collector_killed_mid_backfill_resumes_without_gaps_or_doubles():
                 " '%s' AND width = '1d'" % (org2, e)):
             rows[(int(d), nul(p), nul(u), nul(k), nul(m))] = json.loads(c)
         assert rows == truth_usage(t, e), e
+    rollups_equal_the_buckets(org2)
 
 
 @test

@@ -17,7 +17,7 @@ import time
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 from common import WebClient, new_stack
-from tap import run, test
+from tap import diag, run, test
 
 st = new_stack("it-usage_pages")
 S = {}
@@ -28,7 +28,7 @@ JSON = {"Accept": "application/json"}
 
 def setup():
     st.start_db()
-    st.start_sim("--users", "30", "--projects", "6", "--usage-keys", "14",
+    st.start_sim("--users", "30", "--projects", "6", "--usage-keys", "50",
                  "--usage-days", str(DAYS), "--seed", "5")
     st.write_conf(usage_backfill_days=DAYS)
     st.init_orgaudit()
@@ -269,6 +269,49 @@ def a_pack_holds_the_periods_usage_and_costs_and_verifies():
     r = st.cli("pack", "verify", bad, "--fingerprint", fp, check=False)
     assert r.returncode == 1 and "costs.jsonl" in r.stdout + r.stderr, \
         r.stdout
+
+
+def reads():
+    """Rows the whole server has read so far (every Handler_read_*)."""
+    return sum(int(v) for _, v in st.mariadb(
+        "SHOW GLOBAL STATUS LIKE 'Handler_read%'"))
+
+
+@test
+def the_page_and_the_costs_api_read_the_rollups_not_the_buckets():
+    """Rows read for one answer, counted by MariaDB: the day and project
+    roll-ups and the per-key and unmapped tables are a few rows a day,
+    while summing the buckets would read every one of them."""
+    org = S["org"]
+    buckets = sum(int(st.sql("SELECT COUNT(*) FROM %s WHERE org_id = %d"
+                             % (t, org))[0][0])
+                  for t in ("cost_bucket", "usage_bucket"))
+    # Summing the buckets, the page read each of them (its unmapped list
+    # several times) and the two answers every day and project's row.
+    bound = {"the usage page": 1500, "costs by project": 100,
+             "costs by day": 150}
+    assert buckets > 2 * bound["the usage page"], buckets
+    c = client()
+    tok = st.token(S["ta"], "plans")
+    since = time.strftime("%Y-%m-%d", time.gmtime(S["today"] - 89 * DAY))
+    until = time.strftime("%Y-%m-%d", time.gmtime(S["today"] + DAY))
+    base = "/api/v1/openai/orgs/%d/costs?since=%s&until=%s&group_by=" % (
+        org, since, until)
+    for what, get in (
+            ("the usage page", lambda: c.get("/orgs/%d/usage" % org)),
+            ("costs by project", lambda: st.http("GET", base + "project",
+                                                 token=tok)),
+            ("costs by day", lambda: st.http("GET", base + "day",
+                                             token=tok))):
+        idle = reads()
+        idle = reads() - idle
+        before = reads()
+        status = get()[0]
+        n = reads() - before - idle
+        assert status == 200, (what, status)
+        assert n <= bound[what], "%s read %d rows of %d buckets" % (
+            what, n, buckets)
+        diag("%s read %d rows (%d buckets stored)" % (what, n, buckets))
 
 
 if __name__ == "__main__":
