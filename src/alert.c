@@ -5,6 +5,7 @@
  * row however often its transaction is retried, and the unique key
  * (channel, event id) keeps one.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 const char *const alert_default_triggers = "finding.opened,"
     "audit:api_key.created,audit:api_key.deleted,"
     "audit:service_account.created,audit:service_account.deleted,"
-    "audit:invite.sent";
+    "audit:invite.sent,role.owner";
 
 static int
 sev_rank(const char *s)
@@ -44,6 +45,26 @@ event_id(const char *what, char out[ALERT_EVENT_ID_LEN])
 	sha256_2(what, strlen(what), NULL, 0, md);
 	hex_encode(md, 32, hex);
 	snprintf(out, ALERT_EVENT_ID_LEN, "evt_%.24s", hex);
+}
+
+/* N of a trigger "login.failed>N", or 0 when it is not one. */
+static int64_t
+login_over(const char *tok)
+{
+	const char	*p = "login.failed>";
+	char		*end;
+	long long	 v;
+
+	if (strncmp(tok, p, strlen(p)) != 0)
+		return 0;
+	tok += strlen(p);
+	if (*tok < '1' || *tok > '9')
+		return 0;
+	errno = 0;
+	v = strtoll(tok, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > ALERT_LOGIN_MAX)
+		return 0;
+	return (int64_t)v;
 }
 
 /*
@@ -70,12 +91,15 @@ triggers_parse(const char *list, char *err, size_t errlen)
 		memcpy(tok, p, n);
 		tok[n] = '\0';
 		if (strcmp(tok, "finding.opened") != 0 && strcmp(tok,
-		    "finding.resolved") != 0 && !(strncmp(tok, "audit:", 6) ==
+		    "finding.resolved") != 0 && strcmp(tok, "role.owner") !=
+		    0 && login_over(tok) == 0 && !(strncmp(tok, "audit:", 6) ==
 		    0 && tok[6] != '\0' && strspn(tok + 6,
 		    "abcdefghijklmnopqrstuvwxyz0123456789_.") == n - 6)) {
 			snprintf(err, errlen, "'%.60s' is not a trigger: "
-			    "finding.opened, finding.resolved or "
-			    "audit:<event type> (audit:api_key.created)", tok);
+			    "finding.opened, finding.resolved, role.owner, "
+			    "login.failed>N (N from 1 to %d) or audit:<event "
+			    "type> (audit:api_key.created)", tok,
+			    ALERT_LOGIN_MAX);
 			goto bad;
 		}
 		json_array_append_new(a, json_string(tok));
@@ -378,13 +402,23 @@ struct alert_route {
 	int64_t		 channel;
 	int		 min_sev;
 	bool		 opened, resolved;
+	bool		 to_owner;	/* role.owner */
+	int64_t		 login_over;	/* login.failed>N: N, or 0 */
 	struct strset	 audit;		/* event types */
+};
+
+/* login.failed events of one UTC hour: stored before, and this pull's. */
+struct login_hour {
+	int64_t		 hour, n;
 };
 
 struct alert_routes {
 	int64_t		 tenant, org, connected_at;
 	struct alert_route	*v;
 	size_t		 n, cap;
+	bool		 counts_logins;	/* a channel has login.failed>N */
+	struct login_hour	*lh;
+	size_t		 nlh, caplh;
 	char		 org_name[201], openai_org[129], tenant_name[201];
 	int64_t		 tenant_id;
 };
@@ -410,6 +444,12 @@ route_row(const struct db_row *r, void *arg)
 			rt->opened = true;
 		else if (strcmp(s, "finding.resolved") == 0)
 			rt->resolved = true;
+		else if (strcmp(s, "role.owner") == 0)
+			rt->to_owner = true;
+		else if (login_over(s) > 0) {
+			rt->login_over = login_over(s);
+			rs->counts_logins = true;
+		}
 		else if (strncmp(s, "audit:", 6) == 0)
 			strset_add(&rt->audit, s + 6);
 	}
@@ -459,6 +499,7 @@ alert_routes_free(struct alert_routes *rs)
 	for (i = 0; i < rs->n; i++)
 		strset_free(&rs->v[i].audit);
 	free(rs->v);
+	free(rs->lh);
 	free(rs);
 }
 
@@ -468,24 +509,55 @@ alert_routes_count(const struct alert_routes *rs)
 	return rs != NULL ? rs->n : 0;
 }
 
+int64_t
+alert_login_rank(struct alert_routes *rs, struct db *db, int64_t effective_at)
+{
+	int64_t		 hour = effective_at - effective_at % 3600, before = 0;
+	size_t		 i;
+
+	if (rs == NULL || !rs->counts_logins)
+		return 0;
+	for (i = 0; i < rs->nlh; i++)
+		if (rs->lh[i].hour == hour)
+			return ++rs->lh[i].n;
+	if (DB_QUERY(db, SQL_ALERT_LOGIN_FAILED, db_row_first_int, &before,
+	    DV_I(rs->org), DV_I(hour), DV_I(hour + 3600)) < 0)
+		return -1;
+	rs->lh = xgrow(rs->lh, rs->nlh + 1, &rs->caplh, sizeof(*rs->lh), 8);
+	rs->lh[rs->nlh].hour = hour;
+	rs->lh[rs->nlh].n = before + 1;
+	return rs->lh[rs->nlh++].n;
+}
+
+/* Does channel rt want event e? */
+static bool
+route_wants(const struct alert_route *rt, const struct alert_event *e)
+{
+	return strset_has(&rt->audit, e->type) || (e->to_owner &&
+	    rt->to_owner) || (rt->login_over > 0 && e->login_n ==
+	    rt->login_over + 1);	/* the failure that crosses N */
+}
+
 void
-alert_audit_rows(const struct alert_routes *rs, int64_t seq, const char *id,
-    const char *type, int64_t effective_at, int64_t now,
-    char eid[ALERT_EVENT_ID_LEN], struct db_val **v, size_t *n, size_t *cap)
+alert_audit_rows(const struct alert_routes *rs, const struct alert_event *e,
+    int64_t now, char eid[ALERT_EVENT_ID_LEN], struct db_val **v, size_t *n,
+    size_t *cap)
 {
 	struct db_val	*x;
 	char		 what[300];
 	size_t		 i;
 
-	if (rs == NULL || type == NULL || effective_at < rs->connected_at)
+	if (rs == NULL || e->type == NULL || e->effective_at <
+	    rs->connected_at)
 		return;
 	eid[0] = '\0';
 	for (i = 0; i < rs->n; i++) {
-		if (!strset_has(&rs->v[i].audit, type))
+		/* One message per channel, whichever trigger matched. */
+		if (!route_wants(&rs->v[i], e))
 			continue;
 		if (eid[0] == '\0') {
 			snprintf(what, sizeof(what), "audit|%" PRId64 "|%s",
-			    rs->org, id);
+			    rs->org, e->id);
 			event_id(what, eid);
 		}
 		*v = xgrow(*v, (*n + 1) * ALERT_OUTBOX_NCOLS, cap, sizeof(**v),
@@ -495,7 +567,7 @@ alert_audit_rows(const struct alert_routes *rs, int64_t seq, const char *id,
 		x[1] = DV_I(rs->org);
 		x[2] = DV_I(rs->v[i].channel);
 		x[3] = DV_S(eid);
-		x[4] = DV_I(seq);
+		x[4] = DV_I(e->seq);
 		x[5] = DV_I(now);
 		x[6] = DV_I(now);
 		(*n)++;

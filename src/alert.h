@@ -19,6 +19,7 @@
 #include "db.h"
 
 #define ALERT_TRIGGERS_MAX	32
+#define ALERT_LOGIN_MAX		100000	/* login.failed>N: N at most */
 
 /* What a channel is given when it is made. */
 struct alert_new {
@@ -74,10 +75,26 @@ void	 alert_routes_free(struct alert_routes *r);
 #define ALERT_OUTBOX_NCOLS	7
 #define ALERT_EVENT_ID_LEN	29	/* "evt_" + 24 hex + NUL */
 size_t	 alert_routes_count(const struct alert_routes *r);
-void	 alert_audit_rows(const struct alert_routes *r, int64_t seq,
-	    const char *event_id, const char *type, int64_t effective_at,
-	    int64_t now, char eid[ALERT_EVENT_ID_LEN], struct db_val **v,
-	    size_t *n, size_t *cap);
+/* A stored audit event, as the triggers see it. */
+struct alert_event {
+	int64_t		 seq;
+	const char	*id, *type;
+	int64_t		 effective_at;
+	bool		 to_owner;	/* user.updated: role set to owner */
+	int64_t		 login_n;	/* login.failed: its rank in its hour */
+};
+void	 alert_audit_rows(const struct alert_routes *r,
+	    const struct alert_event *e, int64_t now,
+	    char eid[ALERT_EVENT_ID_LEN], struct db_val **v, size_t *n,
+	    size_t *cap);
+/*
+ * For a login.failed event about to be stored: how many of the org's
+ * login.failed events fall in its UTC hour with it (those stored before,
+ * counted once per hour from db, and those of this pull so far).  0 when
+ * no channel counts them, -1 on a database error.
+ */
+int64_t	 alert_login_rank(struct alert_routes *r, struct db *db,
+	    int64_t effective_at);
 
 /*
  * Queues the messages of the findings this run opened and resolved, in

@@ -371,7 +371,7 @@ api_unmapped(struct call *c)
 	}
 	/* A range holding every stored day is what the last pull kept. */
 	if (DB_QUERY(c->r->db, SQL_USAGE_DAYS_SPAN, edges_row, span,
-	    DV_I(c->r->tenant), DV_I(c->org)) < 0)
+	    DV_I(c->org), DV_I(c->org), DV_I(c->org), DV_I(c->org)) < 0)
 		n = -1;
 	else if (span[0] >= since && span[1] >= 0 && span[1] < until)
 		n = DB_QUERY(c->r->db, SQL_DASH_UNMAPPED, unmapped_row, &o,

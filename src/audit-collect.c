@@ -381,9 +381,19 @@ audit_store(struct db *db, void *arg)
 				    ORIGIN_NCOLS);
 		}
 		/* The messages it causes, in the same transaction. */
-		if (alert_routes_count(h->alerts) > 0)
-			alert_audit_rows(h->alerts, seq, r->id, r->type,
-			    r->effective_at, now, eids[k], &ob, &nob, &capob);
+		if (alert_routes_count(h->alerts) > 0) {
+			struct alert_event	 e = { seq, r->id, r->type,
+			    r->effective_at, r->to_owner, 0 };
+
+			if (strcmp(r->type, "login.failed") == 0 &&
+			    (e.login_n = alert_login_rank(h->alerts, db,
+			    r->effective_at)) < 0) {
+				stream_write_error(st, db_error(db));
+				goto done;
+			}
+			alert_audit_rows(h->alerts, &e, now, eids[k], &ob,
+			    &nob, &capob);
+		}
 		prev = hash;
 		k++;
 	}

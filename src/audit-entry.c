@@ -416,6 +416,7 @@ audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
 	struct offs	 f = { 0 };
 	uint32_t	 t, ty;
 	char		 type[129];
+	bool		 to_owner;
 
 	memset(r, 0, sizeof(*r));
 	if (k >= d->n || d->v[k].type != J_OBJ ||
@@ -441,6 +442,10 @@ audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
 	f.project_id = put_id(&s, d, jscan_get(d, jscan_get(d, k, "project"),
 	    "id"));
 	f.target_id = put_id(&s, d, jscan_get(d, jscan_get(d, k, type), "id"));
+	/* A user made an owner of the org: an alert of its own. */
+	to_owner = strcmp(type, "user.updated") == 0 && jscan_streq(d,
+	    jscan_get(d, jscan_get(d, jscan_get(d, k, type),
+	    "changes_requested"), "role"), "owner");
 	if (audit_canon(d, k, &body) != 0 || body.len > AUDIT_BODY_MAX) {
 		snprintf(err, n, "audit log entry %s is %s", s.p,
 		    body.len > AUDIT_BODY_MAX ? "too large to keep" :
@@ -458,6 +463,7 @@ audit_prepare(const struct jdoc *d, uint32_t k, struct audit_row *r,
 	r->actor_key_id = at(r->mem, f.actor_key_id);
 	r->project_id = at(r->mem, f.project_id);
 	r->target_id = at(r->mem, f.target_id);
+	r->to_owner = to_owner;
 	r->body = r->mem + s.len;
 	r->body_len = body.len;
 	free(s.p);

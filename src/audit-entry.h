@@ -39,6 +39,7 @@ struct audit_row {
 	char	 actor_email_prefix[EMAIL_PREFIX_MAX];
 	char	*project_id;
 	char	*target_id;		/* the payload's "id" */
+	bool	 to_owner;		/* user.updated: role set to owner */
 	char	*body;			/* canonical JSON */
 	size_t	 body_len;
 };

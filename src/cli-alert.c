@@ -27,8 +27,9 @@ alert_usage(void)
 	    "       orgaudit alert list --tenant T\n"
 	    "       orgaudit alert remove ID\n"
 	    "       orgaudit alert test ID\n"
-	    "Triggers: finding.opened, finding.resolved, audit:<event type>; "
-	    "default\n%s.\n", alert_default_triggers);
+	    "Triggers: finding.opened, finding.resolved, audit:<event type>,\n"
+	    "role.owner (a user made an owner); default\n%s.\n",
+	    alert_default_triggers);
 }
 
 static int

@@ -629,32 +629,36 @@ static const struct list_def lists[] = {
 	    P(P_PROJECT) | P(P_FINDING),
 	    .page_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
 	    P(P_PROJECT) | P(P_FINDING) | P(P_SORT) | P(P_DIR) | P(P_PAGE),
-	    .build = build_keys, .page = web_keys },
+	    .build = build_keys, .page = web_keys, .subject = "api_key",
+	    .subject2 = "admin_api_key" },
 	{ .name = "users", .title = "Users", .tab = "Users", .tpl = "users",
 	    .cursor = 'u', .stmt = SQL_USER_PAGE, .stream = "users",
-	    .object = "orgaudit.user", .filters = NO_FILTERS },
+	    .object = "orgaudit.user", .filters = NO_FILTERS,
+	    .subject = "user" },
 	{ .name = "projects", .title = "Projects", .tab = "Projects",
 	    .tpl = "projects", .cursor = 'p', .stmt = SQL_PROJECT_PAGE,
 	    .stream = "projects", .object = "orgaudit.project",
-	    .filters = NO_FILTERS },
+	    .filters = NO_FILTERS, .subject = "project" },
 	{ .name = "service-accounts", .title = "Service accounts",
 	    .tab = "Service accounts", .tpl = "service-accounts",
 	    .cursor = 's', .stmt = SQL_SVCACCT_PAGE,
 	    .stream = "service_accounts", .object = "orgaudit.service_account",
 	    .filters = { P_PROJECT, P__MAX, P__MAX, P__MAX },
-	    .api_params = P(P_PROJECT), .page_params = P(P_PROJECT) },
+	    .api_params = P(P_PROJECT), .page_params = P(P_PROJECT),
+	    .subject = "service_account" },
 	{ .name = "admin-keys", .title = "Admin keys", .tab = "Admin keys",
 	    .tpl = "admin-keys", .cursor = 'a', .stmt = SQL_ADMIN_KEY_PAGE,
 	    .stream = "admin_api_keys", .view = key_view,
 	    .filters = { P_STALE, P_ORPHAN, P__MAX, P__MAX },
 	    .api_params = P(P_STALE) | P(P_ORPHAN),
-	    .page_params = P(P_STALE) | P(P_ORPHAN) },
+	    .page_params = P(P_STALE) | P(P_ORPHAN),
+	    .subject = "admin_api_key" },
 	{ .name = "invites", .title = "Invites", .tab = "Invites",
 	    .tpl = "invites", .cursor = 'i', .stmt = SQL_INVITE_PAGE,
 	    .stream = "invites", .object = "orgaudit.invite",
 	    .filters = { P_INVITE_STATUS, P__MAX, P__MAX, P__MAX },
 	    .api_params = P(P_INVITE_STATUS),
-	    .page_params = P(P_INVITE_STATUS) },
+	    .page_params = P(P_INVITE_STATUS), .subject = "invite" },
 	{ .name = "members", .title = "Project members", .tpl = "members",
 	    .cursor = 'm', .stmt = SQL_MEMBER_PAGE, .stream = "project_users",
 	    .object = "orgaudit.project_member", .filters = NO_FILTERS,
@@ -778,13 +782,101 @@ dberr:
 	return page_fail(&p, LIST_DB);
 }
 
+/*
+ * What a row's own columns already say of a rule (a key's stale and
+ * orphan flags, its two usage findings), or NULL.
+ */
+static const char *
+finding_kind(const char *rule)
+{
+	static const char *const same[][2] = {
+		{ "key_stale", "stale" }, { "admin_key_stale", "stale" },
+		{ "key_orphan", "orphan" }, { "admin_key_orphan", "orphan" },
+		{ "usage_spike", "usage_spike" },
+		{ "dormant_key_used", "dormant_key_used" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		if (strcmp(rule, same[i][0]) == 0)
+			return same[i][1];
+	return NULL;
+}
+
+struct row_findings {
+	json_t	*byid;		/* id -> the row's "findings" array */
+};
+
+static int
+row_finding(const struct db_row *r, void *arg)
+{
+	struct row_findings	*x = arg;
+	json_t			*a = json_object_get(x->byid, db_row_str(r, 0));
+	const char		*kind = finding_kind(db_row_str(r, 1)), *k;
+	json_t			*e;
+	size_t			 i;
+
+	if (a == NULL)
+		return 0;
+	json_array_foreach(a, i, e) {
+		k = json_string_value(json_object_get(e, "kind"));
+		if (kind != NULL && k != NULL && strcmp(k, kind) == 0)
+			return 0;	/* shown already */
+	}
+	json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "kind",
+	    db_row_str(r, 1), "severity", db_row_str(r, 2), "reason",
+	    view_str(r, 3)));
+	return 0;
+}
+
+enum list_rc
+list_add_findings(struct call *c, const struct list_def *d, json_t *page)
+{
+	struct row_findings	 x = { json_object() };
+	json_t			*data = json_object_get(page, "data"), *row;
+	json_t			*ids = json_array(), *a;
+	const char		*id;
+	char			*text;
+	size_t			 i;
+	long			 n;
+
+	json_array_foreach(data, i, row) {
+		if ((id = json_string_value(json_object_get(row, "id"))) ==
+		    NULL)
+			continue;
+		if ((a = json_object_get(row, "findings")) == NULL) {
+			a = json_array();
+			json_object_set_new(row, "findings", a);
+		}
+		json_object_set(x.byid, id, a);
+		json_array_append_new(ids, json_string(id));
+	}
+	text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	n = json_array_size(data) == 0 ? 0 : DB_QUERY(c->r->db,
+	    SQL_LIST_FINDINGS, row_finding, &x, DV_S(text), DV_I(c->org),
+	    DV_I(c->r->tenant), DV_S(d->subject), DV_S(d->subject2 != NULL ?
+	    d->subject2 : d->subject));
+	free(text);
+	json_decref(x.byid);
+	return n < 0 ? LIST_DB : LIST_OK;
+}
+
 enum list_rc
 list_build(struct call *c, const char *cursor, int64_t limit, json_t **out)
 {
 	const struct list_def	*d = c->rt->list;
+	enum list_rc		 rc;
 
-	return (d->build != NULL ? d->build : build_by_id)(c, cursor, limit,
+	rc = (d->build != NULL ? d->build : build_by_id)(c, cursor, limit,
 	    out);
+	if (rc != LIST_OK || d->subject == NULL)
+		return rc;
+	if ((rc = list_add_findings(c, d, *out)) != LIST_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* A tristate parameter as a filter: -1 any, else 0 or 1. */

@@ -58,6 +58,9 @@ struct list_def {
 	list_build_fn		 build;		/* or NULL */
 	route_fn		 page;		/* the page's handler, or NULL */
 	list_decorate_fn	 decorate;	/* or NULL */
+	/* The finding subject types of its rows: their live findings join
+	 * each row's "findings" (list_build).  NULL: none. */
+	const char		*subject, *subject2;
 };
 
 /* The list table. */
@@ -69,6 +72,13 @@ const char		*list_cursor_kinds(void);
 /* The page of c's list (c->rt->list) after cursor. */
 enum list_rc	 list_build(struct call *c, const char *cursor, int64_t limit,
 		    json_t **out);
+/*
+ * Each row of page's "data" gains the live findings of d's subject types
+ * with its id in its "findings" array: {"kind": rule, "severity",
+ * "reason": message}, leaving out a rule the row's own columns show.
+ */
+enum list_rc	 list_add_findings(struct call *c, const struct list_def *d,
+		    json_t *page);
 
 /* Optional key filters: a NULL / negative field is "any". */
 struct key_filter {

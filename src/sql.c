@@ -43,23 +43,14 @@
  * requests, first day, last day).  Bound: (tenant, org, since, until).
  */
 /*
- * A page's days of usage (or costs) per key, user or project, for the
- * roll-up usage_id_total: sign "-" takes them out; days ROLL_DAYS adds
- * the first and last day.
+ * An id column's values with their first and last day: a loose index
+ * scan, which MariaDB picks only with the constant columns grouped too.
  */
-#define ROLL_USAGE(sign, kind, col, days) \
-	" SELECT MIN(tenant_id) AS t_, org_id AS o_, '" kind "' AS k_," \
-	" " col " AS i_, " sign "SUM(COALESCE(requests, 0)) AS v_" days \
-	" FROM usage_bucket WHERE org_id = ? AND endpoint = ?" \
-	" AND width = '1d' AND start_time BETWEEN ? AND ?" \
-	" AND " col " IS NOT NULL GROUP BY org_id, " col
-#define ROLL_COST(sign, kind, col, days) \
-	" SELECT MIN(tenant_id) AS t_, org_id AS o_, '" kind "' AS k_," \
-	" " col " AS i_, " sign "SUM(amount) AS v_" days \
-	" FROM cost_bucket WHERE org_id = ? AND start_time BETWEEN ? AND ?" \
-	" AND " col " IS NOT NULL GROUP BY org_id, " col
-#define ROLL_DAYS \
-	", MIN(start_time) AS d0_, MAX(start_time) AS d1_"
+#define UNMAPPED_IDS(table, col, width, groups) \
+	" SELECT " col " AS id, MIN(start_time) AS d0, MAX(start_time) AS d1" \
+	" FROM " table " WHERE org_id = ?" width \
+	" GROUP BY org_id" groups ", " col \
+	" HAVING " col " IS NOT NULL"
 #define UNMAPPED_USAGE(kind, col) \
 	" SELECT '" kind "' AS kind, " col " AS id," \
 	" CAST(0 AS DECIMAL(38,18)) AS amount," \
@@ -1108,6 +1099,11 @@ static const struct {
 	    "   AND o.status = 'dead'), c.tenant_id"
 	    " FROM alert_channel c WHERE (? = 0 OR c.tenant_id = ?)"
 	    " AND c.removed_at IS NULL ORDER BY c.id"),
+	/* The org's login.failed events stored in an hour (alert.c). */
+	STMT(SQL_ALERT_LOGIN_FAILED,
+	    "SELECT COUNT(*) FROM audit_event WHERE org_id = ?"
+	    " AND type = 'login.failed' AND effective_at >= ?"
+	    " AND effective_at < ?"),
 	STMT(SQL_ALERT_ROUTES,
 	    "SELECT id, triggers, min_severity FROM alert_channel"
 	    " WHERE tenant_id = ? AND removed_at IS NULL ORDER BY id"),
@@ -1382,57 +1378,91 @@ static const struct {
 	/* Per key: spend and requests of the 30 days to now, last day used. */
 	STMT(SQL_USAGE_KEY_STAT_SUM,
 	    "INSERT INTO usage_key_stat (tenant_id, org_id, api_key_id,"
-	    " spend_30d, spend_90d, requests_30d, last_usage_day, as_of)"
-	    " SELECT ?, ?, k, SUM(s30), SUM(s90), SUM(req), MAX(last_day), ?"
-	    " FROM ("
-	    "  SELECT id AS k, CAST(0 AS DECIMAL(38,18)) AS s30,"
-	    "  CAST(0 AS DECIMAL(38,18)) AS s90, 0 AS req, u_last AS last_day"
-	    "  FROM usage_id_total WHERE org_id = ? AND kind = 'api_key'"
-	    "  AND u_last IS NOT NULL"
-	    "  UNION ALL"
-	    "  SELECT api_key_id, 0, 0, SUM(COALESCE(requests, 0)), NULL"
+	    " spend_30d, requests_30d, last_usage_day, as_of)"
+	    " SELECT ?, ?, k, SUM(spend), SUM(req), MAX(last_day), ? FROM ("
+	    "  SELECT api_key_id AS k, CAST(0 AS DECIMAL(38,18)) AS spend,"
+	    "  SUM(IF(start_time >= ?, COALESCE(requests, 0), 0)) AS req,"
+	    "  MAX(start_time) AS last_day"
 	    "  FROM usage_bucket WHERE org_id = ? AND width = '1d'"
-	    "  AND start_time >= ? AND api_key_id IS NOT NULL GROUP BY api_key_id"
+	    "  AND api_key_id IS NOT NULL GROUP BY api_key_id"
 	    "  UNION ALL"
-	    "  SELECT api_key_id, SUM(IF(start_time >= ?, amount, 0)),"
-	    "  SUM(amount), 0, NULL FROM cost_bucket"
+	    "  SELECT api_key_id, SUM(amount), 0, NULL FROM cost_bucket"
 	    "  WHERE org_id = ? AND start_time >= ? AND api_key_id IS NOT NULL"
 	    "  GROUP BY api_key_id) t GROUP BY k"),
 	STMT(SQL_USAGE_UNMAPPED_CLEAR,
 	    "DELETE FROM usage_unmapped WHERE org_id = ?"),
 	/*
-	 * Unmapped activity of every stored day, from the totals: as
-	 * SQL_API_UNMAPPED without a range.  Bound: (tenant, org, tenant,
-	 * org, tenant, org), then (org) three times.
+	 * Unmapped activity of every stored day, as SQL_API_UNMAPPED without
+	 * a range, kind by kind.  First the ids the lists lack, with their
+	 * first and last day, from loose index scans (a few index rows per
+	 * id: usage_bucket_key, _user, _project, cost_bucket_key, _project);
+	 * then each one's sums, by the same indexes.  Bound: (org) as often
+	 * as it appears.
 	 */
-	STMT(SQL_USAGE_UNMAPPED_SUM,
+	STMT(SQL_USAGE_UNMAPPED_KEY_IDS,
+	    "SELECT t.id, t.d0, t.d1 FROM (SELECT c.id, MIN(c.d0) AS d0,"
+	    " MAX(c.d1) AS d1 FROM ("
+	    UNMAPPED_IDS("usage_bucket", "api_key_id", " AND width = '1d'",
+	    ", width")
+	    " UNION ALL"
+	    UNMAPPED_IDS("cost_bucket", "api_key_id", "", "") ") c"
+	    " GROUP BY c.id) t"
+	    " WHERE NOT" UNMAPPED_LISTED("oa_key", "k",
+	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream)"),
+	STMT(SQL_USAGE_UNMAPPED_PROJECT_IDS,
+	    "SELECT t.id, t.d0, t.d1 FROM (SELECT c.id, MIN(c.d0) AS d0,"
+	    " MAX(c.d1) AS d1 FROM ("
+	    UNMAPPED_IDS("usage_bucket", "project_id", " AND width = '1d'",
+	    ", width")
+	    " UNION ALL"
+	    UNMAPPED_IDS("cost_bucket", "project_id", "", "") ") c"
+	    " GROUP BY c.id) t"
+	    " WHERE NOT" UNMAPPED_LISTED("oa_project", "p", "'projects'") ")"),
+	STMT(SQL_USAGE_UNMAPPED_USER_IDS,
+	    "SELECT t.id, t.d0, t.d1 FROM ("
+	    UNMAPPED_IDS("usage_bucket", "user_id", " AND width = '1d'",
+	    ", width") ") t"
+	    " WHERE NOT" UNMAPPED_LISTED("oa_user", "u", "'users'") ")"),
+	/* Bound: (tenant, org, id, org, id, org, id, first, last). */
+	STMT(SQL_USAGE_UNMAPPED_KEY_PUT,
 	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
 	    " requests, first_day, last_day)"
-	    " SELECT ?, ?, t.kind, t.id, SUM(t.amount), SUM(t.req), MIN(t.d0),"
-	    " MAX(t.d1) FROM ("
-	    " SELECT kind, id, amount, requests AS req,"
-	    " LEAST(COALESCE(u_first, c_first), COALESCE(c_first, u_first)) AS d0,"
-	    " GREATEST(COALESCE(u_last, c_last), COALESCE(c_last, u_last)) AS d1"
-	    " FROM usage_id_total WHERE tenant_id = ? AND org_id = ?"
-	    " AND (u_first IS NOT NULL OR c_first IS NOT NULL)"
-	    " UNION ALL"
-	    " SELECT 'user', m.user_id, SUM(k.amount), 0, MIN(k.c_first),"
-	    " MAX(k.c_last) FROM usage_key_user m JOIN usage_id_total k"
-	    " ON k.org_id = m.org_id AND k.kind = 'api_key'"
-	    " AND k.id = m.api_key_id AND k.c_first IS NOT NULL"
-	    " WHERE m.tenant_id = ? AND m.org_id = ? GROUP BY m.user_id) t"
-	    " WHERE NOT ((t.kind = 'api_key' AND" UNMAPPED_LISTED("oa_key", "k",
-	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream))"
-	    " OR (t.kind = 'user' AND" UNMAPPED_LISTED("oa_user", "u",
-	    "'users'") "))"
-	    " OR (t.kind = 'project' AND" UNMAPPED_LISTED("oa_project", "p",
-	    "'projects'") ")))"
-	    " GROUP BY t.kind, t.id"),
+	    " SELECT ?, ?, 'api_key', ?,"
+	    " (SELECT COALESCE(SUM(amount), 0) FROM cost_bucket"
+	    "  WHERE org_id = ? AND api_key_id = ?),"
+	    " (SELECT COALESCE(SUM(COALESCE(requests, 0)), 0) FROM usage_bucket"
+	    "  WHERE org_id = ? AND width = '1d' AND api_key_id = ?), ?, ?"),
+	STMT(SQL_USAGE_UNMAPPED_PROJECT_PUT,
+	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
+	    " requests, first_day, last_day)"
+	    " SELECT ?, ?, 'project', ?,"
+	    " (SELECT COALESCE(SUM(amount), 0) FROM cost_bucket"
+	    "  WHERE org_id = ? AND project_id = ?),"
+	    " (SELECT COALESCE(SUM(COALESCE(requests, 0)), 0) FROM usage_bucket"
+	    "  WHERE org_id = ? AND width = '1d' AND project_id = ?), ?, ?"),
 	/*
-	 * The roll-ups (020_usage_rollups.sql), kept in each page's
-	 * transaction over the page's days lo..hi: recomputed from the
-	 * buckets (per day), or taken out before the page's buckets are
-	 * stored and put back after (the totals).
+	 * A user's spend is that of the keys its usage carries; its days,
+	 * those of its usage and of those keys' costs.  The keys first, each
+	 * one's costs by cost_bucket_key.  Bound: (tenant, org, id, org, id,
+	 * first, first, last, last, org, id, org).
+	 */
+	STMT(SQL_USAGE_UNMAPPED_USER_PUT,
+	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
+	    " requests, first_day, last_day)"
+	    " SELECT STRAIGHT_JOIN ?, ?, 'user', ?, COALESCE(SUM(b.amount), 0),"
+	    " (SELECT COALESCE(SUM(COALESCE(u.requests, 0)), 0)"
+	    "  FROM usage_bucket u WHERE u.org_id = ? AND u.width = '1d'"
+	    "  AND u.user_id = ?),"
+	    " LEAST(?, COALESCE(MIN(b.start_time), ?)),"
+	    " GREATEST(?, COALESCE(MAX(b.start_time), ?))"
+	    " FROM (SELECT DISTINCT api_key_id FROM usage_bucket"
+	    "  WHERE org_id = ? AND width = '1d' AND user_id = ?"
+	    "  AND api_key_id IS NOT NULL) k"
+	    " LEFT JOIN cost_bucket b FORCE INDEX (cost_bucket_key)"
+	    "  ON b.org_id = ? AND b.api_key_id = k.api_key_id"),
+	/*
+	 * The per-day roll-ups (020_usage_rollups.sql), recomputed in each
+	 * page's transaction for the page's days lo..hi.
 	 */
 	STMT(SQL_ROLL_COST_DAY_CLEAR,
 	    "DELETE FROM cost_day WHERE org_id = ? AND start_time BETWEEN ? AND ?"),
@@ -1443,8 +1473,13 @@ static const struct {
 	    " AND start_time BETWEEN ? AND ? GROUP BY org_id, start_time"),
 	STMT(SQL_ROLL_COST_CUM_CLEAR,
 	    "DELETE FROM cost_cum_project WHERE org_id = ? AND start_time >= ?"),
-	/* From day lo on, every project's running sum: the day before lo's
-	 * (unchanged) plus each day's.  Bound: (org, org, lo, org, lo). */
+	/*
+	 * From day lo on, every project's running sum: the day before lo's
+	 * (unchanged) plus each day's.  The projects: those with a sum on
+	 * that day (every project seen before lo) and those with costs from
+	 * lo on, each from its first day.  Bound: (org, org, lo, org, lo,
+	 * org, lo, org, lo).
+	 */
 	STMT(SQL_ROLL_COST_CUM_SUM,
 	    "INSERT INTO cost_cum_project (tenant_id, org_id, start_time,"
 	    " project_id, amount, n, currency)"
@@ -1452,8 +1487,12 @@ static const struct {
 	    " COALESCE(b.amount, 0) + SUM(COALESCE(c.amount, 0)) OVER w,"
 	    " COALESCE(b.n, 0) + SUM(c.start_time IS NOT NULL) OVER w,"
 	    " d.currency FROM cost_day d"
-	    " JOIN (SELECT project_id, MIN(start_time) AS first"
-	    "  FROM cost_day_project WHERE org_id = ? GROUP BY project_id) p"
+	    " JOIN (SELECT project_id, MIN(f) AS first FROM ("
+	    "  SELECT project_id, 0 AS f FROM cost_cum_project"
+	    "  WHERE org_id = ? AND start_time = (SELECT MAX(start_time)"
+	    "  FROM cost_day WHERE org_id = ? AND start_time < ?)"
+	    "  UNION ALL SELECT project_id, start_time FROM cost_day_project"
+	    "  WHERE org_id = ? AND start_time >= ?) q GROUP BY project_id) p"
 	    "  ON d.start_time >= p.first"
 	    " LEFT JOIN cost_day_project c ON c.org_id = d.org_id"
 	    "  AND c.start_time = d.start_time AND c.project_id = p.project_id"
@@ -1475,58 +1514,6 @@ static const struct {
 	    " WHERE org_id = ? AND endpoint = 'completions' AND width = '1d'"
 	    " AND start_time BETWEEN ? AND ?"
 	    " GROUP BY org_id, start_time, COALESCE(model, '')"),
-	/* Bound: (org, endpoint, lo, hi). */
-	STMT(SQL_ROLL_KEY_USER,
-	    "INSERT IGNORE INTO usage_key_user (tenant_id, org_id, api_key_id,"
-	    " user_id) SELECT DISTINCT tenant_id, org_id, api_key_id, user_id"
-	    " FROM usage_bucket WHERE org_id = ? AND endpoint = ?"
-	    " AND width = '1d' AND start_time BETWEEN ? AND ?"
-	    " AND api_key_id IS NOT NULL AND user_id IS NOT NULL"),
-	/* Bound: (org, endpoint, lo, hi) three times. */
-	STMT(SQL_ROLL_USAGE_TAKE,
-	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, requests)"
-	    " SELECT * FROM ("
-	    ROLL_USAGE("-", "api_key", "api_key_id", "") " UNION ALL"
-	    ROLL_USAGE("-", "user", "user_id", "") " UNION ALL"
-	    ROLL_USAGE("-", "project", "project_id", "") ") t"
-	    " ON DUPLICATE KEY UPDATE"
-	    " requests = usage_id_total.requests + VALUES(requests)"),
-	STMT(SQL_ROLL_USAGE_PUT,
-	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, requests,"
-	    " u_first, u_last) SELECT * FROM ("
-	    ROLL_USAGE("", "api_key", "api_key_id",
-	    ROLL_DAYS) " UNION ALL"
-	    ROLL_USAGE("", "user", "user_id",
-	    ROLL_DAYS) " UNION ALL"
-	    ROLL_USAGE("", "project", "project_id",
-	    ROLL_DAYS) ") t"
-	    " ON DUPLICATE KEY UPDATE"
-	    " requests = usage_id_total.requests + VALUES(requests),"
-	    " u_first = LEAST(COALESCE(u_first, VALUES(u_first)),"
-	    "  VALUES(u_first)),"
-	    " u_last = GREATEST(COALESCE(u_last, VALUES(u_last)),"
-	    "  VALUES(u_last))"),
-	/* Bound: (org, lo, hi) twice. */
-	STMT(SQL_ROLL_COST_TAKE,
-	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, amount)"
-	    " SELECT * FROM ("
-	    ROLL_COST("-", "api_key", "api_key_id", "") " UNION ALL"
-	    ROLL_COST("-", "project", "project_id", "") ") t"
-	    " ON DUPLICATE KEY UPDATE"
-	    " amount = usage_id_total.amount + VALUES(amount)"),
-	STMT(SQL_ROLL_COST_PUT,
-	    "INSERT INTO usage_id_total (tenant_id, org_id, kind, id, amount,"
-	    " c_first, c_last) SELECT * FROM ("
-	    ROLL_COST("", "api_key", "api_key_id",
-	    ROLL_DAYS) " UNION ALL"
-	    ROLL_COST("", "project", "project_id",
-	    ROLL_DAYS) ") t"
-	    " ON DUPLICATE KEY UPDATE"
-	    " amount = usage_id_total.amount + VALUES(amount),"
-	    " c_first = LEAST(COALESCE(c_first, VALUES(c_first)),"
-	    "  VALUES(c_first)),"
-	    " c_last = GREATEST(COALESCE(c_last, VALUES(c_last)),"
-	    "  VALUES(c_last))"),
 	/* Each key's requests per day of the window, oldest first. */
 	STMT(SQL_RULE_USAGE_DAYS,
 	    "SELECT api_key_id, start_time, SUM(COALESCE(requests, 0))"
@@ -1687,19 +1674,39 @@ static const struct {
 	    "SELECT model, SUM(requests), SUM(input_tokens), SUM(output_tokens)"
 	    " FROM usage_day_model WHERE tenant_id = ? AND org_id = ?"
 	    " AND start_time >= ? GROUP BY model ORDER BY 2 DESC, 1 LIMIT 50"),
-	/* The first and last day of every stored daily bucket and cost. */
+	/* The first and last day of every stored daily bucket and cost,
+	 * each an end of an index.  Bound: (org) four times. */
 	STMT(SQL_USAGE_DAYS_SPAN,
-	    "SELECT MIN(LEAST(COALESCE(u_first, c_first), COALESCE(c_first,"
-	    " u_first))), MAX(GREATEST(COALESCE(u_last, c_last), COALESCE(c_last,"
-	    " u_last))) FROM usage_id_total WHERE tenant_id = ? AND org_id = ?"),
+	    "SELECT LEAST(COALESCE(a0, b0), COALESCE(b0, a0)),"
+	    " GREATEST(COALESCE(a1, b1), COALESCE(b1, a1)) FROM (SELECT"
+	    " (SELECT MIN(start_time) FROM usage_bucket WHERE org_id = ?"
+	    "  AND width = '1d') AS a0,"
+	    " (SELECT MAX(start_time) FROM usage_bucket WHERE org_id = ?"
+	    "  AND width = '1d') AS a1,"
+	    " (SELECT MIN(start_time) FROM cost_bucket WHERE org_id = ?) AS b0,"
+	    " (SELECT MAX(start_time) FROM cost_bucket WHERE org_id = ?) AS b1"
+	    ") x"),
+	/*
+	 * The live findings of a page's rows: their ids a JSON array, each
+	 * looked up by finding_subject.  Bound: (ids, org, tenant, subject
+	 * type, subject type).
+	 */
+	STMT(SQL_LIST_FINDINGS,
+	    "SELECT STRAIGHT_JOIN f.subject_id, f.rule, f.severity, f.message"
+	    " FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(128)"
+	    "  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) j"
+	    " JOIN finding f FORCE INDEX (finding_subject) ON f.org_id = ?"
+	    "  AND f.subject_id = j.id AND f.live = 1"
+	    " WHERE f.tenant_id = ? AND f.subject_type IN (?, ?)"
+	    " ORDER BY f.subject_id, f.rule"),
 	/* The usage page's unmapped activity, kept by each pull. */
 	STMT(SQL_DASH_UNMAPPED,
 	    "SELECT kind, id, amount, requests, first_day, last_day"
 	    " FROM usage_unmapped WHERE tenant_id = ? AND org_id = ?"
 	    " ORDER BY kind, id"),
 	/*
-	 * The keys that spent most over the 90 days to the last pull
-	 * (usage_key_stat), with what the inventory says of them (NULL when
+	 * The keys that spent most over the 30 days to the last pull
+	 * (usage_key_stat, as the keys page shows them), with what the inventory says of them (NULL when
 	 * it lists no such key) and their live findings' rules.
 	 */
 	STMT(SQL_DASH_TOP_KEYS,
@@ -1710,9 +1717,9 @@ static const struct {
 	    "  SEPARATOR ' ') FROM finding f FORCE INDEX (finding_subject)"
 	    "  WHERE f.org_id = c.org_id"
 	    "  AND f.subject_id = c.api_key_id AND f.live = 1)"
-	    " FROM (SELECT org_id, api_key_id, spend_90d AS spend"
+	    " FROM (SELECT org_id, api_key_id, spend_30d AS spend"
 	    "  FROM usage_key_stat WHERE tenant_id = ? AND org_id = ?"
-	    "  AND spend_90d <> 0 ORDER BY spend DESC, api_key_id LIMIT ?) c"
+	    "  AND spend_30d <> 0 ORDER BY spend DESC, api_key_id LIMIT ?) c"
 	    " LEFT JOIN org_stream s_k ON s_k.org_id = c.org_id"
 	    "   AND s_k.stream = 'api_keys'"
 	    " LEFT JOIN oa_key k ON k.org_id = c.org_id AND k.stream = 'api_keys'"

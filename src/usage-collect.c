@@ -668,31 +668,20 @@ row_vals(const struct upage *pg, const struct urow *r, struct db_val *v)
 }
 
 /*
- * The roll-ups of a page's days lo..hi (020_usage_rollups.sql): before
- * its buckets are stored (before true) the totals lose what those days
- * held; after, they gain what the days hold now and the per-day tables
- * are summed again.  Daily buckets only: the hourly ones repeat them.
+ * The per-day roll-ups of a page's days lo..hi (020_usage_rollups.sql),
+ * summed again from what the page left stored.  Daily buckets only: the
+ * hourly ones repeat them.
  */
 static int
-page_rollups(struct db *db, const struct upage *pg, bool before)
+page_rollups(struct db *db, const struct upage *pg)
 {
 	const struct usage_kind	*k = pg->st->usage->kind;
 	int64_t			 org = pg->st->run->org, lo = pg->lo, hi = pg->hi;
-	struct db_val		 v[12];
-	size_t			 i;
 
 	if (pg->through == 0 || pg->w != W_DAY)
 		return 0;
-	if (k->costs) {
-		for (i = 0; i < 2; i++) {
-			v[i * 3] = DV_I(org);
-			v[i * 3 + 1] = DV_I(lo);
-			v[i * 3 + 2] = DV_I(hi);
-		}
-		if (before)
-			return db_exec(db, SQL_ROLL_COST_TAKE, v, 6);
-		return db_exec(db, SQL_ROLL_COST_PUT, v, 6) != 0 ||
-		    DB_EXEC(db, SQL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
+	if (k->costs)
+		return DB_EXEC(db, SQL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
 		    DV_I(hi)) != 0 ||
 		    DB_EXEC(db, SQL_COST_DAY_SUM, DV_I(org), DV_I(lo),
 		    DV_I(hi)) != 0 ||
@@ -703,19 +692,8 @@ page_rollups(struct db *db, const struct upage *pg, bool before)
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_CLEAR, DV_I(org),
 		    DV_I(lo)) != 0 ||
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_SUM, DV_I(org), DV_I(org),
-		    DV_I(lo), DV_I(org), DV_I(lo)) != 0 ? -1 : 0;
-	}
-	for (i = 0; i < 3; i++) {
-		v[i * 4] = DV_I(org);
-		v[i * 4 + 1] = DV_S(k->endpoint);
-		v[i * 4 + 2] = DV_I(lo);
-		v[i * 4 + 3] = DV_I(hi);
-	}
-	if (before)
-		return db_exec(db, SQL_ROLL_USAGE_TAKE, v, 12);
-	if (db_exec(db, SQL_ROLL_USAGE_PUT, v, 12) != 0 ||
-	    db_exec(db, SQL_ROLL_KEY_USER, v, 4) != 0)
-		return -1;
+		    DV_I(lo), DV_I(org), DV_I(lo), DV_I(org), DV_I(lo),
+		    DV_I(org), DV_I(lo)) != 0 ? -1 : 0;
 	if (strcmp(k->endpoint, "completions") != 0)
 		return 0;
 	return DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org), DV_I(lo),
@@ -735,8 +713,6 @@ page_tx(struct db *db, void *arg)
 	struct db_val	*v;
 	int		 rc = 0;
 
-	if (page_rollups(db, pg, true) != 0)
-		return -1;
 	v = xmalloc(USAGE_BATCH * ncols * sizeof(*v));
 	for (i = 0; i < pg->n && rc == 0; i += m) {
 		m = pg->n - i < USAGE_BATCH ? pg->n - i : USAGE_BATCH;
@@ -754,7 +730,7 @@ page_tx(struct db *db, void *arg)
 	    DV_S(st->usage->kind->endpoint), DV_S(widths[pg->w].name),
 	    DV_I(pg->lo), DV_I(pg->hi), DV_I(run->run_id))) != 0)
 		return -1;
-	if (page_rollups(db, pg, false) != 0)
+	if (page_rollups(db, pg) != 0)
 		return -1;
 	if (pg->through > 0 && DB_EXEC(db, SQL_USAGE_CURSOR_PUT,
 	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
@@ -905,31 +881,89 @@ static int
 key_stats_tx(struct db *db, void *arg)
 {
 	struct run	*run = arg;
-	int64_t		 d30 = align(run->now, DAY) - 29 * DAY;
-	int64_t		 d90 = align(run->now, DAY) - 89 * DAY;
+	int64_t		 since = align(run->now, DAY) - 29 * DAY;
 
 	return DB_EXEC(db, SQL_USAGE_KEY_STAT_CLEAR, DV_I(run->org)) != 0 ||
 	    DB_EXEC(db, SQL_USAGE_KEY_STAT_SUM, DV_I(run->tenant),
-	    DV_I(run->org), DV_I(run->now), DV_I(run->org), DV_I(run->org),
-	    DV_I(d30), DV_I(d30), DV_I(run->org), DV_I(d90)) != 0 ? -1 : 0;
+	    DV_I(run->org), DV_I(run->now), DV_I(since), DV_I(run->org),
+	    DV_I(run->org), DV_I(since)) != 0 ? -1 : 0;
 }
 
-/* The usage page's unmapped activity, from the totals (a db_tx_fn). */
+struct unmapped_id {
+	char	 id[129];
+	int64_t	 d0, d1;	/* first and last day */
+};
+
+struct unmapped_ids {
+	struct unmapped_id	*v;
+	size_t			 n, cap;
+};
+
+static int
+unmapped_id_row(const struct db_row *r, void *arg)
+{
+	struct unmapped_ids	*x = arg;
+	struct unmapped_id	*u;
+
+	x->v = xgrow(x->v, x->n + 1, &x->cap, sizeof(*x->v), 16);
+	u = &x->v[x->n++];
+	snprintf(u->id, sizeof(u->id), "%s", db_row_str(r, 0));
+	u->d0 = db_row_int(r, 1);
+	u->d1 = db_row_int(r, 2);
+	return 0;
+}
+
+/* One unmapped id's sums, as SQL_USAGE_UNMAPPED_*_PUT binds them. */
+static int
+unmapped_put(struct db *db, const struct run *run, enum sql_stmt put,
+    const struct unmapped_id *u)
+{
+	int64_t	 t = run->tenant, o = run->org;
+
+	if (put == SQL_USAGE_UNMAPPED_USER_PUT)
+		return DB_EXEC(db, put, DV_I(t), DV_I(o), DV_S(u->id), DV_I(o),
+		    DV_S(u->id), DV_I(u->d0), DV_I(u->d0), DV_I(u->d1),
+		    DV_I(u->d1), DV_I(o), DV_S(u->id), DV_I(o));
+	return DB_EXEC(db, put, DV_I(t), DV_I(o), DV_S(u->id), DV_I(o),
+	    DV_S(u->id), DV_I(o), DV_S(u->id), DV_I(u->d0), DV_I(u->d1));
+}
+
+/* The usage page's unmapped activity, kind by kind (a db_tx_fn). */
 static int
 unmapped_tx(struct db *db, void *arg)
 {
-	struct run	*run = arg;
-	struct db_val	 v[9];
-	size_t		 i;
+	static const struct {
+		enum sql_stmt	 ids, put;
+		size_t		 norg;	/* org parameters of ids */
+	} kinds[] = {
+		{ SQL_USAGE_UNMAPPED_KEY_IDS, SQL_USAGE_UNMAPPED_KEY_PUT, 3 },
+		{ SQL_USAGE_UNMAPPED_PROJECT_IDS, SQL_USAGE_UNMAPPED_PROJECT_PUT,
+		    3 },
+		{ SQL_USAGE_UNMAPPED_USER_IDS, SQL_USAGE_UNMAPPED_USER_PUT, 2 },
+	};
+	struct run		*run = arg;
+	struct unmapped_ids	 x = { NULL, 0, 0 };
+	struct db_val		 v[3];
+	size_t			 i, k;
+	int			 rc = -1;
 
-	for (i = 0; i < 3; i++) {
-		v[i * 2] = DV_I(run->tenant);
-		v[i * 2 + 1] = DV_I(run->org);
+	if (DB_EXEC(db, SQL_USAGE_UNMAPPED_CLEAR, DV_I(run->org)) != 0)
+		return -1;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		for (k = 0; k < kinds[i].norg; k++)
+			v[k] = DV_I(run->org);
+		x.n = 0;
+		if (db_query(db, kinds[i].ids, v, kinds[i].norg,
+		    unmapped_id_row, &x) < 0)
+			goto out;
+		for (k = 0; k < x.n; k++)
+			if (unmapped_put(db, run, kinds[i].put, &x.v[k]) != 0)
+				goto out;
 	}
-	for (i = 6; i < 9; i++)
-		v[i] = DV_I(run->org);
-	return DB_EXEC(db, SQL_USAGE_UNMAPPED_CLEAR, DV_I(run->org)) != 0 ||
-	    db_exec(db, SQL_USAGE_UNMAPPED_SUM, v, 9) != 0 ? -1 : 0;
+	rc = 0;
+out:
+	free(x.v);
+	return rc;
 }
 
 static void	usage_caps(struct run *run);

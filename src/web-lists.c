@@ -198,6 +198,7 @@ web_keys(struct call *c)
 	    call_str(c, P_SORT), c->q[P_DIR].set && strcmp(c->q[P_DIR].s,
 	    "desc") == 0, c->q[P_PAGE].set ? c->q[P_PAGE].i : 1,
 	    WEB_PER_PAGE, &data) != LIST_OK ||
+	    list_add_findings(c, c->rt->list, data) != LIST_OK ||
 	    list_project_names(c->r->db, c->r->tenant, c->org, &projects) !=
 	    LIST_OK) {
 		json_decref(data);

@@ -32,7 +32,7 @@ LATENCIES = [int(x) for x in
              os.environ.get("BENCH_USAGE_LATENCIES", "0 50").split()]
 TABLES = ("usage_bucket", "cost_bucket", "cost_day_project", "usage_cursor",
           "usage_key_stat", "cost_day", "cost_cum_project", "usage_day_model",
-          "usage_id_total", "usage_key_user")
+          "usage_unmapped")
 
 
 def pull(st, org):

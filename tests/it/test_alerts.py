@@ -129,7 +129,8 @@ def events_from_before_the_connection_are_not_alerted():
 
 @test
 def a_channel_without_on_gets_the_default_audit_types():
-    """Key and service account lifecycle, and invites (docs/alerts.md)."""
+    """Key and service account lifecycle, invites, and a user made an
+    owner (docs/alerts.md)."""
     defaults = {"api_key.created", "api_key.deleted",
                 "service_account.created", "service_account.deleted",
                 "invite.sent"}
@@ -140,6 +141,15 @@ def a_channel_without_on_gets_the_default_audit_types():
     want = {i for i, t in types.items() if t in defaults}
     assert want, types
     assert st.collect("--org", str(S["org"])).returncode == 0
+    roles = {}
+    for i, body in st.sql("SELECT id, body FROM audit_event WHERE org_id ="
+                          " %d AND type = 'user.updated'" % S["org"]):
+        if i in types:
+            roles[i] = json.loads(body)["user.updated"].get(
+                "changes_requested", {}).get("role")
+    owners = {i for i, r in roles.items() if r == "owner"}
+    assert owners and set(roles) - owners, roles   # both kinds were made
+    want |= owners
     got = {r[0] for r in st.sql(
         "SELECT e.id FROM alert_outbox o JOIN audit_event e"
         " ON e.org_id = o.org_id AND e.seq = o.ref"
@@ -147,8 +157,53 @@ def a_channel_without_on_gets_the_default_audit_types():
     assert got == want, (sorted(types[i] for i in got ^ want))
     st.cli("alert", "remove", str(ch))
     drain()     # the other channels' messages of these events, sent now
-    diag("%d of %d events of the default types: %s" % (
-        len(want), len(added), ", ".join(sorted({types[i] for i in want}))))
+    diag("%d of %d events of the default types: %s (%d made an owner)" % (
+        len(want), len(added), ", ".join(sorted({types[i] for i in want})),
+        len(owners)))
+
+
+@test
+def login_failures_above_a_count_in_an_hour_send_one_message():
+    """login.failed>N: the failure that makes an hour's count exceed N,
+    counting those stored by earlier pulls, is sent; none other."""
+    hour = int(time.time()) // 3600 * 3600
+    before = int(st.sql("SELECT COUNT(*) FROM audit_event WHERE org_id = %d"
+                        " AND type = 'login.failed' AND effective_at >= %d"
+                        % (S["org"], hour))[0][0])
+    n = before + 4
+    r = add("webhook", "--url", url("/logins"), "--secret-file",
+            st.path("etc", "hook.secret"), "--on", "login.failed>%d" % n,
+            check=False)
+    assert r.returncode == 0, r.stderr
+    ch = int(r.stdout.strip().splitlines()[-1])
+    for bad in ("login.failed>0", "login.failed>", "login.failed>x",
+                "login.failed>100001"):
+        r = add("webhook", "--url", url("/x"), "--secret-file",
+                st.path("etc", "hook.secret"), "--on", bad, check=False)
+        assert r.returncode != 0 and "login.failed>N" in r.stderr, (bad, r)
+    added = set(st.sim_post("/_sim/events", {"count": 400})["added"])
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    fails = st.sql("SELECT id, effective_at FROM audit_event WHERE org_id ="
+                   " %d AND type = 'login.failed' AND effective_at >= %d"
+                   " AND effective_at < %d ORDER BY seq"
+                   % (S["org"], hour, hour + 3600))
+    assert len(fails) > n + 1, (len(fails), n)     # enough to cross it
+    want = {fails[n][0]}                # the (n + 1)th of the hour
+    assert want <= added, "the crossing failure was stored before"
+    got = {r[0] for r in st.sql(
+        "SELECT e.id FROM alert_outbox o JOIN audit_event e"
+        " ON e.org_id = o.org_id AND e.seq = o.ref"
+        " WHERE o.channel_id = %d" % ch)}
+    assert got == want, (got, want)
+    # Another pull of the same hour's events crosses nothing again.
+    st.sim_post("/_sim/events", {"count": 100})
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    assert int(st.sql("SELECT COUNT(*) FROM alert_outbox WHERE channel_id"
+                      " = %d" % ch)[0][0]) == 1
+    st.cli("alert", "remove", str(ch))
+    drain()
+    diag("%d login failures in the hour, %d before; N = %d" % (
+        len(fails), before, n))
 
 
 @test

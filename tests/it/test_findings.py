@@ -288,6 +288,55 @@ def the_summary_and_the_pages_show_the_findings():
 
 
 @test
+def each_subjects_row_carries_its_open_findings():
+    """The keys, admin keys, projects and invites lists (API and pages):
+    every open finding of a row's subject is on that row, and no other."""
+    lists = {"api_key": "keys", "admin_api_key": "admin-keys",
+             "project": "projects", "invite": "invites",
+             "service_account": "service-accounts", "user": "users"}
+    shown_as = {"key_stale": "stale", "admin_key_stale": "stale",
+                "key_orphan": "orphan", "admin_key_orphan": "orphan"}
+    want = {}
+    for f in findings():
+        if f["subject"]["type"] in lists:
+            want.setdefault(f["subject"]["id"], set()).add(
+                shown_as.get(f["rule"], f["rule"]))
+    got, rows = {}, 0
+    for name in sorted(set(lists.values())):
+        cursor = None
+        while True:
+            q = "limit=200" + ("&cursor=" + cursor if cursor else "")
+            page = st.api("/api/v1/openai/orgs/%d/%s?%s" % (S["org"], name,
+                                                              q), S["tok"])
+            for r in page["data"]:
+                rows += 1
+                kinds = {x["kind"] for x in r["findings"]}
+                if kinds:
+                    got[r["id"]] = kinds
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+    # A key's usage findings, none here, would show the same way.
+    assert {"project_no_model_allowlist", "invite_stale",
+            "key_legacy_user"} <= set().union(*want.values()), want
+    assert got == want, (sorted(set(got.items()) ^ set(want.items()),
+                                key=str)[:6])
+    diag("%d rows of six lists carry %d subjects' findings" % (rows,
+                                                              len(got)))
+    _, pw = st.account(S["tenant"], "rows@findings.example", "viewer")
+    status, _, cookie = st.login("rows@findings.example", pw)
+    assert status == 303
+    for name, rule in (("projects", "project_no_model_allowlist"),
+                       ("invites", "invite_stale"),
+                       ("keys?finding=key_legacy_user", "key_legacy_user")):
+        status, _, body = st.http("GET", "/orgs/%d/%s" % (S["org"], name),
+                                  headers={"Cookie": cookie})
+        assert status == 200, (name, status)
+        assert ('<span class="finding finding-%s">' % rule).encode() in \
+            body, (name, rule)
+
+
+@test
 def the_pack_holds_every_finding_open_during_its_period():
     time.sleep(1.1)
     end = int(time.time())

@@ -288,8 +288,9 @@ def a_revision_takes_the_latest_value_and_is_counted():
 
 
 def rollups_equal_the_buckets(org):
-    """What the pages and the API read (020_usage_rollups.sql) is exactly
-    what the stored buckets sum to, recomputed here from them."""
+    """The per-day roll-ups the pages and the API read
+    (020_usage_rollups.sql) are exactly what the stored buckets sum to,
+    recomputed here from them."""
     def rows(sql):
         return sorted(tuple(r) for r in st.sql(sql % {"o": org}))
 
@@ -320,30 +321,6 @@ def rollups_equal_the_buckets(org):
               "output_tokens, 0)) FROM usage_bucket WHERE org_id = %(o)d AND"
               " endpoint = 'completions' AND width = '1d'"
               " GROUP BY start_time, COALESCE(model, '')"))
-    same("usage_key_user",
-         rows("SELECT api_key_id, user_id FROM usage_key_user"
-              " WHERE org_id = %(o)d"),
-         rows("SELECT DISTINCT api_key_id, user_id FROM usage_bucket"
-              " WHERE org_id = %(o)d AND width = '1d' AND api_key_id IS NOT"
-              " NULL AND user_id IS NOT NULL"))
-    union = " UNION ALL ".join(
-        ["SELECT '%s' AS kind, %s AS id, COALESCE(requests, 0) AS req,"
-         " 0 AS amount, start_time AS u, NULL AS c FROM usage_bucket"
-         " WHERE org_id = %%(o)d AND width = '1d' AND %s IS NOT NULL"
-         % (k, col, col) for k, col in (("api_key", "api_key_id"),
-                                        ("user", "user_id"),
-                                        ("project", "project_id"))] +
-        ["SELECT '%s', %s, 0, amount, NULL, start_time FROM cost_bucket"
-         " WHERE org_id = %%(o)d AND %s IS NOT NULL" % (k, col, col)
-         for k, col in (("api_key", "api_key_id"),
-                        ("project", "project_id"))])
-    same("usage_id_total",
-         rows("SELECT kind, id, requests, amount, u_first, u_last, c_first,"
-              " c_last FROM usage_id_total WHERE org_id = %(o)d AND"
-              " (u_first IS NOT NULL OR c_first IS NOT NULL)"),
-         rows("SELECT kind, id, SUM(req), CAST(SUM(amount) AS DECIMAL(38,18)),"
-              " MIN(u), MAX(u), MIN(c), MAX(c) FROM (" + union + ") t"
-              " GROUP BY kind, id"))
 
 
 def q(v):

@@ -285,6 +285,22 @@ def unmapped_ids_equal_the_truth():
     # None of them is in the inventory the API lists.
     listed = {k["id"] for k in all_keys(st, S["tok"], S["org"])}
     assert not listed & {i for k, i in rows if k == "api_key"}
+    # A range short of the stored days is summed from its buckets: its
+    # unmapped keys' spend is the truth's of those days.
+    start = S["truth"]["window"]["start"] + 20 * 86400
+    part = st.api(base() + "/unmapped?since=%s&until=%s" % (
+        day_of(start), S["until"]), S["tok"])
+    keys = {i for k, i in want if k == "api_key"}
+    spent = {}
+    for r in S["truth"]["costs"]["rows"]:
+        if r["api_key_id"] in keys and r["day"] >= start:
+            spent[r["api_key_id"]] = spent.get(r["api_key_id"],
+                                               Decimal(0)) + Decimal(
+                                                   r["amount"])
+    got_part = {r["id"]: amount(r["amount"]) for r in part["data"]
+                if r["kind"] == "api_key" and amount(r["amount"]) != 0}
+    assert spent and got_part == {k: v for k, v in spent.items() if v != 0}, \
+        (got_part, spent)
 
 
 @test
