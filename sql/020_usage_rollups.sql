@@ -1,8 +1,10 @@
 -- 020_usage_rollups: what the usage page and the /costs API read instead
--- of summing every bucket per request.  The per-day tables are kept in
--- the transaction of the costs or usage page that changed those days
--- (usage-collect.c), so each is exactly the sum of the buckets stored,
--- revisions included.
+-- of summing every bucket per request.  Each costs or completions page
+-- marks, in its own transaction, the first day it changed
+-- (usage_cursor.rollup_from); when the stream ends, the per-day tables
+-- are summed again from that day and the mark cleared, in one
+-- transaction, so each is exactly the sum of the buckets stored,
+-- revisions included.  A pull that dies leaves the mark for the next.
 --
 -- cost_day: spend per day (every project), from cost_day_project.
 --
@@ -70,6 +72,9 @@ CREATE TABLE usage_unmapped (
   PRIMARY KEY (org_id, kind, id),
   KEY usage_unmapped_tenant (tenant_id, org_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+ALTER TABLE usage_cursor
+  ADD COLUMN rollup_from BIGINT NULL;
 
 ALTER TABLE usage_bucket
   ADD KEY usage_bucket_user (org_id, width, user_id, start_time),

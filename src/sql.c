@@ -1311,11 +1311,23 @@ static const struct {
 	    "SELECT width, from_time, through FROM usage_cursor"
 	    " WHERE org_id = ? AND stream = ?"),
 	/* The backfill's start stays; the cursor only moves ahead. */
+	/* rollup_from: the earliest day a page changed since the roll-ups
+	 * were last summed (NULL leaves it). */
 	STMT(SQL_USAGE_CURSOR_PUT,
 	    "INSERT INTO usage_cursor (tenant_id, org_id, stream, width,"
-	    " from_time, through, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " from_time, through, updated_at, rollup_from)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON DUPLICATE KEY UPDATE through = GREATEST(through,"
-	    " VALUES(through)), updated_at = VALUES(updated_at)"),
+	    " VALUES(through)), updated_at = VALUES(updated_at),"
+	    " rollup_from = COALESCE(LEAST(rollup_from, VALUES(rollup_from)),"
+	    " rollup_from, VALUES(rollup_from))"),
+	STMT(SQL_USAGE_ROLLUP_FROM,
+	    "SELECT rollup_from FROM usage_cursor WHERE org_id = ?"
+	    " AND stream = ? AND width = '1d' AND rollup_from IS NOT NULL"
+	    " FOR UPDATE"),
+	STMT(SQL_USAGE_ROLLUP_DONE,
+	    "UPDATE usage_cursor SET rollup_from = NULL WHERE org_id = ?"
+	    " AND stream = ? AND width = '1d'"),
 	STMT(SQL_COST_CURRENCY,
 	    "SELECT currency FROM cost_bucket WHERE org_id = ?"
 	    " ORDER BY start_time DESC LIMIT 1"),
@@ -1461,8 +1473,8 @@ static const struct {
 	    " LEFT JOIN cost_bucket b FORCE INDEX (cost_bucket_key)"
 	    "  ON b.org_id = ? AND b.api_key_id = k.api_key_id"),
 	/*
-	 * The per-day roll-ups (020_usage_rollups.sql), recomputed in each
-	 * page's transaction for the page's days lo..hi.
+	 * The per-day roll-ups (020_usage_rollups.sql), summed again from
+	 * the stream's rollup_from on (bound as lo, and hi the largest day).
 	 */
 	STMT(SQL_ROLL_COST_DAY_CLEAR,
 	    "DELETE FROM cost_day WHERE org_id = ? AND start_time BETWEEN ? AND ?"),

@@ -667,38 +667,47 @@ row_vals(const struct upage *pg, const struct urow *r, struct db_val *v)
 	v[14] = DV_I(run->run_id);
 }
 
+/* Does the stream keep per-day roll-ups (020_usage_rollups.sql)? */
+static bool
+has_rollups(const struct usage_kind *k)
+{
+	return k->costs || strcmp(k->endpoint, "completions") == 0;
+}
+
 /*
- * The per-day roll-ups of a page's days lo..hi (020_usage_rollups.sql),
- * summed again from what the page left stored.  Daily buckets only: the
- * hourly ones repeat them.
+ * The roll-ups of a stream from its rollup_from on, summed again from
+ * the buckets, and the mark cleared (a db_tx_fn): run when the stream
+ * ends, whatever its outcome, so pages a dead pull stored are summed by
+ * the next one's.
  */
 static int
-page_rollups(struct db *db, const struct upage *pg)
+rollup_tx(struct db *db, void *arg)
 {
-	const struct usage_kind	*k = pg->st->usage->kind;
-	int64_t			 org = pg->st->run->org, lo = pg->lo, hi = pg->hi;
+	const struct stream	*st = arg;
+	int64_t			 org = st->run->org, from = -1;
 
-	if (pg->through == 0 || pg->w != W_DAY)
+	if (DB_QUERY(db, SQL_USAGE_ROLLUP_FROM, db_row_first_int, &from,
+	    DV_I(org), DV_S(st->def->name)) < 0)
+		return -1;
+	if (from < 0)
 		return 0;
-	if (k->costs)
-		return DB_EXEC(db, SQL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
-		    DV_I(hi)) != 0 ||
-		    DB_EXEC(db, SQL_COST_DAY_SUM, DV_I(org), DV_I(lo),
-		    DV_I(hi)) != 0 ||
-		    DB_EXEC(db, SQL_ROLL_COST_DAY_CLEAR, DV_I(org), DV_I(lo),
-		    DV_I(hi)) != 0 ||
-		    DB_EXEC(db, SQL_ROLL_COST_DAY_SUM, DV_I(org), DV_I(lo),
-		    DV_I(hi)) != 0 ||
+	if (st->usage->kind->costs) {
+		if (DB_EXEC(db, SQL_ROLL_COST_DAY_CLEAR, DV_I(org), DV_I(from),
+		    DV_I(INT64_MAX)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_DAY_SUM, DV_I(org), DV_I(from),
+		    DV_I(INT64_MAX)) != 0 ||
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_CLEAR, DV_I(org),
-		    DV_I(lo)) != 0 ||
+		    DV_I(from)) != 0 ||
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_SUM, DV_I(org), DV_I(org),
-		    DV_I(lo), DV_I(org), DV_I(lo), DV_I(org), DV_I(lo),
-		    DV_I(org), DV_I(lo)) != 0 ? -1 : 0;
-	if (strcmp(k->endpoint, "completions") != 0)
-		return 0;
-	return DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org), DV_I(lo),
-	    DV_I(hi)) != 0 || DB_EXEC(db, SQL_ROLL_MODEL_SUM, DV_I(org),
-	    DV_I(lo), DV_I(hi)) != 0 ? -1 : 0;
+		    DV_I(from), DV_I(org), DV_I(from), DV_I(org), DV_I(from),
+		    DV_I(org), DV_I(from)) != 0)
+			return -1;
+	} else if (DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org), DV_I(from),
+	    DV_I(INT64_MAX)) != 0 || DB_EXEC(db, SQL_ROLL_MODEL_SUM, DV_I(org),
+	    DV_I(from), DV_I(INT64_MAX)) != 0)
+		return -1;
+	return DB_EXEC(db, SQL_USAGE_ROLLUP_DONE, DV_I(org),
+	    DV_S(st->def->name)) != 0 ? -1 : 0;
 }
 
 /* One page, whole or not at all (a db_tx_fn: it may run again). */
@@ -730,13 +739,20 @@ page_tx(struct db *db, void *arg)
 	    DV_S(st->usage->kind->endpoint), DV_S(widths[pg->w].name),
 	    DV_I(pg->lo), DV_I(pg->hi), DV_I(run->run_id))) != 0)
 		return -1;
-	if (page_rollups(db, pg) != 0)
+	/* The day roll-up of costs per project: /costs by project and day
+	 * and the rest of the roll-ups are summed from it. */
+	if (costs && pg->through > 0 && (DB_EXEC(db, SQL_COST_DAY_CLEAR,
+	    DV_I(run->org), DV_I(pg->lo), DV_I(pg->hi)) != 0 ||
+	    DB_EXEC(db, SQL_COST_DAY_SUM, DV_I(run->org), DV_I(pg->lo),
+	    DV_I(pg->hi)) != 0))
 		return -1;
+	/* The mark says from which day the stream's end sums the rest. */
 	if (pg->through > 0 && DB_EXEC(db, SQL_USAGE_CURSOR_PUT,
 	    DV_I(run->tenant), DV_I(run->org), DV_S(st->def->name),
 	    DV_S(widths[pg->w].name),
 	    DV_I(st->usage->from[pg->w]), DV_I(pg->through),
-	    DV_I(run->now)) != 0)
+	    DV_I(run->now), pg->w == W_DAY && has_rollups(st->usage->kind) ?
+	    DV_I(pg->lo) : DV_NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -861,6 +877,9 @@ usage_stream_end(struct db *db, struct stream *st, enum stream_state s)
 {
 	struct run	*run = st->run;
 
+	if (has_rollups(st->usage->kind) && db_tx(db, rollup_tx, st) != 0)
+		log_err("collect: org %" PRId64 ": %s: roll-ups: %s", run->org,
+		    st->def->name, db_error(db));
 	if (s == SS_OK && !st->usage->kind->costs &&
 	    DB_EXEC(db, SQL_USAGE_HOURLY_PURGE, DV_I(run->org),
 	    DV_S(st->usage->kind->endpoint), DV_I(align(run->now, DAY) -
