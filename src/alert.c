@@ -221,7 +221,7 @@ alert_add_tx(struct db *db, void *arg)
 	    DV_S(n->name), DV_S(x->hint), DV_S(x->trig),
 	    DV_S(n->min_severity ? n->min_severity : "medium"),
 	    DV_S(n->format ? n->format : "native"), DV_I(now_s()),
-	    DV_S(n->created_by)) != 0) {
+	    DV_S(n->created_by), DV_I(n->digest)) != 0) {
 		snprintf(x->err, x->errlen, "the channel could not be stored: "
 		    "%s", db_error(db));
 		return -1;
@@ -288,7 +288,7 @@ channel_row(const struct db_row *r, void *arg)
 	json_t	*o;
 
 	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:o, s:I,"
-	    " s:I}", "id", (json_int_t)db_row_int(r, 0),
+	    " s:I, s:b}", "id", (json_int_t)db_row_int(r, 0),
 	    "type", db_row_str(r, 1), "name", db_row_str(r, 2),
 	    "hint", db_row_str(r, 3),
 	    "triggers", json_loads(db_row_str(r, 4), 0, NULL),
@@ -298,7 +298,8 @@ channel_row(const struct db_row *r, void *arg)
 	    "last_sent_at", db_row_null(r, 9) ? json_null() :
 	    json_integer(db_row_int(r, 9)),
 	    "dead", (json_int_t)db_row_int(r, 10),
-	    "tenant_id", (json_int_t)db_row_int(r, 11));
+	    "tenant_id", (json_int_t)db_row_int(r, 11),
+	    "digest", db_row_int(r, 12) != 0);
 	if (o != NULL)
 		json_array_append_new(arg, o);
 	return 0;
@@ -403,6 +404,7 @@ struct alert_route {
 	int		 min_sev;
 	bool		 opened, resolved;
 	bool		 to_owner;	/* role.owner */
+	bool		 digest;	/* findings below min_sev: held */
 	int64_t		 login_over;	/* login.failed>N: N, or 0 */
 	struct strset	 audit;		/* event types */
 };
@@ -437,6 +439,7 @@ route_row(const struct db_row *r, void *arg)
 	memset(rt, 0, sizeof(*rt));
 	rt->channel = db_row_int(r, 0);
 	rt->min_sev = sev_rank(db_row_str(r, 2));
+	rt->digest = db_row_int(r, 3) != 0;
 	json_array_foreach(t, i, e) {
 		if ((s = json_string_value(e)) == NULL)
 			continue;
@@ -651,10 +654,13 @@ alert_findings(struct db *db, const struct conf *c, int64_t org, int64_t run,
 		body = json_dumps(json_array_get(m, 2), JSON_COMPACT |
 		    JSON_SORT_KEYS);
 		for (k = 0; body != NULL && k < rs->n && rc == 0; k++) {
-			if (sev < rs->v[k].min_sev || !(opened ?
-			    rs->v[k].opened : rs->v[k].resolved))
+			if (!(opened ? rs->v[k].opened : rs->v[k].resolved) ||
+			    (sev < rs->v[k].min_sev && !rs->v[k].digest))
 				continue;
-			if (DB_EXEC(db, SQL_OUTBOX_PUT, DV_I(tenant), DV_I(org),
+			/* Below the channel's severity: its daily digest. */
+			if (DB_EXEC(db, sev < rs->v[k].min_sev ?
+			    SQL_OUTBOX_HOLD : SQL_OUTBOX_PUT, DV_I(tenant),
+			    DV_I(org),
 			    DV_I(rs->v[k].channel), DV_S(json_string_value(
 			    json_array_get(m, 4))), DV_S(kind),
 			    DV_I(json_integer_value(json_array_get(m, 3))),

@@ -32,6 +32,7 @@ struct alert_new {
 	const char	*min_severity;	/* high, medium, low */
 	const char	*format;	/* native, ocsf */
 	const char	*created_by;	/* "account:7", "operator:root" */
+	bool		 digest;	/* findings below: a daily digest */
 };
 
 /* The default triggers of a channel that names none. */

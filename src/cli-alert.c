@@ -23,13 +23,14 @@ alert_usage(void)
 	    "           (--url URL | --to ADDRESS) [--name N] "
 	    "[--secret-file F]\n"
 	    "           [--on TRIGGER,...] [--min-severity high|medium|low] "
-	    "[--format native|ocsf]\n"
+	    "[--format native|ocsf] [--digest]\n"
 	    "       orgaudit alert list --tenant T\n"
 	    "       orgaudit alert remove ID\n"
 	    "       orgaudit alert test ID\n"
 	    "Triggers: finding.opened, finding.resolved, audit:<event type>,\n"
-	    "role.owner (a user made an owner); default\n%s.\n",
-	    alert_default_triggers);
+	    "role.owner (a user made an owner); default\n%s.\n"
+	    "--digest: findings below --min-severity come once a day, "
+	    "together.\n", alert_default_triggers);
 }
 
 static int
@@ -45,6 +46,7 @@ alert_add_verb(struct cli_ctx *x, int argc, char **argv)
 		{ "on", required_argument, NULL, 'e' },
 		{ "min-severity", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "digest", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct alert_new	 n;
@@ -68,6 +70,7 @@ alert_add_verb(struct cli_ctx *x, int argc, char **argv)
 		case 'e': n.triggers = optarg; break;
 		case 'm': n.min_severity = optarg; break;
 		case 'f': n.format = optarg; break;
+		case 'd': n.digest = true; break;
 		default:
 			alert_usage();
 			return EXIT_USAGE;

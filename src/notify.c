@@ -462,7 +462,9 @@ ocsf_body(struct msg *m)
 	struct ocsf_ctx	 ctx;
 	char		*s;
 
-	if (b == NULL || type == NULL || strcmp(type, "test") == 0) {
+	/* A test and a digest have no OCSF class: sent as they are. */
+	if (b == NULL || type == NULL || strcmp(type, "test") == 0 ||
+	    strcmp(type, "digest") == 0) {
 		json_decref(b);
 		return b == NULL ? -1 : 0;
 	}
@@ -728,6 +730,144 @@ out:
 
 /* -- the pass ------------------------------------------------------------ */
 
+#define DIGEST_SECONDS	86400	/* a held message waits a day at most */
+#define DIGEST_LISTED	200	/* findings a digest lists in full */
+
+struct held {
+	json_t	*findings;	/* the held messages' data */
+	json_t	*lines;		/* "rule subject" of the first few */
+	int64_t	 last;		/* the last held row's id */
+	size_t	 n;
+};
+
+static int
+held_row(const struct db_row *r, void *arg)
+{
+	struct held	*h = arg;
+	json_t		*b = json_loadb(r->v[1], r->len[1], 0, NULL), *d;
+
+	h->last = db_row_int(r, 0);
+	h->n++;
+	d = json_object_get(b, "data");
+	if (d != NULL && json_array_size(h->findings) < DIGEST_LISTED) {
+		json_array_append_new(h->findings, json_pack("{s:O, s:O}",
+		    "type", json_object_get(b, "type"), "finding", d));
+	}
+	if (d != NULL && json_array_size(h->lines) < 5)
+		json_array_append_new(h->lines, json_sprintf("%s %s",
+		    json_string_value(json_object_get(d, "rule")) ?
+		    json_string_value(json_object_get(d, "rule")) : "?",
+		    json_string_value(json_object_get(json_object_get(d,
+		    "subject"), "id")) ? json_string_value(json_object_get(
+		    json_object_get(d, "subject"), "id")) : "?"));
+	json_decref(b);
+	return 0;
+}
+
+struct digest {
+	const struct conf	*c;
+	int64_t			 channel, tenant, org, now;
+};
+
+/*
+ * One channel's held messages become one message of kind "digest", and
+ * are marked digested, in one transaction (a db_tx_fn).  Its id comes
+ * from the channel and the last row it holds: a retry writes the same.
+ */
+static int
+digest_tx(struct db *db, void *arg)
+{
+	const struct digest	*g = arg;
+	struct held		 h = { json_array(), json_array(), 0, 0 };
+	unsigned char		 md[32];
+	char			 what[64], hex[65], eid[32], *text = NULL;
+	struct buf		 msg = { 0 };
+	json_t			*b, *e;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (DB_QUERY(db, SQL_DIGEST_HELD, held_row, &h, DV_I(g->channel)) < 0)
+		goto out;
+	rc = 0;
+	if (h.n == 0)
+		goto out;
+	snprintf(what, sizeof(what), "digest|%" PRId64 "|%" PRId64,
+	    g->channel, h.last);
+	sha256_2(what, strlen(what), NULL, 0, md);
+	hex_encode(md, 32, hex);
+	snprintf(eid, sizeof(eid), "evt_%.24s", hex);
+	buf_printf(&msg, "%zu finding message%s below this channel's "
+	    "severity in the last day:", h.n, h.n == 1 ? "" : "s");
+	json_array_foreach(h.lines, i, e)
+		buf_printf(&msg, "%s %s", i > 0 ? "," : "",
+		    json_string_value(e));
+	if (h.n > json_array_size(h.lines))
+		buf_printf(&msg, ", …");
+	buf_addc(&msg, '\0');
+	b = json_pack("{s:s, s:s, s:I, s:{s:I}, s:{s:I, s:s, s:o}, s:o}",
+	    "id", eid, "type", "digest", "created", (json_int_t)g->now,
+	    "tenant", "id", (json_int_t)g->tenant,
+	    "data", "count", (json_int_t)h.n, "message", msg.p,
+	    "findings", h.findings,
+	    "dashboard_url", json_sprintf("%s/findings", g->c->public_origin));
+	h.findings = NULL;
+	text = b != NULL ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(b);
+	rc = -1;
+	if (text == NULL)
+		goto out;
+	if (DB_EXEC(db, SQL_OUTBOX_PUT, DV_I(g->tenant), DV_I(g->org),
+	    DV_I(g->channel), DV_S(eid), DV_S("digest"), DV_I(h.last),
+	    DV_S(text), DV_I(g->now), DV_I(g->now)) != 0 ||
+	    DB_EXEC(db, SQL_DIGEST_DONE, DV_I(g->channel), DV_I(h.last)) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(h.findings);
+	json_decref(h.lines);
+	buf_free(&msg);
+	free(text);
+	return rc;
+}
+
+static int
+due_digest_row(const struct db_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("[I, I, I]",
+	    (json_int_t)db_row_int(r, 0), (json_int_t)db_row_int(r, 1),
+	    (json_int_t)db_row_int(r, 2)));
+	return 0;
+}
+
+/* Each channel whose oldest held message is a day old gets its digest. */
+static int
+make_digests(struct db *db, const struct conf *c, int64_t now)
+{
+	json_t		*due = json_array(), *v;
+	struct digest	 g;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (DB_QUERY(db, SQL_DIGEST_DUE, due_digest_row, due,
+	    DV_I(now - DIGEST_SECONDS)) < 0)
+		rc = -1;
+	json_array_foreach(due, i, v) {
+		if (rc != 0)
+			break;
+		g.c = c;
+		g.channel = json_integer_value(json_array_get(v, 0));
+		g.tenant = json_integer_value(json_array_get(v, 1));
+		g.org = json_integer_value(json_array_get(v, 2));
+		g.now = now;
+		if (db_tx(db, digest_tx, &g) != 0)
+			rc = -1;
+	}
+	json_decref(due);
+	if (rc != 0)
+		log_err("notify: digests: %s", db_error(db));
+	return rc;
+}
+
 static int
 due_row(const struct db_row *r, void *arg)
 {
@@ -790,6 +930,11 @@ notify_pass(struct db *db, const struct conf *c, const char *owner,
 
 	memset(res, 0, sizeof(*res));
 	memset(&oi, 0, sizeof(oi));
+	/* Digests first: one that is due goes out in this pass. */
+	if (make_digests(db, c, now) != 0) {
+		json_decref(ids);
+		return -1;
+	}
 	if (DB_QUERY(db, SQL_OUTBOX_DUE, due_row, ids, DV_I(now), DV_I(now),
 	    DV_I(limit)) < 0) {
 		json_decref(ids);

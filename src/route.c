@@ -107,7 +107,8 @@ static const struct route fixed[] = {
 	    NULL, 0 },
 	{ "/notifications", M_POST, OWNER_PAGE, P(P_CSRF) | P(P_CHANNEL_TYPE) |
 	    P(P_NAME) | P(P_URL) | P(P_TO) | P(P_SECRET) | P(P_TRIGGERS) |
-	    P(P_MIN_SEVERITY) | P(P_FORMAT), web_alert_add, NULL, 0 },
+	    P(P_MIN_SEVERITY) | P(P_FORMAT) | P(P_DIGEST), web_alert_add,
+	    NULL, 0 },
 	{ "/notifications/:id/remove", M_POST, OWNER_PAGE, P(P_CSRF),
 	    web_alert_remove, NULL, 0 },
 	{ "/notifications/:id/test", M_POST, OWNER_PAGE, P(P_CSRF),

@@ -77,6 +77,7 @@
 	X(P_TRIGGERS, "on", Q_TEXT) \
 	X(P_MIN_SEVERITY, "min_severity", Q_SEVERITY) \
 	X(P_FORMAT, "format", Q_FORMAT) \
+	X(P_DIGEST, "digest", Q_TRISTATE) \
 	X(P_AFTER_ID, "after_id", Q_SEQ) \
 	X(P_DAY_SINCE, "since", Q_DAY) \
 	X(P_DAY_UNTIL, "until", Q_DAY) \

@@ -1082,8 +1082,8 @@ static const struct {
 	/* Alert channels and their outbox (alert.c, notify.c). */
 	STMT(SQL_ALERT_ADD,
 	    "INSERT INTO alert_channel (tenant_id, type, name, hint, triggers,"
-	    " min_severity, format, created_at, created_by)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	    " min_severity, format, created_at, created_by, digest)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	STMT(SQL_ALERT_SEAL,
 	    "UPDATE alert_channel SET target_sealed = ?, secret_sealed = ?"
 	    " WHERE id = ?"),
@@ -1096,7 +1096,7 @@ static const struct {
 	    " (SELECT MAX(o.sent_at) FROM alert_outbox o"
 	    "   WHERE o.channel_id = c.id),"
 	    " (SELECT COUNT(*) FROM alert_outbox o WHERE o.channel_id = c.id"
-	    "   AND o.status = 'dead'), c.tenant_id"
+	    "   AND o.status = 'dead'), c.tenant_id, c.digest"
 	    " FROM alert_channel c WHERE (? = 0 OR c.tenant_id = ?)"
 	    " AND c.removed_at IS NULL ORDER BY c.id"),
 	/* The org's login.failed events stored in an hour (alert.c). */
@@ -1105,7 +1105,7 @@ static const struct {
 	    " AND type = 'login.failed' AND effective_at >= ?"
 	    " AND effective_at < ?"),
 	STMT(SQL_ALERT_ROUTES,
-	    "SELECT id, triggers, min_severity FROM alert_channel"
+	    "SELECT id, triggers, min_severity, digest FROM alert_channel"
 	    " WHERE tenant_id = ? AND removed_at IS NULL ORDER BY id"),
 	STMT(SQL_ALERT_ORG,
 	    "SELECT o.connected_at, o.name, o.openai_org, t.id, t.name"
@@ -1122,6 +1122,23 @@ static const struct {
 	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
 	    " event_id, kind, ref, body, created_at, status, next_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)"),
+	/* A finding below the channel's severity, for its daily digest. */
+	STMT(SQL_OUTBOX_HOLD,
+	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
+	    " event_id, kind, ref, body, created_at, status, next_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'held', ?)"),
+	/* Channels whose oldest held message was queued before a time. */
+	STMT(SQL_DIGEST_DUE,
+	    "SELECT o.channel_id, MIN(o.tenant_id), MIN(o.org_id)"
+	    " FROM alert_outbox o JOIN alert_channel c ON c.id = o.channel_id"
+	    " WHERE o.status = 'held' AND c.removed_at IS NULL"
+	    " GROUP BY o.channel_id HAVING MIN(o.created_at) <= ?"),
+	STMT(SQL_DIGEST_HELD,
+	    "SELECT id, body FROM alert_outbox WHERE channel_id = ?"
+	    " AND status = 'held' ORDER BY id FOR UPDATE"),
+	STMT(SQL_DIGEST_DONE,
+	    "UPDATE alert_outbox SET status = 'digested'"
+	    " WHERE channel_id = ? AND status = 'held' AND id <= ?"),
 	STMT_COLS(SQL_ALERT_FINDINGS, FINDING_COLUMNS,
 	    "SELECT" COLS(FINDING_COLUMNS) " FROM finding f WHERE f.org_id = ?"
 	    " AND (f.opened_run = ? OR f.resolved_run = ?) ORDER BY f.id"),

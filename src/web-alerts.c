@@ -76,6 +76,7 @@ web_alert_add(struct call *c)
 	n.triggers = call_str(c, P_TRIGGERS);
 	n.min_severity = call_str(c, P_MIN_SEVERITY);
 	n.format = call_str(c, P_FORMAT);
+	n.digest = c->q[P_DIGEST].set && c->q[P_DIGEST].b;
 	snprintf(by, sizeof(by), "account:%" PRId64, r->account);
 	n.created_by = by;
 	if (alert_check(r->conf, &n, err, sizeof(err)) != 0) {

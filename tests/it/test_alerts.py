@@ -325,6 +325,55 @@ def slack_gets_block_kit_and_email_goes_through_the_relay():
 
 
 @test
+def findings_below_the_severity_come_in_a_daily_digest():
+    """--digest: a finding under the channel's severity is held, and once
+    the oldest held one is a day old a single signed digest lists them."""
+    st.receiver(S["rport"], "/_ctl/reset", {})
+    ch = add("webhook", "--url", url("/digest"), "--secret-file",
+             st.path("etc", "hook.secret"), "--on", "finding.opened",
+             "--min-severity", "high", "--digest")
+    plain = add("webhook", "--url", url("/plain"), "--secret-file",
+                st.path("etc", "hook.secret"), "--on", "finding.opened",
+                "--min-severity", "high")
+    pid = st.sql("SELECT subject_id FROM finding WHERE org_id = %d AND rule"
+                 " = 'project_no_model_allowlist' AND live = 1 LIMIT 1"
+                 % S["org"])[0][0]
+    # Fixed, then broken again: a new low finding opens.
+    st.sim_post("/_sim/posture", {"op": "set_model_permissions",
+                                  "project_id": pid, "mode": "allow_list",
+                                  "model_ids": ["gpt-4.1"]})
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    st.sim_post("/_sim/posture", {"op": "clear_model_permissions",
+                                  "project_id": pid})
+    assert st.collect("--org", str(S["org"])).returncode == 0
+    held = st.sql("SELECT status FROM alert_outbox WHERE channel_id = %d"
+                  % ch)
+    assert held and {r[0] for r in held} == {"held"}, held
+    assert not outbox("channel_id = %d" % plain), "below high: dropped"
+    drain()
+    assert not [r for r in recv()["requests"] if r["path"] == "/digest"]
+    st.sql("UPDATE alert_outbox SET created_at = created_at - 86401"
+           " WHERE channel_id = %d AND status = 'held'" % ch)
+    drain()
+    drain()                     # a second pass makes no second digest
+    got = [r for r in recv()["requests"] if r["path"] == "/digest"]
+    assert len(got) == 1 and got[0]["signature_ok"], got
+    b = json.loads(got[0]["body"])
+    assert b["type"] == "digest" and b["data"]["count"] == len(held), b
+    subjects = {(f["finding"]["rule"], f["finding"]["subject"]["id"])
+                for f in b["data"]["findings"]}
+    assert ("project_no_model_allowlist", pid) in subjects, subjects
+    assert b["id"].startswith("evt_") and "project_no_model_allowlist" in \
+        b["data"]["message"], b
+    rows = {r[0] for r in st.sql("SELECT status FROM alert_outbox WHERE"
+                                 " channel_id = %d" % ch)}
+    assert rows == {"digested", "sent"}, rows
+    for c in (ch, plain):
+        st.cli("alert", "remove", str(c))
+    diag("a digest of %d held finding message(s)" % len(held))
+
+
+@test
 def a_webhook_may_ask_for_ocsf_and_gets_valid_ocsf_events():
     try:
         import jsonschema
@@ -400,10 +449,13 @@ def the_notifications_page_seals_what_it_is_given_and_viewers_are_refused():
         "csrf": c.csrf("/notifications"), "type": "webhook",
         "name": "from the page", "url": url("/page-hook?token=s3cr3t"),
         "secret": SECRET, "on": "finding.opened", "min_severity": "high",
-        "format": "native"})
+        "format": "native", "digest": "true"})
     assert status == 303, status
     body = c.get("/notifications")[2]
     assert "from the page" in body and "127.0.0.1" in body
+    assert "(below: daily digest)" in body
+    assert st.sql("SELECT digest FROM alert_channel WHERE name ="
+                  " 'from the page'") == [["1"]]
     assert "s3cr3t" not in body and SECRET not in body
     assert not st.sql("SELECT 1 FROM alert_channel WHERE target_sealed "
                       "LIKE '%s3cr3t%'")
