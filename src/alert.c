@@ -342,7 +342,7 @@ alert_test(struct db *db, int64_t tenant, int64_t id)
 	json_decref(b);
 	if (body == NULL || DB_EXEC(db, SQL_OUTBOX_PUT, DV_I(owner), DV_I(0),
 	    DV_I(id), DV_S(eid), DV_S("test"), DV_I(0), DV_S(body), DV_I(now),
-	    DV_I(now)) != 0) {
+	    DV_S("pending"), DV_I(now)) != 0) {
 		free(body);
 		return -1;
 	}
@@ -658,13 +658,12 @@ alert_findings(struct db *db, const struct conf *c, int64_t org, int64_t run,
 			    (sev < rs->v[k].min_sev && !rs->v[k].digest))
 				continue;
 			/* Below the channel's severity: its daily digest. */
-			if (DB_EXEC(db, sev < rs->v[k].min_sev ?
-			    SQL_OUTBOX_HOLD : SQL_OUTBOX_PUT, DV_I(tenant),
-			    DV_I(org),
+			if (DB_EXEC(db, SQL_OUTBOX_PUT, DV_I(tenant), DV_I(org),
 			    DV_I(rs->v[k].channel), DV_S(json_string_value(
 			    json_array_get(m, 4))), DV_S(kind),
 			    DV_I(json_integer_value(json_array_get(m, 3))),
-			    DV_S(body), DV_I(now), DV_I(now)) != 0)
+			    DV_S(body), DV_I(now), DV_S(sev < rs->v[k].min_sev ?
+			    "held" : "pending"), DV_I(now)) != 0)
 				rc = -1;
 		}
 		if (body == NULL)

@@ -113,8 +113,9 @@ cost_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
+/* Two days of a row, -1 for NULL (SQL_API_COSTS_EDGES, _DAYS_SPAN). */
 static int
-edges_row(const struct db_row *r, void *arg)
+days_pair_row(const struct db_row *r, void *arg)
 {
 	int64_t	*e = arg;
 
@@ -129,7 +130,7 @@ costs_by_project(struct db *db, int64_t tenant, int64_t org, int64_t since,
 {
 	int64_t	 e[2] = { -1, -1 };	/* last day before until, since */
 
-	if (DB_QUERY(db, SQL_API_COSTS_EDGES, edges_row, e, DV_I(org),
+	if (DB_QUERY(db, SQL_API_COSTS_EDGES, days_pair_row, e, DV_I(org),
 	    DV_I(until), DV_I(org), DV_I(since)) < 0)
 		return -1;
 	if (e[0] < since)		/* no day with costs in the range */
@@ -370,7 +371,7 @@ api_unmapped(struct call *c)
 		return;
 	}
 	/* A range holding every stored day is what the last pull kept. */
-	if (DB_QUERY(c->r->db, SQL_USAGE_DAYS_SPAN, edges_row, span,
+	if (DB_QUERY(c->r->db, SQL_USAGE_DAYS_SPAN, days_pair_row, span,
 	    DV_I(c->org), DV_I(c->org), DV_I(c->org), DV_I(c->org)) < 0)
 		n = -1;
 	else if (span[0] >= since && span[1] >= 0 && span[1] < until)

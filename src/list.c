@@ -803,15 +803,11 @@ finding_kind(const char *rule)
 	return NULL;
 }
 
-struct row_findings {
-	json_t	*byid;		/* id -> the row's "findings" array */
-};
-
+/* A finding of SQL_LIST_FINDINGS into its row's array (arg: by id). */
 static int
 row_finding(const struct db_row *r, void *arg)
 {
-	struct row_findings	*x = arg;
-	json_t			*a = json_object_get(x->byid, db_row_str(r, 0));
+	json_t			*a = json_object_get(arg, db_row_str(r, 0));
 	const char		*kind = finding_kind(db_row_str(r, 1)), *k;
 	json_t			*e;
 	size_t			 i;
@@ -832,7 +828,7 @@ row_finding(const struct db_row *r, void *arg)
 enum list_rc
 list_add_findings(struct call *c, const struct list_def *d, json_t *page)
 {
-	struct row_findings	 x = { json_object() };
+	json_t			*byid = json_object();	/* id: "findings" */
 	json_t			*data = json_object_get(page, "data"), *row;
 	json_t			*ids = json_array(), *a;
 	const char		*id;
@@ -848,17 +844,17 @@ list_add_findings(struct call *c, const struct list_def *d, json_t *page)
 			a = json_array();
 			json_object_set_new(row, "findings", a);
 		}
-		json_object_set(x.byid, id, a);
+		json_object_set(byid, id, a);
 		json_array_append_new(ids, json_string(id));
 	}
 	text = json_dumps(ids, JSON_COMPACT);
 	json_decref(ids);
 	n = json_array_size(data) == 0 ? 0 : DB_QUERY(c->r->db,
-	    SQL_LIST_FINDINGS, row_finding, &x, DV_S(text), DV_I(c->org),
+	    SQL_LIST_FINDINGS, row_finding, byid, DV_S(text), DV_I(c->org),
 	    DV_I(c->r->tenant), DV_S(d->subject), DV_S(d->subject2 != NULL ?
 	    d->subject2 : d->subject));
 	free(text);
-	json_decref(x.byid);
+	json_decref(byid);
 	return n < 0 ? LIST_DB : LIST_OK;
 }
 

@@ -818,7 +818,7 @@ digest_tx(struct db *db, void *arg)
 		goto out;
 	if (DB_EXEC(db, SQL_OUTBOX_PUT, DV_I(g->tenant), DV_I(g->org),
 	    DV_I(g->channel), DV_S(eid), DV_S("digest"), DV_I(h.last),
-	    DV_S(text), DV_I(g->now), DV_I(g->now)) != 0 ||
+	    DV_S(text), DV_I(g->now), DV_S("pending"), DV_I(g->now)) != 0 ||
 	    DB_EXEC(db, SQL_DIGEST_DONE, DV_I(g->channel), DV_I(h.last)) != 0)
 		goto out;
 	rc = 0;

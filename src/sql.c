@@ -42,15 +42,6 @@
  * org's daily usage or costs over a range, as (kind, id, amount,
  * requests, first day, last day).  Bound: (tenant, org, since, until).
  */
-/*
- * An id column's values with their first and last day: a loose index
- * scan, which MariaDB picks only with the constant columns grouped too.
- */
-#define UNMAPPED_IDS(table, col, width, groups) \
-	" SELECT " col " AS id, MIN(start_time) AS d0, MAX(start_time) AS d1" \
-	" FROM " table " WHERE org_id = ?" width \
-	" GROUP BY org_id" groups ", " col \
-	" HAVING " col " IS NOT NULL"
 #define UNMAPPED_USAGE(kind, col) \
 	" SELECT '" kind "' AS kind, " col " AS id," \
 	" CAST(0 AS DECIMAL(38,18)) AS amount," \
@@ -71,6 +62,36 @@
 	" ON " a ".org_id = s.org_id AND " a ".gen = s.gen" \
 	" WHERE s.org_id = ? AND s.stream IN (" streams ")" \
 	" AND " a ".id = t.id"
+/*
+ * An id column's values with their first and last day: a loose index
+ * scan, which MariaDB picks only with the constant columns grouped too.
+ */
+#define UNMAPPED_IDS(table, col, width, groups) \
+	" SELECT " col " AS id, MIN(start_time) AS d0, MAX(start_time) AS d1" \
+	" FROM " table " WHERE org_id = ?" width \
+	" GROUP BY org_id" groups ", " col \
+	" HAVING " col " IS NOT NULL"
+/*
+ * For usage_unmapped (usage-collect.c), kind by kind: the ids of col in
+ * the daily usage and in the costs that the lists lack, with their first
+ * and last day; and one such id's spend and requests.  listed closes the
+ * EXISTS of UNMAPPED_LISTED.  Bound: (org) three times; (tenant, org,
+ * id, org, id, org, id, first, last).
+ */
+#define UNMAPPED_BOTH_IDS(col, listed) \
+	"SELECT t.id, t.d0, t.d1 FROM (SELECT c.id, MIN(c.d0) AS d0," \
+	" MAX(c.d1) AS d1 FROM (" \
+	UNMAPPED_IDS("usage_bucket", col, " AND width = '1d'", ", width") \
+	" UNION ALL" UNMAPPED_IDS("cost_bucket", col, "", "") ") c" \
+	" GROUP BY c.id) t WHERE NOT" listed
+#define UNMAPPED_PUT(kind, col) \
+	"INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount," \
+	" requests, first_day, last_day)" \
+	" SELECT ?, ?, '" kind "', ?," \
+	" (SELECT COALESCE(SUM(amount), 0) FROM cost_bucket" \
+	"  WHERE org_id = ? AND " col " = ?)," \
+	" (SELECT COALESCE(SUM(COALESCE(requests, 0)), 0) FROM usage_bucket" \
+	"  WHERE org_id = ? AND width = '1d' AND " col " = ?), ?, ?"
 
 /* The findings engine's statements (rules.c) share these parts. */
 #define FINDING_UPSERT \
@@ -1118,15 +1139,11 @@ static const struct {
 	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
 	    " event_id, kind, ref, body, created_at, status, next_at)"
 	    " VALUES (?, ?, ?, ?, 'audit_event', ?, NULL, ?, 'pending', ?)"),
+	/* A message with its body; status pending, or held for a digest. */
 	STMT(SQL_OUTBOX_PUT,
 	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
 	    " event_id, kind, ref, body, created_at, status, next_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)"),
-	/* A finding below the channel's severity, for its daily digest. */
-	STMT(SQL_OUTBOX_HOLD,
-	    "INSERT IGNORE INTO alert_outbox (tenant_id, org_id, channel_id,"
-	    " event_id, kind, ref, body, created_at, status, next_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'held', ?)"),
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	/* Channels whose oldest held message was queued before a time. */
 	STMT(SQL_DIGEST_DUE,
 	    "SELECT o.channel_id, MIN(o.tenant_id), MIN(o.org_id)"
@@ -1429,46 +1446,19 @@ static const struct {
 	 * as it appears.
 	 */
 	STMT(SQL_USAGE_UNMAPPED_KEY_IDS,
-	    "SELECT t.id, t.d0, t.d1 FROM (SELECT c.id, MIN(c.d0) AS d0,"
-	    " MAX(c.d1) AS d1 FROM ("
-	    UNMAPPED_IDS("usage_bucket", "api_key_id", " AND width = '1d'",
-	    ", width")
-	    " UNION ALL"
-	    UNMAPPED_IDS("cost_bucket", "api_key_id", "", "") ") c"
-	    " GROUP BY c.id) t"
-	    " WHERE NOT" UNMAPPED_LISTED("oa_key", "k",
-	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream)"),
+	    UNMAPPED_BOTH_IDS("api_key_id", UNMAPPED_LISTED("oa_key", "k",
+	    "'api_keys', 'admin_api_keys'") " AND k.stream = s.stream)")),
 	STMT(SQL_USAGE_UNMAPPED_PROJECT_IDS,
-	    "SELECT t.id, t.d0, t.d1 FROM (SELECT c.id, MIN(c.d0) AS d0,"
-	    " MAX(c.d1) AS d1 FROM ("
-	    UNMAPPED_IDS("usage_bucket", "project_id", " AND width = '1d'",
-	    ", width")
-	    " UNION ALL"
-	    UNMAPPED_IDS("cost_bucket", "project_id", "", "") ") c"
-	    " GROUP BY c.id) t"
-	    " WHERE NOT" UNMAPPED_LISTED("oa_project", "p", "'projects'") ")"),
+	    UNMAPPED_BOTH_IDS("project_id", UNMAPPED_LISTED("oa_project", "p",
+	    "'projects'") ")")),
 	STMT(SQL_USAGE_UNMAPPED_USER_IDS,
 	    "SELECT t.id, t.d0, t.d1 FROM ("
 	    UNMAPPED_IDS("usage_bucket", "user_id", " AND width = '1d'",
 	    ", width") ") t"
 	    " WHERE NOT" UNMAPPED_LISTED("oa_user", "u", "'users'") ")"),
-	/* Bound: (tenant, org, id, org, id, org, id, first, last). */
-	STMT(SQL_USAGE_UNMAPPED_KEY_PUT,
-	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
-	    " requests, first_day, last_day)"
-	    " SELECT ?, ?, 'api_key', ?,"
-	    " (SELECT COALESCE(SUM(amount), 0) FROM cost_bucket"
-	    "  WHERE org_id = ? AND api_key_id = ?),"
-	    " (SELECT COALESCE(SUM(COALESCE(requests, 0)), 0) FROM usage_bucket"
-	    "  WHERE org_id = ? AND width = '1d' AND api_key_id = ?), ?, ?"),
+	STMT(SQL_USAGE_UNMAPPED_KEY_PUT, UNMAPPED_PUT("api_key", "api_key_id")),
 	STMT(SQL_USAGE_UNMAPPED_PROJECT_PUT,
-	    "INSERT INTO usage_unmapped (tenant_id, org_id, kind, id, amount,"
-	    " requests, first_day, last_day)"
-	    " SELECT ?, ?, 'project', ?,"
-	    " (SELECT COALESCE(SUM(amount), 0) FROM cost_bucket"
-	    "  WHERE org_id = ? AND project_id = ?),"
-	    " (SELECT COALESCE(SUM(COALESCE(requests, 0)), 0) FROM usage_bucket"
-	    "  WHERE org_id = ? AND width = '1d' AND project_id = ?), ?, ?"),
+	    UNMAPPED_PUT("project", "project_id")),
 	/*
 	 * A user's spend is that of the keys its usage carries; its days,
 	 * those of its usage and of those keys' costs.  The keys first, each
@@ -1491,15 +1481,15 @@ static const struct {
 	    "  ON b.org_id = ? AND b.api_key_id = k.api_key_id"),
 	/*
 	 * The per-day roll-ups (020_usage_rollups.sql), summed again from
-	 * the stream's rollup_from on (bound as lo, and hi the largest day).
+	 * the stream's rollup_from on.  Bound: (org, day).
 	 */
 	STMT(SQL_ROLL_COST_DAY_CLEAR,
-	    "DELETE FROM cost_day WHERE org_id = ? AND start_time BETWEEN ? AND ?"),
+	    "DELETE FROM cost_day WHERE org_id = ? AND start_time >= ?"),
 	STMT(SQL_ROLL_COST_DAY_SUM,
 	    "INSERT INTO cost_day (tenant_id, org_id, start_time, amount,"
 	    " currency) SELECT MIN(tenant_id), org_id, start_time, SUM(amount),"
 	    " MIN(currency) FROM cost_day_project WHERE org_id = ?"
-	    " AND start_time BETWEEN ? AND ? GROUP BY org_id, start_time"),
+	    " AND start_time >= ? GROUP BY org_id, start_time"),
 	STMT(SQL_ROLL_COST_CUM_CLEAR,
 	    "DELETE FROM cost_cum_project WHERE org_id = ? AND start_time >= ?"),
 	/*
@@ -1532,8 +1522,7 @@ static const struct {
 	    " WHERE d.org_id = ? AND d.start_time >= ?"
 	    " WINDOW w AS (PARTITION BY p.project_id ORDER BY d.start_time)"),
 	STMT(SQL_ROLL_MODEL_CLEAR,
-	    "DELETE FROM usage_day_model WHERE org_id = ?"
-	    " AND start_time BETWEEN ? AND ?"),
+	    "DELETE FROM usage_day_model WHERE org_id = ? AND start_time >= ?"),
 	STMT(SQL_ROLL_MODEL_SUM,
 	    "INSERT INTO usage_day_model (tenant_id, org_id, start_time, model,"
 	    " requests, input_tokens, output_tokens)"
@@ -1541,7 +1530,7 @@ static const struct {
 	    " SUM(COALESCE(requests, 0)), SUM(COALESCE(input_tokens, 0)),"
 	    " SUM(COALESCE(output_tokens, 0)) FROM usage_bucket"
 	    " WHERE org_id = ? AND endpoint = 'completions' AND width = '1d'"
-	    " AND start_time BETWEEN ? AND ?"
+	    " AND start_time >= ?"
 	    " GROUP BY org_id, start_time, COALESCE(model, '')"),
 	/* Each key's requests per day of the window, oldest first. */
 	STMT(SQL_RULE_USAGE_DAYS,
@@ -1686,8 +1675,8 @@ static const struct {
 	    " ORDER BY f.id LIMIT ?"),
 
 	/*
-	 * The dashboard's usage and costs (web-usage.c).  Spend per day and
-	 * project from a day on (cost_day_project's primary key).
+	 * The dashboard's usage and costs (web-usage.c).  Spend per day
+	 * from a day on (cost_day's primary key).
 	 */
 	STMT(SQL_DASH_DAYS,
 	    "SELECT start_time, amount, currency FROM cost_day"
@@ -1735,8 +1724,9 @@ static const struct {
 	    " ORDER BY kind, id"),
 	/*
 	 * The keys that spent most over the 30 days to the last pull
-	 * (usage_key_stat, as the keys page shows them), with what the inventory says of them (NULL when
-	 * it lists no such key) and their live findings' rules.
+	 * (usage_key_stat, as the keys page shows them), with what the
+	 * inventory says of them (NULL when it lists no such key) and their
+	 * live findings' rules.
 	 */
 	STMT(SQL_DASH_TOP_KEYS,
 	    "SELECT c.api_key_id, c.spend, (SELECT MIN(currency) FROM cost_day d"

@@ -692,19 +692,19 @@ rollup_tx(struct db *db, void *arg)
 	if (from < 0)
 		return 0;
 	if (st->usage->kind->costs) {
-		if (DB_EXEC(db, SQL_ROLL_COST_DAY_CLEAR, DV_I(org), DV_I(from),
-		    DV_I(INT64_MAX)) != 0 ||
-		    DB_EXEC(db, SQL_ROLL_COST_DAY_SUM, DV_I(org), DV_I(from),
-		    DV_I(INT64_MAX)) != 0 ||
+		if (DB_EXEC(db, SQL_ROLL_COST_DAY_CLEAR, DV_I(org),
+		    DV_I(from)) != 0 ||
+		    DB_EXEC(db, SQL_ROLL_COST_DAY_SUM, DV_I(org),
+		    DV_I(from)) != 0 ||
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_CLEAR, DV_I(org),
 		    DV_I(from)) != 0 ||
 		    DB_EXEC(db, SQL_ROLL_COST_CUM_SUM, DV_I(org), DV_I(org),
 		    DV_I(from), DV_I(org), DV_I(from), DV_I(org), DV_I(from),
 		    DV_I(org), DV_I(from)) != 0)
 			return -1;
-	} else if (DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org), DV_I(from),
-	    DV_I(INT64_MAX)) != 0 || DB_EXEC(db, SQL_ROLL_MODEL_SUM, DV_I(org),
-	    DV_I(from), DV_I(INT64_MAX)) != 0)
+	} else if (DB_EXEC(db, SQL_ROLL_MODEL_CLEAR, DV_I(org),
+	    DV_I(from)) != 0 || DB_EXEC(db, SQL_ROLL_MODEL_SUM, DV_I(org),
+	    DV_I(from)) != 0)
 		return -1;
 	return DB_EXEC(db, SQL_USAGE_ROLLUP_DONE, DV_I(org),
 	    DV_S(st->def->name)) != 0 ? -1 : 0;

@@ -260,12 +260,41 @@ out:
 	return rc;
 }
 
+/* Sealed blobs read for re-sealing, each with its tenant's or org's id. */
+struct reseal {
+	int64_t		*ids;
+	struct buf	*blobs;
+	size_t		 n;
+};
+
+/* A new slot for id's blob, empty. */
+static struct buf *
+reseal_add(struct reseal *x, int64_t id)
+{
+	x->ids = xrealloc(x->ids, (x->n + 1) * sizeof(*x->ids));
+	x->blobs = xrealloc(x->blobs, (x->n + 1) * sizeof(*x->blobs));
+	x->ids[x->n] = id;
+	memset(&x->blobs[x->n], 0, sizeof(x->blobs[x->n]));
+	return &x->blobs[x->n++];
+}
+
+/* Frees what x holds (the blobs wiped) and leaves it empty. */
+static void
+reseal_clear(struct reseal *x)
+{
+	size_t	 i;
+
+	for (i = 0; i < x->n; i++)
+		buf_free(&x->blobs[i]);
+	free(x->blobs);
+	free(x->ids);
+	memset(x, 0, sizeof(*x));
+}
+
 struct rewrap {
 	struct db		*db;
 	const struct seal_key	*old, *new;
-	int64_t			*tenants;
-	struct buf		*blobs;
-	size_t			 n;
+	struct reseal		 keys;	/* by tenant */
 	int			 failed;
 	char			*err;
 	size_t			 errlen;
@@ -291,33 +320,11 @@ rewrap_row(const struct db_row *r, void *arg)
 		snprintf(rw->err, rw->errlen, "tenant %lld's key does not open "
 		    "with the old master key", (long long)tenant);
 		rw->failed = 1;
-	} else {
-		rw->tenants = xrealloc(rw->tenants, (rw->n + 1) *
-		    sizeof(*rw->tenants));
-		rw->blobs = xrealloc(rw->blobs, (rw->n + 1) *
-		    sizeof(*rw->blobs));
-		rw->tenants[rw->n] = tenant;
-		rw->blobs[rw->n] = blob;
-		rw->n++;
-	}
+	} else
+		*reseal_add(&rw->keys, tenant) = blob;
 	buf_free(&aad);
 	buf_free(&pt);
 	return rw->failed;
-}
-
-static void
-rewrap_clear(struct rewrap *rw)
-{
-	size_t	 i;
-
-	for (i = 0; i < rw->n; i++)
-		buf_free(&rw->blobs[i]);
-	free(rw->blobs);
-	free(rw->tenants);
-	rw->blobs = NULL;
-	rw->tenants = NULL;
-	rw->n = 0;
-	rw->failed = 0;
 }
 
 /* The rotation's transaction: read (and lock) every tenant key, store
@@ -328,22 +335,24 @@ rotate_tx(struct db *db, void *arg)
 	struct rewrap	*rw = arg;
 	size_t		 i;
 
-	rewrap_clear(rw);
+	reseal_clear(&rw->keys);
+	rw->failed = 0;
 	rw->err[0] = '\0';
 	/* Read all first: the connection serves one query. */
 	if (DB_QUERY(db, SQL_TENANT_KEY_ALL, rewrap_row, rw) < 0)
 		return -1;
 	if (rw->failed)
 		return 1;
-	for (i = 0; i < rw->n; i++) {
+	for (i = 0; i < rw->keys.n; i++) {
 		if (DB_EXEC(db, SQL_TENANT_KEY_REWRAP, DV_S(rw->new->id),
-		    DV_B(rw->blobs[i].p, rw->blobs[i].len), DV_I(now_s()),
-		    DV_I(rw->tenants[i]), DV_S(rw->old->id)) != 0)
+		    DV_B(rw->keys.blobs[i].p, rw->keys.blobs[i].len),
+		    DV_I(now_s()), DV_I(rw->keys.ids[i]),
+		    DV_S(rw->old->id)) != 0)
 			return -1;
 		if (db_affected(db) != 1) {
 			snprintf(rw->err, rw->errlen, "tenant %lld's key "
 			    "changed during the rotation; run it again",
-			    (long long)rw->tenants[i]);
+			    (long long)rw->keys.ids[i]);
 			return 1;
 		}
 	}
@@ -354,62 +363,35 @@ long
 vault_rotate(struct db *db, const struct seal_key *old_master,
     const struct seal_key *new_master, char *err, size_t errlen)
 {
-	struct rewrap	 rw = { db, old_master, new_master, NULL, NULL, 0, 0,
-	    err, errlen };
+	struct rewrap	 rw = { db, old_master, new_master, { NULL, NULL, 0 },
+	    0, err, errlen };
 	long		 rc = -1;
 
 	if (db_tx(db, rotate_tx, &rw) == 0)
-		rc = (long)rw.n;
+		rc = (long)rw.keys.n;
 	else if (err[0] == '\0')
 		snprintf(err, errlen, "cannot store the re-wrapped keys: %s",
 		    db_error(db));
-	rewrap_clear(&rw);
+	reseal_clear(&rw.keys);
 	return rc;
 }
 
 /* An org's sealed key, read for re-sealing. */
-struct resealed {
-	int64_t		*orgs;
-	struct buf	*blobs;
-	size_t		 n;
-};
-
 static int
 resealed_row(const struct db_row *r, void *arg)
 {
-	struct resealed	*x = arg;
-
-	x->orgs = xrealloc(x->orgs, (x->n + 1) * sizeof(*x->orgs));
-	x->blobs = xrealloc(x->blobs, (x->n + 1) * sizeof(*x->blobs));
-	x->orgs[x->n] = db_row_int(r, 0);
-	memset(&x->blobs[x->n], 0, sizeof(x->blobs[x->n]));
-	buf_add(&x->blobs[x->n], r->v[1], r->len[1]);
-	x->n++;
+	buf_add(reseal_add(arg, db_row_int(r, 0)), r->v[1], r->len[1]);
 	return 0;
 }
 
 struct upgrade {
 	const struct seal_key	*master;
 	int64_t			 tenant;
-	struct resealed		 x;
+	struct reseal		 x;	/* the orgs' admin keys */
 	long			 n;	/* keys re-sealed */
 	char			*err;
 	size_t			 errlen;
 };
-
-static void
-resealed_clear(struct resealed *x)
-{
-	size_t	 i;
-
-	for (i = 0; i < x->n; i++)
-		buf_free(&x->blobs[i]);
-	free(x->blobs);
-	free(x->orgs);
-	x->blobs = NULL;
-	x->orgs = NULL;
-	x->n = 0;
-}
 
 /*
  * One tenant from scheme 1 to 2, as one transaction: a key pair, every
@@ -427,7 +409,7 @@ upgrade_tx(struct db *db, void *arg)
 	int		 rc = -1, scheme = 0;
 	size_t		 i;
 
-	resealed_clear(&u->x);
+	reseal_clear(&u->x);
 	u->n = 0;
 	u->err[0] = '\0';
 	memset(&dk, 0, sizeof(dk));
@@ -447,19 +429,19 @@ upgrade_tx(struct db *db, void *arg)
 		goto out;
 	}
 	for (i = 0; i < u->x.n; i++) {
-		seal_aad(&aad, u->tenant, u->x.orgs[i], SEAL_PURPOSE_ADMIN_KEY);
+		seal_aad(&aad, u->tenant, u->x.ids[i], SEAL_PURPOSE_ADMIN_KEY);
 		buf_free(&pt);
 		buf_reset(&blob);
 		if (seal_open(&dk, &aad, u->x.blobs[i].p, u->x.blobs[i].len,
 		    &pt) != 0 || seal_to(pub, &aad, pt.p, pt.len, &blob) != 0) {
 			snprintf(u->err, u->errlen, "org %lld's admin key does "
 			    "not open with tenant %lld's data key", (long long)
-			    u->x.orgs[i], (long long)u->tenant);
+			    u->x.ids[i], (long long)u->tenant);
 			rc = 1;
 			goto out;
 		}
 		if (DB_EXEC(db, SQL_ORG_RESEAL, DV_B(blob.p, blob.len),
-		    DV_I(u->x.orgs[i]), DV_I(u->tenant)) != 0)
+		    DV_I(u->x.ids[i]), DV_I(u->tenant)) != 0)
 			goto out;
 	}
 	if (DB_EXEC(db, SQL_TENANT_KEY_UPGRADE, DV_B(wrapped.p, wrapped.len),
@@ -490,17 +472,14 @@ upgrade_tenant(struct db *db, const struct seal_key *master, int64_t tenant,
 	else if (err[0] == '\0')
 		snprintf(err, errlen, "tenant %lld: %s", (long long)tenant,
 		    db_error(db));
-	resealed_clear(&u.x);
+	reseal_clear(&u.x);
 	return rc;
 }
 
 static int
 id_row(const struct db_row *r, void *arg)
 {
-	struct resealed	*x = arg;
-
-	x->orgs = xrealloc(x->orgs, (x->n + 1) * sizeof(*x->orgs));
-	x->orgs[x->n++] = db_row_int(r, 0);
+	reseal_add(arg, db_row_int(r, 0));
 	return 0;
 }
 
@@ -508,7 +487,7 @@ long
 vault_upgrade(struct db *db, const struct conf *c, long *tenants, char *err,
     size_t errlen)
 {
-	struct resealed	 t = { NULL, NULL, 0 };
+	struct reseal	 t = { NULL, NULL, 0 };
 	struct seal_key	 master;
 	long		 keys = 0, n;
 	size_t		 i;
@@ -521,11 +500,11 @@ vault_upgrade(struct db *db, const struct conf *c, long *tenants, char *err,
 	if (t.n == 0)
 		return 0;
 	if (seal_master_load(c->master_key_file, &master, err, errlen) != 0) {
-		free(t.orgs);
+		reseal_clear(&t);
 		return -1;
 	}
 	for (i = 0; i < t.n; i++) {
-		if ((n = upgrade_tenant(db, &master, t.orgs[i], err,
+		if ((n = upgrade_tenant(db, &master, t.ids[i], err,
 		    errlen)) < 0) {
 			keys = -1;
 			break;
@@ -534,6 +513,6 @@ vault_upgrade(struct db *db, const struct conf *c, long *tenants, char *err,
 		(*tenants)++;
 	}
 	seal_key_wipe(&master);
-	free(t.orgs);
+	reseal_clear(&t);
 	return keys;
 }
