@@ -61,8 +61,9 @@ for t in build/asan/test-*; do
 	[ -x "$t" ] || continue
 	run_suite "unit-asan-$(basename "$t" | sed 's/^test-//')" "$t"
 done
-# Every libFuzzer harness over its corpus and reproducers, once.
-run_suite fuzz-corpus tests/fuzz/run.sh corpus
+# Every libFuzzer harness over its corpus and reproducers, once, then
+# ORGAUDIT_FUZZ_SECONDS (10) of fuzzing each.
+run_suite fuzz-corpus tests/fuzz/run.sh check "${ORGAUDIT_FUZZ_SECONDS:-10}"
 run_suite sim python3 tests/sim/test_oasim.py
 run_suite stripesim python3 tests/stripe/test_stripesim.py
 run_suite galera python3 tests/galera_selftest.py

@@ -10,6 +10,9 @@
 #                                 the other, one process at a time; new
 #                                 inputs go to build/fuzz/corpus/NAME/,
 #                                 crashes to build/fuzz/crashes/NAME/
+#   run.sh check SECONDS          what make test runs: 'corpus', then
+#                                 every harness fuzzed for SECONDS, two
+#                                 at a time; TAP lines
 set -u
 cd "$(dirname "$0")/../.."
 B=build/fuzz
@@ -85,8 +88,59 @@ fuzz() {
 	return "$bad"
 }
 
+# One harness fuzzed briefly, its TAP line and any finding in $B/NAME.tap.
+# New inputs go to a scratch corpus so a test run leaves the kept one as
+# it was; a crash is kept in build/fuzz/crashes/NAME/ like make fuzz's.
+check_one() {
+	name=$1
+	secs=$2
+	scratch="$B/check/$name"
+	rm -rf "$scratch"
+	mkdir -p "$scratch" "$B/crashes/$name"
+	log="$B/check-$name.log"
+	# shellcheck disable=SC2046
+	"$B/fuzz-$name" $(flags "$name") -max_total_time="$secs" \
+	    -print_final_stats=1 -artifact_prefix="$B/crashes/$name/" \
+	    "$scratch" "$T/corpus/$name" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	if [ "$rc" -eq 0 ]; then
+		echo "ok - fuzz-$name: $secs s of fuzzing, ${runs:-?} runs, no finding"
+	else
+		echo "not ok - fuzz-$name: $secs s of fuzzing found something (status $rc), see $log"
+		grep -E 'ERROR|SUMMARY|broken promise|runtime error|Test unit written' \
+		    "$log" | head -6 | sed 's/^/# /'
+	fi >"$B/check-$name.tap"
+	rm -rf "$scratch"
+}
+
+check() {
+	secs=$1
+	corpus
+	names=
+	for bin in "$B"/fuzz-*; do
+		[ -x "$bin" ] && names="$names ${bin#"$B"/fuzz-}"
+	done
+	# Two at a time: the machine this runs on has two cores.
+	set -- $names
+	while [ $# -gt 0 ]; do
+		check_one "$1" "$secs" &
+		if [ $# -gt 1 ]; then
+			check_one "$2" "$secs" &
+			shift
+		fi
+		shift
+		wait
+	done
+	for name in $names; do
+		cat "$B/check-$name.tap"
+	done
+}
+
 case "${1:-}" in
 corpus)	corpus ;;
 fuzz)	shift; fuzz "$@" ;;
-*)	echo "usage: run.sh corpus | run.sh fuzz SECONDS NAME..." >&2; exit 2 ;;
+check)	check "${2:-10}" ;;
+*)	echo "usage: run.sh corpus | run.sh fuzz SECONDS NAME... | run.sh check [SECONDS]" >&2
+	exit 2 ;;
 esac
