@@ -13,6 +13,7 @@
 #include "pack.h"
 #include "sign.h"
 #include "job.h"
+#include "cache.h"
 #include "list.h"
 #include "pages.h"
 #include "log.h"
@@ -287,9 +288,30 @@ void
 api_list(struct call *c)
 {
 	enum list_rc	 rc;
-	json_t		*out = NULL;
+	json_t		*out = NULL, *kept;
+	char		 key[CACHE_KEY_MAX], *text;
+	size_t		 n;
 
+	if (!c->rt->list->cached || !call_cache_key(c, "api", key,
+	    sizeof(key)))
+		key[0] = '\0';
+	else if ((kept = cache_get(key)) != NULL) {
+		http_json_bytes(c->r, 200, json_string_value(kept),
+		    json_string_length(kept));
+		json_decref(kept);
+		return;
+	}
 	rc = list_build(c, call_str(c, P_CURSOR), c->limit, &out);
+	if (rc == LIST_OK && key[0] != '\0' &&
+	    (text = http_json_text(out, &n)) != NULL) {
+		kept = json_stringn_nocheck(text, n);
+		cache_put(key, kept);
+		json_decref(kept);
+		http_json_bytes(c->r, 200, text, n);
+		free(text);
+		json_decref(out);
+		return;
+	}
 	list_send(c, rc, out, c->rt->list->name);
 }
 

@@ -12,15 +12,34 @@ static struct slot {
 	uint64_t	 used;
 } slots[CACHE_SLOTS];
 
+static size_t	 nslots = CACHE_SLOTS;
 static uint64_t	 tick;
 static long	 hits, misses;
+
+void
+cache_limit(size_t n)
+{
+	size_t	 i;
+
+	nslots = n < CACHE_SLOTS ? n : CACHE_SLOTS;
+	for (i = nslots; i < CACHE_SLOTS; i++) {
+		json_decref(slots[i].v);
+		slots[i].v = NULL;
+	}
+}
+
+bool
+cache_enabled(void)
+{
+	return nslots > 0;
+}
 
 json_t *
 cache_get(const char *key)
 {
 	size_t	 i;
 
-	for (i = 0; i < CACHE_SLOTS; i++)
+	for (i = 0; i < nslots; i++)
 		if (slots[i].v != NULL && strcmp(slots[i].key, key) == 0) {
 			slots[i].used = ++tick;
 			hits++;
@@ -35,9 +54,9 @@ cache_put(const char *key, const json_t *v)
 {
 	size_t	 i, victim = 0;
 
-	if (strlen(key) >= CACHE_KEY_MAX)
+	if (nslots == 0 || strlen(key) >= CACHE_KEY_MAX)
 		return;
-	for (i = 0; i < CACHE_SLOTS; i++) {
+	for (i = 0; i < nslots; i++) {
 		if (slots[i].v == NULL || strcmp(slots[i].key, key) == 0) {
 			victim = i;
 			break;

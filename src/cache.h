@@ -9,11 +9,18 @@
 #ifndef ORGAUDIT_CACHE_H
 #define ORGAUDIT_CACHE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 #define CACHE_SLOTS	64
 #define CACHE_KEY_MAX	512
 
+/* Keeps at most n (<= CACHE_SLOTS) entries; 0 keeps none. */
+void	 cache_limit(size_t n);
+/* Does it keep anything? */
+bool	 cache_enabled(void);
 /* A copy of the value stored under key (new reference), or NULL. */
 json_t	*cache_get(const char *key);
 /* Stores a copy of v under key. */

@@ -67,6 +67,7 @@ static const struct conf_key keys[] = {
 	I(audit_overlap_seconds, 3600, 0, 2592000),
 	I(api_page_default, 50, 1, 1000),
 	I(api_page_max, 200, 1, 1000),
+	I(web_cache_entries, 64, 0, 64),
 	I(pack_quota, 500, 1, 1000000),
 	I(pack_jobs_per_hour, 30, 1, 100000),
 	S(templates_dir, "/usr/share/orgaudit/templates"),

@@ -58,6 +58,7 @@ struct conf {
 	int64_t	 audit_overlap_seconds;
 	int64_t	 api_page_default;
 	int64_t	 api_page_max;
+	int64_t	 web_cache_entries;	/* cache.h; 0: off */
 	int64_t	 pack_quota;		/* stored packs per tenant */
 	int64_t	 pack_jobs_per_hour;	/* pack requests per tenant */
 	char	*templates_dir;

@@ -135,23 +135,41 @@ http_file(struct req *r, int status, const char *type, const char *path,
 	return 0;
 }
 
+char *
+http_json_text(const json_t *body, size_t *n)
+{
+	char	*s;
+
+	if (body == NULL || (s = json_dumps(body, JSON_COMPACT)) == NULL)
+		return NULL;
+	*n = strlen(s);
+	s = xrealloc(s, *n + 2);
+	s[(*n)++] = '\n';
+	s[*n] = '\0';
+	return s;
+}
+
+void
+http_json_bytes(struct req *r, int status, const char *p, size_t n)
+{
+	http_head(r, status, "application/json; charset=utf-8", n, NULL);
+	http_body(r, p, n);
+}
+
 void
 http_json(struct req *r, int status, json_t *body, const char *extra)
 {
-	char	*s = NULL;
+	char	*s;
 	size_t	 n;
 
-	if (body == NULL || (s = json_dumps(body, JSON_COMPACT)) == NULL) {
+	if ((s = http_json_text(body, &n)) == NULL) {
 		log_err("http: %s %s: cannot encode the response", r->method,
 		    r->path);
 		status = 500;
 		s = xstrdup("{\"error\":{\"code\":\"internal\",\"message\":"
-		    "\"internal error\"}}");
+		    "\"internal error\"}}\n");
+		n = strlen(s);
 	}
-	n = strlen(s);
-	s = xrealloc(s, n + 2);
-	s[n++] = '\n';
-	s[n] = '\0';
 	http_head(r, status, "application/json; charset=utf-8", n, extra);
 	http_body(r, s, n);
 	free(s);

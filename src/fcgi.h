@@ -64,6 +64,11 @@ void		 http_req_free(struct req *r);
 /* Sends body (a reference the call steals) with status. */
 void		 http_json(struct req *r, int status, json_t *body,
 		    const char *extra_headers);
+/* Sends n bytes of JSON already encoded (http_json_text's output). */
+void		 http_json_bytes(struct req *r, int status, const char *p,
+		    size_t n);
+/* body encoded as http_json sends it, newline-ended; NULL if it cannot. */
+char		*http_json_text(const json_t *body, size_t *n);
 /*
  * Sends {"error":{"code":code,"message":…}}.  The message is for the
  * client: it never holds internals; log those separately.

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "activity.h"
-#include "cache.h"
 #include "ingest.h"
 #include "list.h"
 #include "pages.h"
@@ -273,7 +272,6 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	struct page_out	 p;
 	enum sql_stmt	 st = key_sorts[0].asc;
 	int64_t		 total = 0, pages, gens[2] = { 0, 0 };
-	char		 ckey[CACHE_KEY_MAX] = "";
 	size_t		 i;
 
 	for (i = 0; i < sizeof(key_sorts) / sizeof(key_sorts[0]); i++)
@@ -288,23 +286,6 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	if (DB_QUERY(db, SQL_KEY_GENS, key_gens_row, gens, DV_I(tenant),
 	    DV_I(org)) < 0)
 		goto dberr;
-	/*
-	 * The same page of the same pulls is the same answer: sorting the
-	 * org's keys once per pull and view is enough.  Findings change
-	 * after the pull's swap, so that filter is always read anew.
-	 */
-	if (f->finding == NULL) {
-		snprintf(ckey, sizeof(ckey), "keys|%" PRId64 "|%" PRId64 "|%"
-		    PRId64 "|%" PRId64 "|%d|%d|%s|%s|%d|%" PRId64 "|%" PRId64
-		    "|%" PRId64, tenant, org, gens[0], gens[1], f->stale,
-		    f->orphan, f->type ? f->type : "", f->project ? f->project :
-		    "", (int)st, page, per_page, now_s() / 86400);
-		if ((*out = cache_get(ckey)) != NULL) {
-			db_commit(db);
-			page_fail(&p, LIST_OK);
-			return LIST_OK;
-		}
-	}
 	if (DB_QUERY(db, SQL_KEY_COUNT, db_row_first_int,
 	    &total, DV_I(tenant), DV_I(org), DV_I(gens[0]), DV_I(gens[1]),
 	    KEY_FILTER_ARGS(f)) < 0)
@@ -320,8 +301,6 @@ list_keys_sorted(struct db *db, int64_t tenant, int64_t org,
 	*out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "data", p.data,
 	    "total", (json_int_t)total, "page", (json_int_t)page,
 	    "pages", (json_int_t)pages, "per_page", (json_int_t)per_page);
-	if (ckey[0] != '\0')
-		cache_put(ckey, *out);
 	return LIST_OK;
 dberr:
 	db_rollback(db);
@@ -630,39 +609,40 @@ static const struct list_def lists[] = {
 	    .page_params = P(P_STALE) | P(P_ORPHAN) | P(P_KEY_TYPE) |
 	    P(P_PROJECT) | P(P_FINDING) | P(P_SORT) | P(P_DIR) | P(P_PAGE),
 	    .build = build_keys, .page = web_keys, .subject = "api_key",
-	    .subject2 = "admin_api_key" },
+	    .subject2 = "admin_api_key", .cached = true },
 	{ .name = "users", .title = "Users", .tab = "Users", .tpl = "users",
 	    .cursor = 'u', .stmt = SQL_USER_PAGE, .stream = "users",
 	    .object = "orgaudit.user", .filters = NO_FILTERS,
-	    .subject = "user" },
+	    .subject = "user", .cached = true },
 	{ .name = "projects", .title = "Projects", .tab = "Projects",
 	    .tpl = "projects", .cursor = 'p', .stmt = SQL_PROJECT_PAGE,
 	    .stream = "projects", .object = "orgaudit.project",
-	    .filters = NO_FILTERS, .subject = "project" },
+	    .filters = NO_FILTERS, .subject = "project", .cached = true },
 	{ .name = "service-accounts", .title = "Service accounts",
 	    .tab = "Service accounts", .tpl = "service-accounts",
 	    .cursor = 's', .stmt = SQL_SVCACCT_PAGE,
 	    .stream = "service_accounts", .object = "orgaudit.service_account",
 	    .filters = { P_PROJECT, P__MAX, P__MAX, P__MAX },
 	    .api_params = P(P_PROJECT), .page_params = P(P_PROJECT),
-	    .subject = "service_account" },
+	    .subject = "service_account", .cached = true },
 	{ .name = "admin-keys", .title = "Admin keys", .tab = "Admin keys",
 	    .tpl = "admin-keys", .cursor = 'a', .stmt = SQL_ADMIN_KEY_PAGE,
 	    .stream = "admin_api_keys", .view = key_view,
 	    .filters = { P_STALE, P_ORPHAN, P__MAX, P__MAX },
 	    .api_params = P(P_STALE) | P(P_ORPHAN),
 	    .page_params = P(P_STALE) | P(P_ORPHAN),
-	    .subject = "admin_api_key" },
+	    .subject = "admin_api_key", .cached = true },
 	{ .name = "invites", .title = "Invites", .tab = "Invites",
 	    .tpl = "invites", .cursor = 'i', .stmt = SQL_INVITE_PAGE,
 	    .stream = "invites", .object = "orgaudit.invite",
 	    .filters = { P_INVITE_STATUS, P__MAX, P__MAX, P__MAX },
 	    .api_params = P(P_INVITE_STATUS),
-	    .page_params = P(P_INVITE_STATUS), .subject = "invite" },
+	    .page_params = P(P_INVITE_STATUS), .subject = "invite",
+	    .cached = true },
 	{ .name = "members", .title = "Project members", .tpl = "members",
 	    .cursor = 'm', .stmt = SQL_MEMBER_PAGE, .stream = "project_users",
 	    .object = "orgaudit.project_member", .filters = NO_FILTERS,
-	    .per_project = true },
+	    .per_project = true, .cached = true },
 	{ .name = "findings", .title = "Findings", .tab = "Findings",
 	    .tpl = "findings", .cursor = 'f', .stmt = SQL_FINDING_PAGE,
 	    .filters = NO_FILTERS,
@@ -670,7 +650,8 @@ static const struct list_def lists[] = {
 	    P(P_SUBJECT),
 	    .page_params = P(P_FINDING_STATUS) | P(P_RULE) | P(P_SEVERITY) |
 	    P(P_SUBJECT),
-	    .build = build_findings, .decorate = web_findings_filters },
+	    .build = build_findings, .decorate = web_findings_filters,
+	    .cached = true },
 	{ .name = "events", .title = "Audit log", .tab = "Audit log",
 	    .tpl = "events", .cursor = 'e', .stmt = SQL_EVENT_PAGE,
 	    .filters = NO_FILTERS,
@@ -678,7 +659,8 @@ static const struct list_def lists[] = {
 	    P(P_PROJECT) | P(P_TARGET) | P(P_SINCE) | P(P_UNTIL),
 	    .page_params = P(P_FORM_EVENT_TYPE) | P(P_ACTOR) | P(P_PROJECT) |
 	    P(P_TARGET) | P(P_SINCE) | P(P_UNTIL),
-	    .build = build_events, .decorate = web_events_filters },
+	    .build = build_events, .decorate = web_events_filters,
+	    .cached = true },
 	{ .name = "runs", .title = "Runs", .tab = "Runs", .tpl = "runs",
 	    .cursor = 'r', .stmt = SQL_RUN_PAGE, .filters = NO_FILTERS,
 	    .build = build_runs },

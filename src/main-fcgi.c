@@ -9,6 +9,7 @@
 
 #include <fcgiapp.h>
 
+#include "cache.h"
 #include "route.h"
 #include "app.h"
 #include "fcgi.h"
@@ -92,6 +93,7 @@ main(int argc, char **argv)
 	}
 	if (app_conf("orgaudit.fcgi", conf_file, &c) != 0)
 		return EXIT_USAGE;
+	cache_limit((size_t)c.web_cache_entries);
 	/* Templates are compiled once, here, not per request. */
 	tpl = mustache_new();
 	if (mustache_load_dir(tpl, c.templates_dir, err, sizeof(err)) != 0 ||

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "activity.h"
+#include "cache.h"
 #include "ingest.h"
 #include "list.h"
 #include "log.h"
@@ -385,6 +386,28 @@ call_db_error(struct call *c, const char *what)
 		call_error(c, 500, "internal", NULL, call_api(c) ?
 		    "internal error (request %s)" : "Something went wrong on "
 		    "our side (request %s).", c->r->request_id);
+}
+
+bool
+call_cache_key(struct call *c, const char *what, char *key, size_t n)
+{
+	struct req	*r = c->r;
+	struct buf	 stamp = { 0 };
+	int		 len = -1;
+
+	if (cache_enabled() && DB_QUERY(r->db, SQL_ORG_STAMP, db_row_first_bytes, &stamp,
+	    DV_I(r->tenant), DV_I(c->org)) >= 0 && stamp.len == 32)
+		len = snprintf(key, n, "%s|%" PRId64 "|%" PRId64 "|%s|%s|%"
+		    PRId64 "|%s?%s", what, r->tenant, c->org, stamp.p,
+		    r->token != 0 ? r->scope : r->role, now_s() / 86400,
+		    r->path, r->query != NULL ? r->query : "");
+	buf_free(&stamp);
+	if (len < 0 || (size_t)len >= n) {
+		if (n > 0)
+			key[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
 void

@@ -170,6 +170,16 @@ void		 call_note(struct call *c, int64_t tenant, const char *action,
 		    const char *target, const char *outcome);
 /* Answers a database failure: 503 when MariaDB is away, else 500. */
 void		 call_db_error(struct call *c, const char *what);
+/*
+ * The key (cache.h) under which c's answer may be kept when it is the
+ * same for every caller of the tenant until the org's data moves: what
+ * (the kind of answer), the tenant, the org's stamp (SQL_ORG_STAMP), the
+ * caller's role or scope, the UTC day, the path and the query.  false
+ * (key empty: do not keep) when the stamp cannot be read or the key
+ * would not fit in n.
+ */
+bool		 call_cache_key(struct call *c, const char *what, char *key,
+		    size_t n);
 
 /*
  * Matches path against pattern (see struct route); ids gets the

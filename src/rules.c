@@ -330,7 +330,8 @@ rules_tx(struct db *db, void *arg)
 		    db_error(db));
 		return -1;
 	}
-	return 0;
+	/* The pages web processes keep of this org are out of date. */
+	return DB_EXEC(db, SQL_ORG_VIEW_BUMP, DV_I(x->org));
 }
 
 int

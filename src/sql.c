@@ -349,6 +349,27 @@ static const struct {
 	    " WHERE o.tenant_id = ? AND o.id = ?"),
 	STMT(SQL_ORG_OWNED,
 	    "SELECT id FROM org WHERE tenant_id = ? AND id = ?"),
+	/*
+	 * What an org's pages are made of, as one digest: its own columns
+	 * the header shows, each stream's generation, the audit chain's
+	 * head and org_view's generation (022_org_view.sql).  Every read by
+	 * primary key.
+	 */
+	STMT(SQL_ORG_STAMP,
+	    "SELECT MD5(CONCAT_WS('|', o.name, COALESCE(o.openai_org, ''),"
+	    " o.status, o.key_hint, o.connected_at,"
+	    " COALESCE(o.disconnected_at, ''),"
+	    " (SELECT GROUP_CONCAT(s.stream, ':', s.gen ORDER BY s.stream)"
+	    "  FROM org_stream s WHERE s.org_id = o.id),"
+	    " COALESCE((SELECT a.head_seq FROM audit_state a"
+	    "  WHERE a.org_id = o.id), 0),"
+	    " COALESCE((SELECT v.gen FROM org_view v"
+	    "  WHERE v.org_id = o.id), 0)))"
+	    " FROM org o WHERE o.tenant_id = ? AND o.id = ?"),
+	STMT(SQL_ORG_VIEW_BUMP,
+	    "INSERT INTO org_view (org_id, tenant_id, gen)"
+	    " SELECT id, tenant_id, 1 FROM org WHERE id = ?"
+	    " ON DUPLICATE KEY UPDATE gen = org_view.gen + 1"),
 	STMT(SQL_ORG_PAGE,
 	    "SELECT" COLS(ORG_COLUMNS) ORG_FROM
 	    " WHERE o.tenant_id = ? AND o.id > ?"

@@ -905,7 +905,8 @@ key_stats_tx(struct db *db, void *arg)
 	return DB_EXEC(db, SQL_USAGE_KEY_STAT_CLEAR, DV_I(run->org)) != 0 ||
 	    DB_EXEC(db, SQL_USAGE_KEY_STAT_SUM, DV_I(run->tenant),
 	    DV_I(run->org), DV_I(run->now), DV_I(since), DV_I(run->org),
-	    DV_I(run->org), DV_I(since)) != 0 ? -1 : 0;
+	    DV_I(run->org), DV_I(since)) != 0 ||
+	    DB_EXEC(db, SQL_ORG_VIEW_BUMP, DV_I(run->org)) != 0 ? -1 : 0;
 }
 
 struct unmapped_id {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "list.h"
 #include "pages.h"
 #include "rules.h"
@@ -187,8 +188,10 @@ web_keys(struct call *c)
 	json_t			*data = NULL, *projects = NULL, *page, *k, *opt;
 	int64_t			 now = now_s(), p, pages;
 	size_t			 i;
-	char			*href;
+	char			*href, key[CACHE_KEY_MAX];
 
+	if (web_page_cached(c, "Keys", key))
+		return;
 	f.stale = c->q[P_STALE].set ? c->q[P_STALE].b : -1;
 	f.orphan = c->q[P_ORPHAN].set ? c->q[P_ORPHAN].b : -1;
 	f.type = call_str(c, P_KEY_TYPE);
@@ -249,5 +252,5 @@ web_keys(struct call *c)
 		call_db_error(c, "keys");
 		return;
 	}
-	web_page(c, 200, "keys", "Keys", page);
+	web_page_keep(c, key, "keys", "keys-body", "Keys", page);
 }

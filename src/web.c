@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "list.h"
 #include "log.h"
 #include "mustache.h"
@@ -123,6 +124,46 @@ web_page(struct call *c, int status, const char *tpl, const char *title,
 	http_html(c->r, status, &out);
 	buf_free(&out);
 	json_decref(vm);
+}
+
+bool
+web_page_cached(struct call *c, const char *title, char *key)
+{
+	json_t	*html;
+
+	key[0] = '\0';
+	if (http_wants_json(c->r) || !call_cache_key(c, "page", key,
+	    CACHE_KEY_MAX) || (html = cache_get(key)) == NULL)
+		return false;
+	web_page(c, 200, "cached", title, json_pack("{s:o}", "html", html));
+	return true;
+}
+
+void
+web_page_keep(struct call *c, const char *key, const char *tpl,
+    const char *body_tpl, const char *title, json_t *page)
+{
+	struct buf	 body = { 0 };
+	json_t		*vm, *html;
+
+	if (key[0] == '\0') {
+		web_page(c, 200, tpl, title, page);
+		return;
+	}
+	vm = json_pack("{s:o}", "page", page);
+	if (mustache_render(c->r->tpl, body_tpl, vm, &body) != 0) {
+		json_decref(vm);
+		buf_free(&body);
+		web_page(c, 500, "error", "Error", json_pack("{s:i, s:s}",
+		    "status", 500, "message", "This page cannot be shown."));
+		log_err("web: no template '%s'", body_tpl);
+		return;
+	}
+	json_decref(vm);
+	html = json_stringn_nocheck(body.p != NULL ? body.p : "", body.len);
+	buf_free(&body);
+	cache_put(key, html);
+	web_page(c, 200, "cached", title, json_pack("{s:o}", "html", html));
 }
 
 void

@@ -8,6 +8,7 @@
 #ifndef ORGAUDIT_WEB_H
 #define ORGAUDIT_WEB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -21,6 +22,21 @@
 /* Answers a page through template tpl; takes page. */
 void		 web_page(struct call *c, int status, const char *tpl,
 		    const char *title, json_t *page);
+/*
+ * A page that is the same for every viewer of the tenant until the org's
+ * data moves is kept rendered, all but the layout, in the process's
+ * cache (cache.h) under call_cache_key().  web_page_cached() answers it
+ * from there and returns true; else it leaves the key (or "" when the
+ * page is not to be kept, as for a JSON view model) in key[CACHE_KEY_MAX]
+ * for web_page_keep(), which renders page with template body_tpl (the
+ * page's template without the layout), keeps it and answers it inside the
+ * layout.  Takes page.
+ */
+bool		 web_page_cached(struct call *c, const char *title,
+		    char *key);
+void		 web_page_keep(struct call *c, const char *key,
+		    const char *tpl, const char *body_tpl, const char *title,
+		    json_t *page);
 /* The error page with status and a message for people. */
 void		 web_error(struct call *c, int status, const char *msg);
 /* The same with extra header lines (CRLF-ended), or NULL. */
