@@ -505,6 +505,28 @@ list_key_ages(struct db *db, int64_t tenant, int64_t org, json_t **out)
  * time).  An actor that is a key ID ("key_…") matches the key that
  * acted, any other the user or service account.
  */
+/*
+ * The index a page of events is read by: that of its narrowest filter
+ * (an object's history, then one actor, one address, one project, one
+ * type), else the chain's own order.
+ */
+static enum sql_stmt
+event_index(const struct event_filter *f)
+{
+	if (f->target != NULL)
+		return SQL_EVENT_PAGE_TARGET;
+	if (f->actor != NULL)
+		return strncmp(f->actor, "key_", 4) == 0 ? SQL_EVENT_PAGE_KEY :
+		    SQL_EVENT_PAGE_ACTOR;
+	if (f->actor_email != NULL)
+		return SQL_EVENT_PAGE_EMAIL;
+	if (f->project != NULL)
+		return SQL_EVENT_PAGE_PROJECT;
+	if (f->type != NULL)
+		return SQL_EVENT_PAGE_TYPE;
+	return SQL_EVENT_PAGE;
+}
+
 enum list_rc
 list_events(struct db *db, int64_t tenant, int64_t org,
     const struct event_filter *f, const char *cursor, int64_t limit,
@@ -520,7 +542,7 @@ list_events(struct db *db, int64_t tenant, int64_t org,
 	size_t		 n = 0;
 
 	page_init(&p, timed ? 'T' : 'e', limit, NULL);
-	p.stmt = timed ? SQL_EVENT_PAGE_TIME : SQL_EVENT_PAGE;
+	p.stmt = timed ? SQL_EVENT_PAGE_TIME : event_index(f);
 	if (timed) {
 		p.bcol = EC_EFFECTIVE_AT;
 		if (cursor != NULL && (cursor_decode(cursor, 'T', a, sizeof(a),
@@ -558,8 +580,7 @@ list_events(struct db *db, int64_t tenant, int64_t org,
 	v[n++] = DV_S(f->target);
 	v[n++] = DV_S(f->target);
 	v[n++] = DV_I(limit + 1);
-	if (db_query(db, timed ? SQL_EVENT_PAGE_TIME : SQL_EVENT_PAGE, v, n,
-	    page_row, &p) < 0)
+	if (db_query(db, p.stmt, v, n, page_row, &p) < 0)
 		return page_fail(&p, LIST_DB);
 	*out = page_done(&p);
 	return LIST_OK;

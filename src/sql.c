@@ -127,6 +127,12 @@
 	" AND (? IS NULL OR project_id = ?)" \
 	" AND (? IS NULL OR target_id = ?)"
 
+/* A page of events by seq through one index (SQL_EVENT_PAGE*). */
+#define EVENT_PAGE(index) \
+	"SELECT" COLS(EVENT_COLUMNS) " FROM audit_event FORCE INDEX (" \
+	index ") WHERE tenant_id = ? AND org_id = ? AND seq < ?" \
+	EVENT_FILTERS " ORDER BY seq DESC LIMIT ?"
+
 /* A key row's project and owner, from the current pulls. */
 #define KEY_JOINS \
 	" LEFT JOIN org_stream s_p ON s_p.org_id = k.org_id" \
@@ -775,14 +781,26 @@ static const struct {
 	    " type, scope, seq, event_id, effective_at, actor_type, actor_id,"
 	    " actor_email_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	/*
-	 * Newest first, each filter optional: (? IS NULL OR …).  MariaDB
-	 * folds "? IS NULL" with the bound values when it plans each
-	 * execution, so a set filter drives its own index.
+	 * Newest first, each filter optional: (? IS NULL OR …).  Left to
+	 * itself MariaDB may walk the primary key backwards for the ORDER BY
+	 * and LIMIT and test each row against a rare actor: the whole chain
+	 * for a page.  So the page names the index of one filter it has
+	 * (list.c picks the narrowest kind), and every page is a range read
+	 * of (org, that value, seq) backwards.
 	 */
-	STMT_COLS(SQL_EVENT_PAGE, EVENT_COLUMNS,
-	    "SELECT" COLS(EVENT_COLUMNS) " FROM audit_event"
-	    " WHERE tenant_id = ? AND org_id = ? AND seq < ?" EVENT_FILTERS
-	    " ORDER BY seq DESC LIMIT ?"),
+	STMT_COLS(SQL_EVENT_PAGE, EVENT_COLUMNS, EVENT_PAGE("PRIMARY")),
+	STMT_COLS(SQL_EVENT_PAGE_TYPE, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_type")),
+	STMT_COLS(SQL_EVENT_PAGE_ACTOR, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_actor")),
+	STMT_COLS(SQL_EVENT_PAGE_KEY, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_key")),
+	STMT_COLS(SQL_EVENT_PAGE_EMAIL, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_email")),
+	STMT_COLS(SQL_EVENT_PAGE_PROJECT, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_project")),
+	STMT_COLS(SQL_EVENT_PAGE_TARGET, EVENT_COLUMNS,
+	    EVENT_PAGE("audit_event_target")),
 	/*
 	 * With a time range: newest first by time, so the time index both
 	 * bounds and orders the page (ordered by seq, a range in the distant
