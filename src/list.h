@@ -61,8 +61,9 @@ struct list_def {
 	/* The finding subject types of its rows: their live findings join
 	 * each row's "findings" (list_build).  NULL: none. */
 	const char		*subject, *subject2;
-	/* Its API answers change only with the org's stamp (route.h
-	 * call_cache_key): a web process may keep them. */
+	/* Its answers, the API's and the page's, change only with the
+	 * org's stamp (route.h call_cache_key): a web process may keep
+	 * them. */
 	bool			 cached;
 };
 

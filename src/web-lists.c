@@ -46,11 +46,13 @@ rows_for_people(json_t *rows, int64_t now)
 
 void
 web_list_page(struct call *c, const char *tab, const char *tpl,
-    const char *title, list_build_fn build, list_decorate_fn decorate)
+    const char *title, list_build_fn build, list_decorate_fn decorate,
+    const char *key)
 {
 	json_t		*data = NULL, *page;
 	enum list_rc	 rc;
 	struct buf	 next = { 0 };
+	char		 body[64];
 
 	rc = build(c, call_str(c, P_CURSOR), WEB_PER_PAGE, &data);
 	if (rc == LIST_BAD_CURSOR) {
@@ -80,7 +82,8 @@ web_list_page(struct call *c, const char *tab, const char *tpl,
 		call_db_error(c, tpl);
 		return;
 	}
-	web_page(c, 200, tpl, title, page);
+	snprintf(body, sizeof(body), "%s-body", tpl);
+	web_page_keep(c, key != NULL ? key : "", tpl, body, title, page);
 }
 
 /* A list of the list table under an org, as a page. */
@@ -88,10 +91,12 @@ void
 web_list(struct call *c)
 {
 	const struct list_def	*d = c->rt->list;
-	char			 tab[64];
+	char			 tab[64], key[CACHE_KEY_MAX] = "";
 
+	if (d->cached && web_page_cached(c, d->title, key))
+		return;
 	snprintf(tab, sizeof(tab), "/%s", d->name);
-	web_list_page(c, tab, d->tpl, d->title, list_build, d->decorate);
+	web_list_page(c, tab, d->tpl, d->title, list_build, d->decorate, key);
 }
 
 /* The audit log's form shows the filters in force. */

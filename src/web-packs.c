@@ -75,7 +75,8 @@ packs_of(struct call *c, const char *cursor, int64_t limit, json_t **out)
 void
 web_packs(struct call *c)
 {
-	web_list_page(c, "/packs", "packs", "Evidence packs", packs_of, NULL);
+	web_list_page(c, "/packs", "packs", "Evidence packs", packs_of, NULL,
+	    NULL);
 }
 
 void

@@ -81,11 +81,12 @@ const char	*web_utc_date(int64_t t, char out[16]);
 /*
  * web-lists.c: answers a page of a list under an org (build's page at
  * the request's cursor, decorate's additions, the org's header, a link
- * to the next page) through tpl.
+ * to the next page) through tpl; kept under key as web_page_keep() does
+ * (with tpl's body, "<tpl>-body") unless key is NULL or "".
  */
 void		 web_list_page(struct call *c, const char *tab,
 		    const char *tpl, const char *title, list_build_fn build,
-		    list_decorate_fn decorate);
+		    list_decorate_fn decorate, const char *key);
 
 /* web-session.c: fills the request's session fields from its cookie. */
 void		 web_session_load(struct call *c);

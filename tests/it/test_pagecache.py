@@ -2,8 +2,8 @@
 """What a web process keeps (src/cache.h) is never served once what it
 shows has moved.
 
-The keys page and the API's snapshot lists, findings and audit log are
-kept by each web process under the org's stamp (SQL_ORG_STAMP: the
+The keys page, the pages and API answers of the snapshot lists, findings
+and audit log are kept by each web process under the org's stamp (SQL_ORG_STAMP: the
 snapshot generations, the audit chain's head, org_view's generation and
 the org's own columns).  The oracle: after each change, every answer of
 the process that kept the old ones equals the answer of a freshly started
@@ -57,6 +57,10 @@ def urls():
         ("page", "/orgs/%d/keys" % org),
         ("page", "/orgs/%d/keys?sort=name&dir=desc" % org),
         ("page", "/orgs/%d/keys?stale=false" % org),
+        ("page", "/orgs/%d/users" % org),
+        ("page", "/orgs/%d/service-accounts" % org),
+        ("page", "/orgs/%d/findings" % org),
+        ("page", "/orgs/%d/events" % org),
         ("api", api + "/keys?limit=50"),
         ("api", api + "/keys?limit=10&type=project"),
         ("api", api + "/users?limit=50"),
