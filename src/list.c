@@ -486,7 +486,7 @@ age_row(const struct db_row *r, void *arg)
 enum list_rc
 list_key_ages(struct db *db, int64_t tenant, int64_t org, json_t **out)
 {
-	int64_t	 counts[6] = { 0 }, now = now_s();
+	int64_t	 counts[6] = { 0 }, now = now_s() / 86400 * 86400;
 	size_t	 i;
 
 	if (DB_QUERY(db, SQL_KEY_AGES, age_row, counts, DV_I(now), DV_I(now),

@@ -152,6 +152,11 @@ enum list_rc	 list_findings_summary(struct db *db, int64_t tenant,
 enum list_rc	 list_activity(struct db *db, int64_t tenant,
 		    const char *action, int64_t since, int64_t until,
 		    const char *cursor, int64_t limit, json_t **out);
+/*
+ * How many of the org's current keys were last used within 7, 30, 90 and
+ * 365 days of the start of today (UTC), longer ago, or never: the same
+ * answer all day, so a web process may keep it.
+ */
 enum list_rc	 list_key_ages(struct db *db, int64_t tenant, int64_t org,
 		    json_t **out);
 /* The org's projects as [{"id","name"}…], for filters. */

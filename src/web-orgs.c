@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "connect.h"
 #include "list.h"
 #include "log.h"
@@ -218,9 +219,18 @@ void
 web_org(struct call *c)
 {
 	json_t	*ages = NULL, *runs = NULL, *page, *org;
+	char	 key[CACHE_KEY_MAX];
+	bool	 keep;
 
-	if (list_key_ages(c->r->db, c->r->tenant, c->org, &ages) !=
-	    LIST_OK || list_runs(c->r->db, c->r->tenant, c->org, NULL, 1,
+	/*
+	 * The page follows the pull in progress, so only the age chart (a
+	 * count over every key) is kept, until the keys or the day change.
+	 */
+	keep = call_cache_key(c, "ages", key, sizeof(key));
+	if ((!keep || (ages = cache_get(key)) == NULL) && list_key_ages(
+	    c->r->db, c->r->tenant, c->org, &ages) == LIST_OK && keep)
+		cache_put(key, ages);
+	if (ages == NULL || list_runs(c->r->db, c->r->tenant, c->org, NULL, 1,
 	    &runs) != LIST_OK ||
 	    (page = web_org_page(c, "", json_object())) == NULL) {
 		json_decref(ages);
