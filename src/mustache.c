@@ -130,7 +130,9 @@ struct env {
 struct render {
 	const struct mustache	*m;
 	struct buf		*out;
-	size_t			 budget;	/* expansions left */
+	size_t			 steps;		/* ops left to render */
+	size_t			 limit;		/* out->len not to pass */
+	bool			 over;		/* a limit was reached */
 };
 
 static int	 fail(struct comp *, size_t, const char *, ...)
@@ -1099,10 +1101,9 @@ render_include(struct render *r, const struct tmpl *t, size_t i,
 	struct scope		 sc;
 	struct env		 e = *env;
 
-	if (env->depth >= MUSTACHE_MAX_DEPTH || r->budget == 0 ||
+	if (env->depth >= MUSTACHE_MAX_DEPTH ||
 	    (p = find(r->m, t->str.p + op->str)) == NULL)
 		return;
-	r->budget--;
 	e.depth++;
 	e.ind = NULL;
 	if (op->standalone) {
@@ -1167,6 +1168,28 @@ render_block(struct render *r, const struct tmpl *t, size_t i,
 	render_ops(r, bt, bi + 1, bt->ops[bi].end, &e);
 }
 
+/*
+ * What op costs against the step limit: one, plus a byte each for the
+ * name a lookup hashes (up the whole context stack when it misses), so
+ * long names repeated by nested lists cannot run long either.
+ */
+static size_t
+op_cost(const struct tmpl *t, const struct op *op)
+{
+	const char	*name = t->str.p + op->str;
+	size_t		 cost = 1, n, k;
+
+	if (op->type != OP_VAR && op->type != OP_RAW &&
+	    op->type != OP_SECTION && op->type != OP_INVERTED)
+		return cost;
+	for (k = 0; k < op->len; k++) {
+		n = strlen(name);
+		cost += n;
+		name += n + 1;
+	}
+	return cost;
+}
+
 /* Renders ops [i, end) of t. */
 static void
 render_ops(struct render *r, const struct tmpl *t, size_t i, size_t end,
@@ -1174,10 +1197,17 @@ render_ops(struct render *r, const struct tmpl *t, size_t i, size_t end,
 {
 	const struct op	*op;
 	struct env	 e;
+	size_t		 cost;
 
 	/* A leaf op's end is i + 1; a body's skips the body. */
 	for (; i < end; i = op->end) {
 		op = &t->ops[i];
+		if (r->over || r->out->len > r->limit ||
+		    (cost = op_cost(t, op)) > r->steps) {
+			r->over = true;
+			return;
+		}
+		r->steps -= cost;
 		switch (op->type) {
 		case OP_TEXT:
 			buf_add(r->out, t->str.p + op->str, op->len);
@@ -1220,12 +1250,16 @@ mustache_render(const struct mustache *m, const char *name, json_t *data,
 	struct render		 r;
 	struct ctx		 c;
 	struct env		 e;
+	size_t			 start;
 
 	if ((t = find(m, name)) == NULL)
 		return -1;
 	r.m = m;
 	r.out = out;
-	r.budget = MUSTACHE_MAX_EXPANSIONS;
+	r.steps = MUSTACHE_MAX_STEPS;
+	r.limit = out->len + MUSTACHE_MAX_OUTPUT;
+	r.over = false;
+	start = out->len;
 	c.v = data;
 	c.up = NULL;
 	e.ctx = &c;
@@ -1233,6 +1267,13 @@ mustache_render(const struct mustache *m, const char *name, json_t *data,
 	e.scope = NULL;
 	e.depth = 0;
 	render_ops(&r, t, 0, t->nops, &e);
+	/* The last op is not followed by a check: look once more. */
+	if (r.over || out->len > r.limit) {
+		out->len = start;
+		if (out->p != NULL)
+			out->p[start] = '\0';
+		return -1;
+	}
 	if (out->p == NULL)
 		buf_add(out, "", 0);
 	return 0;

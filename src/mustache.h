@@ -27,8 +27,14 @@ struct buf;
  * deeper does not compile.
  */
 #define MUSTACHE_MAX_DEPTH	64
-/* Partials and parents expanded by one render; past it they render empty. */
-#define MUSTACHE_MAX_EXPANSIONS	1000000
+/*
+ * Work one render may do: steps (one per tag or text rendered, every
+ * repetition of a section counting, plus one per byte of a looked-up
+ * name) and bytes written.  Nested lists multiply; past either limit the
+ * render fails instead of running for hours.
+ */
+#define MUSTACHE_MAX_STEPS	4000000
+#define MUSTACHE_MAX_OUTPUT	(16 * 1024 * 1024)
 /* The largest template file mustache_load_dir() reads. */
 #define MUSTACHE_MAX_FILE	(1024 * 1024)
 
@@ -66,8 +72,9 @@ bool		 mustache_has(const struct mustache *m, const char *name);
 /*
  * Renders the template called name against data (borrowed; NULL renders
  * as an empty context) and appends the result to out.  Returns -1, with
- * out untouched, when there is no such template; never fails otherwise.
- * Missing partials, names and blocks render as nothing.
+ * out as it was, when there is no such template or the render would pass
+ * MUSTACHE_MAX_STEPS or MUSTACHE_MAX_OUTPUT; 0 otherwise.  Missing
+ * partials, names and blocks render as nothing.
  */
 int		 mustache_render(const struct mustache *m, const char *name,
 		    json_t *data, struct buf *out);

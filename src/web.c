@@ -115,7 +115,8 @@ web_page(struct call *c, int status, const char *tpl, const char *title,
 	}
 	vm = layout(c, title, page);
 	if (mustache_render(c->r->tpl, tpl, vm, &out) != 0) {
-		log_err("web: no template '%s'", tpl);
+		log_err("web: template '%s' missing or past the render "
+		    "limits", tpl);
 		buf_reset(&out);
 		buf_adds(&out, "<!doctype html><title>orgaudit</title><p>"
 		    "This page cannot be shown.</p>");
@@ -156,7 +157,8 @@ web_page_keep(struct call *c, const char *key, const char *tpl,
 		buf_free(&body);
 		web_page(c, 500, "error", "Error", json_pack("{s:i, s:s}",
 		    "status", 500, "message", "This page cannot be shown."));
-		log_err("web: no template '%s'", body_tpl);
+		log_err("web: template '%s' missing or past the render "
+		    "limits", body_tpl);
 		return;
 	}
 	json_decref(vm);

@@ -2,7 +2,8 @@
  * fuzz-mustache.c: the template compiler and renderer (src/mustache.h).
  * The input is up to three templates, "a", "b" and "c", separated by NUL
  * bytes, so partials and parents can name each other; each that compiles
- * is rendered against a fixed context holding every kind of value.
+ * is rendered against a fixed context holding every kind of value.  A
+ * render that would pass the step or output limit must fail cleanly.
  */
 #include <jansson.h>
 
@@ -23,7 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mustache		*m = mustache_new();
 	struct buf		 out = { 0 };
 	char			*src, err[256];
-	size_t			 i;
+	size_t			 i, len;
+	int			 r;
 
 	if (ctx == NULL && (ctx = json_loads(ctx_text, 0, NULL)) == NULL)
 		abort();
@@ -38,8 +40,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mustache_has(m, names[i]))
 			continue;
 		buf_reset(&out);
-		FUZZ_ASSERT(mustache_render(m, names[i], ctx, &out) == 0);
-		FUZZ_ASSERT(mustache_render(m, names[i], NULL, &out) == 0);
+		/* Too much work fails, leaving out as it was. */
+		r = mustache_render(m, names[i], ctx, &out);
+		FUZZ_ASSERT(r == 0 || (r == -1 && out.len == 0));
+		len = out.len;
+		r = mustache_render(m, names[i], NULL, &out);
+		FUZZ_ASSERT(r == 0 || (r == -1 && out.len == len));
 	}
 	FUZZ_ASSERT(mustache_render(m, "", ctx, &out) == -1);
 	buf_free(&out);

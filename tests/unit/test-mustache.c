@@ -678,17 +678,130 @@ test_recursion_with_data_that_never_ends(void **state)
 	mustache_free(m);
 }
 
+/* Renders t against json, expecting the step or output limit to stop it. */
+static void
+check_too_much(const struct mustache *m, const char *json)
+{
+	struct buf	 out = { 0 };
+	json_t		*data = json_loads(json, JSON_DECODE_ANY, NULL);
+
+	assert_non_null(data);
+	buf_adds(&out, "kept");
+	assert_int_equal(mustache_render(m, "t", data, &out), -1);
+	/* What was there before the render stays; nothing half-made. */
+	assert_int_equal(out.len, 4);
+	assert_string_equal(out.p, "kept");
+	json_decref(data);
+	buf_free(&out);
+}
+
 static void
 test_recursion_doubling_partial_ends(void **state)
 {
-	/* 2^64 expansions by depth alone: the expansion budget stops it. */
+	/* 2^64 expansions by depth alone: the step limit stops it. */
 	struct mustache	*m = set_with("{{>t}}{{>t}}.");
-	char		*got = render_json(m, "{}");
 
 	(void)state;
-	assert_true(strlen(got) > 0);
-	assert_true(strlen(got) <= MUSTACHE_MAX_EXPANSIONS + 1);
+	check_too_much(m, "{}");
+	mustache_free(m);
+}
+
+static void
+test_nested_lists_multiplying_end(void **state)
+{
+	/* 3^40 repetitions of nested sections over one list, no partials. */
+	struct buf	 src = { 0 };
+	struct mustache	*m;
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		buf_adds(&src, "{{#b}}");
+	buf_adds(&src, "x");
+	for (i = 0; i < 40; i++)
+		buf_adds(&src, "{{/b}}");
+	m = set_with(src.p);
+	check_too_much(m, "{\"b\":[1,2,3]}");
+	/* Ten levels, 3^10 = 59049 x's, are well inside the limits. */
+	mustache_free(m);
+	buf_reset(&src);
+	for (i = 0; i < 10; i++)
+		buf_adds(&src, "{{#b}}");
+	buf_adds(&src, "x");
+	for (i = 0; i < 10; i++)
+		buf_adds(&src, "{{/b}}");
+	m = set_with(src.p);
+	{
+		char	*got = render_json(m, "{\"b\":[1,2,3]}");
+
+		assert_int_equal(strlen(got), 59049);
+		free(got);
+	}
+	buf_free(&src);
+	mustache_free(m);
+}
+
+/* t: levels nested sections over b around {{name}}. */
+static struct mustache *
+set_nested(int levels, const char *name)
+{
+	struct buf	 src = { 0 };
+	struct mustache	*m;
+	int		 i;
+
+	for (i = 0; i < levels; i++)
+		buf_adds(&src, "{{#b}}");
+	buf_printf(&src, "{{%s}}", name);
+	for (i = 0; i < levels; i++)
+		buf_adds(&src, "{{/b}}");
+	m = set_with(src.p);
+	buf_free(&src);
+	return m;
+}
+
+static void
+test_long_names_count_against_steps(void **state)
+{
+	/* 3^12 lookups: of a one-byte name they fit, of a long one not. */
+	struct mustache	*m = set_nested(12, "a");
+	char		*got;
+
+	(void)state;
+	got = render_json(m, "{\"b\":[1,2,3]}");
+	assert_int_equal(strlen(got), 0);
 	free(got);
+	mustache_free(m);
+	m = set_nested(12, "a_name_of_thirty_two_bytes_long");
+	check_too_much(m, "{\"b\":[1,2,3]}");
+	mustache_free(m);
+}
+
+static void
+test_output_past_limit_fails(void **state)
+{
+	/* Few steps, many bytes: a 1 MiB value repeated 17 times. */
+	struct mustache	*m = set_with("{{#l}}{{v}}{{/l}}");
+	json_t		*data, *l;
+	struct buf	 out = { 0 };
+	char		*big;
+	int		 i;
+
+	(void)state;
+	big = xcalloc(1, 1024 * 1024 + 1);
+	memset(big, 'v', 1024 * 1024);
+	l = json_array();
+	for (i = 0; i < 17; i++)
+		json_array_append_new(l, json_integer(i));
+	data = json_pack("{s:s, s:o}", "v", big, "l", l);
+	assert_int_equal(mustache_render(m, "t", data, &out), -1);
+	assert_int_equal(out.len, 0);
+	/* Sixteen repetitions, exactly the limit, still render. */
+	json_array_remove(l, 0);
+	assert_int_equal(mustache_render(m, "t", data, &out), 0);
+	assert_int_equal(out.len, MUSTACHE_MAX_OUTPUT);
+	json_decref(data);
+	buf_free(&out);
+	free(big);
 	mustache_free(m);
 }
 
@@ -789,6 +902,9 @@ main(void)
 		cmocka_unit_test(test_load_dir_file_too_big),
 		cmocka_unit_test(test_recursion_with_data_that_never_ends),
 		cmocka_unit_test(test_recursion_doubling_partial_ends),
+		cmocka_unit_test(test_nested_lists_multiplying_end),
+		cmocka_unit_test(test_long_names_count_against_steps),
+		cmocka_unit_test(test_output_past_limit_fails),
 		cmocka_unit_test(test_recursion_parent_of_itself_ends),
 		cmocka_unit_test(test_recursion_over_a_data_tree),
 		cmocka_unit_test(test_large_section_renders_every_row),
