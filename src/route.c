@@ -388,6 +388,16 @@ call_db_error(struct call *c, const char *what)
 		    "our side (request %s).", c->r->request_id);
 }
 
+/* Keeps a read SQL_ORG_STAMP in c; an answer of another size is none. */
+static void
+stamp_keep(struct call *c, const struct buf *stamp)
+{
+	if (stamp->len != sizeof(c->stamp) - 1)
+		return;
+	memcpy(c->stamp, stamp->p, stamp->len);
+	c->stamp[stamp->len] = '\0';
+}
+
 bool
 call_cache_key(struct call *c, const char *what, char *key, size_t n)
 {
@@ -395,13 +405,16 @@ call_cache_key(struct call *c, const char *what, char *key, size_t n)
 	struct buf	 stamp = { 0 };
 	int		 len = -1;
 
-	if (cache_enabled() && DB_QUERY(r->db, SQL_ORG_STAMP, db_row_first_bytes, &stamp,
-	    DV_I(r->tenant), DV_I(c->org)) >= 0 && stamp.len == 32)
+	if (c->stamp[0] == '\0' && cache_enabled() && DB_QUERY(r->db,
+	    SQL_ORG_STAMP, db_row_first_bytes, &stamp, DV_I(r->tenant),
+	    DV_I(c->org)) >= 0)
+		stamp_keep(c, &stamp);
+	buf_free(&stamp);
+	if (cache_enabled() && c->stamp[0] != '\0')
 		len = snprintf(key, n, "%s|%" PRId64 "|%" PRId64 "|%s|%s|%"
-		    PRId64 "|%s?%s", what, r->tenant, c->org, stamp.p,
+		    PRId64 "|%s?%s", what, r->tenant, c->org, c->stamp,
 		    r->token != 0 ? r->scope : r->role, now_s() / 86400,
 		    r->path, r->query != NULL ? r->query : "");
-	buf_free(&stamp);
 	if (len < 0 || (size_t)len >= n) {
 		if (n > 0)
 			key[0] = '\0';
@@ -588,18 +601,25 @@ gate_params(struct call *c, const char *src)
 	return 0;
 }
 
-/* Is the route's org the tenant's?  0, or -1 after answering 404. */
+/*
+ * Is the route's org the tenant's?  0, or -1 after answering 404.  The
+ * org's stamp comes in the same read: a row means the org is ours, and
+ * call_cache_key() needs no query of its own.
+ */
 static int
 gate_org(struct call *c)
 {
-	int64_t	 owned = 0;
+	struct buf	 stamp = { 0 };
 
-	if (DB_QUERY(c->r->db, SQL_ORG_OWNED, db_row_first_int, &owned,
+	if (DB_QUERY(c->r->db, SQL_ORG_STAMP, db_row_first_bytes, &stamp,
 	    DV_I(c->r->tenant), DV_I(c->org)) < 0) {
+		buf_free(&stamp);
 		call_db_error(c, "org lookup");
 		return -1;
 	}
-	if (owned == 0) {
+	stamp_keep(c, &stamp);
+	buf_free(&stamp);
+	if (c->stamp[0] == '\0') {
 		if (call_api(c))
 			http_error(c->r, 404, "not_found", NULL, "no org %"
 			    PRId64 " for this token", c->org);

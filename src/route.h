@@ -134,6 +134,7 @@ struct call {
 	int64_t			 id;		/* another ":id", or 0 */
 	char			 oaid[129];	/* a "*name" segment, or "" */
 	int64_t			 limit;		/* P_LIMIT or the default */
+	char			 stamp[33];	/* R_ORG: SQL_ORG_STAMP, hex */
 	struct qval		 q[P__MAX];
 };
 
@@ -174,9 +175,10 @@ void		 call_db_error(struct call *c, const char *what);
  * The key (cache.h) under which c's answer may be kept when it is the
  * same for every caller of the tenant until the org's data moves: what
  * (the kind of answer), the tenant, the org's stamp (SQL_ORG_STAMP), the
- * caller's role or scope, the UTC day, the path and the query.  false
- * (key empty: do not keep) when the stamp cannot be read or the key
- * would not fit in n.
+ * caller's role or scope, the UTC day, the path and the query.  The
+ * stamp is the one the gate read when it checked the org (one query
+ * for both).  false (key empty: do not keep) when the stamp cannot be
+ * read or the key would not fit in n.
  */
 bool		 call_cache_key(struct call *c, const char *what, char *key,
 		    size_t n);

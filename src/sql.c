@@ -353,13 +353,12 @@ static const struct {
 	STMT(SQL_ORG_GET,
 	    "SELECT" COLS(ORG_COLUMNS) ORG_FROM
 	    " WHERE o.tenant_id = ? AND o.id = ?"),
-	STMT(SQL_ORG_OWNED,
-	    "SELECT id FROM org WHERE tenant_id = ? AND id = ?"),
 	/*
 	 * What an org's pages are made of, as one digest: its own columns
 	 * the header shows, each stream's generation, the audit chain's
 	 * head and org_view's generation (022_org_view.sql).  Every read by
-	 * primary key.
+	 * primary key.  No row: the org is not the tenant's (the gate's
+	 * check, route.c gate_org).
 	 */
 	STMT(SQL_ORG_STAMP,
 	    "SELECT MD5(CONCAT_WS('|', o.name, COALESCE(o.openai_org, ''),"
