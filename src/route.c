@@ -388,28 +388,12 @@ call_db_error(struct call *c, const char *what)
 		    "our side (request %s).", c->r->request_id);
 }
 
-/* Keeps a read SQL_ORG_STAMP in c; an answer of another size is none. */
-static void
-stamp_keep(struct call *c, const struct buf *stamp)
-{
-	if (stamp->len != sizeof(c->stamp) - 1)
-		return;
-	memcpy(c->stamp, stamp->p, stamp->len);
-	c->stamp[stamp->len] = '\0';
-}
-
 bool
 call_cache_key(struct call *c, const char *what, char *key, size_t n)
 {
 	struct req	*r = c->r;
-	struct buf	 stamp = { 0 };
 	int		 len = -1;
 
-	if (c->stamp[0] == '\0' && cache_enabled() && DB_QUERY(r->db,
-	    SQL_ORG_STAMP, db_row_first_bytes, &stamp, DV_I(r->tenant),
-	    DV_I(c->org)) >= 0)
-		stamp_keep(c, &stamp);
-	buf_free(&stamp);
 	if (cache_enabled() && c->stamp[0] != '\0')
 		len = snprintf(key, n, "%s|%" PRId64 "|%" PRId64 "|%s|%s|%"
 		    PRId64 "|%s?%s", what, r->tenant, c->org, c->stamp,
@@ -604,7 +588,7 @@ gate_params(struct call *c, const char *src)
 /*
  * Is the route's org the tenant's?  0, or -1 after answering 404.  The
  * org's stamp comes in the same read: a row means the org is ours, and
- * call_cache_key() needs no query of its own.
+ * it is what call_cache_key() keys answers on.
  */
 static int
 gate_org(struct call *c)
@@ -617,7 +601,9 @@ gate_org(struct call *c)
 		call_db_error(c, "org lookup");
 		return -1;
 	}
-	stamp_keep(c, &stamp);
+	/* A row is 32 hex digits (MD5); no row leaves c->stamp empty. */
+	if (stamp.len == sizeof(c->stamp) - 1)
+		memcpy(c->stamp, stamp.p, sizeof(c->stamp));
 	buf_free(&stamp);
 	if (c->stamp[0] == '\0') {
 		if (call_api(c))

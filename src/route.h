@@ -134,7 +134,7 @@ struct call {
 	int64_t			 id;		/* another ":id", or 0 */
 	char			 oaid[129];	/* a "*name" segment, or "" */
 	int64_t			 limit;		/* P_LIMIT or the default */
-	char			 stamp[33];	/* R_ORG: SQL_ORG_STAMP, hex */
+	char			 stamp[33];	/* R_ORG: SQL_ORG_STAMP, or "" */
 	struct qval		 q[P__MAX];
 };
 
@@ -176,9 +176,9 @@ void		 call_db_error(struct call *c, const char *what);
  * same for every caller of the tenant until the org's data moves: what
  * (the kind of answer), the tenant, the org's stamp (SQL_ORG_STAMP), the
  * caller's role or scope, the UTC day, the path and the query.  The
- * stamp is the one the gate read when it checked the org (one query
- * for both).  false (key empty: do not keep) when the stamp cannot be
- * read or the key would not fit in n.
+ * stamp is the one the gate read when it checked the org, so only an
+ * R_ORG route has one.  false (key empty: do not keep) without a stamp,
+ * with the cache off, or when the key would not fit in n.
  */
 bool		 call_cache_key(struct call *c, const char *what, char *key,
 		    size_t n);
